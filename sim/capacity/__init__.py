@@ -1,0 +1,1 @@
+"""The Spreidingswet capacity cycle: estimate, distribution, municipal decisions, location projects."""

@@ -1,0 +1,120 @@
+"""Command line: ``opvangsim run | validate | sweep | compare | report | backtest``.
+
+Bad input (a scenario or experiment file that cannot be used) prints one
+message naming the file, the key path and what is allowed, and exits with
+status 2 without a traceback and without writing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim.scenario import ScenarioError
+
+EXIT_BAD_INPUT = 2
+
+# Subcommands implemented elsewhere: module with add_arguments(parser) and main(args) -> int.
+PLUGINS = {
+    "sweep": ("sim.experiment", "run every design point × replication of an experiment file"),
+    "compare": ("sim.analysis", "paired differences of every scenario against the baseline"),
+    "report": ("sim.report", "a self-contained HTML report of a results directory"),
+    "backtest": ("sim.backtest", "run the 2022 back-test and compare with observations"),
+}
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="run a scenario with replications and write results")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--replications", "-r", type=int, default=1, help="number of replications (default 1)")
+    p.add_argument("--out", help="output directory (default results/<scenario name>)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value, e.g. --set procedure.decisions_per_week=500")
+    p.add_argument("--until", help="end date (YYYY-MM-DD), shorthand for --set end_date=...")
+    p.add_argument("--workers", type=int, default=1, help="local processes for the replications (default 1)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check a scenario or experiment file and exit")
+    p.add_argument("file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opvangsim", description="Simulate the Dutch asylum reception chain and the Spreidingswet capacity cycle.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command")
+    _add_run(sub)
+    _add_validate(sub)
+    for name, (module, help_text) in PLUGINS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        if hasattr(mod, "add_arguments") and hasattr(mod, "main"):
+            p = sub.add_parser(name, help=help_text)
+            mod.add_arguments(p)
+            p.set_defaults(_plugin=mod)
+    return parser
+
+
+def cmd_validate(args) -> int:
+    from pathlib import Path
+
+    import tomllib
+
+    path = Path(args.file)
+    kind = "scenario"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                head = tomllib.load(fh)
+            if "design" in head or "factors" in head:
+                kind = "experiment"
+        except tomllib.TOMLDecodeError:
+            pass
+    if kind == "experiment":
+        from sim.experiment import load_experiment
+
+        exp = load_experiment(path)
+        print(f"{path}: valid experiment '{exp.name}'")
+        return 0
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(path, args.overrides)
+    print(f"{path}: valid scenario '{scenario.name}' ({scenario.horizon_days} days from {scenario.start_date}, digest {scenario.digest()[:12]})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from sim import __version__
+
+        print(__version__)
+        return 0
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        if args.command == "run":
+            from sim.runner import cmd_run
+
+            return cmd_run(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        return args._plugin.main(args)
+    except ScenarioError as exc:
+        print(f"opvangsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("opvangsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""People as records: one row per person in a table of numpy arrays.
+
+SimPy processes are the flows of the chain; a person is never a process. Every
+random attribute a person needs later (route on arrival, registration time,
+IND outcome, departure delay) is drawn once, on arrival, from that part's own
+stream, so that two scenarios that differ only in capacity or production see
+exactly the same people: common random numbers at the level of the person.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+# Categories (persons)
+FIRST, AMV, FAMILY = 0, 1, 2
+CATEGORY_NAMES = ("first", "amv", "family")
+
+# Where a person is
+AC_REGISTERING, AC_WAITING, ELSEWHERE, LOCATION, CRISIS, GONE = range(6)
+WHERE_NAMES = ("ac_registering", "ac_waiting", "waiting_elsewhere", "location", "crisis", "gone")
+
+# Procedural status
+IN_PROCEDURE, STATUS_HOLDER, TO_DEPART, HOUSED, DEPARTED = range(5)
+
+# Outcomes of the IND procedure (pre-drawn; family reunification has none)
+NO_OUTCOME, PERMIT, REJECTION, DUBLIN = range(4)
+
+# How a person left the chain
+EXIT_NONE, EXIT_HOUSED, EXIT_SPONSOR, EXIT_RETURN, EXIT_UNKNOWN, EXIT_DUBLIN = range(6)
+EXIT_NAMES = ("none", "housed", "joined_sponsor", "return", "unknown_destination", "dublin")
+
+
+class People:
+    """Records of every person the chain has been responsible for; times are simulation days."""
+
+    FLOAT_FIELDS = ("t_arrive", "t_reg_start", "t_reg_end", "t_leave_ac", "t_place", "t_decision", "t_permit", "t_exit", "service_days", "depart_delay_days")
+
+    def __init__(self, capacity: int):
+        cap = int(capacity)
+        self.n = 0
+        self.cat = np.zeros(cap, np.int8)
+        self.where = np.full(cap, GONE, np.int8)
+        self.status = np.zeros(cap, np.int8)
+        self.outcome = np.zeros(cap, np.int8)
+        self.exit_kind = np.zeros(cap, np.int8)
+        self.centre = np.full(cap, -1, np.int8)
+        self.loc = np.full(cap, -1, np.int32)
+        self.moves = np.zeros(cap, np.int16)
+        self.initial = np.zeros(cap, bool)
+        self.returns = np.zeros(cap, bool)
+        for name in self.FLOAT_FIELDS:
+            setattr(self, name, np.full(cap, np.nan))
+
+    def add(self, k: int) -> np.ndarray:
+        """Reserve ``k`` new rows and return their ids."""
+        start = self.n
+        if start + k > len(self.cat):
+            self._grow(start + k)
+        self.n += k
+        return np.arange(start, start + k)
+
+    def _grow(self, needed: int) -> None:
+        cap = max(needed, 2 * len(self.cat))
+        for name, arr in list(vars(self).items()):
+            if isinstance(arr, np.ndarray):
+                fill = np.nan if arr.dtype.kind == "f" else (GONE if name == "where" else (-1 if name in ("centre", "loc") else 0))
+                new = np.full(cap, fill, arr.dtype)
+                new[: len(arr)] = arr
+                setattr(self, name, new)
+
+    def frame(self) -> pd.DataFrame:
+        """Every record as a DataFrame (one row per person)."""
+        n = self.n
+        df = pd.DataFrame({name: getattr(self, name)[:n] for name in self.FLOAT_FIELDS})
+        df.insert(0, "category", pd.Categorical.from_codes(self.cat[:n], CATEGORY_NAMES))
+        df["initial"] = self.initial[:n]
+        df["where"] = pd.Categorical.from_codes(self.where[:n], WHERE_NAMES)
+        df["status"] = self.status[:n]
+        df["outcome"] = self.outcome[:n]
+        df["exit_kind"] = pd.Categorical.from_codes(self.exit_kind[:n], EXIT_NAMES)
+        df["centre"] = self.centre[:n]
+        df["location"] = self.loc[:n]
+        df["moves"] = self.moves[:n]
+        return df
+
+
+class IdQueue:
+    """A FIFO of person ids with lazy removal: stale entries are skipped when popped."""
+
+    def __init__(self, capacity: int = 4096):
+        self._buf = np.empty(capacity, np.int64)
+        self._head = 0
+        self._tail = 0
+
+    def __len__(self) -> int:
+        return self._tail - self._head
+
+    def push(self, ids: np.ndarray) -> None:
+        k = len(ids)
+        if k == 0:
+            return
+        if self._tail + k > len(self._buf):
+            live = self._buf[self._head : self._tail]
+            new = np.empty(max(2 * (len(live) + k), 4096), np.int64)
+            new[: len(live)] = live
+            self._buf, self._head, self._tail = new, 0, len(live)
+        self._buf[self._tail : self._tail + k] = ids
+        self._tail += k
+
+    def view(self) -> np.ndarray:
+        """The queue's entries, head first (including stale ones)."""
+        return self._buf[self._head : self._tail]
+
+    def pop(self, k: int, valid) -> np.ndarray:
+        """Remove and return up to ``k`` ids for which ``valid(ids)`` is true, oldest first."""
+        out = []
+        need = int(k)
+        while need > 0 and self._head < self._tail:
+            chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
+            ok = np.flatnonzero(valid(chunk))
+            if len(ok) >= need:
+                out.append(chunk[ok[:need]])
+                self._head += int(ok[need - 1]) + 1
+                need = 0
+            else:
+                out.append(chunk[ok])
+                self._head += len(chunk)
+                need -= len(ok)
+        if not out:
+            return np.empty(0, np.int64)
+        return np.concatenate(out) if len(out) > 1 else out[0]
+
+    def compact(self, valid) -> None:
+        """Drop stale entries (keeps order)."""
+        live = self.view()
+        live = live[valid(live)]
+        self._buf = np.empty(max(2 * len(live), 4096), np.int64)
+        self._buf[: len(live)] = live
+        self._head, self._tail = 0, len(live)

@@ -1,0 +1,81 @@
+"""The IND asylum procedure and departures (vertrek).
+
+Registered applicants join a FIFO backlog. Every week the IND decides as many
+cases as its production allows (a parameter that may change over time). Each
+person's outcome (permit, rejection, Dublin) was drawn on arrival, so more
+production changes *when* people are decided, never *what* is decided.
+Rejected people and Dublin cases leave reception after a delay, to a return or
+to an unknown destination.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.people import AMV, DUBLIN, FAMILY, IN_PROCEDURE, NO_OUTCOME, PERMIT, REJECTION, STATUS_HOLDER, TO_DEPART, IdQueue, People
+
+
+def draw_outcomes(scenario, cat: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Outcome per person from one uniform each (inverse CDF over permit, rejection, Dublin)."""
+    out = np.full(len(cat), NO_OUTCOME, np.int8)
+    for is_amv, o in ((False, scenario.procedure.outcomes_first), (True, scenario.procedure.outcomes_amv)):
+        sel = (cat == AMV) if is_amv else (cat != AMV) & (cat != FAMILY)
+        v = u[sel]
+        out[sel] = np.where(v < o.permit, PERMIT, np.where(v < o.permit + o.rejection, REJECTION, DUBLIN))
+    return out
+
+
+def departure_delays(scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Days from decision to departure (exponential, by inverse CDF of one uniform each)."""
+    cfg = scenario.departure
+    mean = np.where(outcome == DUBLIN, cfg.dublin_mean_delay_days, cfg.mean_delay_days)
+    return -mean * np.log1p(-u)
+
+
+class Procedure:
+    """The IND backlog (FIFO) and the departures it schedules."""
+
+    def __init__(self, people: People, horizon_days: int):
+        self.people = people
+        self.backlog = IdQueue()
+        self.size = 0  # cases pending
+        self.decided = 0
+        self._due: dict[int, list[np.ndarray]] = {}  # departure day -> ids
+        self.awaiting_departure = 0
+        self.horizon_days = horizon_days
+
+    def enter(self, ids: np.ndarray) -> None:
+        """Registered applicants join the backlog (in order of registration)."""
+        self.backlog.push(ids)
+        self.size += len(ids)
+
+    def decide(self, k: int, now: float) -> tuple[np.ndarray, np.ndarray]:
+        """Decide the ``k`` oldest cases; returns (new status holders, people who must leave)."""
+        p = self.people
+        ids = self.backlog.pop(k, lambda c: p.status[c] == IN_PROCEDURE)
+        self.size -= len(ids)
+        self.decided += len(ids)
+        p.t_decision[ids] = now
+        permit = p.outcome[ids] == PERMIT
+        holders = ids[permit]
+        leavers = ids[~permit]
+        p.status[holders] = STATUS_HOLDER
+        p.t_permit[holders] = now
+        p.status[leavers] = TO_DEPART
+        self.schedule_departures(leavers, now + p.depart_delay_days[leavers])
+        return holders, leavers
+
+    def schedule_departures(self, ids: np.ndarray, when: np.ndarray) -> None:
+        days = np.floor(when).astype(np.int64)
+        self.awaiting_departure += len(ids)
+        for day in np.unique(days):
+            self._due.setdefault(int(day), []).append(ids[days == day])
+
+    def due(self, day: int) -> np.ndarray:
+        """Ids whose departure falls on ``day``."""
+        parts = self._due.pop(day, None)
+        if not parts:
+            return np.empty(0, np.int64)
+        ids = np.concatenate(parts)
+        self.awaiting_departure -= len(ids)
+        return ids

@@ -1,0 +1,101 @@
+"""Registration at the application centres (aanmeldcentrum: Ter Apel, optionally Budel).
+
+Each centre is a FIFO queue with ``slots`` servers. Service times are drawn per
+person on arrival, so with Poisson arrivals and exponential service a centre is
+an M/M/c queue and Erlang C checks it. The queue is computed with the exact
+multi-server FIFO recurrence (each arrival takes the server that frees first),
+which is what a SimPy ``Resource`` would do, without a process per person.
+After registration people stay at the centre until COA transfers them to a
+location (see :mod:`sim.reception`); above the norm every person-night is an
+overflow night, above the physical limit people sleep outside.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+from scipy import stats
+
+from sim.people import AC_REGISTERING, AC_WAITING, People
+
+
+def service_days(cfg, u: np.ndarray) -> np.ndarray:
+    """Registration times (days) from uniforms ``u`` by inverse CDF, so scenarios share their randomness."""
+    if cfg.service_distribution == "exponential":
+        return -cfg.service_mean_days * np.log1p(-u)
+    if cfg.service_distribution == "lognormal":
+        sigma = np.sqrt(np.log1p(cfg.service_cv**2))
+        mu = np.log(cfg.service_mean_days) - sigma**2 / 2
+        return np.exp(mu + sigma * stats.norm.ppf(u))
+    return np.full(len(u), cfg.service_mean_days)
+
+
+class ApplicationCentre:
+    """One application centre: registration servers, people present, norm and physical limit."""
+
+    def __init__(self, cfg, index: int):
+        self.cfg = cfg
+        self.index = index
+        self.name = cfg.name
+        self._free_at = [0.0] * cfg.slots  # heap: when each registration slot frees (days)
+        self._pending_ids = np.empty(0, np.int64)
+        self._pending_end = np.empty(0)
+        self.present = 0  # persons at the centre (registering + registered, waiting for a place)
+        self.registering = 0
+
+    def admit(self, people: People, ids: np.ndarray) -> None:
+        """Register arrivals (sorted by arrival time) in FIFO order across the slots."""
+        if len(ids) == 0:
+            return
+        arrive = people.t_arrive[ids]
+        service = people.service_days[ids]
+        starts = np.empty(len(ids))
+        ends = np.empty(len(ids))
+        heap = self._free_at
+        replace = heapq.heapreplace
+        for j in range(len(ids)):
+            t = arrive[j]
+            free = heap[0]
+            start = t if free <= t else free
+            end = start + service[j]
+            replace(heap, end)
+            starts[j] = start
+            ends[j] = end
+        people.t_reg_start[ids] = starts
+        people.t_reg_end[ids] = ends
+        people.where[ids] = AC_REGISTERING
+        people.centre[ids] = self.index
+        self._pending_ids = np.concatenate([self._pending_ids, ids])
+        self._pending_end = np.concatenate([self._pending_end, ends])
+        self.present += len(ids)
+        self.registering += len(ids)
+
+    def completed(self, people: People, now: float) -> np.ndarray:
+        """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""
+        done = self._pending_end <= now
+        if not done.any():
+            return np.empty(0, np.int64)
+        ids = self._pending_ids[done]
+        ids = ids[np.argsort(self._pending_end[done], kind="stable")]
+        self._pending_ids = self._pending_ids[~done]
+        self._pending_end = self._pending_end[~done]
+        people.where[ids] = AC_WAITING
+        self.registering -= len(ids)
+        return ids
+
+    @property
+    def above_norm(self) -> int:
+        """Persons above the norm tonight."""
+        return max(0, self.present - self.cfg.norm_persons)
+
+    @property
+    def outside(self) -> int:
+        """Persons above the physical limit tonight: they sleep outside."""
+        return max(0, self.present - self.cfg.physical_limit_persons)
+
+
+def route_to_centres(u: np.ndarray, shares: list[float]) -> np.ndarray:
+    """Centre index for each arrival from a uniform draw and the centres' shares of arrivals."""
+    edges = np.cumsum(shares)[:-1]
+    return np.searchsorted(edges, u, side="right")

@@ -1,0 +1,552 @@
+"""The scenario: every input of one simulated world, validated at the edge.
+
+A scenario is a TOML file read with :mod:`tomllib` and checked against the
+pydantic schema below, which forbids unknown keys. ``extends = "baseline.toml"``
+lets a variant state only what differs; ``--set section.key=value`` overrides
+single values from the command line. Every parameter carries a unit, a
+one-line description and the source of its default (``facts §N`` refers to
+``shared/domain/facts.md``; "estimate" means no source was found).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Optional, get_args, get_origin
+
+from pydantic import ValidationError, field_validator, model_validator
+
+from sim.capacity.params import Spreidingswet
+from sim.params import Strict, param
+
+DATA_DIR = Path(__file__).parent / "data"
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+Category = Literal["first", "amv", "family"]
+LocationType = Literal["durable", "temporary", "emergency", "amv"]
+
+# facts §2: quarterly shares of first applications 20/21/29/30 % (2018, 2019, 2022, 2023),
+# i.e. multipliers of about 0.80/0.85/1.15/1.20, spread evenly over each quarter's months.
+SEASONAL_DEFAULT = [0.80] * 3 + [0.85] * 3 + [1.15] * 3 + [1.20] * 3
+
+
+class ScenarioError(Exception):
+    """A scenario or experiment file that cannot be used: names the file, the key path and what is allowed."""
+
+    def __init__(self, file: str | Path | None, key_path: str, message: str):
+        self.file = str(file) if file is not None else "<scenario>"
+        self.key_path = key_path
+        self.message = message
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
+        return f"{where}: {self.message}"
+
+
+# --------------------------------------------------------------------------- inflow
+
+
+class Shock(Strict):
+    """A surge of extra arrivals spread evenly over a number of weeks."""
+
+    start: dt.date = param(..., unit="date", desc="first day of the surge", source="scenario choice")
+    weeks: int = param(..., unit="weeks", desc="length of the surge", source="scenario choice", gt=0)
+    persons: int = param(..., unit="persons", desc="extra arrivals over the whole surge", source="scenario choice", ge=0)
+    category: Category = param("first", unit="-", desc="which inflow category the surge adds to", source="scenario choice")
+
+
+class Inflow(Strict):
+    """Arrivals (instroom): first asylum applications (including AMV) and family reunification (nareizigers)."""
+
+    mode: Literal["rate", "replay"] = param("rate", unit="-", desc="'rate': yearly levels with seasonality and shocks; 'replay': a monthly series from a CSV file", source="design.md")
+    first_applications_per_year: float = param(25_000, unit="persons/year", desc="first asylum applications in the first simulated year, AMV included", source="facts §2: ~24,000 first applications in 2025; forecast 40,000–55,300 total", ge=0)
+    amv_share_of_first: float = param(0.12, unit="share", desc="share of first applications made by unaccompanied minors (AMV)", source="facts §4: 12–15 % of first applications", ge=0, le=1)
+    family_reunification_per_year: float = param(16_000, unit="persons/year", desc="family reunification arrivals (nareizigers) in the first simulated year", source="facts §2 and data/history: 16,470 nareizigers in 2025", ge=0)
+    trend_per_year: float = param(0.0, unit="share/year", desc="relative change of all yearly levels per year (0.05 = +5 % a year, compounded)", source="estimate: no trend assumed", gt=-1, le=2)
+    seasonal_factors: list[float] = param(SEASONAL_DEFAULT, unit="multiplier", desc="12 monthly multipliers of the daily rate (January first); normalised to mean 1", source="facts §2: quarterly shares 20/21/29/30 %")
+    dispersion: Literal["poisson", "negative_binomial"] = param("negative_binomial", unit="-", desc="distribution of daily arrival counts", source="estimate: daily counts are over-dispersed (group arrivals)")
+    negative_binomial_k: float = param(25.0, unit="-", desc="size parameter of the negative binomial: variance = mean + mean²/k", source="estimate", gt=0)
+    shocks: list[Shock] = param([], unit="-", desc="surges of extra arrivals", source="scenario choice")
+    replay_file: Optional[str] = param(None, unit="path", desc="CSV with columns month (YYYY-MM), first_applications, family_reunification and optional amv_first_applications; relative to the scenario file or to sim/data", source="scenario choice")
+    replay_scale: float = param(1.0, unit="multiplier", desc="multiplies every replayed monthly count", source="scenario choice", ge=0)
+
+    @field_validator("seasonal_factors")
+    @classmethod
+    def _twelve_positive(cls, v: list[float]) -> list[float]:
+        if len(v) != 12:
+            raise ValueError(f"needs exactly 12 monthly factors, got {len(v)}")
+        if any(f < 0 for f in v) or sum(v) <= 0:
+            raise ValueError("factors must be ≥ 0 and not all zero")
+        return v
+
+    @model_validator(mode="after")
+    def _replay_needs_file(self) -> "Inflow":
+        if self.mode == "replay" and not self.replay_file:
+            raise ValueError("mode = 'replay' needs replay_file")
+        return self
+
+
+# --------------------------------------------------------------------------- registration
+
+
+class Centre(Strict):
+    """An application centre (aanmeldcentrum): Ter Apel, optionally Budel."""
+
+    name: str = param("Ter Apel", unit="-", desc="name used in outputs", source="facts §3")
+    share_of_arrivals: float = param(1.0, unit="share", desc="share of arrivals that register here", source="estimate: Ter Apel registers nearly all first applicants", ge=0, le=1)
+    slots: int = param(400, unit="persons", desc="registration slots: persons that can be in the registration phase at once (servers of the M/M/c queue)", source="estimate: ~90 arrivals/day × 3 days at ~70 % utilisation", ge=1)
+    service_mean_days: float = param(3.0, unit="days", desc="mean length of the registration phase", source="facts §3: registration takes about 3 days", gt=0)
+    service_distribution: Literal["exponential", "lognormal", "deterministic"] = param("exponential", unit="-", desc="distribution of the registration phase length", source="estimate")
+    service_cv: float = param(1.0, unit="-", desc="coefficient of variation (lognormal only)", source="estimate", gt=0)
+    norm_persons: int = param(2000, unit="persons", desc="agreed maximum at the centre; every person-night above it is an overflow night", source="facts §3: norm 2,000 (Westerwolde agreement)", ge=0)
+    physical_limit_persons: int = param(2300, unit="persons", desc="beds on site; above this people sleep outside", source="estimate: Westerwolde's 2,279 regular places include the centre (data/municipalities.csv)", ge=0)
+    penalty_eur_per_day: float = param(50_000, unit="euros/day", desc="penalty payment for each day above the norm", source="facts §3/§7: €50,000/day from 30 Oct 2024", ge=0)
+    penalty_cap_eur: float = param(5_000_000, unit="euros", desc="cap on the penalty payments over the run", source="facts §3/§7: cap €5 m", ge=0)
+
+    @model_validator(mode="after")
+    def _limit_above_norm(self) -> "Centre":
+        if self.physical_limit_persons < self.norm_persons:
+            raise ValueError("physical_limit_persons must be ≥ norm_persons")
+        return self
+
+
+class Registration(Strict):
+    """Registration at the application centres and the daily transfer to reception locations."""
+
+    centres: list[Centre] = param([Centre()], unit="-", desc="application centres; shares of arrivals must sum to 1", source="facts §3", min_length=1)
+    family_register_elsewhere_share: float = param(0.5, unit="share", desc="share of nareizigers who register elsewhere (by appointment, Zevenaar) instead of at an application centre", source="estimate; facts §3 says they can register at Zevenaar", ge=0, le=1)
+    transfer_limit_per_day: int = param(400, unit="persons/day", desc="most people moved out of the application centres to locations per day (COA buses)", source="estimate", ge=0)
+
+    @model_validator(mode="after")
+    def _shares(self) -> "Registration":
+        total = sum(c.share_of_arrivals for c in self.centres)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"centres' share_of_arrivals must sum to 1, got {total:g}")
+        return self
+
+
+# --------------------------------------------------------------------------- reception
+
+
+class Emergency(Strict):
+    """Emergency shelter (noodopvang) opened by COA on demand."""
+
+    on_demand: bool = param(True, unit="-", desc="open emergency locations when people wait for a place", source="design.md")
+    location_size: int = param(300, unit="places", desc="places per emergency location opened on demand", source="facts §6: COA emergency locations 300+", ge=1)
+    lead_time_days: float = param(28, unit="days", desc="time from the decision to open to the first night", source="estimate within facts §6: 1–8 weeks", ge=0)
+    ceiling_places: int = param(60_000, unit="places", desc="most emergency places open or requested at once", source="estimate", ge=0)
+    min_lease_days: float = param(182, unit="days", desc="an emergency location stays open at least this long", source="facts §6: minimum lease half a year", ge=0)
+    lifespan_days: float = param(365, unit="days", desc="an emergency location opened on demand closes after this long unless still needed", source="facts §6: 6–12 months", ge=0)
+    open_trigger_persons: int = param(100, unit="persons", desc="shortfall (people waiting for a place minus free and requested places) above which a location is requested", source="estimate", ge=0)
+    close_buffer_persons: int = param(1500, unit="places", desc="free places that must remain elsewhere before an emergency location closes", source="estimate", ge=0)
+    review_interval_days: int = param(7, unit="days", desc="how often closing is reviewed", source="estimate", ge=1)
+
+
+class Reception(Strict):
+    """Reception locations (azc, temporary, emergency, AMV) and COA's allocation policy."""
+
+    emergency: Emergency = param(Emergency(), unit="-", desc="emergency shelter on demand", source="design.md")
+    amv_overflow_to_emergency: bool = param(True, unit="-", desc="let AMV use emergency places when no AMV place is free (otherwise they wait at the centre)", source="estimate: COA opened emergency AMV locations when AMV places ran short (facts §4: 1,720 places against ~3,000 needed)")
+    consolidation_moves_per_day: int = param(300, unit="persons/day", desc="most residents moved per day from emergency (or crisis) shelter into free regular places", source="estimate", ge=0)
+
+
+# --------------------------------------------------------------------------- procedure
+
+
+class Outcomes(Strict):
+    """Shares of IND decisions; they must sum to 1."""
+
+    permit: float = param(0.70, unit="share", desc="residence permit", source="facts §5: approval 70–85 % historically, 78 % in 2022", ge=0, le=1)
+    rejection: float = param(0.20, unit="share", desc="rejection (the person must leave)", source="estimate: the rest split 2:1 between rejection and Dublin", ge=0, le=1)
+    dublin: float = param(0.10, unit="share", desc="Dublin claim (transfer to another EU state)", source="estimate", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "Outcomes":
+        total = self.permit + self.rejection + self.dublin
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"permit + rejection + dublin must be 1, got {total:g}")
+        return self
+
+
+class ProductionChange(Strict):
+    date: dt.date = param(..., unit="date", desc="from this date", source="scenario choice")
+    decisions_per_week: float = param(..., unit="decisions/week", desc="IND production from that date", source="scenario choice", ge=0)
+
+
+class Procedure(Strict):
+    """The IND asylum procedure: weekly production from a FIFO backlog."""
+
+    decisions_per_week: float = param(423, unit="decisions/week", desc="IND first-asylum decisions per week", source="facts §5: a 2023 assignment of ~22,000 decisions a year", ge=0)
+    production_changes: list[ProductionChange] = param([], unit="-", desc="changes of production over time", source="scenario choice")
+    outcomes_first: Outcomes = param(Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="facts §5")
+    outcomes_amv: Outcomes = param(Outcomes(permit=0.85, rejection=0.10, dublin=0.05), unit="-", desc="outcomes for unaccompanied minors", source="estimate: minors are granted more often")
+    legal_term_days: float = param(456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="facts §5", gt=0)
+
+
+# --------------------------------------------------------------------------- housing and departure
+
+
+class HousingChange(Strict):
+    date: dt.date = param(..., unit="date", desc="from this date", source="scenario choice")
+    persons_per_half_year: float = param(..., unit="persons/half-year", desc="housing task from that date", source="scenario choice", ge=0)
+
+
+class Housing(Strict):
+    """Status holders (vergunninghouders) and the municipal housing task (taakstelling)."""
+
+    task_per_half_year: float = param(13_000, unit="persons/half-year", desc="status holders municipalities house per half-year", source="facts §5: 13,000 for 2025-H2", ge=0)
+    task_changes: list[HousingChange] = param([], unit="-", desc="changes of the housing task over time", source="scenario choice")
+    family_join_sponsor_share: float = param(0.6, unit="share", desc="share of nareizigers who move straight in with their sponsor instead of waiting in reception", source="estimate", ge=0, le=1)
+
+
+class Departure(Strict):
+    """Departure of rejected applicants and Dublin transfers (vertrek)."""
+
+    mean_delay_days: float = param(120, unit="days", desc="mean time from a rejection to leaving reception", source="estimate", gt=0)
+    dublin_mean_delay_days: float = param(90, unit="days", desc="mean time from a Dublin claim to the transfer", source="estimate", gt=0)
+    return_share: float = param(0.51, unit="share", desc="share of departures that are a (voluntary or forced) return; the rest leave to an unknown destination", source="facts §5: 2024 departures 3,240 independent + 2,750 forced vs 5,740 unknown", ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- initial state and capacity
+
+
+class InitialState(Strict):
+    """Where the country is on the start date: occupancy, backlog, locations."""
+
+    municipalities_file: str = param("municipalities.csv", unit="path", desc="places per municipality (regular_places_2025_11, emergency_places_2025_11); relative to the scenario file or sim/data", source="data/municipalities.csv (COA places, November 2025)")
+    use_municipal_places: bool = param(True, unit="-", desc="open the regular and emergency places of the municipalities file on the start date", source="design.md")
+    ac_municipality: str = param("GM1950", unit="CBS code", desc="municipality whose regular places include the application centre (Westerwolde)", source="data/README.md")
+    ac_places_in_regular: int = param(2000, unit="places", desc="places of the application centre counted among that municipality's regular places; removed from the locations", source="estimate: the norm of 2,000", ge=0)
+    amv_share_of_regular: float = param(0.053, unit="share", desc="share of each municipality's regular places that are AMV places", source="estimate: ~2,500 AMV places (facts §4: 1,720 in Nov 2024, ~3,000 needed) of 47,293", ge=0, le=1)
+    durable_remaining_years: tuple[float, float] = param((3.0, 15.0), unit="years", desc="remaining lifetimes of existing regular locations, spread evenly over this range in municipality-code order", source="estimate: core locations 10+ years (facts §6)")
+    emergency_remaining_days: tuple[float, float] = param((90.0, 730.0), unit="days", desc="remaining lifetimes of existing emergency locations, spread evenly over this range", source="estimate: facts §6 leases 6–12 months, repeatedly extended")
+    ac_occupancy: int = param(1800, unit="persons", desc="persons at the application centres on the start date (all registered, waiting for a place)", source="estimate: near the norm through 2025", ge=0)
+    occupancy_durable: int = param(40_500, unit="persons", desc="persons in durable locations", source="estimate: ~95 % of places", ge=0)
+    occupancy_temporary: int = param(0, unit="persons", desc="persons in temporary locations", source="estimate", ge=0)
+    occupancy_emergency: int = param(24_000, unit="persons", desc="persons in emergency locations", source="estimate: ~90 % of places", ge=0)
+    occupancy_amv: int = param(2_300, unit="persons", desc="unaccompanied minors in AMV locations", source="estimate", ge=0)
+    status_holders_waiting: int = param(17_000, unit="persons", desc="status holders in locations waiting for a home", source="estimate: facts §5 16,200 end 2022", ge=0)
+    awaiting_departure: int = param(5_000, unit="persons", desc="rejected persons in locations waiting to leave", source="estimate", ge=0)
+
+    @field_validator("durable_remaining_years", "emergency_remaining_days")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] < 0 or v[1] < v[0]:
+            raise ValueError("needs [low, high] with 0 ≤ low ≤ high")
+        return v
+
+    @model_validator(mode="after")
+    def _composition(self) -> "InitialState":
+        in_locations = self.occupancy_durable + self.occupancy_temporary + self.occupancy_emergency + self.occupancy_amv
+        if self.status_holders_waiting + self.awaiting_departure > in_locations:
+            raise ValueError(
+                f"status_holders_waiting + awaiting_departure ({self.status_holders_waiting + self.awaiting_departure}) "
+                f"exceed the persons in locations ({in_locations})"
+            )
+        return self
+
+
+class ScheduledLocation(Strict):
+    """A location that opens and closes on fixed dates (the stand-in for new capacity)."""
+
+    type: LocationType = param(..., unit="-", desc="location type", source="scenario choice")
+    places: int = param(..., unit="places", desc="size", source="scenario choice", gt=0)
+    opens: dt.date = param(..., unit="date", desc="first night", source="scenario choice")
+    closes: Optional[dt.date] = param(None, unit="date", desc="closing day (none: stays open)", source="scenario choice")
+    municipality: Optional[str] = param(None, unit="CBS code", desc="where (optional)", source="scenario choice")
+
+    @model_validator(mode="after")
+    def _order(self) -> "ScheduledLocation":
+        if self.closes is not None and self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+        return self
+
+
+class Capacity(Strict):
+    """New capacity: a fixed schedule, and the Spreidingswet cycle."""
+
+    scheduled: list[ScheduledLocation] = param([], unit="-", desc="locations opening and closing on fixed dates", source="scenario choice")
+    spreidingswet: Spreidingswet = param(Spreidingswet(), unit="-", desc="the Spreidingswet capacity cycle", source="facts §1")
+
+
+class TypeCost(Strict):
+    occupied_eur_per_day: float = param(..., unit="euros/place-day", desc="cost of an occupied place per day", source="see table", ge=0)
+    empty_eur_per_day: float = param(..., unit="euros/place-day", desc="cost of an empty place per day", source="see table", ge=0)
+
+
+class Costs(Strict):
+    """Costs per place-day by location type, occupied and empty."""
+
+    durable: TypeCost = param(TypeCost(occupied_eur_per_day=70, empty_eur_per_day=47), unit="euros/place-day", desc="durable azc", source="facts §7: Court of Audit 2023, €70 occupied, €47 empty")
+    temporary: TypeCost = param(TypeCost(occupied_eur_per_day=90, empty_eur_per_day=55), unit="euros/place-day", desc="temporary locations", source="estimate: between regular and emergency")
+    emergency: TypeCost = param(TypeCost(occupied_eur_per_day=190, empty_eur_per_day=120), unit="euros/place-day", desc="emergency locations", source="facts §7: €69,400/year in 2023 (≈ €190/day); empty: estimate")
+    amv: TypeCost = param(TypeCost(occupied_eur_per_day=150, empty_eur_per_day=80), unit="euros/place-day", desc="AMV locations", source="estimate: small units with guardianship staff")
+    crisis_eur_per_person_night: float = param(150, unit="euros/person-night", desc="crisis emergency shelter (crisisnoodopvang) when nothing else is free", source="facts §7: €130–175 per person per night", ge=0)
+    ac_eur_per_person_night: float = param(83, unit="euros/person-night", desc="a night at an application centre", source="facts §7: regular place €83/day (2023)", ge=0)
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(Strict):
+    """One simulated world: start, horizon and every part of the chain."""
+
+    name: str = param("scenario", unit="-", desc="name used in outputs and reports", source="scenario choice")
+    description: str = param("", unit="-", desc="what this scenario represents", source="scenario choice")
+    start_date: dt.date = param(dt.date(2026, 1, 1), unit="date", desc="first simulated day", source="issue 2: start from today's state")
+    horizon_years: float = param(10.0, unit="years", desc="length of the run (ignored when end_date is set)", source="issue 2", gt=0, le=50)
+    end_date: Optional[dt.date] = param(None, unit="date", desc="last simulated day (exclusive); overrides horizon_years", source="scenario choice")
+    inflow: Inflow = param(Inflow(), unit="-", desc="arrivals", source="-")
+    registration: Registration = param(Registration(), unit="-", desc="application centres", source="-")
+    reception: Reception = param(Reception(), unit="-", desc="locations and allocation", source="-")
+    procedure: Procedure = param(Procedure(), unit="-", desc="IND procedure", source="-")
+    housing: Housing = param(Housing(), unit="-", desc="status holders and housing", source="-")
+    departure: Departure = param(Departure(), unit="-", desc="departures", source="-")
+    initial_state: InitialState = param(InitialState(), unit="-", desc="state on the start date", source="-")
+    capacity: Capacity = param(Capacity(), unit="-", desc="new capacity", source="-")
+    costs: Costs = param(Costs(), unit="-", desc="costs", source="-")
+
+    # Where the file came from, for resolving relative paths; not part of the scenario's identity.
+    source_file: Optional[str] = param(None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="loader")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> "Scenario":
+        if self.end_date is not None and self.end_date <= self.start_date:
+            raise ValueError(f"end_date ({self.end_date}) must be after start_date ({self.start_date})")
+        return self
+
+    @property
+    def horizon_days(self) -> int:
+        """Number of simulated days."""
+        if self.end_date is not None:
+            return (self.end_date - self.start_date).days
+        return int(round(self.horizon_years * 365.25))
+
+    def resolve_path(self, name: str) -> Path:
+        """A data file named in the scenario: relative to the scenario file, else to sim/data."""
+        p = Path(name)
+        if p.is_absolute():
+            return p
+        if self.source_file:
+            candidate = Path(self.source_file).parent / p
+            if candidate.exists():
+                return candidate
+        return DATA_DIR / p
+
+    def canonical(self) -> dict[str, Any]:
+        """The scenario as plain JSON-able data (without where it was loaded from)."""
+        data = self.model_dump(mode="json")
+        data.pop("source_file", None)
+        return data
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical scenario: two runs with the same digest simulate the same world."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario TOML file and resolve its ``extends`` chain (relative to the file)."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(path, "", "file not found")
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(path, "extends", "must be a file name (a string)")
+    target = (path.parent / parent).resolve()
+    if target in _seen or target == path.resolve():
+        raise ScenarioError(path, "extends", f"circular extends through {parent}")
+    if not target.exists():
+        raise ScenarioError(path, "extends", f"file not found: {parent} (looked in {path.parent})")
+    base = read_toml(target, _seen + (path.resolve(),))
+    return _deep_merge(base, data)
+
+
+def _parse_value(text: str) -> Any:
+    """A --set value: TOML syntax (numbers, booleans, dates, [lists], "strings"), else a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: list[str] | None, file: str | Path | None = None) -> dict:
+    """Apply ``section.key=value`` overrides; list items are addressed by index (``registration.centres.0.slots=500``)."""
+    data = copy.deepcopy(data)
+    for item in overrides or []:
+        if "=" not in item:
+            raise ScenarioError(file, item, "--set needs key=value, e.g. --set inflow.first_applications_per_year=30000")
+        key, text = item.split("=", 1)
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p for p in parts):
+            raise ScenarioError(file, key or "(empty)", "--set needs a dotted key path, e.g. procedure.decisions_per_week=500")
+        node: Any = data
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError(file, ".".join(parts[: i + 1]), f"list index out of range (0..{len(node) - 1})")
+                node = node[int(part)]
+            else:
+                node = node.setdefault(part, {})
+                if not isinstance(node, (dict, list)):
+                    raise ScenarioError(file, ".".join(parts[: i + 1]), "is a value, not a section")
+        last = parts[-1]
+        if isinstance(node, list):
+            if not last.isdigit() or int(last) >= len(node):
+                raise ScenarioError(file, key, f"list index out of range (0..{len(node) - 1})")
+            node[int(last)] = _parse_value(text.strip())
+        else:
+            node[last] = _parse_value(text.strip())
+    return data
+
+
+def _model_at(loc: tuple) -> Optional[type]:
+    """The pydantic model class that owns the key at ``loc`` (for 'did you mean' suggestions)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *get_args(ann)]
+        for arg in list(candidates):
+            candidates.extend(get_args(arg))
+        model = next((c for c in candidates if isinstance(c, type) and hasattr(c, "model_fields")), None)
+        if model is None:
+            return None
+    return model
+
+
+def _format_error(err: dict) -> tuple[str, str]:
+    loc = tuple(err.get("loc", ()))
+    path = ".".join(str(p) for p in loc)
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        allowed = sorted(model.model_fields) if model is not None else []
+        allowed = [a for a in allowed if a != "source_file"]
+        key = str(loc[-1]) if loc else ""
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return path, f"unknown key{hint} Allowed here: {', '.join(allowed)}"
+    msg = err.get("msg", "invalid value")
+    msg = msg.replace("Value error, ", "")
+    if kind in ("literal_error",):
+        msg = f"{msg} (got {err.get('input')!r})"
+    elif "input" in err and kind not in ("missing",) and not isinstance(err["input"], (dict, list)):
+        msg = f"{msg} (got {err['input']!r})"
+    return path or "(top level)", msg
+
+
+def scenario_from_dict(data: dict, file: str | Path | None = None) -> Scenario:
+    """Validate a dict as a scenario, turning the first error into a :class:`ScenarioError`."""
+    data = dict(data)
+    if file is not None:
+        data["source_file"] = str(Path(file).resolve())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        path, msg = _format_error(errors[0])
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ScenarioError(file, path, msg + more) from None
+    check_files(scenario, file)
+    return scenario
+
+
+def check_files(scenario: Scenario, file: str | Path | None) -> None:
+    """Referenced data files exist and are readable in the expected format."""
+    from sim import inflow, reception  # local import: the data readers live with their part of the chain
+
+    if scenario.inflow.mode == "replay":
+        path = scenario.resolve_path(scenario.inflow.replay_file or "")
+        try:
+            series = inflow.read_replay(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(file, "inflow.replay_file", str(exc)) from None
+        last = series.index.max()
+        end = scenario.start_date + dt.timedelta(days=scenario.horizon_days - 1)
+        if (end.year, end.month) > (last.year, last.month) or (scenario.start_date.year, scenario.start_date.month) < (series.index.min().year, series.index.min().month):
+            raise ScenarioError(
+                file, "inflow.replay_file",
+                f"{path.name} covers {series.index.min():%Y-%m} to {last:%Y-%m}, but the run spans "
+                f"{scenario.start_date:%Y-%m} to {end:%Y-%m}; shorten the horizon (end_date) or extend the series",
+            )
+    if scenario.initial_state.use_municipal_places:
+        path = scenario.resolve_path(scenario.initial_state.municipalities_file)
+        try:
+            reception.read_municipalities(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(file, "initial_state.municipalities_file", str(exc)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, merge (``extends``), override (``--set``) and validate a scenario file."""
+    path = Path(path)
+    data = read_toml(path)
+    data = apply_overrides(data, overrides, path)
+    return scenario_from_dict(data, path)
+
+
+def field_docs(model: type = Scenario, prefix: str = "") -> list[dict[str, Any]]:
+    """Every parameter of the schema with its unit, default, bounds and source (for docs/parameters.md)."""
+    rows: list[dict[str, Any]] = []
+    for name, field in model.model_fields.items():
+        if name == "source_file":
+            continue
+        key = f"{prefix}{name}"
+        ann = field.annotation
+        sub = ann if isinstance(ann, type) and hasattr(ann, "model_fields") else None
+        extra = field.json_schema_extra or {}
+        if sub is not None:
+            rows.extend(field_docs(sub, key + "."))
+            continue
+        if get_origin(ann) is list:
+            (item,) = get_args(ann) or (None,)
+            if isinstance(item, type) and hasattr(item, "model_fields"):
+                rows.append({"key": key, "unit": "list", "default": field.get_default(call_default_factory=True), "bounds": "", "description": field.description or "", "source": extra.get("source", "")})
+                rows.extend(field_docs(item, key + "[]."))
+                continue
+        bounds = []
+        for meta in field.metadata:
+            for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+                if getattr(meta, attr, None) is not None:
+                    bounds.append(f"{sym} {getattr(meta, attr)}")
+        if get_origin(ann) is Literal:
+            bounds.append(" | ".join(repr(a) for a in get_args(ann)))
+        else:
+            for arg in get_args(ann):
+                if get_origin(arg) is Literal:
+                    bounds.append(" | ".join(repr(a) for a in get_args(arg)))
+        default = field.get_default(call_default_factory=True) if not field.is_required() else "(required)"
+        rows.append({"key": key, "unit": extra.get("unit", ""), "default": default, "bounds": ", ".join(bounds), "description": field.description or "", "source": extra.get("source", "")})
+    return rows

@@ -1,0 +1,50 @@
+"""Named random streams from one root seed.
+
+Each part of the chain draws from its own :class:`numpy.random.Generator`,
+spawned from ``SeedSequence(root_seed)`` in a fixed order. Adding a draw to
+one part therefore never shifts the numbers of another, and replication r of
+every scenario sees the same streams: common random numbers. The global
+``random`` and ``np.random`` states are never used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Fixed order: append new names at the end so existing streams keep their numbers.
+STREAM_NAMES = (
+    "inflow",
+    "registration",
+    "procedure",
+    "housing",
+    "departure",
+    "initial",
+    "reception",
+    "projects",
+    "estimate",
+    "decisions",
+)
+
+
+def replication_seed(root_seed: int, replication: int) -> int:
+    """Seed of replication ``r`` of an experiment with root seed ``root_seed`` (independent of other runs)."""
+    seq = np.random.SeedSequence([int(root_seed), int(replication)])
+    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+class Streams:
+    """One Generator per named stream, all derived from a single seed."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        children = np.random.SeedSequence(self.seed).spawn(len(STREAM_NAMES))
+        self._gens = {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAM_NAMES, children)}
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        return self._gens[name]
+
+    def __getattr__(self, name: str) -> np.random.Generator:
+        try:
+            return self._gens[name]
+        except KeyError:
+            raise AttributeError(name) from None
