@@ -23,6 +23,7 @@ STREAM_NAMES = (
     "projects",
     "estimate",
     "decisions",
+    "analysis",  # bootstrap resampling in sim.analysis (never used inside a run)
 )
 
 
