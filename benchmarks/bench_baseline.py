@@ -1,0 +1,109 @@
+"""Speed of one 10-year baseline replication against bare SimPy, in one process.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_baseline.py [--scenario scenarios/baseline.toml] [--seed 1] [--repeat 1]
+
+Prints the time of 1,000,000 bare SimPy timeouts (the reference: what this
+machine's Python does for the simplest possible event loop), the time of one
+baseline replication, their ratio, people simulated per second and the peak
+memory of the replication. Target (issue 2): ratio ≤ 3, peak memory < 1 GB.
+The reference is measured in the same process, right before the model, so a
+busy or slow machine moves both numbers together. With ``--repeat N`` each is
+timed N times and the fastest is kept (the least disturbed by other processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_TIMEOUTS = 1_000_000
+TARGET_RATIO = 3.0
+TARGET_PEAK_BYTES = 1 << 30
+
+
+def bare_simpy_seconds(n: int = REFERENCE_TIMEOUTS) -> float:
+    """Seconds for one process to yield ``n`` timeouts in a fresh Environment."""
+
+    def ticker(env: simpy.Environment):
+        for _ in range(n):
+            yield env.timeout(1)
+
+    env = simpy.Environment()
+    env.process(ticker(env))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def baseline_seconds(scenario_path: Path, seed: int) -> tuple[float, int, dict]:
+    """Seconds for one replication (without loading the scenario), people simulated, summary."""
+    from sim import load_scenario
+    from sim.model import simulate
+
+    scenario = load_scenario(scenario_path)
+    t0 = time.perf_counter()
+    result = simulate(scenario, seed=seed)
+    seconds = time.perf_counter() - t0
+    people = _people(result)
+    return seconds, people, result.summary
+
+
+def _people(result) -> int:
+    """Persons the chain handled: everyone present on day 0 plus every arrival."""
+    ts = result.timeseries
+    first = ts.iloc[0]
+    initial = int(first["occupancy_total"] - first["arrivals"] + first["housed"] + first["departed"])
+    return initial + int(ts["arrivals"].sum())
+
+
+def peak_memory_bytes(scenario_path: Path, seed: int) -> int:
+    """Peak bytes allocated by Python/numpy during one replication (tracemalloc; run separately as it slows Python)."""
+    from sim import load_scenario, simulate
+
+    scenario = load_scenario(scenario_path)
+    tracemalloc.start()
+    simulate(scenario, seed=seed)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="time each part this many times and keep the fastest")
+    ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    args = ap.parse_args(argv)
+    scenario = Path(args.scenario)
+
+    ref = min(bare_simpy_seconds() for _ in range(args.repeat))
+    runs = [baseline_seconds(scenario, args.seed) for _ in range(args.repeat)]
+    model_s, people, summary = min(runs, key=lambda r: r[0])
+    ratio = model_s / ref
+    print(f"bare SimPy, {REFERENCE_TIMEOUTS:,} timeouts : {ref:7.3f} s")
+    print(f"baseline replication ({summary.get('arrivals_total', 0):,} arrivals, {people:,} people): {model_s:7.3f} s")
+    print(f"ratio model / reference        : {ratio:7.2f}  (target ≤ {TARGET_RATIO:g})")
+    print(f"people simulated per second    : {people / model_s:,.0f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    print(f"peak resident memory (process) : {rss / 2**20:,.0f} MiB")
+    ok = ratio <= TARGET_RATIO and rss < TARGET_PEAK_BYTES
+    if not args.no_memory:
+        peak = peak_memory_bytes(scenario, args.seed)
+        print(f"peak traced allocations (model): {peak / 2**20:,.0f} MiB  (target < {TARGET_PEAK_BYTES / 2**30:g} GiB)")
+        ok = ok and peak < TARGET_PEAK_BYTES
+    print("target met" if ok else "target NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
