@@ -319,6 +319,8 @@ class Chain:
             self.adult_queue.push(done[~amv])
             self.waiting += (len(done) - int(amv.sum()), int(amv.sum()))
             limit = s.registration.transfer_limit_per_day
+            # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
+            self.reception.allow_reserved = any(c.above_norm > 0 for c in self.centres)
             for q, queue, is_amv in ((1, self.amv_queue, True), (0, self.adult_queue, False)):
                 if limit <= 0 or self.waiting[q] == 0:
                     continue
@@ -333,6 +335,7 @@ class Chain:
                     p.t_leave_ac[from_ac] = now
                     for c, k2 in enumerate(np.bincount(p.centre[from_ac], minlength=len(self.centres))):
                         self.centres[c].present -= int(k2)
+            self.reception.allow_reserved = False
             # people in crisis shelter take any place that is left (a move each)
             moves = cfg.consolidation_moves_per_day
             if self.reception.crisis and moves:
@@ -410,6 +413,8 @@ class Chain:
             total = ac + R.waiting_elsewhere + int(occ.sum()) + R.crisis
             cost = float(occ @ c_occ + (places - occ) @ c_empty) + R.crisis * costs.crisis_eur_per_person_night + ac * costs.ac_eur_per_person_night + penalty
             cap = self.capacity
+            if cap is not None:
+                cost += cap.take_cost()  # incentives paid per durable place opened
             self.monitor.record(
                 day,
                 arrivals=self.today["arrivals"], housed=self.today["housed"], departed=self.today["departed"], decisions=self.today["decisions"],

@@ -61,6 +61,7 @@ class Locations:
         self.close_day = np.full(capacity, NEVER)
         self.municipality = np.full(capacity, -1, np.int32)
         self.on_demand = np.zeros(capacity, bool)
+        self.reserved = np.zeros(capacity, bool)  # held back for application-centre overflow only
         self.origin: list[str] = []
 
     def add(self, type_code: int, places: int, open_day: float, close_day: float = NEVER, municipality: int = -1, origin: str = "scheduled", on_demand: bool = False) -> int:
@@ -155,13 +156,14 @@ class Reception:
         self.requested_places = 0  # emergency places requested, not yet open
         self.moves = 0
         self.placed_ever = 0
+        self.allow_reserved = False  # the model opens the reserve only while a centre is above its norm
 
     # --- places -----------------------------------------------------------------------
 
     def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
         n = self.locations.n
         L = self.locations
-        mask = L.is_open[:n] & np.isin(L.type[:n], types)
+        mask = L.is_open[:n] & np.isin(L.type[:n], types) & (self.allow_reserved | ~L.reserved[:n])
         if exclude is not None:
             mask &= ~exclude
         return int((L.places[:n] - L.occ[:n])[mask].sum())
@@ -170,7 +172,7 @@ class Reception:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
         n = L.n
-        free = np.where(L.is_open[:n], L.places[:n] - L.occ[:n], 0)
+        free = np.where(L.is_open[:n] & (self.allow_reserved | ~L.reserved[:n]), L.places[:n] - L.occ[:n], 0)
         if exclude >= 0:
             free[exclude] = 0
         out = []
