@@ -1,0 +1,663 @@
+"""Figures and the self-contained HTML report: ``opvangsim report DIR``.
+
+Every figure is drawn by one function from the loaded results; a figure whose
+inputs are missing (no Spreidingswet pipeline, no cycles, no sampling design)
+is skipped with a note that the report shows. Figures are written as PNG and
+SVG; the HTML embeds the PNGs as base64 data URIs, so the one file opens
+anywhere without a network and prints on A4.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window (also on machines without a display)
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim import analysis as an  # noqa: E402
+from sim.scenario import ScenarioError  # noqa: E402
+from sim.store import Results  # noqa: E402
+
+MAX_PANELS = 12  # fan charts: more panels than this are unreadable on a slide
+TYPES = (  # (occupancy column(s), places column, label, colour)
+    (("occupancy_durable",), "places_durable", "durable", "tab:blue"),
+    (("occupancy_temporary",), "places_temporary", "temporary", "tab:green"),
+    (("occupancy_emergency", "occupancy_crisis"), "places_emergency", "emergency + crisis", "tab:red"),
+    (("occupancy_amv",), "places_amv", "AMV (minors)", "tab:purple"),
+)
+HEADLINE_METRICS = ("emergency_person_nights", "peak_emergency_occupancy", "ac_days_above_norm", "person_nights_outside",
+                    "mean_housing_wait_days", "total_cost_eur", "share_realised_by_deadline", "durable_places_opened")
+
+
+@dataclass
+class Context:
+    """What the figures and the text share: the results and the tables computed once."""
+
+    results: Results
+    arms: pd.DataFrame
+    baseline: str
+    paired: pd.DataFrame
+    risk: pd.DataFrame
+    quantiles: pd.DataFrame
+    settings: an.RiskSettings
+    sensitivity: pd.DataFrame
+    sensitivity_note: str
+    discovery: list
+    discovery_note: str
+    _bands: dict = field(default_factory=dict)
+
+    @property
+    def arm_names(self) -> list[str]:
+        return list(dict.fromkeys(self.arms["arm"]))
+
+    def series(self, column: str) -> Optional[pd.DataFrame]:
+        """Per-replication values of a time-series column (or of the emergency sum) with arm and date."""
+        ts = self.results.timeseries
+        if ts.empty or "replication" not in ts or "date" not in ts:
+            return None
+        if column == "emergency":
+            values = an.emergency_series(ts)
+        elif column in ts:
+            values = ts[column]
+        else:
+            return None
+        if values is None:
+            return None
+        df = an.with_arm(ts[["scenario", "design_point", "replication", "date"]].assign(v=values.to_numpy()), self.arms)
+        return df.assign(date=pd.to_datetime(df["date"]))
+
+    def bands(self, column: str, arm: str) -> Optional[pd.DataFrame]:
+        """Median, 50 % and 90 % bands over replications per date for one arm (cached)."""
+        key = (column, arm)
+        if key not in self._bands:
+            s = self.series(column)
+            if s is None:
+                self._bands[key] = None
+            else:
+                wide = s[s["arm"] == arm].pivot_table(index="date", columns="replication", values="v", aggfunc="first")
+                q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1) if len(wide) else np.empty((5, 0))
+                self._bands[key] = pd.DataFrame(q.T, index=wide.index, columns=["q05", "q25", "q50", "q75", "q95"])
+        return self._bands[key]
+
+
+def build_context(results: Results, baseline: Optional[str], settings: an.RiskSettings) -> Context:
+    a = an.arms(results)
+    base = an.pick_baseline(a, baseline)
+    sens, sens_note = an.sensitivity(results)
+    boxes, disc_note = an.scenario_discovery(results)
+    return Context(results, a, base, an.paired_comparison(results, base), an.risk_table(results, settings),
+                   an.quantile_table(results), settings, sens, sens_note, boxes, disc_note)
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def _date_axis(ax) -> None:
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+
+
+def _fan(ax, b: pd.DataFrame, colour: str, name: str) -> None:
+    ax.fill_between(b.index, b["q05"], b["q95"], color=colour, alpha=0.15, linewidth=0)
+    ax.fill_between(b.index, b["q25"], b["q75"], color=colour, alpha=0.35, linewidth=0)
+    ax.plot(b.index, b["q50"], color=colour, linewidth=1.5, label=name)
+
+
+def _panels(n: int, height: float = 2.6, share_y: bool = True):
+    n = max(1, n)
+    cols = 1 if n == 1 else 2
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + height * rows), sharex=True, sharey=share_y, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def fig_occupancy(ctx: Context):
+    """Fan charts of occupancy by location type against places, one panel per scenario."""
+    if ctx.series("occupancy_durable") is None:
+        return "no per-replication daily time series with occupancy by type"
+    names = ctx.arm_names[:MAX_PANELS]
+    fig, axes = _panels(len(names), 2.8)
+    for ax, arm in zip(axes, names):
+        for cols, places, name, colour in TYPES:
+            b = ctx.bands(cols[0] if len(cols) == 1 else "emergency", arm)
+            if b is None or b.empty:
+                continue
+            _fan(ax, b, colour, name)
+            p = ctx.bands(places, arm)
+            if p is not None and not p.empty:
+                ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
+        ax.set_title(arm, fontsize=10)
+        ax.set_ylabel("persons / places")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        _date_axis(ax)
+    axes[0].legend(loc="upper left", fontsize=8, title="occupancy (line: median; bands: 50 %, 90 %); dashed: places", title_fontsize=7)
+    fig.suptitle("Occupancy by location type against places, per scenario")
+    fig.tight_layout()
+    return fig
+
+
+def _norms(ctx: Context) -> tuple[float, float]:
+    """The application centre's norm and physical limit (persons) from the first manifest that states them."""
+    for m in an.run_manifests(ctx.results).values():
+        centres = an._find(m, ("centres",))
+        if isinstance(centres, list) and centres and isinstance(centres[0], dict) and "norm_persons" in centres[0]:
+            return float(centres[0]["norm_persons"]), float(centres[0].get("physical_limit_persons", math.nan))
+    return 2000.0, math.nan  # the norm agreed with Westerwolde (facts §3)
+
+
+def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
+    if ctx.series(column) is None:
+        return f"no per-replication time series with {column}"
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, arm in enumerate(ctx.arm_names[:MAX_PANELS]):
+        b = ctx.bands(column, arm)
+        if b is not None and not b.empty:
+            _fan(ax, b, colours[i % len(colours)], arm)
+    if extra:
+        extra(ax)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _date_axis(ax)
+    ax.legend(fontsize=8, loc="upper left", title="median; bands 50 % and 90 % of replications", title_fontsize=7)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def fig_ter_apel(ctx: Context):
+    """Ter Apel (application centre) occupancy against its norm."""
+    norm, limit = _norms(ctx)
+
+    def lines(ax):
+        ax.axhline(norm, color="black", linestyle="--", linewidth=1, label=f"norm ({norm:,.0f})")
+        if not math.isnan(limit):
+            ax.axhline(limit, color="black", linestyle=":", linewidth=1, label=f"physical limit ({limit:,.0f})")
+
+    return _overlay(ctx, "ac_occupancy", "Application-centre (Ter Apel) occupancy against its norm", "persons at the centre", lines)
+
+
+def fig_emergency(ctx: Context):
+    """Persons in emergency and crisis shelter."""
+    return _overlay(ctx, "emergency", "Emergency and crisis shelter occupancy", "persons in emergency + crisis shelter")
+
+
+def _deadlines(ctx: Context) -> list[pd.Timestamp]:
+    c = ctx.results.cycles
+    cols = [k for k in c.columns if "deadline" in k and not k.startswith("realised")] if len(c) else []
+    out = []
+    for k in cols:
+        try:
+            out += list(pd.to_datetime(c[k].dropna().unique()))
+        except (ValueError, TypeError):
+            continue
+    return sorted(set(out))
+
+
+def fig_pipeline(ctx: Context):
+    """Places planned (task), under construction (pipeline) and open (durable), around the deadlines."""
+    s = ctx.series("places_in_pipeline")
+    if s is None or not (s["v"] > 0).any():
+        return "no capacity pipeline in these runs (the Spreidingswet cycle was not enabled or nothing was built)"
+    names = ctx.arm_names[:MAX_PANELS]
+    fig, axes = _panels(len(names), 2.8)
+    deadlines = _deadlines(ctx)
+    for ax, arm in zip(axes, names):
+        for col, name, colour in (("places_durable_task", "planned (durable task)", "tab:gray"),
+                                  ("places_in_pipeline", "under construction", "tab:orange"),
+                                  ("places_durable", "open (durable)", "tab:blue")):
+            b = ctx.bands(col, arm)
+            if b is not None and not b.empty:
+                _fan(ax, b, colour, name)
+        for d in deadlines:
+            ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
+        ax.set_title(arm, fontsize=10)
+        ax.set_ylabel("places")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        _date_axis(ax)
+    axes[0].legend(fontsize=8, loc="upper left", title="dotted: realisation deadlines" if deadlines else None, title_fontsize=7)
+    fig.suptitle("Capacity pipeline: places planned, under construction and open")
+    fig.tight_layout()
+    return fig
+
+
+def fig_paired(ctx: Context):
+    """Mean paired difference against the baseline with its 95 % interval, per headline metric."""
+    p = ctx.paired
+    if p.empty:
+        return "only one scenario: nothing to compare with the baseline"
+    metrics = [m for m in HEADLINE_METRICS if m in set(p["metric"])]
+    fig, axes = _panels(len(metrics), 0.5 + 0.35 * p["arm"].nunique(), share_y=False)
+    for ax, metric in zip(axes, metrics):
+        sub = p[p["metric"] == metric].iloc[::-1]
+        y = np.arange(len(sub))
+        scale, unit = (1e6, "EUR million") if metric.endswith("_eur") else (1.0, "")
+        mean = sub["mean_diff"].to_numpy(float) / scale
+        lo = np.nan_to_num(mean - sub["ci_low"].to_numpy(float) / scale)
+        hi = np.nan_to_num(sub["ci_high"].to_numpy(float) / scale - mean)
+        ax.errorbar(mean, y, xerr=[lo, hi], fmt="o", color="tab:blue", capsize=3)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(y, sub["arm"], fontsize=8)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_xlabel(f"difference vs {ctx.baseline}" + (f" ({unit})" if unit else ""), fontsize=8)
+        ax.set_title(an.label(metric), fontsize=9)
+    fig.suptitle(f"Paired differences against {ctx.baseline} (mean and 95 % interval, common random numbers)")
+    fig.tight_layout()
+    return fig
+
+
+def fig_risk_curves(ctx: Context):
+    """Exceedance probability against threshold: peak emergency occupancy and emergency person-nights."""
+    s = an.with_arm(ctx.results.summary, ctx.arms)
+    metrics = [m for m in ("peak_emergency_occupancy", "emergency_person_nights", "ac_days_above_norm") if m in s]
+    if not metrics:
+        return "the summary has no emergency or Ter Apel metrics"
+    fig, axes = plt.subplots(1, len(metrics), figsize=(11, 3.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        v = s[metric].to_numpy(float)
+        hi = np.nanmax(v) if np.isfinite(v).any() else 1.0
+        grid = np.linspace(0, hi * 1.05 if hi > 0 else 1.0, 200)
+        for arm in ctx.arm_names[:MAX_PANELS]:
+            ax.step(grid, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(an.label(metric), fontsize=8)
+        ax.set_ylabel("P(value > threshold)")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.tick_params(axis="x", labelsize=7)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Risk curves: share of replications exceeding each threshold")
+    fig.tight_layout()
+    return fig
+
+
+def fig_sensitivity(ctx: Context):
+    """Sensitivity indices per factor with their intervals, one panel per output."""
+    sens = ctx.sensitivity
+    if sens.empty:
+        return ctx.sensitivity_note
+    outputs = list(dict.fromkeys(sens["output"]))
+    fig, axes = _panels(len(outputs), 3.2, share_y=False)
+    for ax, out in zip(axes, outputs):
+        sub = sens[sens["output"] == out]
+        factors = list(dict.fromkeys(sub["factor"]))
+        kinds = list(dict.fromkeys(sub["index"]))
+        width = 0.8 / len(kinds)
+        for j, k in enumerate(kinds):
+            r = sub[sub["index"] == k].set_index("factor").loc[factors]
+            ax.bar(np.arange(len(factors)) + j * width, r["value"], width, yerr=r["conf"].fillna(0), capsize=2, label=k)
+        ax.set_xticks(np.arange(len(factors)) + 0.4 - width / 2, [f.split(".")[-1] for f in factors], rotation=30, ha="right", fontsize=7)
+        ax.tick_params(axis="x", labelbottom=True)
+        ax.set_title(an.label(out), fontsize=9)
+        ax.set_ylabel("index")
+        ax.legend(fontsize=7)
+    fig.suptitle("Sensitivity of the outputs to the uncertain parameters")
+    fig.tight_layout()
+    return fig
+
+
+def _realisation(ctx: Context, level: str):
+    c = ctx.results.cycles
+    need = {"province", "task", "realised_by_deadline"}
+    if c.empty or not need <= set(c.columns):
+        return None
+    c = an.with_arm(c, ctx.arms)
+    has_muni = "municipality" in c
+    if level == "province":
+        rows = c[c["municipality"].isna()] if has_muni and c["municipality"].isna().any() else c
+        key = "province"
+    else:
+        if not has_muni:
+            return None
+        rows = c[(c["province"] == "Drenthe") & c["municipality"].notna()]
+        key = "municipality"
+    if rows.empty:
+        return None
+    first = rows["cycle"].min() if "cycle" in rows else None
+    if first is not None:
+        rows = rows[rows["cycle"] == first]
+    g = rows.groupby(["arm", "replication", key])[["task", "realised_by_deadline"]].sum().reset_index()
+    g["share"] = np.where(g["task"] > 0, g["realised_by_deadline"] / g["task"].where(g["task"] > 0, 1), np.nan)
+    return g.groupby(["arm", key])["share"].agg(["mean", lambda x: np.nanquantile(x, 0.05), lambda x: np.nanquantile(x, 0.95)]).set_axis(["mean", "q05", "q95"], axis=1).reset_index(), key, first
+
+
+def _realisation_fig(ctx: Context, level: str, title: str):
+    out = _realisation(ctx, level)
+    if out is None:
+        return f"no cycle results with {'provinces' if level == 'province' else 'Drenthe municipalities'}, tasks and realisation"
+    g, key, first = out
+    units = list(dict.fromkeys(g[key]))
+    arms_ = [a for a in ctx.arm_names if a in set(g["arm"])][:MAX_PANELS]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / max(1, len(arms_))
+    for j, arm in enumerate(arms_):
+        r = g[g["arm"] == arm].set_index(key).reindex(units)
+        ax.bar(np.arange(len(units)) + j * width, r["mean"] * 100, width, label=arm,
+               yerr=[np.nan_to_num((r["mean"] - r["q05"]) * 100), np.nan_to_num((r["q95"] - r["mean"]) * 100)], capsize=2)
+    ax.axhline(100, color="black", linestyle="--", linewidth=0.8)
+    ax.set_xticks(np.arange(len(units)) + 0.4 - width / 2, units, rotation=40, ha="right", fontsize=8)
+    ax.set_ylabel("task realised by the deadline (%)")
+    ax.legend(fontsize=7, title="mean; whiskers 5–95 % of replications", title_fontsize=7)
+    ax.set_title(title + (f" (cycle {first})" if first is not None else ""))
+    fig.tight_layout()
+    return fig
+
+
+def fig_provinces(ctx: Context):
+    """Share of the Spreidingswet task realised by the deadline, per province."""
+    return _realisation_fig(ctx, "province", "Spreidingswet task realised by the deadline, per province")
+
+
+def fig_drenthe(ctx: Context):
+    """Share of the task realised by the deadline, per municipality of Drenthe."""
+    return _realisation_fig(ctx, "drenthe", "Task realised by the deadline, municipalities of Drenthe")
+
+
+FIGURES: tuple[tuple[str, Callable], ...] = (
+    ("occupancy_fan", fig_occupancy),
+    ("ter_apel", fig_ter_apel),
+    ("emergency_occupancy", fig_emergency),
+    ("capacity_pipeline", fig_pipeline),
+    ("paired_differences", fig_paired),
+    ("risk_curves", fig_risk_curves),
+    ("sensitivity", fig_sensitivity),
+    ("realisation_provinces", fig_provinces),
+    ("realisation_drenthe", fig_drenthe),
+)
+
+
+@dataclass
+class Drawn:
+    name: str
+    caption: str
+    png: bytes
+    files: list[Path]
+
+
+def draw_figures(ctx: Context, out: Path) -> tuple[list[Drawn], list[str]]:
+    """Every figure as PNG + SVG in ``out``; notes for the ones skipped."""
+    out.mkdir(parents=True, exist_ok=True)
+    drawn, notes = [], []
+    for name, fn in FIGURES:
+        fig = fn(ctx)
+        if isinstance(fig, str):
+            notes.append(f"{name}: skipped — {fig}")
+            continue
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        (out / f"{name}.png").write_bytes(buf.getvalue())
+        fig.savefig(out / f"{name}.svg", format="svg")
+        plt.close(fig)
+        drawn.append(Drawn(name, (fn.__doc__ or name).strip().splitlines()[0], buf.getvalue(), [out / f"{name}.png", out / f"{name}.svg"]))
+    return drawn, notes
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def _flatten(d, prefix="") -> dict:
+    out = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def what_changes(manifests: dict[str, dict], baseline: str) -> dict[str, str]:
+    """For each run, the scenario keys whose value differs from the baseline's (from the manifests)."""
+    base = _flatten(manifests.get(baseline, {}).get("scenario", {}))
+    out = {}
+    for name, m in manifests.items():
+        scen = _flatten(m.get("scenario", {}))
+        if not scen:
+            factors = an._find(m, ("factors",))
+            out[name] = ("factors: " + ", ".join(map(str, factors.keys() if isinstance(factors, dict) else [f.get("key", f.get("name", "?")) if isinstance(f, dict) else f for f in factors]))) if factors else ""
+            continue
+        if name == baseline:
+            out[name] = "(the baseline)"
+            continue
+        diffs = [f"{k} = {scen[k]!r} (baseline {base.get(k)!r})" for k in sorted(scen) if k not in ("name", "description") and scen[k] != base.get(k)]
+        out[name] = "; ".join(diffs) if diffs else "nothing (same scenario; different name)"
+    return out
+
+
+def _money(v: float) -> str:
+    return f"€{v / 1e6:,.1f} million"
+
+
+def _ci_text(row, money=False, pct=False) -> str:
+    f = (lambda v: _money(v)) if money else ((lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"))
+    if pd.isna(row["ci_low"]):
+        return f"{f(row['mean_diff'])} (no interval with {int(row['n_pairs'])} replication(s))"
+    sure = "" if (row["ci_low"] > 0 or row["ci_high"] < 0) else ", not distinguishable from no change"
+    return f"{f(row['mean_diff'])} (95 % CI {f(row['ci_low'])} to {f(row['ci_high'])}{sure})"
+
+
+def paragraphs(ctx: Context) -> dict[str, str]:
+    """A plain-language paragraph per scenario, every number taken from the tables."""
+    out = {}
+    s = an.with_arm(ctx.results.summary, ctx.arms)
+    risk = ctx.risk.set_index(["arm", "event"]) if len(ctx.risk) else None
+    ac_event = f"Ter Apel above norm for > {ctx.settings.ac_days} days"
+    pairs = an.counterparts(ctx.arms, ctx.baseline)
+    for arm in ctx.arm_names:
+        sub = s[s["arm"] == arm]
+        n = len(sub)
+        parts = []
+        if "emergency_person_nights" in sub:
+            v = sub["emergency_person_nights"].to_numpy(float)
+            parts.append(f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights"
+                         + (f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})." if n > 1 else "."))
+        if risk is not None and (arm, ac_event) in risk.index:
+            r = risk.loc[(arm, ac_event)]
+            parts.append(f"Ter Apel was above its norm for more than {ctx.settings.ac_days} days in {int(r['with_event'])} of {n} replications "
+                         f"({r['probability']:.0%}, 95 % interval {r['ci_low']:.0%}–{r['ci_high']:.0%}).")
+        if arm in pairs:
+            base = pairs[arm]
+            p = ctx.paired[(ctx.paired["arm"] == arm)].set_index("metric")
+            if "emergency_person_nights" in p.index:
+                row = p.loc["emergency_person_nights"]
+                rel = f" ({row['relative_diff']:+.1%})" if pd.notna(row["relative_diff"]) else ""
+                parts.append(f"Compared with {base}, it changes emergency shelter by {_ci_text(row)} person-nights{rel}.")
+            if "ac_days_above_norm" in p.index:
+                parts.append(f"Days with Ter Apel above its norm change by {_ci_text(p.loc['ac_days_above_norm'])}.")
+            if risk is not None and (arm, ac_event) in risk.index and (base, ac_event) in risk.index:
+                parts.append(f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days goes from "
+                             f"{risk.loc[(base, ac_event), 'probability']:.0%} to {risk.loc[(arm, ac_event), 'probability']:.0%}.")
+            if "total_cost_eur" in p.index:
+                parts.append(f"Total cost changes by {_ci_text(p.loc['total_cost_eur'], money=True)}.")
+            if "share_realised_by_deadline" in p.index:
+                parts.append(f"The share of the task realised by the deadline changes by {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}.")
+        elif arm != ctx.baseline and ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0] != ctx.baseline:
+            parts.append("No baseline counterpart was found to pair it with.")
+        out[arm] = " ".join(parts)
+    return out
+
+
+# ----------------------------------------------------------------------------- HTML
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
+table { border-collapse: collapse; font-size: .85em; margin: .6em 0; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; vertical-align: top; }
+th:first-child, td:first-child, td.text { text-align: left; }
+thead th { background: #f2f2f2; }
+figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: .85em; color: #555; }
+.note { color: #666; font-size: .85em; }
+@media print { body { max-width: none; margin: 0; font-size: 10pt; } h2 { page-break-after: avoid; } table, p { page-break-inside: avoid; } }
+@page { size: A4; margin: 15mm; }
+"""
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, border=0, na_rep="n/a")
+
+
+def headline_frame(ctx: Context) -> pd.DataFrame:
+    p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
+    if p.empty:
+        s = an.with_arm(ctx.results.summary, ctx.arms)
+        rows = []
+        for m in HEADLINE_METRICS:
+            if m in s:
+                mean, lo, hi = _mean_ci(s[m].to_numpy(float))
+                rows.append({"metric": an.label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
+        return pd.DataFrame(rows)
+    return pd.DataFrame({
+        "scenario": p["arm"], "metric": p["label"] + p["metric"].map(lambda m: " (EUR million)" if m.endswith("_eur") else ""),
+        f"{ctx.baseline}": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
+        "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
+        "difference": [_fmt(v, m) for v, m in zip(p["mean_diff"], p["metric"])],
+        "95 % CI": [f"{_fmt(lo, m)} to {_fmt(hi, m)}" for lo, hi, m in zip(p["ci_low"], p["ci_high"], p["metric"])],
+        "interval": p["method"],
+        "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
+    })
+
+
+def _mean_ci(v: np.ndarray) -> tuple[float, float, float]:
+    from sim.runner import mean_ci
+
+    return mean_ci(v)
+
+
+def _fmt(v: float, metric: str) -> str:
+    if v is None or pd.isna(v):
+        return "n/a"
+    if metric.endswith("_eur"):
+        return f"{v / 1e6:,.1f}"
+    if metric.startswith("share"):
+        return f"{v:.1%}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+
+
+def risk_frame(ctx: Context) -> pd.DataFrame:
+    r = ctx.risk
+    if r.empty:
+        return pd.DataFrame()
+    cell = [("n/a" if pd.isna(p) else f"{p:.0%}") + f" [{lo:.0%}–{hi:.0%}] ({k}/{n})"
+            for p, lo, hi, k, n in zip(r["probability"], r["ci_low"], r["ci_high"], r["with_event"], r["replications"])]
+    wide = r.assign(cell=cell).pivot(index="event", columns="arm", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(r["event"])), columns=[a for a in ctx.arm_names if a in wide.columns])
+    return wide.reset_index()
+
+
+def runs_frame(ctx: Context) -> pd.DataFrame:
+    manifests = an.run_manifests(ctx.results)
+    changes = what_changes(manifests, ctx.baseline)
+    rows = []
+    for name, m in manifests.items():
+        scen = m.get("scenario", {}) if isinstance(m.get("scenario"), dict) else {}
+        seeds = m.get("seeds") or []
+        rows.append({
+            "name": name, "kind": m.get("kind", "?"),
+            "file": m.get("scenario_file") or m.get("experiment_file") or "",
+            "period": f"{scen.get('start_date', '?')} to {scen.get('end_date', '?')}" if scen else "",
+            "what it changes vs " + ctx.baseline: changes.get(name, ""),
+            "replications": m.get("replications", ""),
+            "root seed": m.get("root_seed", ""),
+            "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
+            "version": m.get("package_version", ""),
+            "finished": str(m.get("finished", ""))[:19],
+        })
+    return pd.DataFrame(rows)
+
+
+def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>{e(title)}</h1>",
+        f'<p class="note">Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by opvangsim from {e(str(ctx.results.path))}. '
+        f"Baseline: {e(ctx.baseline)}. Differences are paired by replication (common random numbers); intervals are 95 %.</p>",
+        "<h2>What was run</h2>", _table(runs_frame(ctx)),
+        "<h2>In plain words</h2>",
+    ]
+    for arm, text in paragraphs(ctx).items():
+        parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
+    parts += ["<h2>Headline comparison</h2>", _table(headline_frame(ctx))]
+    rf = risk_frame(ctx)
+    parts += ["<h2>Risk</h2>",
+              f'<p class="note">Share of replications with each event, 95 % {e(ctx.risk["interval"].iloc[0] if len(ctx.risk) else "")} interval, '
+              "and the count of replications. Emergency shelter counts emergency and crisis places.</p>",
+              _table(rf) if len(rf) else '<p class="note">No risk events could be computed.</p>']
+    if len(ctx.quantiles):
+        q = ctx.quantiles.copy()
+        for c in ["mean", "p05", "p25", "p50", "p75", "p95"]:
+            q[c] = [_fmt(v, m) for v, m in zip(q[c], q["metric"])]
+        q["label"] = q["label"] + q["metric"].map(lambda m: " (EUR million)" if m.endswith("_eur") else "")
+        parts += ["<h3>Distribution over replications</h3>", _table(q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"}))]
+    parts += ["<h2>Sensitivity and scenario discovery</h2>", f'<p class="note">{e(ctx.sensitivity_note)}</p>']
+    if len(ctx.sensitivity):
+        parts.append(_table(ctx.sensitivity.round(3)))
+    parts.append(f'<p class="note">{e(ctx.discovery_note)}</p>')
+    if ctx.discovery:
+        parts.append(_table(pd.DataFrame(ctx.discovery).round(3)))
+    parts.append("<h2>Figures</h2>")
+    for d in drawn:
+        uri = "data:image/png;base64," + base64.b64encode(d.png).decode("ascii")
+        parts.append(f'<figure id="fig-{e(d.name)}"><img src="{uri}" alt="{e(d.caption)}">'
+                     f"<figcaption>{e(d.caption)} — files {e(d.name)}.png, {e(d.name)}.svg</figcaption></figure>")
+    all_notes = notes + ctx.settings.notes
+    if all_notes:
+        parts += ["<h2>Notes</h2>", "<ul>"] + [f"<li>{e(n)}</li>" for n in all_notes] + ["</ul>"]
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def make_report(directory: str | Path, out: Optional[str | Path] = None, baseline: Optional[str] = None,
+                settings: Optional[an.RiskSettings] = None, title: Optional[str] = None) -> tuple[Path, list[Drawn], list[str]]:
+    """Write ``report.html`` and the figure files; return the HTML path, the figures and the notes."""
+    results = an.load_dir(directory)
+    if results.summary.empty:
+        raise ScenarioError(None, "DIR", f"{directory} has no summary rows to report on")
+    settings = settings or an.RiskSettings()
+    ctx = build_context(results, baseline, settings)
+    out = Path(out) if out else Path(directory) / "report"
+    drawn, notes = draw_figures(ctx, out / "figures")
+    for name, df in (("paired_differences", ctx.paired), ("risk", ctx.risk), ("quantiles", ctx.quantiles)):
+        df.to_csv(out / f"{name}.csv", index=False)
+    page = render_html(ctx, drawn, notes, title or f"opvangsim report: {Path(directory).resolve().name}")
+    target = out / "report.html"
+    target.write_text(page, encoding="utf-8")
+    return target, drawn, notes
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("dir", help="a results directory (run or sweep), or a directory holding several run directories")
+    an.add_risk_arguments(parser)
+    parser.add_argument("--out", help="report directory (default DIR/report)")
+    parser.add_argument("--title", help="title of the report")
+
+
+def main(args) -> int:
+    settings = an.risk_settings(args)
+    target, drawn, notes = make_report(args.dir, args.out, args.baseline, settings, args.title)
+    print(f"report: {target}")
+    for d in drawn:
+        print(f"  figure {d.name}: {', '.join(str(f) for f in d.files)}")
+    for n in notes:
+        print(f"  note: {n}")
+    return 0
