@@ -197,7 +197,14 @@ class CapacityCycle:
         tasks = self.tasks(k, t_est, t_dead)
         self.task_now = int(tasks.sum())
         counted = self.counted(t_est, pipeline_within_days=365.25)
-        gap = np.maximum(tasks - counted.astype(np.int64), 0)
+        # the provincial round table shares out the province's gap: a municipality with places to
+        # spare covers part of its neighbours' tasks (facts §1: ~90,000 agreed at the PRTs)
+        raw_gap = np.maximum(tasks - counted.astype(np.int64), 0)
+        prov_gap = np.maximum(self.geo.by_province(tasks) - self.geo.by_province(counted), 0)
+        gap = np.zeros_like(raw_gap)
+        for p in range(len(self.geo.provinces)):
+            members = np.flatnonzero(self.geo.province_of == p)
+            gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
         amv_gap = np.round(gap * cfg.amv_share_of_task).astype(np.int64)
         info = {"cycle": k, "estimate_date": estimate, "deadline": deadline, "task": tasks, "gap": gap,
                 "emergency_requested": np.zeros(len(self.geo.provinces), np.int64), "realised": {}}
@@ -221,7 +228,7 @@ class CapacityCycle:
         if per <= 0:
             return
         task_p = self.geo.by_province(info["task"])
-        real_p = self.geo.by_province(np.minimum(info["realised"]["deadline"], info["task"]))
+        real_p = self.geo.by_province(info["realised"]["deadline"])
         L = self.chain.reception.locations
         lead = self.chain.s.reception.emergency.lead_time_days
         for p in np.flatnonzero(real_p < task_p):
@@ -379,8 +386,10 @@ class CapacityCycle:
                     group = keys
                 agg = lambda per_m: np.bincount(group, weights=per_m, minlength=len(keys))  # noqa: E731
                 task = agg(info["task"])
-                real = {lab: agg(np.minimum(v, info["task"])) for lab, v in info["realised"].items()}
+                # realised = places that count, up to the task, at this level (a province meets its
+                # task with its municipalities' places together)
                 real_raw = {lab: agg(v) for lab, v in info["realised"].items()}
+                real = {lab: np.minimum(v, task) for lab, v in real_raw.items()}
                 pm = pk["municipality"].to_numpy(int) if len(pk) else np.empty(0, int)
                 pg = group[pm] if len(pm) else pm
                 for i in keys:
@@ -396,7 +405,9 @@ class CapacityCycle:
                         row[col] = float(real[lab][i]) if lab in real else np.nan
                         row[col.replace("realised", "counted")] = float(real_raw[lab][i]) if lab in real_raw else np.nan
                     opened = pi[(pi["status"] == "open")] if len(pi) else pi
-                    row["new_places_by_deadline"] = int(opened["places"][opened["open_day"] <= t_dead].sum()) if len(opened) else 0
+                    by_dead = opened[opened["open_day"] <= t_dead] if len(opened) else opened
+                    row["new_places_by_deadline"] = int(by_dead["places"].sum()) if len(by_dead) else 0
+                    row["new_durable_by_deadline"] = int(by_dead["places"][by_dead["location_type"].isin([DURABLE, AMV_PLACES])].sum()) if len(by_dead) else 0
                     row["failed_projects"] = int((pi["status"] == "failed").sum()) if len(pi) else 0
                     row["projects"] = int(len(pi))
                     row["emergency_requested"] = int(info["emergency_requested"][i]) if level == "province" else 0
@@ -411,14 +422,14 @@ class CapacityCycle:
             if "deadline" in info["realised"]:
                 task = info["task"]
                 prov_task = self.geo.by_province(task)
-                prov_real = self.geo.by_province(np.minimum(info["realised"]["deadline"], task))
+                prov_real = self.geo.by_province(info["realised"]["deadline"])
                 if prov_task.sum() > 0:
                     shares.append(float(np.minimum(prov_real, prov_task).sum() / prov_task.sum()))
         first = self.cycle_info[0] if self.cycle_info else None
         meeting = np.nan
         if first is not None and "deadline" in first["realised"]:
             prov_task = self.geo.by_province(first["task"])
-            prov_real = self.geo.by_province(np.minimum(first["realised"]["deadline"], first["task"]))
+            prov_real = self.geo.by_province(first["realised"]["deadline"])
             meeting = int((prov_real >= prov_task).sum())
         L = self.chain.reception.locations
         n = L.n
