@@ -221,6 +221,8 @@ class InitialState(Strict):
 
     municipalities_file: str = param("municipalities.csv", unit="path", desc="places per municipality (regular_places_2025_11, emergency_places_2025_11); relative to the scenario file or sim/data", source="data/municipalities.csv (COA places, November 2025)")
     use_municipal_places: bool = param(True, unit="-", desc="open the regular and emergency places of the municipalities file on the start date", source="design.md")
+    regular_places_scale: float = param(1.0, unit="multiplier", desc="scales every municipality's regular places (for start dates other than Nov 2025)", source="data/municipalities.csv is November 2025; other dates: estimate", ge=0)
+    emergency_places_scale: float = param(1.0, unit="multiplier", desc="scales every municipality's emergency places", source="as regular_places_scale", ge=0)
     ac_municipality: str = param("GM1950", unit="CBS code", desc="municipality whose regular places include the application centre (Westerwolde)", source="data/README.md")
     ac_places_in_regular: int = param(2000, unit="places", desc="places of the application centre counted among that municipality's regular places; removed from the locations", source="estimate: the norm of 2,000", ge=0)
     amv_share_of_regular: float = param(0.053, unit="share", desc="share of each municipality's regular places that are AMV places", source="estimate: ~2,500 AMV places (facts §4: 1,720 in Nov 2024, ~3,000 needed) of 47,293", ge=0, le=1)
