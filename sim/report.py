@@ -115,11 +115,11 @@ def _fan(ax, b: pd.DataFrame, colour: str, name: str) -> None:
     ax.plot(b.index, b["q50"], color=colour, linewidth=1.5, label=name)
 
 
-def _panels(n: int, height: float = 2.6, share_y: bool = True):
+def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True):
     n = max(1, n)
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + height * rows), sharex=True, sharey=share_y, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + height * rows), sharex=share_x, sharey=share_y, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -144,9 +144,11 @@ def fig_occupancy(ctx: Context):
         ax.set_ylabel("persons / places")
         ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
         _date_axis(ax)
-    axes[0].legend(loc="upper left", fontsize=8, title="occupancy (line: median; bands: 50 %, 90 %); dashed: places", title_fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
+               title="occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)", title_fontsize=8)
     fig.suptitle("Occupancy by location type against places, per scenario")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -229,9 +231,11 @@ def fig_pipeline(ctx: Context):
         ax.set_ylabel("places")
         ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
         _date_axis(ax)
-    axes[0].legend(fontsize=8, loc="upper left", title="dotted: realisation deadlines" if deadlines else None, title_fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
+               title="line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""), title_fontsize=8)
     fig.suptitle("Capacity pipeline: places planned, under construction and open")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -241,7 +245,7 @@ def fig_paired(ctx: Context):
     if p.empty:
         return "only one scenario: nothing to compare with the baseline"
     metrics = [m for m in HEADLINE_METRICS if m in set(p["metric"])]
-    fig, axes = _panels(len(metrics), 0.5 + 0.35 * p["arm"].nunique(), share_y=False)
+    fig, axes = _panels(len(metrics), 0.9 + 0.3 * p["arm"].nunique(), share_y=False, share_x=False)
     for ax, metric in zip(axes, metrics):
         sub = p[p["metric"] == metric].iloc[::-1]
         y = np.arange(len(sub))
@@ -252,7 +256,8 @@ def fig_paired(ctx: Context):
         ax.errorbar(mean, y, xerr=[lo, hi], fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_yticks(y, sub["arm"], fontsize=8)
-        ax.tick_params(axis="x", labelbottom=True)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"))
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel(f"difference vs {ctx.baseline}" + (f" ({unit})" if unit else ""), fontsize=8)
         ax.set_title(an.label(metric), fontsize=9)
     fig.suptitle(f"Paired differences against {ctx.baseline} (mean and 95 % interval, common random numbers)")
@@ -290,7 +295,7 @@ def fig_sensitivity(ctx: Context):
     if sens.empty:
         return ctx.sensitivity_note
     outputs = list(dict.fromkeys(sens["output"]))
-    fig, axes = _panels(len(outputs), 3.2, share_y=False)
+    fig, axes = _panels(len(outputs), 3.2, share_y=False, share_x=False)
     for ax, out in zip(axes, outputs):
         sub = sens[sens["output"] == out]
         factors = list(dict.fromkeys(sub["factor"]))
