@@ -447,6 +447,8 @@ def _money(v: float) -> str:
 
 def _ci_text(row, money=False, pct=False) -> str:
     f = (lambda v: _money(v)) if money else ((lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"))
+    if row["method"] == "identical differences":
+        return f"{f(row['mean_diff'])} in every replication"
     if pd.isna(row["ci_low"]):
         return f"{f(row['mean_diff'])} (no interval with {int(row['n_pairs'])} replication(s))"
     sure = "" if (row["ci_low"] > 0 or row["ci_high"] < 0) else ", not distinguishable from no change"
@@ -500,8 +502,7 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: .85em; margin: .6em 0; }
-th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
 thead th { background: #f2f2f2; }
 figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -524,10 +525,10 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
         for m in HEADLINE_METRICS:
             if m in s:
                 mean, lo, hi = _mean_ci(s[m].to_numpy(float))
-                rows.append({"metric": an.label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
+                rows.append({"metric": _table_label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
         return pd.DataFrame(rows)
     return pd.DataFrame({
-        "scenario": p["arm"], "metric": p["label"] + p["metric"].map(lambda m: " (EUR million)" if m.endswith("_eur") else ""),
+        "scenario": p["arm"], "metric": p["metric"].map(_table_label),
         f"{ctx.baseline}": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
         "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
         "difference": [_fmt(v, m) for v, m in zip(p["mean_diff"], p["metric"])],
@@ -535,6 +536,12 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
         "interval": p["method"],
         "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
     })
+
+
+def _table_label(metric: str) -> str:
+    """Label of a metric as tables show it (euros in millions)."""
+    text = an.label(metric)
+    return text.replace("(EUR)", "(EUR million)") if metric.endswith("_eur") else text
 
 
 def _mean_ci(v: np.ndarray) -> tuple[float, float, float]:
@@ -561,7 +568,16 @@ def risk_frame(ctx: Context) -> pd.DataFrame:
             for p, lo, hi, k, n in zip(r["probability"], r["ci_low"], r["ci_high"], r["with_event"], r["replications"])]
     wide = r.assign(cell=cell).pivot(index="event", columns="arm", values="cell")
     wide = wide.reindex(index=list(dict.fromkeys(r["event"])), columns=[a for a in ctx.arm_names if a in wide.columns])
+    wide.columns.name = None
     return wide.reset_index()
+
+
+def _period(scen: dict) -> str:
+    if not scen:
+        return ""
+    if scen.get("end_date"):
+        return f"{scen.get('start_date', '?')} to {scen['end_date']}"
+    return f"{scen.get('start_date', '?')} + {scen.get('horizon_years', '?')} years"
 
 
 def runs_frame(ctx: Context) -> pd.DataFrame:
@@ -574,7 +590,7 @@ def runs_frame(ctx: Context) -> pd.DataFrame:
         rows.append({
             "name": name, "kind": m.get("kind", "?"),
             "file": m.get("scenario_file") or m.get("experiment_file") or "",
-            "period": f"{scen.get('start_date', '?')} to {scen.get('end_date', '?')}" if scen else "",
+            "period": _period(scen),
             "what it changes vs " + ctx.baseline: changes.get(name, ""),
             "replications": m.get("replications", ""),
             "root seed": m.get("root_seed", ""),
@@ -609,7 +625,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
         q = ctx.quantiles.copy()
         for c in ["mean", "p05", "p25", "p50", "p75", "p95"]:
             q[c] = [_fmt(v, m) for v, m in zip(q[c], q["metric"])]
-        q["label"] = q["label"] + q["metric"].map(lambda m: " (EUR million)" if m.endswith("_eur") else "")
+        q["label"] = q["metric"].map(_table_label)
         parts += ["<h3>Distribution over replications</h3>", _table(q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"}))]
     parts += ["<h2>Sensitivity and scenario discovery</h2>", f'<p class="note">{e(ctx.sensitivity_note)}</p>']
     if len(ctx.sensitivity):
