@@ -292,6 +292,9 @@ class CapacityCycle:
             name = self._choose(rng, months_left)
             ptype = self.cfg.project_types[name]
             size = min(ptype.size_places, remaining)
+            if ptype.location_type == "durable":
+                # a durable location below the counting size would not count for the task: build at least that
+                size = max(size, min(self.cfg.count_min_places, ptype.size_places))
             remaining -= size
             self._launch(k, m, j, name, ptype, size, TYPE_CODE[ptype.location_type], ptype.failure_probability)
             j += 1

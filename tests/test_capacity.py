@@ -1,0 +1,145 @@
+"""The Spreidingswet cycle: the law's arithmetic and the direction of its levers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import load_scenario, simulate
+from sim.capacity.cycle import Geography, add_months, split_largest_remainder
+from sim.scenario import DATA_DIR, ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+# Short runs: from the start past the second cycle's deadline (1 Jul 2027) plus a little.
+SHORT = ["end_date=2027-08-01"]
+
+
+def municipalities() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "municipalities.csv")
+
+
+def test_the_laws_calendar_is_17_months_from_estimate_to_deadline():
+    assert add_months(dt.date(2024, 2, 1), 17) == dt.date(2025, 7, 1)
+    assert add_months(dt.date(2026, 2, 1), 9) == dt.date(2026, 11, 1)
+    assert add_months(dt.date(2026, 2, 1), 12 * 2) == dt.date(2028, 2, 1)
+
+
+@pytest.mark.parametrize("override", [
+    ["capacity.spreidingswet.deadline_after_months=8"],  # deadline before the provincial report
+    ["capacity.spreidingswet.decision_after_months=12", "capacity.spreidingswet.deadline_after_months=11"],
+    ["capacity.spreidingswet.report_after_months=11", "capacity.spreidingswet.decision_after_months=10"],
+])
+def test_a_calendar_out_of_order_is_refused(override):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASELINE, override)
+    assert "capacity.spreidingswet" in str(err.value) and "out of order" in str(err.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(national=st.integers(0, 200_000),
+       fixed=st.dictionaries(st.sampled_from(["Drenthe", "Zeeland", "Utrecht", "Limburg"]), st.integers(0, 5_000), max_size=3))
+def test_provincial_tasks_sum_to_the_national_task(national, fixed):
+    geo = Geography(municipalities())
+    tasks = geo.split(national, fixed)
+    prov = geo.by_province(tasks)
+    assert (tasks >= 0).all()
+    if sum(fixed.values()) <= national:
+        assert tasks.sum() == national
+    for name, task in fixed.items():
+        assert prov[list(geo.provinces).index(name)] == task
+
+
+@settings(max_examples=40, deadline=None)
+@given(national=st.integers(1_000, 200_000))
+def test_the_split_follows_population(national):
+    geo = Geography(municipalities())
+    tasks = geo.split(national)
+    # province shares within a place of the exact population share, municipalities within a place of theirs
+    pop_p = geo.by_province(geo.population)
+    exact_p = pop_p / pop_p.sum() * national
+    assert np.all(np.abs(geo.by_province(tasks) - exact_p) < 1 + 1e-9)
+    for p in range(len(geo.provinces)):
+        members = geo.province_of == p
+        exact_m = geo.population[members] / geo.population[members].sum() * geo.by_province(tasks)[p]
+        assert np.all(np.abs(tasks[members] - exact_m) < 1 + 1e-9)
+
+
+@given(total=st.integers(0, 10**6), weights=st.lists(st.floats(0, 1e6), min_size=1, max_size=50))
+def test_largest_remainder_keeps_the_total(total, weights):
+    parts = split_largest_remainder(total, np.array(weights))
+    if sum(weights) > 0:
+        assert parts.sum() == total
+        assert np.all(np.abs(parts - np.array(weights) / sum(weights) * total) < 1 + 1e-6)
+
+
+def test_published_tasks_of_the_second_cycle_are_used():
+    s = load_scenario(BASELINE, ["end_date=2026-03-01"])
+    r = simulate(s, seed=1)
+    assert r.cycles.query("level == 'province'")["task"].sum() == 88_000
+    assert r.timeseries["places_durable_task"].iloc[-1] == 88_000
+
+
+def test_with_instant_projects_and_no_waiting_every_province_meets_its_task():
+    """With all lead times zero, no failures and nobody waiting, the whole task is realised by the deadline."""
+    overrides = SHORT + [
+        "initial_state.durable_remaining_years=[20.0, 30.0]",
+        "capacity.spreidingswet.start_lag_months=[0.0, 0.0]",
+        "capacity.spreidingswet.enforcement.strategic_waiting_share=0.0",
+        "capacity.spreidingswet.amv_failure_per_50_places=0.0",
+    ]
+    s = load_scenario(BASELINE, overrides)
+    sw = s.capacity.spreidingswet
+    for name, t in sw.project_types.items():
+        for stage in ("site_and_council", "participation", "permit", "appeal", "construction"):
+            getattr(t, stage).mean_months = 0.0
+        t.failure_probability = 0.0
+        t.delay_probability = 0.0
+        t.weight = 1.0 if name == "conversion" else 0.0  # only a type that counts for the task
+    r = simulate(s, seed=5)
+    prov = r.cycles.query("level == 'province' and cycle == 0")
+    assert (prov["counted_by_deadline"] >= prov["task"]).all()
+    assert r.summary["share_realised_by_deadline"] == pytest.approx(1.0)
+    assert r.summary["provinces_meeting_task_first_cycle"] == 12
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_enforcement_never_lowers_realisation(seed):
+    """Under common random numbers, credible enforcement (fewer strategic waiters) realises at least as much."""
+    base = simulate(load_scenario(BASELINE, SHORT), seed=seed)
+    enforced = simulate(load_scenario(BASELINE, SHORT + ["capacity.spreidingswet.enforcement.enforced=true"]), seed=seed)
+    b = base.cycles.query("level == 'province' and cycle == 0").set_index("province")
+    e = enforced.cycles.query("level == 'province' and cycle == 0").set_index("province")
+    assert (e["counted_by_deadline"] >= b["counted_by_deadline"]).all()
+    assert enforced.summary["share_realised_by_deadline"] >= base.summary["share_realised_by_deadline"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_longer_deadline_never_realises_fewer_durable_places_by_that_deadline(seed):
+    """Common random numbers: the same municipalities start at the same moments; with more time they may pick
+    slower types, but the places that count by their own (later) deadline are never fewer."""
+    s_base = load_scenario(BASELINE, ["end_date=2027-08-01"])
+    s_long = load_scenario(BASELINE, ["end_date=2028-08-01", "capacity.spreidingswet.deadline_after_months=29"])
+    b = simulate(s_base, seed=seed).cycles.query("level == 'province' and cycle == 0")
+    lg = simulate(s_long, seed=seed).cycles.query("level == 'province' and cycle == 0")
+    assert lg["new_durable_by_deadline"].sum() >= b["new_durable_by_deadline"].sum()
+
+
+def test_cycle_outputs_have_the_promised_columns():
+    r = simulate(load_scenario(BASELINE, SHORT + ["capacity.spreidingswet.report_municipalities=true"]), seed=2)
+    need = {"replication", "cycle", "province", "municipality", "task", "planned_durable", "planned_temporary", "planned_emergency",
+            "planned_amv", "realised_by_deadline", "realised_deadline_12m", "realised_deadline_24m", "failed_projects", "emergency_requested"}
+    assert need <= set(r.cycles.columns)
+    drenthe = r.cycles.query("level == 'municipality' and province == 'Drenthe'")
+    assert len(drenthe) == 12  # the "Drentse puzzel": Drenthe's 12 municipalities
+    for key in ("share_realised_by_deadline", "durable_places_opened", "emergency_places_opened", "provinces_meeting_task_first_cycle"):
+        assert key in r.summary
+    assert {"places_in_pipeline", "places_durable_task"} <= set(r.timeseries.columns)
+    # a place in the pipeline is a place of a started project that has not opened or failed
+    assert (r.timeseries["places_in_pipeline"] >= 0).all()
