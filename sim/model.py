@@ -196,60 +196,98 @@ class Chain:
 
     # ------------------------------------------------------------------ the flows
 
-    def inflow_process(self, env: simpy.Environment):
-        """Arrivals of each day, with every random attribute a person will need drawn now."""
-        s, p = self.s, self.people
+    def draw_arrivals(self) -> dict[str, np.ndarray]:
+        """Every arrival of the run and the random attributes each will need, one row per person.
+
+        Drawn up front with the same numbers, in the same order, as day-by-day draws would
+        give (a stream's ``random(a)`` then ``random(b)`` equals ``random(a + b)``): per day
+        the inflow stream permutes the categories and draws arrival times; the registration,
+        departure and housing streams each give two uniforms per arrival (day by day: all
+        first uniforms of the day, then all second ones), the procedure stream one. These
+        four streams serve nothing else, so drawing them early changes no other draw.
+        """
+        s, st = self.s, self.streams
         cats = np.array([FIRST, AMV, FAMILY])
-        st = self.streams
-        shares = [c.share_of_arrivals for c in s.registration.centres]
+        per_day = self.counts.sum(axis=1)
+        total = int(per_day.sum())
+        offset = np.concatenate([[0], np.cumsum(per_day)])  # first row of each day
+        cat = np.empty(total, np.int8)
+        t_arrive = np.empty(total)
+        for day in np.flatnonzero(per_day):
+            a = slice(offset[day], offset[day + 1])
+            cat[a] = st.inflow.permutation(np.repeat(cats, self.counts[day]))
+            t_arrive[a] = day + np.sort(st.inflow.random(int(per_day[day]))) * 0.98
+        # where each person's first and second uniform sit in a stream drawn two per person
+        k_of = np.repeat(per_day, per_day)
+        first_u = np.arange(total) + np.repeat(offset[:-1], per_day)
+        second_u = first_u + k_of
+
+        def two(rng):
+            u = rng.random(2 * total)
+            return u[first_u], u[second_u]
+
+        u_centre, u_service = two(st.registration)
+        u_outcome = st.procedure.random(total)
+        u_delay, u_return = two(st.departure)
+        u_sponsor, u_elsewhere = two(st.housing)
+        outcome = draw_outcomes(s, cat, u_outcome)
+        family = cat == FAMILY
+        sponsor = family & (u_sponsor < s.housing.family_join_sponsor_share)
+        elsewhere = family & ~sponsor & (u_elsewhere < s.registration.family_register_elsewhere_share)
+        to_ac = ~sponsor & ~elsewhere
+        centre = route_to_centres(u_centre, [c.share_of_arrivals for c in s.registration.centres])
+        service = np.full(total, np.nan)
+        for c in self.centres:
+            mine = to_ac & (centre == c.index)
+            service[mine] = service_days(c.cfg, u_service[mine])
+        status = np.zeros(total, np.int8)  # IN_PROCEDURE once registered
+        status[family] = STATUS_HOLDER  # nareizigers hold a permit on arrival
+        status[sponsor] = HOUSED
+        where = np.full(total, GONE, np.int8)  # joining a sponsor: straight into the sponsor's home
+        where[elsewhere] = ELSEWHERE
+        return dict(
+            offset=offset, cat=cat, t_arrive=t_arrive, outcome=outcome,
+            depart_delay_days=departure_delays(s, outcome, u_delay), returns=u_return < s.departure.return_share,
+            service_days=service, status=status, where=where,
+            t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan), t_exit=np.where(sponsor, t_arrive, np.nan),
+            exit_kind=np.where(sponsor, EXIT_SPONSOR, 0).astype(np.int8),
+            sponsor=sponsor, elsewhere=elsewhere, to_ac=to_ac, centre=centre,
+        )
+
+    def inflow_process(self, env: simpy.Environment):
+        """Arrivals of each day: records copied from :meth:`draw_arrivals`, then routed."""
+        p = self.people
+        A = self.draw_arrivals()
+        offset = A["offset"]
+        copied = ("cat", "t_arrive", "outcome", "depart_delay_days", "returns", "service_days", "status", "where", "t_permit", "t_exit", "exit_kind")
+        one_centre = len(self.centres) == 1
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)
-            count = self.counts[day]
-            k = int(count.sum())
+            a = slice(offset[day], offset[day + 1])
+            k = a.stop - a.start
             self.today["arrivals"] = k
             if k == 0:
                 continue
             ids = p.add(k)
-            p.cat[ids] = st.inflow.permutation(np.repeat(cats, count))
-            p.t_arrive[ids] = day + np.sort(st.inflow.random(k)) * 0.98
-            u_centre, u_service = st.registration.random(k), st.registration.random(k)
-            u_outcome = st.procedure.random(k)
-            u_delay, u_return = st.departure.random(k), st.departure.random(k)
-            u_sponsor, u_elsewhere = st.housing.random(k), st.housing.random(k)
-            cat = p.cat[ids]
-            p.outcome[ids] = draw_outcomes(s, cat, u_outcome)
-            p.depart_delay_days[ids] = departure_delays(s, p.outcome[ids], u_delay)
-            p.returns[ids] = u_return < s.departure.return_share
-            family = cat == FAMILY
-            sponsor = family & (u_sponsor < s.housing.family_join_sponsor_share)
-            elsewhere = family & ~sponsor & (u_elsewhere < s.registration.family_register_elsewhere_share)
-            to_ac = ~sponsor & ~elsewhere
-            fam_ids = ids[family]
-            p.status[fam_ids] = STATUS_HOLDER  # nareizigers hold a permit on arrival
-            # joining a sponsor: straight into the sponsor's home
-            sp = ids[sponsor]
-            p.t_permit[sp] = p.t_arrive[sp]
-            p.t_exit[sp] = p.t_arrive[sp]
-            p.where[sp] = GONE
-            p.exit_kind[sp] = EXIT_SPONSOR
-            p.status[sp] = HOUSED
-            self.today["housed"] += len(sp)
+            rows = slice(ids[0], ids[0] + k)  # new records are contiguous: slices instead of fancy indexing
+            for name in copied:
+                getattr(p, name)[rows] = A[name][a]
+            self.today["housed"] += int(A["sponsor"][a].sum())  # joined their sponsor on arrival
             # registering elsewhere: wait for a place at home/with the sponsor, and for a home
-            el = ids[elsewhere]
-            p.t_permit[el] = p.t_arrive[el]
-            p.where[el] = ELSEWHERE
+            el = ids[A["elsewhere"][a]]
             self.reception.waiting_elsewhere += len(el)
             self.adult_queue.push(el)
             self.waiting[0] += len(el)
             self.housing.enter(el)
             # everyone else registers at an application centre
+            to_ac = A["to_ac"][a]
             ac = ids[to_ac]
-            p.service_days[ac] = 0.0
-            centre_of = route_to_centres(u_centre[to_ac], shares)
+            if one_centre:
+                self.centres[0].admit(p, ac)
+                continue
+            centre_of = A["centre"][a][to_ac]
             for c in self.centres:
-                mine = ac[centre_of == c.index]
-                p.service_days[mine] = service_days(c.cfg, u_service[to_ac][centre_of == c.index])
-                c.admit(p, mine)
+                c.admit(p, ac[centre_of == c.index])
 
     def departure_process(self, env: simpy.Environment):
         p = self.people
