@@ -46,6 +46,8 @@ from sim.streams import replication_seed
 FLOW_COLUMNS = ("arrivals", "housed", "departed", "decisions", "moves", "cost_eur", "penalty_eur")
 DEFAULT_SERIES = ("ac_occupancy", "occupancy_emergency", "occupancy_crisis", "occupancy_total", "sleeping_outside", "places_in_pipeline", "cost_eur")
 PARTS = "parts"
+# scenario keys that decide which data files are read and which dates they must cover
+FILE_RELATED_KEYS = ("inflow.mode", "inflow.replay_file", "start_date", "end_date", "horizon_years", "initial_state.municipalities_file", "initial_state.use_municipal_places")
 
 Level = Union[bool, int, float, str]
 
@@ -269,14 +271,19 @@ def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
     rows = [{f.key: f.value_at(u) for f, u in zip(exp.factors, row)} for row in unit]
     points: list[DesignPoint] = []
     names: dict[str, str] = {}
+    # the data-file checks read CSV files: do them once per base scenario and distinct file-related values
+    file_keys = [k for k in (f.key for f in exp.factors) if k.startswith(FILE_RELATED_KEYS)]
     for s_index, name in enumerate(exp.scenarios):
         scen_path = file.parent / name
         base = read_toml(scen_path)
         base = apply_overrides(base, exp.set, file)
+        checked: set[tuple] = set()
         for values in rows:
             data = apply_overrides(base, [f"{k}={_toml_literal(v)}" for k, v in values.items()], file)
+            file_values = tuple(repr(values[k]) for k in file_keys)
             try:
-                scenario = scenario_from_dict(data, scen_path)
+                scenario = scenario_from_dict(data, scen_path, check_data_files=file_values not in checked)
+                checked.add(file_values)
             except ScenarioError as exc:
                 where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no factors"
                 raise ScenarioError(file, f"scenarios.{s_index}" + (f" / {exc.key_path}" if exc.key_path else ""), f"{name} with {where}: {exc.message}") from None

@@ -469,8 +469,12 @@ def _format_error(err: dict) -> tuple[str, str]:
     return path or "(top level)", msg
 
 
-def scenario_from_dict(data: dict, file: str | Path | None = None) -> Scenario:
-    """Validate a dict as a scenario, turning the first error into a :class:`ScenarioError`."""
+def scenario_from_dict(data: dict, file: str | Path | None = None, check_data_files: bool = True) -> Scenario:
+    """Validate a dict as a scenario, turning the first error into a :class:`ScenarioError`.
+
+    ``check_data_files=False`` skips reading the referenced data files (a sweep checks them once
+    per distinct set of file-related values, not once per design point).
+    """
     data = dict(data)
     if file is not None:
         data["source_file"] = str(Path(file).resolve())
@@ -481,7 +485,8 @@ def scenario_from_dict(data: dict, file: str | Path | None = None) -> Scenario:
         path, msg = _format_error(errors[0])
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise ScenarioError(file, path, msg + more) from None
-    check_files(scenario, file)
+    if check_data_files:
+        check_files(scenario, file)
     return scenario
 
 
