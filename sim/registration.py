@@ -50,18 +50,31 @@ class ApplicationCentre:
             return
         arrive = people.t_arrive[ids]
         service = people.service_days[ids]
-        starts = np.empty(len(ids))
-        ends = np.empty(len(ids))
-        heap = self._free_at
-        replace = heapq.heapreplace
-        for j in range(len(ids)):
-            t = arrive[j]
-            free = heap[0]
-            start = t if free <= t else free
-            end = start + service[j]
-            replace(heap, end)
-            starts[j] = start
-            ends[j] = end
+        k = len(ids)
+        free_sorted = np.sort(self._free_at) if k <= len(self._free_at) else None
+        if free_sorted is not None and np.all(free_sorted[:k] <= arrive):
+            # Fast path, exact: the j-th arrival finds at least j+1 slots freed by its arrival, so
+            # nobody waits. The recurrence would replace slot times that are all ≤ the last
+            # arrival; keeping the k smallest out instead leaves the same times above it, and
+            # times below it only ever mean "free" to later arrivals.
+            starts = arrive
+            ends = arrive + service
+            self._free_at = np.concatenate([free_sorted[k:], ends])
+            self._free_at.sort()
+            self._free_at = self._free_at.tolist()  # a sorted list is a valid heap
+        else:
+            starts = np.empty(k)
+            ends = np.empty(k)
+            heap = self._free_at
+            replace = heapq.heapreplace
+            for j in range(k):
+                t = arrive[j]
+                free = heap[0]
+                start = t if free <= t else free
+                end = start + service[j]
+                replace(heap, end)
+                starts[j] = start
+                ends[j] = end
         people.t_reg_start[ids] = starts
         people.t_reg_end[ids] = ends
         people.where[ids] = AC_REGISTERING
