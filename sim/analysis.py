@@ -39,7 +39,8 @@ from sim.store import Results, load_results
 from sim.streams import Streams
 
 KEYS = ("scenario", "design_point", "replication")
-NOT_METRICS = {"scenario", "design_point", "replication", "seed", "error"}
+NOT_METRICS = {"scenario", "design_point", "replication", "seed", "error", "run_seconds"}
+FACTOR_PREFIX = "factor:"  # sweep summaries carry each design point's factor values as "factor:<key>" columns
 LEVEL = 0.95
 ANALYSIS_SEED = 20260101  # fixed: the bootstrap intervals of a results directory are reproducible
 
@@ -142,13 +143,15 @@ def design_factors(results: Results) -> pd.DataFrame:
     s = results.summary
     if s.empty:
         return pd.DataFrame()
-    cols = [c for c in s.columns if c not in NOT_METRICS and "." in c]
+    cols = [c for c in s.columns if c.startswith(FACTOR_PREFIX)]
     if cols:
-        return s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
+        f = s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
+        return f.rename(columns={c: c[len(FACTOR_PREFIX):] for c in cols})
     for manifest in run_manifests(results).values():
         points = _find(manifest, ("design_points", "points"))
         if isinstance(points, list) and points and all(isinstance(p, dict) for p in points):
-            df = pd.json_normalize(points, sep=".")
+            # {"design_point": 0, "values": {"inflow.x": 1}} (sim.experiment) or flat {"design_point": 0, "inflow.x": 1}
+            df = pd.DataFrame([{**{k: v for k, v in p.items() if k not in ("values", "scenario_file", "scenario_digest")}, **(p.get("values") or {})} for p in points])
             if "design_point" not in df:
                 df.insert(0, "design_point", np.arange(len(df)))
             if "scenario" in df:
@@ -293,9 +296,15 @@ def paired_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL, rng: O
     return PairedDifference(n, m, m - half, m + half, "paired t", sd, v_ind, vr)
 
 
+def _nanmean(v: np.ndarray) -> float:
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if len(v) else math.nan
+
+
 def summary_metrics(summary: pd.DataFrame) -> list[str]:
     """Numeric summary columns that are metrics, known ones first."""
-    numeric = [c for c in summary.columns if c not in NOT_METRICS and "." not in c and pd.api.types.is_numeric_dtype(summary[c])]
+    numeric = [c for c in summary.columns if c not in NOT_METRICS and not c.startswith(FACTOR_PREFIX) and "." not in c
+               and pd.api.types.is_numeric_dtype(summary[c]) and not pd.api.types.is_bool_dtype(summary[c])]
     known = [c for c in METRIC_LABELS if c in numeric]
     return known + [c for c in numeric if c not in known]
 
@@ -324,10 +333,10 @@ def paired_comparison(results: Results, baseline: Optional[str] = None, metrics:
             x = xs.loc[common, metric].to_numpy(float)
             b = bs.loc[common, metric].to_numpy(float)
             pdiff = paired_difference(x, b, level=level, rng=rng)
-            bmean = float(np.nanmean(b)) if len(b) else math.nan
+            bmean = _nanmean(b)
             rows.append({
                 "arm": arm_name, "baseline": base_arm, "metric": metric, "label": label(metric), "n_pairs": pdiff.n,
-                "baseline_mean": bmean, "scenario_mean": float(np.nanmean(x)) if len(x) else math.nan,
+                "baseline_mean": bmean, "scenario_mean": _nanmean(x),
                 "mean_diff": pdiff.mean, "ci_low": pdiff.low, "ci_high": pdiff.high,
                 "relative_diff": pdiff.mean / bmean if bmean not in (0.0,) and not math.isnan(bmean) else math.nan,
                 "method": pdiff.method, "variance_reduction": pdiff.variance_reduction,
@@ -370,42 +379,48 @@ def emergency_series(ts: pd.DataFrame) -> Optional[pd.Series]:
     return ts["occupancy_emergency"] + (ts["occupancy_crisis"] if "occupancy_crisis" in ts else 0)
 
 
-def _day_step(ts: pd.DataFrame) -> float:
-    """Days represented by one row of the time series (1 daily, 7 weekly, ...)."""
-    if "day" not in ts or len(ts) < 2:
-        return 1.0
-    first = ts[list(KEYS)].iloc[0] if set(KEYS) <= set(ts.columns) else None
-    sub = ts
-    if first is not None:
-        sub = ts[(ts["scenario"] == first["scenario"]) & (ts["design_point"] == first["design_point"]) & (ts["replication"] == first["replication"])]
-    steps = np.diff(np.sort(sub["day"].to_numpy()))
-    return float(np.median(steps)) if len(steps) else 1.0
+def row_days(ts: pd.DataFrame) -> np.ndarray:
+    """Days each time-series row stands for: 1 for a daily series, the ``days`` column of a coarser one."""
+    if "days" in ts:
+        return ts["days"].to_numpy(float)
+    return np.ones(len(ts))
+
+
+def is_daily(ts: pd.DataFrame) -> bool:
+    return "days" not in ts or bool((ts["days"] == 1).all())
 
 
 def replication_events(results: Results, settings: RiskSettings) -> pd.DataFrame:
-    """One row per (arm, replication), one boolean column per event (column name = the event in words)."""
+    """One row per (arm, replication), one boolean column per event (column name = the event in words).
+
+    A sweep that kept weekly or monthly series has period *means*: the
+    emergency events then say so ("monthly mean above ..."), since a mean
+    above a level is a weaker statement than a day above it.
+    """
     a = arms(results)
     s = with_arm(results.summary, a)
     if s.empty:
         return pd.DataFrame()
     ev = s[["arm", "replication"]].copy()
     ts = results.timeseries
-    per_rep = ts.empty or "replication" not in ts
-    if per_rep:
-        settings.notes.append("no per-replication time series: emergency-level events are left out")
+    if ts.empty or "replication" not in ts or "quantile" in ts or (ts["replication"] < 0).all():
+        settings.notes.append("no per-replication time series: the emergency-level events are left out")
     else:
         ts = with_arm(ts, a)
         emerg = emergency_series(ts)
         if emerg is None:
-            settings.notes.append("time series has no emergency occupancy: emergency-level events are left out")
+            settings.notes.append("the time series has no emergency occupancy: the emergency-level events are left out")
         else:
-            step = _day_step(ts)
-            tmp = ts[["arm", "replication"]].assign(e=emerg.to_numpy())
+            daily = is_daily(ts)
+            if not daily:
+                settings.notes.append("emergency-level events use period means of the kept (weekly or monthly) series, not daily values")
+            what = "persons" if daily else "persons (period mean)"
+            tmp = ts[["arm", "replication"]].assign(e=emerg.to_numpy(float), w=row_days(ts))
             for lvl in settings.emergency_levels:
-                above = tmp.assign(a=(tmp["e"] > lvl) * step).groupby(["arm", "replication"])["a"].sum().rename("days")
-                joined = ev.join(above, on=["arm", "replication"])
-                ev[f"emergency shelter > {lvl:,} persons on any day"] = joined["days"].fillna(0).to_numpy() > 0
-                ev[f"emergency shelter > {lvl:,} persons for > {settings.emergency_days} days"] = joined["days"].fillna(0).to_numpy() > settings.emergency_days
+                days = tmp.assign(a=(tmp["e"] > lvl) * tmp["w"]).groupby(["arm", "replication"])["a"].sum().rename("days")
+                d = ev.join(days, on=["arm", "replication"])["days"].fillna(0).to_numpy()
+                ev[f"emergency shelter > {lvl:,} {what} " + ("on any day" if daily else "in any period")] = d > 0
+                ev[f"emergency shelter > {lvl:,} {what} for > {settings.emergency_days} days"] = d > settings.emergency_days
     if "ac_days_above_norm" in s:
         ev[f"Ter Apel above norm for > {settings.ac_days} days"] = s["ac_days_above_norm"].to_numpy() > settings.ac_days
     if "person_nights_outside" in s:
@@ -474,6 +489,27 @@ def design_kind(results: Results) -> Optional[str]:
     return None
 
 
+def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int]]:
+    """SALib problem on the unit cube, the unit sample and the rows per base scenario, for a sweep directory.
+
+    Sampled sweeps draw on the unit cube and map each coordinate through the
+    factor's distribution (sim.experiment.Factor.value_at), so the indices are
+    computed on the unit cube: the sample the design actually is.
+    """
+    m = results.manifest or {}
+    spec = (m.get("resolved") or {}).get("experiment")
+    if m.get("kind") != "sweep" or not isinstance(spec, dict):
+        return None
+    try:
+        from sim.experiment import Experiment, salib_problem, unit_sample
+
+        exp = Experiment.model_validate(spec)
+        unit = unit_sample(exp)
+        return salib_problem(exp), unit, len(unit)
+    except Exception:  # an older or foreign manifest: fall back to the factor ranges it lists
+        return None
+
+
 def design_problem(results: Results) -> Optional[dict]:
     """A SALib problem (names, bounds) from the manifest's factor ranges, if it has them."""
     for manifest in run_manifests(results).values():
@@ -485,8 +521,6 @@ def design_problem(results: Results) -> Optional[dict]:
                 continue
             lo = spec.get("low", spec.get("min"))
             hi = spec.get("high", spec.get("max"))
-            if lo is None and isinstance(spec.get("range") or spec.get("bounds"), list):
-                lo, hi = (spec.get("range") or spec.get("bounds"))[:2]
             if lo is not None and hi is not None:
                 names.append(str(name))
                 bounds.append([float(lo), float(hi)])
@@ -495,52 +529,74 @@ def design_problem(results: Results) -> Optional[dict]:
     return None
 
 
+def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, level: float) -> list[dict]:
+    from SALib.analyze import morris as sa_morris
+    from SALib.analyze import sobol as sa_sobol
+
+    rows = []
+    D = problem["num_vars"]
+    if kind == "morris":
+        res = sa_morris.analyze(problem, X, Y, conf_level=level, seed=ANALYSIS_SEED)
+        for i, f in enumerate(problem["names"]):
+            rows.append({"output": out, "factor": f, "index": "mu_star", "value": float(res["mu_star"][i]), "conf": float(res["mu_star_conf"][i])})
+            rows.append({"output": out, "factor": f, "index": "sigma", "value": float(res["sigma"][i]), "conf": math.nan})
+        return rows
+    if len(Y) % (2 * D + 2) == 0:
+        second = True
+    elif len(Y) % (D + 2) == 0:
+        second = False
+    else:
+        raise ValueError(f"{len(Y)} design points is not a Saltelli sample for {D} factors")
+    res = sa_sobol.analyze(problem, Y, calc_second_order=second, conf_level=level, seed=ANALYSIS_SEED)
+    for i, f in enumerate(problem["names"]):
+        rows.append({"output": out, "factor": f, "index": "S1", "value": float(res["S1"][i]), "conf": float(res["S1_conf"][i])})
+        rows.append({"output": out, "factor": f, "index": "ST", "value": float(res["ST"][i]), "conf": float(res["ST_conf"][i])})
+    return rows
+
+
 def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_nights", "ac_days_above_norm", "total_cost_eur"),
                 level: float = LEVEL) -> tuple[pd.DataFrame, str]:
     """Sobol first-order/total or Morris μ*/σ indices per output with intervals; and a note on what was done.
 
     The model output of a design point is its mean over replications (the
     replications share seeds across points, so the noise is common to all).
+    With several base scenarios the indices are computed per scenario.
     """
     kind = design_kind(results)
-    empty = pd.DataFrame(columns=["output", "factor", "index", "value", "conf"])
+    empty = pd.DataFrame(columns=["scenario", "output", "factor", "index", "value", "conf"])
     if kind not in ("sobol", "saltelli", "morris"):
         return empty, f"no sensitivity analysis: the design is {kind or 'not a sampling design'} (needs Sobol/Saltelli or Morris)"
-    problem = design_problem(results)
-    factors = design_factors(results)
-    if problem is None or factors.empty:
-        return empty, "no sensitivity analysis: the manifest does not list the factors' ranges and values per design point"
-    names = [n for n in problem["names"] if n in factors]
-    if len(names) != problem["num_vars"]:
-        return empty, "no sensitivity analysis: factor values per design point are missing for " + ", ".join(set(problem["names"]) - set(names))
-    means = results.summary.groupby("design_point").mean(numeric_only=True)
-    X = factors.groupby("design_point")[names].first().loc[means.index].to_numpy(float)
+    kind = "morris" if kind == "morris" else "sobol"
+    means = results.summary.groupby(["scenario", "design_point"]).mean(numeric_only=True).reset_index()
+    design = _experiment_design(results)
+    if design is not None:
+        problem, unit, per_scenario = design
+    else:
+        problem, factors = design_problem(results), design_factors(results)
+        if problem is None or factors.empty or not set(problem["names"]) <= set(factors.columns):
+            return empty, "no sensitivity analysis: the manifest does not give the factors' ranges and values per design point"
+        unit, per_scenario = None, None
     rows = []
-    from SALib.analyze import morris as sa_morris
-    from SALib.analyze import sobol as sa_sobol
-
-    for out in outputs:
-        if out not in means:
-            continue
-        Y = means[out].to_numpy(float)
-        D = problem["num_vars"]
-        if kind == "morris":
-            res = sa_morris.analyze(problem, X, Y, conf_level=level, seed=ANALYSIS_SEED)
-            for i, f in enumerate(problem["names"]):
-                rows.append({"output": out, "factor": f, "index": "mu_star", "value": float(res["mu_star"][i]), "conf": float(res["mu_star_conf"][i])})
-                rows.append({"output": out, "factor": f, "index": "sigma", "value": float(res["sigma"][i]), "conf": math.nan})
+    for scen, sub in means.groupby("scenario", sort=False):
+        sub = sub.sort_values("design_point")
+        if unit is not None:
+            first = int(sub["design_point"].min())
+            expected = np.arange(first, first + per_scenario)
+            if len(sub) != per_scenario or not np.array_equal(sub["design_point"].to_numpy(), expected):
+                return empty, f"no sensitivity analysis: {scen} has {len(sub)} of its {per_scenario} design points finished (resume the sweep)"
+            X = unit
         else:
-            if len(Y) % (2 * D + 2) == 0:
-                second = True
-            elif len(Y) % (D + 2) == 0:
-                second = False
-            else:
-                return empty, f"no sensitivity analysis: {len(Y)} design points is not a Saltelli sample for {D} factors"
-            res = sa_sobol.analyze(problem, Y, calc_second_order=second, conf_level=level, seed=ANALYSIS_SEED)
-            for i, f in enumerate(problem["names"]):
-                rows.append({"output": out, "factor": f, "index": "S1", "value": float(res["S1"][i]), "conf": float(res["S1_conf"][i])})
-                rows.append({"output": out, "factor": f, "index": "ST", "value": float(res["ST"][i]), "conf": float(res["ST_conf"][i])})
-    return pd.DataFrame(rows, columns=empty.columns), f"{'Morris' if kind == 'morris' else 'Sobol'} indices (SALib) over {len(means)} design points, ±{level:.0%} interval"
+            X = factors.set_index(["scenario", "design_point"]).loc[list(zip(sub["scenario"], sub["design_point"])), problem["names"]].to_numpy(float)
+        for out in outputs:
+            if out not in sub:
+                continue
+            try:
+                rows += [{"scenario": scen, **r} for r in _indices(kind, problem, X, sub[out].to_numpy(float), out, level)]
+            except ValueError as exc:
+                return empty, f"no sensitivity analysis: {exc}"
+    where = "on the unit cube of the design" if unit is not None else "on the factor ranges"
+    return (pd.DataFrame(rows, columns=empty.columns),
+            f"{'Morris μ*, σ' if kind == 'morris' else 'Sobol first-order (S1) and total (ST)'} indices (SALib) {where}, over {len(means)} design points; conf = {level:.0%} interval half-width")
 
 
 def scenario_discovery(results: Results, output: str = "emergency_person_nights", quantile: float = 0.75,

@@ -63,10 +63,16 @@ class Context:
         return list(dict.fromkeys(self.arms["arm"]))
 
     def series(self, column: str) -> Optional[pd.DataFrame]:
-        """Per-replication values of a time-series column (or of the emergency sum) with arm and date."""
+        """Per-replication values of a time-series column (or of the emergency sum) with arm and date.
+
+        A quantile series (a sweep that kept quantiles over replications) comes
+        back with the quantile in the ``replication`` column's place.
+        """
         ts = self.results.timeseries
         if ts.empty or "replication" not in ts or "date" not in ts:
             return None
+        if "quantile" in ts:
+            ts = ts.assign(replication=ts["quantile"])
         if column == "emergency":
             values = an.emergency_series(ts)
         elif column in ts:
@@ -87,8 +93,14 @@ class Context:
                 self._bands[key] = None
             else:
                 wide = s[s["arm"] == arm].pivot_table(index="date", columns="replication", values="v", aggfunc="first")
-                q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1) if len(wide) else np.empty((5, 0))
-                self._bands[key] = pd.DataFrame(q.T, index=wide.index, columns=["q05", "q25", "q50", "q75", "q95"])
+                names = ["q05", "q25", "q50", "q75", "q95"]
+                if "quantile" in self.results.timeseries:
+                    # quantiles already taken over replications: use the ones kept, leave the others empty
+                    cols = {f"q{round(float(c) * 100):02d}": wide[c] for c in wide.columns}
+                    self._bands[key] = pd.DataFrame({n: cols.get(n, pd.Series(np.nan, index=wide.index)) for n in names})
+                else:
+                    q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1) if len(wide) else np.empty((5, 0))
+                    self._bands[key] = pd.DataFrame(q.T, index=wide.index, columns=names)
         return self._bands[key]
 
 
@@ -200,14 +212,9 @@ def fig_emergency(ctx: Context):
 
 def _deadlines(ctx: Context) -> list[pd.Timestamp]:
     c = ctx.results.cycles
-    cols = [k for k in c.columns if "deadline" in k and not k.startswith("realised")] if len(c) else []
-    out = []
-    for k in cols:
-        try:
-            out += list(pd.to_datetime(c[k].dropna().unique()))
-        except (ValueError, TypeError):
-            continue
-    return sorted(set(out))
+    if c.empty or "deadline" not in c:
+        return []
+    return sorted(set(pd.to_datetime(c["deadline"].dropna().unique(), errors="coerce").dropna()))
 
 
 def fig_pipeline(ctx: Context):
@@ -294,10 +301,11 @@ def fig_sensitivity(ctx: Context):
     sens = ctx.sensitivity
     if sens.empty:
         return ctx.sensitivity_note
-    outputs = list(dict.fromkeys(sens["output"]))
-    fig, axes = _panels(len(outputs), 3.2, share_y=False, share_x=False)
-    for ax, out in zip(axes, outputs):
-        sub = sens[sens["output"] == out]
+    scen_col = sens["scenario"] if "scenario" in sens else pd.Series("", index=sens.index)
+    panels = list(dict.fromkeys(zip(scen_col, sens["output"])))[:MAX_PANELS]
+    fig, axes = _panels(len(panels), 3.2, share_y=False, share_x=False)
+    for ax, (scen, out) in zip(axes, panels):
+        sub = sens[(scen_col == scen) & (sens["output"] == out)]
         factors = list(dict.fromkeys(sub["factor"]))
         kinds = list(dict.fromkeys(sub["index"]))
         width = 0.8 / len(kinds)
@@ -306,7 +314,7 @@ def fig_sensitivity(ctx: Context):
             ax.bar(np.arange(len(factors)) + j * width, r["value"], width, yerr=r["conf"].fillna(0), capsize=2, label=k)
         ax.set_xticks(np.arange(len(factors)) + 0.4 - width / 2, [f.split(".")[-1] for f in factors], rotation=30, ha="right", fontsize=7)
         ax.tick_params(axis="x", labelbottom=True)
-        ax.set_title(an.label(out), fontsize=9)
+        ax.set_title(f"{an.label(out)}" + (f" — {scen}" if scen and scen_col.nunique() > 1 else ""), fontsize=9)
         ax.set_ylabel("index")
         ax.legend(fontsize=7)
     fig.suptitle("Sensitivity of the outputs to the uncertain parameters")
@@ -320,14 +328,17 @@ def _realisation(ctx: Context, level: str):
     if c.empty or not need <= set(c.columns):
         return None
     c = an.with_arm(c, ctx.arms)
-    has_muni = "municipality" in c
+    if "municipality" in c:
+        is_muni = c["municipality"].notna() & (c["municipality"].astype(str).str.len() > 0)
+    else:
+        is_muni = pd.Series(False, index=c.index)
+    if "level" in c:  # sim.capacity writes one row per province and per municipality, with their level
+        is_muni = c["level"] == "municipality"
     if level == "province":
-        rows = c[c["municipality"].isna()] if has_muni and c["municipality"].isna().any() else c
+        rows = c[~is_muni]
         key = "province"
     else:
-        if not has_muni:
-            return None
-        rows = c[(c["province"] == "Drenthe") & c["municipality"].notna()]
+        rows = c[is_muni & (c["province"] == "Drenthe")]
         key = "municipality"
     if rows.empty:
         return None
