@@ -233,7 +233,9 @@ def fig_pipeline(ctx: Context):
             if b is not None and not b.empty:
                 _fan(ax, b, colour, name)
         for d in deadlines:
-            ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
+            pb = ctx.bands("places_in_pipeline", arm)
+            if pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max():  # deadlines after the horizon would only stretch the axis
+                ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
         ax.set_title(arm, fontsize=10)
         ax.set_ylabel("places")
         ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
@@ -282,13 +284,15 @@ def fig_risk_curves(ctx: Context):
     for ax, metric in zip(axes[0], metrics):
         v = s[metric].to_numpy(float)
         hi = np.nanmax(v) if np.isfinite(v).any() else 1.0
-        grid = np.linspace(0, hi * 1.05 if hi > 0 else 1.0, 200)
+        scale, unit = (1e6, " — millions") if hi >= 1e6 else (1.0, "")
+        grid = np.linspace(0, max(hi * 1.05, 1.0), 400)
         for arm in ctx.arm_names[:MAX_PANELS]:
-            ax.step(grid, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
+            ax.step(grid / scale, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel(an.label(metric), fontsize=8)
+        ax.set_xlabel(an.label(metric) + unit, fontsize=8)
         ax.set_ylabel("P(value > threshold)")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=scale == 1.0))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if scale == 1.0 else "{x:,.1f}"))
         ax.tick_params(axis="x", labelsize=7)
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Risk curves: share of replications exceeding each threshold")
@@ -345,8 +349,12 @@ def _realisation(ctx: Context, level: str):
     first = rows["cycle"].min() if "cycle" in rows else None
     if first is not None:
         rows = rows[rows["cycle"] == first]
-    g = rows.groupby(["arm", "replication", key])[["task", "realised_by_deadline"]].sum().reset_index()
+    # min_count: a deadline after the horizon leaves realised_by_deadline empty, which is not 0 % realised
+    g = rows.groupby(["arm", "replication", key])[["task", "realised_by_deadline"]].sum(min_count=1).reset_index()
     g["share"] = np.where(g["task"] > 0, g["realised_by_deadline"] / g["task"].where(g["task"] > 0, 1), np.nan)
+    g = g[g.groupby("arm")["share"].transform(lambda x: x.notna().any())]
+    if g.empty:
+        return None
     return g.groupby(["arm", key])["share"].agg(["mean", lambda x: np.nanquantile(x, 0.05), lambda x: np.nanquantile(x, 0.95)]).set_axis(["mean", "q05", "q95"], axis=1).reset_index(), key, first
 
 
