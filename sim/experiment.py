@@ -20,6 +20,7 @@ missing; if the experiment changed it refuses unless ``--fresh``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import json
@@ -187,7 +188,8 @@ class DesignPoint:
 
 
 def _experiment_error(exc: ValidationError, file: Path) -> ScenarioError:
-    errors = exc.errors()
+    # an unknown key is usually a typo of a key that is then reported missing: name the typo first
+    errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
     err = errors[0]
     loc = tuple(err.get("loc", ()))
     if err.get("type") == "extra_forbidden":
@@ -199,7 +201,9 @@ def _experiment_error(exc: ValidationError, file: Path) -> ScenarioError:
             inner = [ann, *getattr(ann, "__args__", ())]
             inner += [a for x in list(inner) for a in getattr(x, "__args__", ())]
             model = next((c for c in inner if isinstance(c, type) and issubclass(c, Strict)), model)
-        path, msg = ".".join(map(str, loc)), f"unknown key. Allowed here: {', '.join(model.model_fields)}"
+        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else "."
+        path, msg = ".".join(map(str, loc)), f"unknown key{hint} Allowed here: {', '.join(model.model_fields)}"
     else:
         path, msg = _format_error(err)
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
@@ -319,7 +323,7 @@ def reduce_timeseries(ts: pd.DataFrame, columns: list[str], resolution: str) -> 
         return keep.reset_index(drop=True)
     dates = pd.to_datetime(keep["date"])
     if resolution == "weekly":
-        period = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()
+        period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
     else:
         period = dates.dt.to_period("M").dt.to_timestamp()
     how = {c: ("sum" if c in FLOW_COLUMNS else "mean") for c in columns}

@@ -1,0 +1,269 @@
+"""Sweeps: designs, common random numbers, executors, resume after a kill, bad experiment files.
+
+Scenarios here are the baseline shortened to a few weeks, so a run takes well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import cli
+from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from sim.experiment import Experiment, design_points, load_experiment, reduce_timeseries, run_sweep, unit_sample
+from sim.store import load_results, timeseries_quantiles
+from sim.streams import replication_seed
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+HORIZON_YEARS = 0.1  # about five weeks: enough for arrivals, registration, transfers and one cycle event
+
+
+def write_scenarios(d: Path) -> None:
+    (d / "a.toml").write_text(f'extends = "{BASELINE}"\nname = "a"\nhorizon_years = {HORIZON_YEARS}\n')
+    (d / "b.toml").write_text(f'extends = "{BASELINE}"\nname = "b"\nhorizon_years = {HORIZON_YEARS}\nprocedure.decisions_per_week = 600\n')
+
+
+def write_experiment(d: Path, replications: int = 2, root_seed: int = 7, name: str = "exp.toml", extra: str = "") -> Path:
+    write_scenarios(d)
+    path = d / name
+    path.write_text(
+        f'scenarios = ["a.toml", "b.toml"]\nreplications = {replications}\nroot_seed = {root_seed}\n{extra}\n'
+        '[[factors]]\nkey = "inflow.first_applications_per_year"\nlevels = [18000, 35000]\n'
+        '[outputs]\nresolution = "weekly"\ntimeseries = ["arrivals", "ac_occupancy", "occupancy_total"]\n'
+    )
+    return path
+
+
+def comparable(res) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The frames without wall-clock columns."""
+    return res.summary.drop(columns="run_seconds"), res.timeseries, res.cycles
+
+
+def assert_same_results(a, b) -> None:
+    for x, y in zip(comparable(a), comparable(b)):
+        pd.testing.assert_frame_equal(x, y)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def make_experiment(kind: str, samples: int | None = None, **design) -> Experiment:
+    factors = [
+        {"key": "inflow.first_applications_per_year", "distribution": "uniform", "low": 10000, "high": 40000, "integer": True},
+        {"key": "procedure.decisions_per_week", "distribution": "triangular", "low": 250, "mode": 423, "high": 650},
+        {"key": "housing.task_per_half_year", "distribution": "truncnormal", "mean": 13000, "sd": 3000, "low": 6000, "high": 20000},
+    ]
+    return Experiment.model_validate({"scenarios": ["x.toml"], "replications": 1, "root_seed": 3, "factors": factors, "design": {"kind": kind, "samples": samples, **design}})
+
+
+@pytest.mark.parametrize(
+    "kind, samples, design, expected",
+    [
+        ("latin_hypercube", 20, {}, 20),
+        ("sobol", 8, {}, 8 * (3 + 2)),  # Saltelli: N (D + 2) for first-order and total indices
+        ("sobol", 8, {"second_order": True}, 8 * (2 * 3 + 2)),
+        ("morris", 5, {}, 5 * (3 + 1)),  # a trajectory has D + 1 points
+    ],
+)
+def test_sampled_designs_have_the_right_size_and_respect_the_ranges(kind, samples, design, expected):
+    exp = make_experiment(kind, samples, **design)
+    unit = unit_sample(exp)
+    assert unit.shape == (expected, 3)
+    for f, col in zip(exp.factors, unit.T):
+        values = np.array([f.value_at(u) for u in col])
+        assert values.min() >= f.low and values.max() <= f.high
+    ints = [exp.factors[0].value_at(u) for u in unit[:, 0]]
+    assert all(isinstance(v, int) for v in ints)
+
+
+def test_latin_hypercube_puts_one_point_in_every_stratum_of_every_factor():
+    n = 16
+    unit = unit_sample(make_experiment("latin_hypercube", n))
+    for col in unit.T:
+        assert sorted(np.floor(col * n).astype(int)) == list(range(n))
+
+
+def test_morris_points_lie_on_the_grid_and_trajectories_move_one_factor_at_a_time():
+    levels = 4
+    unit = unit_sample(make_experiment("morris", 6, morris_levels=levels))
+    np.testing.assert_allclose(unit * (levels - 1), np.round(unit * (levels - 1)), atol=1e-9)
+    for t in range(6):
+        steps = np.diff(unit[t * 4:(t + 1) * 4], axis=0)
+        assert all(np.count_nonzero(np.abs(s) > 1e-12) == 1 for s in steps)
+
+
+def test_the_design_is_reproducible_from_the_root_seed_and_changes_with_it():
+    a, b = unit_sample(make_experiment("latin_hypercube", 10)), unit_sample(make_experiment("latin_hypercube", 10))
+    np.testing.assert_array_equal(a, b)
+    other = make_experiment("latin_hypercube", 10, seed=99)
+    assert not np.array_equal(a, unit_sample(other))
+
+
+@settings(max_examples=40, deadline=None)
+@given(low=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), u=st.floats(0, 1), kind=st.sampled_from(["uniform", "triangular", "truncnormal"]))
+def test_factor_values_stay_within_their_bounds(low, width, u, kind):
+    from sim.experiment import Factor
+
+    high = low + width
+    extra = {"triangular": {"mode": low + width / 3}, "truncnormal": {"mean": low + width / 2, "sd": width / 4}}.get(kind, {})
+    f = Factor(key="x", distribution=kind, low=low, high=high, **extra)
+    assert low <= f.value_at(u) <= high
+
+
+def test_full_factorial_crosses_every_scenario_with_every_level(tmp_path):
+    path = write_experiment(tmp_path)
+    points = design_points(load_experiment(path), path)
+    combos = {(p.scenario.name, p.scenario.inflow.first_applications_per_year) for p in points}
+    assert len(points) == 4 and combos == {(s, v) for s in "ab" for v in (18000, 35000)}
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_coarser_resolution_keeps_flow_totals_and_day_weighted_stock_means():
+    days = pd.date_range("2026-01-01", periods=75, freq="D")
+    rng = np.random.default_rng(1)
+    ts = pd.DataFrame({"date": days, "arrivals": rng.integers(0, 200, 75), "ac_occupancy": rng.integers(1000, 2500, 75)})
+    for resolution in ("weekly", "monthly"):
+        out = reduce_timeseries(ts, ["arrivals", "ac_occupancy"], resolution)
+        assert out["days"].sum() == 75
+        assert out["arrivals"].sum() == ts["arrivals"].sum()
+        assert (out["ac_occupancy"] * out["days"]).sum() == pytest.approx(ts["ac_occupancy"].sum())
+
+
+def test_quantiles_over_replications_span_minimum_to_maximum():
+    rng = np.random.default_rng(2)
+    ts = pd.DataFrame({"scenario": "a", "design_point": 0, "replication": np.repeat(np.arange(5), 3), "date": np.tile(pd.date_range("2026-01-01", periods=3), 5), "x": rng.normal(size=15)})
+    q = timeseries_quantiles(ts, [0.0, 0.5, 1.0])
+    by_date = ts.groupby("date")["x"]
+    np.testing.assert_allclose(q[q["quantile"] == 0.0]["x"], by_date.min())
+    np.testing.assert_allclose(q[q["quantile"] == 1.0]["x"], by_date.max())
+    np.testing.assert_allclose(q[q["quantile"] == 0.5]["x"], by_date.median())
+
+
+# --------------------------------------------------------------------------- common random numbers and executors
+
+
+def test_replication_r_of_every_design_point_shares_its_seed_and_a_point_does_not_depend_on_the_others(tmp_path):
+    path = write_experiment(tmp_path)
+    run_sweep(load_experiment(path), path, tmp_path / "both", SerialExecutor(), quiet=True)
+    both = load_results(tmp_path / "both").summary
+    for r, rows in both.groupby("replication"):
+        assert set(rows["seed"]) == {replication_seed(7, r)}
+    # the same experiment with scenario a only: a's rows are the same numbers
+    only = tmp_path / "only_a.toml"
+    only.write_text(path.read_text().replace('["a.toml", "b.toml"]', '["a.toml"]'))
+    run_sweep(load_experiment(only), only, tmp_path / "a", SerialExecutor(), quiet=True)
+    a = load_results(tmp_path / "a").summary.drop(columns="run_seconds")
+    pd.testing.assert_frame_equal(a, both[both["scenario"] == "a"].drop(columns="run_seconds").reset_index(drop=True))
+
+
+def test_serial_processes_and_dask_give_identical_results(tmp_path):
+    path = write_experiment(tmp_path)
+    exp = load_experiment(path)
+    run_sweep(exp, path, tmp_path / "serial", SerialExecutor(), quiet=True)
+    run_sweep(exp, path, tmp_path / "procs", ProcessExecutor(2), chunk=1, quiet=True)
+    run_sweep(exp, path, tmp_path / "dask", DaskExecutor(n_local=2), chunk=3, quiet=True)
+    serial = load_results(tmp_path / "serial")
+    assert len(serial.summary) == 8 and len(serial.failures) == 0
+    assert len(serial.cycles) > 0 and len(serial.timeseries) > 0
+    for other in ("procs", "dask"):
+        assert_same_results(serial, load_results(tmp_path / other))
+
+
+# --------------------------------------------------------------------------- interruption and resume
+
+
+def test_a_sweep_killed_part_way_resumes_to_exactly_the_uninterrupted_results(tmp_path):
+    path = write_experiment(tmp_path, replications=4)  # 16 runs
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--serial", "--chunk", "1", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list((out / "parts").glob("part-*"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = len(load_results(out).summary)
+    assert 3 <= finished_before < 16, "the kill must land part-way through the sweep"
+
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 0
+    run_sweep(load_experiment(path), path, tmp_path / "whole", SerialExecutor(), quiet=True)
+    resumed, whole = load_results(out), load_results(tmp_path / "whole")
+    assert len(resumed.summary) == 16
+    assert not resumed.summary.duplicated(["design_point", "replication"]).any()
+    assert_same_results(resumed, whole)
+    assert not list((out / "parts").glob(".tmp-*"))
+
+
+def test_a_changed_experiment_is_refused_on_resume_and_fresh_starts_again(tmp_path, capsys):
+    path = write_experiment(tmp_path, replications=1)
+    out = tmp_path / "res"
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 0
+    before = sorted(p.name for p in (out / "parts").iterdir())
+    path.write_text(path.read_text().replace("root_seed = 7", "root_seed = 8"))
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "changed" in err and "--fresh" in err and str(path) in err
+    assert sorted(p.name for p in (out / "parts").iterdir()) == before
+    # a changed base scenario is a changed experiment too
+    (tmp_path / "b.toml").write_text((tmp_path / "b.toml").read_text().replace("600", "650"))
+    path.write_text(path.read_text().replace("root_seed = 8", "root_seed = 7"))
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 2
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out), "--fresh"]) == 0
+    assert set(load_results(out).summary["seed"]) == {replication_seed(7, 0)}
+
+
+def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_path, capsys):
+    write_scenarios(tmp_path)
+    path = tmp_path / "fail.toml"
+    # more residents than durable places: valid as input, refused when the run builds its initial state
+    path.write_text('scenarios = ["a.toml"]\nreplications = 2\n[[factors]]\nkey = "initial_state.occupancy_durable"\nlevels = [40500, 900000]\n')
+    out = tmp_path / "res"
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 1
+    assert "failed: design point 1" in capsys.readouterr().out
+    res = load_results(out)
+    assert list(res.summary["design_point"].unique()) == [0] and len(res.summary) == 2
+    assert list(res.failures["design_point"]) == [1, 1]
+    assert list(res.failures["seed"]) == [replication_seed(1, 0), replication_seed(1, 1)]
+    assert res.failures["error"].str.contains("occupancy_durable").all()
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+BAD = {
+    "typo": ('scenarios = ["a.toml"]\nreplicatons = 2\n', "replicatons"),
+    "both_kinds": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.trend_per_year"\nlevels = [0.1]\ndistribution = "uniform"\nlow = 0\nhigh = 1\n', "factors.0"),
+    "unknown_scenario_key": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.first_aplications_per_year"\nlevels = [1]\n', "first_aplications_per_year"),
+    "impossible_value": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.amv_share_of_first"\nlevels = [0.1, 1.5]\n', "inflow.amv_share_of_first"),
+    "missing_scenario": ('scenarios = ["nowhere.toml"]\nreplications = 1\n', "scenarios.0"),
+    "sobol_not_power_of_two": ('scenarios = ["a.toml"]\nreplications = 1\n[design]\nkind = "sobol"\nsamples = 10\n[[factors]]\nkey = "inflow.trend_per_year"\ndistribution = "uniform"\nlow = 0\nhigh = 0.1\n', "power of 2"),
+    "unknown_column": ('scenarios = ["a.toml"]\nreplications = 1\n[outputs]\ntimeseries = ["occupancy"]\n', "outputs.timeseries"),
+    "zero_replications": ('scenarios = ["a.toml"]\nreplications = 0\n', "replications"),
+    "not_toml": ('scenarios = ["a.toml"\n', "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_experiment_files_get_one_clear_message_exit_2_and_nothing_written(tmp_path, capsys, case):
+    write_scenarios(tmp_path)
+    text, expected = BAD[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "res"
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("opvangsim: error: ") and str(path) in err and expected in err
+    assert "Traceback" not in err
+    assert not out.exists()
