@@ -246,7 +246,8 @@ class CapacityCycle:
         waiting = (enf.strategic_waiting_share_enforced if enf.enforced else enf.strategic_waiting_share) / boost
         lo, hi = cfg.start_lag_months
         start = t_est + rng.uniform(lo, hi) * DAYS_PER_MONTH
-        u_wait, u_late = rng.random(), rng.random()
+        # always draw the same numbers in the same order, whichever branch is taken (common random numbers)
+        u_wait, u_late, u_politics = rng.random(), rng.random(), rng.random()
         if u_wait < waiting:
             if enf.enforced:
                 start = t_dead + enf.compulsion_delay_months * DAYS_PER_MONTH  # compulsion (aanwijzing)
@@ -259,7 +260,7 @@ class CapacityCycle:
         pu = cfg.political_uncertainty
         if pu.start is not None:
             a, b = self.day(pu.start), self.day(pu.end)
-            if a <= start < b and rng.random() >= pu.start_probability_factor:
+            if a <= start < b and u_politics >= pu.start_probability_factor:
                 start = b
         return start
 
