@@ -1,0 +1,78 @@
+"""Shared small scenarios for the chain tests.
+
+A *small* scenario is the national chain scaled down about 25-fold: no
+municipal places file, a handful of scheduled locations of every type, a few
+thousand arrivals a year, and no Spreidingswet cycle (tested on its own), so
+that a half-year run takes a fraction of a second and hypothesis can try many.
+Tests import :func:`small_scenario` directly (hypothesis cannot use
+function-scoped fixtures) or take the ``small`` fixture.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import Scenario, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+# Locations that exist on the start date (opened before it) and their sizes (places).
+SMALL_LOCATIONS = [
+    {"type": "durable", "places": 1000, "opens": "2025-01-01"},
+    {"type": "temporary", "places": 150, "opens": "2025-01-01", "closes": "2026-04-01"},
+    {"type": "emergency", "places": 250, "opens": "2025-01-01", "closes": "2026-03-01"},
+    {"type": "amv", "places": 120, "opens": "2025-01-01"},
+]
+
+SMALL = {
+    "name": "small",
+    "start_date": "2026-01-01",
+    "horizon_years": 0.5,
+    "inflow": {"first_applications_per_year": 3000, "family_reunification_per_year": 1500},
+    "registration": {
+        "centres": [{"name": "AC", "slots": 40, "norm_persons": 200, "physical_limit_persons": 260, "penalty_eur_per_day": 1000, "penalty_cap_eur": 20_000}],
+        "transfer_limit_per_day": 40,
+    },
+    "reception": {
+        "emergency": {"location_size": 50, "ceiling_places": 1000, "open_trigger_persons": 10, "close_buffer_persons": 50, "lead_time_days": 14, "min_lease_days": 60},
+        "consolidation_moves_per_day": 30,
+    },
+    "procedure": {"decisions_per_week": 50},
+    "housing": {"task_per_half_year": 1000},
+    "initial_state": {
+        "use_municipal_places": False,
+        "ac_occupancy": 100, "occupancy_durable": 800, "occupancy_temporary": 100, "occupancy_emergency": 200, "occupancy_amv": 100,
+        "status_holders_waiting": 200, "awaiting_departure": 60,
+    },
+    "capacity": {"scheduled": SMALL_LOCATIONS, "spreidingswet": {"enabled": False}},
+}
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """``base`` with ``override``'s keys replaced, recursing into sections (lists are replaced whole)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def small_dict(**sections) -> dict:
+    """The small scenario as a dict, with ``sections`` merged in (e.g. ``procedure={"decisions_per_week": 80}``)."""
+    return deep_merge(SMALL, sections)
+
+
+def small_scenario(**sections) -> Scenario:
+    """The small scenario, validated, with ``sections`` merged in."""
+    return scenario_from_dict(small_dict(**sections))
+
+
+@pytest.fixture
+def small() -> Scenario:
+    return small_scenario()

@@ -1,0 +1,129 @@
+"""Invariants of the chain for hypothesis-generated small worlds.
+
+People are conserved (nobody appears or vanishes outside arrivals, housing and
+departure), no count is ever negative, no location type holds more people than
+it has places (overflow goes to crisis shelter or stays at the application
+centre, where it is counted), and the daily counters agree with the person
+records they summarise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import small_dict
+from sim.metrics import INT_COLUMNS
+from sim.model import Chain, simulate
+from sim.people import AC_REGISTERING, AC_WAITING, CRISIS, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER
+from sim.scenario import scenario_from_dict
+
+TYPES = ("durable", "temporary", "emergency", "amv")
+
+
+@st.composite
+def small_worlds(draw) -> dict:
+    """A small scenario with its levers drawn: inflow, registration, procedure, housing, capacity."""
+    closes = draw(st.sampled_from([None, "2026-02-15", "2026-04-01"]))
+    extra = {"type": draw(st.sampled_from(TYPES)), "places": draw(st.integers(20, 400)), "opens": draw(st.sampled_from(["2025-06-01", "2026-01-20", "2026-03-10"]))}
+    if closes and closes > extra["opens"]:
+        extra["closes"] = closes
+    locations = [
+        {"type": "durable", "places": draw(st.integers(900, 1300)), "opens": "2025-01-01"},
+        {"type": "temporary", "places": 150, "opens": "2025-01-01", "closes": draw(st.sampled_from(["2026-02-01", "2026-04-01", "2027-01-01"]))},
+        {"type": "emergency", "places": 250, "opens": "2025-01-01", "closes": draw(st.sampled_from(["2026-01-10", "2026-03-01", "2027-01-01"]))},
+        {"type": "amv", "places": draw(st.integers(100, 200)), "opens": "2025-01-01"},
+        extra,
+    ]
+    return small_dict(
+        horizon_years=draw(st.sampled_from([0.25, 0.4, 0.6])),
+        inflow={
+            "first_applications_per_year": draw(st.integers(0, 12_000)),
+            "family_reunification_per_year": draw(st.integers(0, 4_000)),
+            "amv_share_of_first": draw(st.floats(0, 0.5)),
+            "dispersion": draw(st.sampled_from(["poisson", "negative_binomial"])),
+            "shocks": draw(st.sampled_from([[], [{"start": "2026-02-01", "weeks": 4, "persons": 1500}]])),
+        },
+        registration={
+            "centres": [{"name": "AC", "slots": draw(st.integers(1, 60)), "service_mean_days": draw(st.floats(0.2, 4)),
+                         "service_distribution": draw(st.sampled_from(["exponential", "lognormal", "deterministic"])),
+                         "norm_persons": 200, "physical_limit_persons": 260}],
+            "transfer_limit_per_day": draw(st.integers(0, 80)),
+            "family_register_elsewhere_share": draw(st.floats(0, 1)),
+        },
+        reception={
+            "amv_overflow_to_emergency": draw(st.booleans()),
+            "consolidation_moves_per_day": draw(st.integers(0, 60)),
+            "emergency": {"on_demand": draw(st.booleans()), "location_size": draw(st.integers(10, 120)), "ceiling_places": draw(st.integers(0, 1500)),
+                          "lead_time_days": draw(st.integers(0, 30)), "min_lease_days": draw(st.integers(0, 90)), "close_buffer_persons": draw(st.integers(0, 200)),
+                          "review_interval_days": draw(st.integers(1, 14))},
+        },
+        procedure={"decisions_per_week": draw(st.integers(0, 150)), "production_changes": [{"date": "2026-03-01", "decisions_per_week": draw(st.integers(0, 150))}]},
+        housing={"task_per_half_year": draw(st.integers(0, 3000)), "family_join_sponsor_share": draw(st.floats(0, 1))},
+        capacity={"scheduled": locations},
+    )
+
+
+def conservation_residual(ts) -> np.ndarray:
+    """occupancy_total minus (initial + cumulative arrivals − housed − departed), per day (persons)."""
+    flow = (ts["arrivals"] - ts["housed"] - ts["departed"]).to_numpy()
+    total = ts["occupancy_total"].to_numpy()
+    initial = total[0] - flow[0]
+    return total - (initial + np.cumsum(flow))
+
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(world=small_worlds(), seed=st.integers(0, 2**31))
+def test_people_are_conserved_counts_are_non_negative_and_places_are_never_exceeded(world, seed):
+    result = simulate(scenario_from_dict(world), seed=seed)
+    ts = result.timeseries
+    assert not conservation_residual(ts).any(), "people appeared or vanished"
+    for col in INT_COLUMNS:
+        assert (ts[col] >= 0).all(), f"{col} negative"
+    assert (ts["cost_eur"] >= 0).all()
+    for t in TYPES:
+        over = ts[f"occupancy_{t}"] > ts[f"places_{t}"]
+        assert not over.any(), f"{t}: occupancy above places on day {ts['day'][over].iloc[0]}"
+    # everyone the chain is responsible for is somewhere it counts
+    where = ts[["ac_occupancy", "waiting_elsewhere", "occupancy_durable", "occupancy_temporary", "occupancy_emergency", "occupancy_amv", "occupancy_crisis"]].sum(axis=1)
+    assert (where == ts["occupancy_total"]).all()
+    # one centre: above the norm before above the physical limit, and both within the people present
+    assert (ts["sleeping_outside"] <= ts["ac_above_norm"]).all()
+    assert (ts["ac_above_norm"] <= ts["ac_occupancy"]).all()
+    assert (ts["ac_registering"] <= ts["ac_occupancy"]).all()
+
+
+@SETTINGS
+@given(world=small_worlds(), seed=st.integers(0, 2**31))
+def test_the_counters_agree_with_the_person_and_location_records(world, seed):
+    chain = Chain(scenario_from_dict(world), seed)
+    chain.run()
+    p, L, R = chain.people, chain.reception.locations, chain.reception
+    n = p.n
+    where, status = p.where[:n], p.status[:n]
+    # every location's occupancy is the number of records placed there, and a closed location is empty
+    placed = np.bincount(p.loc[:n][where == LOCATION], minlength=L.n)
+    assert (placed == L.occ[: L.n]).all()
+    assert (L.occ[: L.n][~L.is_open[: L.n]] == 0).all()
+    assert not (p.loc[:n][where != LOCATION] >= 0).any(), "a person outside a location still holds a place"
+    assert R.crisis == int((where == CRISIS).sum())
+    assert R.waiting_elsewhere == int((where == ELSEWHERE).sum())
+    for c in chain.centres:
+        mine = p.centre[:n] == c.index
+        assert c.present == int((mine & ((where == AC_REGISTERING) | (where == AC_WAITING))).sum())
+    # the IND backlog: registered, undecided, still here
+    pending = (status == IN_PROCEDURE) & (where != AC_REGISTERING) & (where != GONE)
+    assert chain.procedure.size == int(pending.sum())
+    # status holders waiting for a home: registered (or registering elsewhere) and still here
+    holders = (status == STATUS_HOLDER) & (where != AC_REGISTERING) & (where != GONE)
+    assert chain.housing.waiting == int(holders.sum())
+    # nobody leaves twice or comes back
+    gone = where == GONE
+    assert not np.isnan(p.t_exit[:n][gone]).any()
+    assert np.isnan(p.t_exit[:n][~gone]).all()
+    ts = chain.monitor.frame(chain.cal.dates, 0)
+    assert ts["occupancy_total"].iloc[-1] == int((~gone).sum())
