@@ -408,6 +408,19 @@ def _next_part_number(out: Path) -> int:
     return max(numbers, default=0) + 1
 
 
+def make_chunks(exp: Experiment, points: list[DesignPoint], runs: list[tuple[int, int]], size: int) -> list[dict]:
+    """The tasks for :func:`run_chunk`: ``size`` runs each, with the scenarios they need (as JSON: data, not pickled objects)."""
+    chunks = []
+    for i in range(0, len(runs), size):
+        part = runs[i:i + size]
+        chunks.append({
+            "runs": part, "root_seed": exp.root_seed,
+            "scenarios": {dp: points[dp].scenario.model_dump_json() for dp in sorted({dp for dp, _ in part})},
+            "columns": list(exp.outputs.timeseries), "resolution": exp.outputs.resolution, "cycles": exp.outputs.cycles,
+        })
+    return chunks
+
+
 def chunk_size(n_runs: int, workers: int, requested: int | None) -> int:
     """Runs per task: enough tasks to keep every worker busy to the end, few enough that overhead stays small."""
     if requested:
@@ -484,15 +497,7 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
     failures: list[dict] = []
     ran = 0
     with executor:
-        size = chunk_size(len(todo), executor.workers, chunk)
-        chunks = []
-        for i in range(0, len(todo), size):
-            runs = todo[i:i + size]
-            dps = sorted({dp for dp, _ in runs})
-            chunks.append({
-                "runs": runs, "root_seed": exp.root_seed, "scenarios": {dp: points[dp].scenario.model_dump_json() for dp in dps},
-                "columns": list(exp.outputs.timeseries), "resolution": exp.outputs.resolution, "cycles": exp.outputs.cycles,
-            })
+        chunks = make_chunks(exp, points, todo, chunk_size(len(todo), executor.workers, chunk))
         number = _next_part_number(out)
         bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
         bar.set_postfix(failures=0)

@@ -1,0 +1,79 @@
+"""Sweep speed: speed-up of 2 local workers over 1, and the per-run overhead of the Dask executor.
+
+    python benchmarks/bench_sweep.py [--runs 8] [--horizon-years 1]
+
+Targets (issue 4): speed-up ≥ 1.8× on 2 cores; Dask per-run overhead < 5 % of a baseline run.
+The machine's load average is printed first: other work on the cores lowers the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sim import load_scenario, simulate
+from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from sim.experiment import design_points, load_experiment, make_chunks, run_chunk, run_sweep
+from sim.streams import replication_seed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_experiment(d: Path, runs: int, horizon_years: float) -> Path:
+    path = d / "bench.toml"
+    path.write_text(
+        f'name = "bench"\nscenarios = ["{ROOT / "scenarios" / "baseline.toml"}"]\nset = ["horizon_years={horizon_years}"]\n'
+        f"replications = {runs}\nroot_seed = 11\n"
+    )
+    return path
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=8, help="runs per sweep (default 8)")
+    ap.add_argument("--horizon-years", type=float, default=1.0, help="simulated years per run (default 1)")
+    ap.add_argument("--repeats", type=int, default=2, help="repeats of the overhead measurement; the fastest counts (default 2)")
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {args.runs} runs of {args.horizon_years} simulated years")
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml", [f"horizon_years={args.horizon_years}"])
+    base = statistics.median(timed(lambda r=r: simulate(scenario, seed=replication_seed(11, r), replication=r)) for r in range(3))
+    print(f"baseline run (simulate in this process): {base:.3f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        path = write_experiment(tmp, args.runs, args.horizon_years)
+        exp = load_experiment(path)
+        walls = {}
+        for workers in (1, 2):
+            walls[workers] = timed(lambda w=workers: run_sweep(exp, path, tmp / f"w{w}", ProcessExecutor(w), chunk=1, quiet=True))
+            print(f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s)")
+        print(f"speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}× (target ≥ 1.8×)")
+
+        # task overhead without start-up: the same chunks of one run each, through each executor
+        points = design_points(exp, path)
+        chunks = make_chunks(exp, points, [(0, r) for r in range(args.runs)], 1)
+        # the fastest of a few repeats: other processes on the machine only ever add time
+        with SerialExecutor() as ex:
+            serial = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
+        t0 = time.perf_counter()
+        with DaskExecutor(n_local=1) as ex:
+            startup = time.perf_counter() - t0
+            dask = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
+        per_run = (dask - serial) / args.runs
+        print(f"serial executor: {serial:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s cluster start-up, once per sweep)")
+        print(f"Dask per-run overhead: {per_run * 1000:.0f} ms = {100 * per_run / base:.1f} % of a baseline run (target < 5 %)")
+
+
+if __name__ == "__main__":
+    main()
