@@ -264,12 +264,14 @@ class PairedDifference:
 
 
 def paired_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL, rng: Optional[np.random.Generator] = None,
-                      n_boot: int = 4000, skew_limit: float = 1.0, min_boot_n: int = 10) -> PairedDifference:
+                      n_boot: int = 4000, min_boot_n: int = 20) -> PairedDifference:
     """Paired interval for mean(x − b); ``x[i]`` and ``b[i]`` ran with the same seeds.
 
     Paired t by default; a percentile bootstrap when the differences are
-    clearly skewed (|sample skewness| > ``skew_limit``) and there are enough
-    pairs (``min_boot_n``) for the bootstrap to mean anything.
+    clearly skewed (sample skewness more than two standard errors from 0, the
+    standard error of a normal sample's skewness being
+    sqrt(6n(n−1)/((n−2)(n+1)(n+3)))) and there are enough pairs
+    (``min_boot_n``) for a percentile bootstrap not to undercover badly.
     """
     x = np.asarray(x, float)
     b = np.asarray(b, float)
@@ -288,7 +290,8 @@ def paired_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL, rng: O
     if sd == 0:
         return PairedDifference(n, m, m, m, "identical differences", 0.0, v_ind, vr)
     skew = float(stats.skew(d, bias=False)) if n > 2 else 0.0
-    if abs(skew) > skew_limit and n >= min_boot_n:
+    skew_se = math.sqrt(6.0 * n * (n - 1) / ((n - 2) * (n + 1) * (n + 3))) if n > 2 else math.inf
+    if n >= min_boot_n and abs(skew) > 2 * skew_se:
         rng = rng if rng is not None else Streams(ANALYSIS_SEED).analysis
         res = stats.bootstrap((d,), np.mean, confidence_level=level, n_resamples=n_boot, method="percentile", random_state=rng)
         return PairedDifference(n, m, float(res.confidence_interval.low), float(res.confidence_interval.high), "bootstrap percentile", sd, v_ind, vr)
@@ -489,7 +492,7 @@ def design_kind(results: Results) -> Optional[str]:
     return None
 
 
-def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int]]:
+def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int, bool]]:
     """SALib problem on the unit cube, the unit sample and the rows per base scenario, for a sweep directory.
 
     Sampled sweeps draw on the unit cube and map each coordinate through the
@@ -505,7 +508,7 @@ def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int
 
         exp = Experiment.model_validate(spec)
         unit = unit_sample(exp)
-        return salib_problem(exp), unit, len(unit)
+        return salib_problem(exp), unit, len(unit), bool(exp.design.second_order)
     except Exception:  # an older or foreign manifest: fall back to the factor ranges it lists
         return None
 
@@ -529,7 +532,8 @@ def design_problem(results: Results) -> Optional[dict]:
     return None
 
 
-def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, level: float) -> list[dict]:
+def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, level: float, second: Optional[bool] = None) -> list[dict]:
+    """SALib indices of one output; ``second``: the Saltelli sample includes second-order rows (None: infer from its size)."""
     from SALib.analyze import morris as sa_morris
     from SALib.analyze import sobol as sa_sobol
 
@@ -541,11 +545,9 @@ def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, l
             rows.append({"output": out, "factor": f, "index": "mu_star", "value": float(res["mu_star"][i]), "conf": float(res["mu_star_conf"][i])})
             rows.append({"output": out, "factor": f, "index": "sigma", "value": float(res["sigma"][i]), "conf": math.nan})
         return rows
-    if len(Y) % (2 * D + 2) == 0:
-        second = True
-    elif len(Y) % (D + 2) == 0:
-        second = False
-    else:
+    if second is None:  # N·(2D+2) rows with second order, N·(D+2) without; a size fitting both is read as SALib's default
+        second = len(Y) % (2 * D + 2) == 0
+    if len(Y) % ((2 * D + 2) if second else (D + 2)) != 0:
         raise ValueError(f"{len(Y)} design points is not a Saltelli sample for {D} factors")
     res = sa_sobol.analyze(problem, Y, calc_second_order=second, conf_level=level, seed=ANALYSIS_SEED)
     for i, f in enumerate(problem["names"]):
@@ -570,12 +572,14 @@ def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_ni
     means = results.summary.groupby(["scenario", "design_point"]).mean(numeric_only=True).reset_index()
     design = _experiment_design(results)
     if design is not None:
-        problem, unit, per_scenario = design
+        problem, unit, per_scenario, second = design
     else:
         problem, factors = design_problem(results), design_factors(results)
         if problem is None or factors.empty or not set(problem["names"]) <= set(factors.columns):
             return empty, "no sensitivity analysis: the manifest does not give the factors' ranges and values per design point"
         unit, per_scenario = None, None
+        flag = _find(results.manifest or {}, ("second_order",))
+        second = bool(flag) if isinstance(flag, bool) else None
     rows = []
     for scen, sub in means.groupby("scenario", sort=False):
         sub = sub.sort_values("design_point")
@@ -591,7 +595,7 @@ def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_ni
             if out not in sub:
                 continue
             try:
-                rows += [{"scenario": scen, **r} for r in _indices(kind, problem, X, sub[out].to_numpy(float), out, level)]
+                rows += [{"scenario": scen, **r} for r in _indices(kind, problem, X, sub[out].to_numpy(float), out, level, second)]
             except ValueError as exc:
                 return empty, f"no sensitivity analysis: {exc}"
     where = "on the unit cube of the design" if unit is not None else "on the factor ranges"
@@ -600,8 +604,11 @@ def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_ni
 
 
 def scenario_discovery(results: Results, output: str = "emergency_person_nights", quantile: float = 0.75,
-                       max_depth: int = 2) -> tuple[list[dict], str]:
-    """Parameter boxes where ``output`` is high (top quarter of design points), from a shallow decision tree.
+                       max_depth: int = 2, threshold: Optional[float] = None) -> tuple[list[dict], str]:
+    """Parameter boxes where ``output`` is high, from a shallow decision tree.
+
+    "High" is a design point's mean above ``threshold`` (in the output's unit),
+    or by default above the ``quantile`` of the design points' means.
 
     Each box: its conditions, coverage (share of all high points inside it)
     and density (share of points inside it that are high).
@@ -618,7 +625,7 @@ def scenario_discovery(results: Results, output: str = "emergency_person_nights"
         from sklearn.tree import DecisionTreeClassifier
     except ImportError:
         return [], "no scenario discovery: scikit-learn is not installed"
-    cut = float(data["y"].quantile(quantile))
+    cut = float(data["y"].quantile(quantile)) if threshold is None else float(threshold)
     high = (data["y"] > cut).to_numpy()
     if high.all() or not high.any():
         return [], f"no scenario discovery: {label(output)} does not vary across design points"
@@ -641,7 +648,8 @@ def scenario_discovery(results: Results, output: str = "emergency_person_nights"
 
     walk(0, [], np.ones(len(data), bool))
     boxes.sort(key=lambda b: -b["density"])
-    return boxes, f"decision tree (scikit-learn, depth ≤ {max_depth}) on {len(data)} design points; 'high' = {label(output)} above its {quantile:.0%} quantile ({cut:,.0f})"
+    what = f"its {quantile:.0%} quantile ({cut:,.0f})" if threshold is None else f"{cut:,.0f}"
+    return boxes, f"decision tree (scikit-learn, depth ≤ {max_depth}) on {len(data)} design points; 'high' = {label(output)} above {what}"
 
 
 # ----------------------------------------------------------------------------- text output
