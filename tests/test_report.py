@@ -1,0 +1,210 @@
+"""The HTML report and its figures (sim.report), on small runs made by ``opvangsim run``.
+
+The report must be one valid HTML file with every figure embedded (no network
+needed), and a real browser must render it with every image loaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import analysis as an
+from sim import report
+from sim.cli import main as cli_main
+from sim.store import Results
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """Two quarter-year runs, 2 replications each, in one directory (baseline and a faster IND)."""
+    d = tmp_path_factory.mktemp("runs")
+    scenario = str(ROOT / "scenarios" / "baseline.toml")
+    common = ["--set", "horizon_years=0.25", "-r", "2", "--quiet"]
+    assert cli_main(["run", scenario, *common, "--out", str(d / "baseline")]) == 0
+    assert cli_main(["run", scenario, *common, "--set", "name=faster_ind", "--set", "procedure.decisions_per_week=900", "--out", str(d / "faster_ind")]) == 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def made(runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    target, drawn, notes = report.make_report(runs, out)
+    return target, drawn, notes
+
+
+class StrictParser(html.parser.HTMLParser):
+    """Collects tags and checks that every non-void element is closed in order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.imgs: list[dict] = []
+        self.doctype = False
+        self.text: list[str] = []
+
+    def handle_decl(self, decl):
+        self.doctype = self.doctype or decl.lower().startswith("doctype html")
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: Path) -> StrictParser:
+    p = StrictParser()
+    p.feed(path.read_text(encoding="utf-8"))
+    p.close()
+    return p
+
+
+def test_report_is_valid_html_with_every_figure_embedded(made):
+    target, drawn, notes = made
+    p = parse(target)
+    assert p.doctype
+    assert p.errors == [] and p.stack == []
+    assert len(drawn) >= 4  # occupancy, Ter Apel, emergency, paired differences, risk curves at least
+    assert len(p.imgs) == len(drawn)
+    for img in p.imgs:
+        src = img["src"]
+        assert src.startswith("data:image/png;base64,"), src[:40]
+        data = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert data.startswith(PNG_MAGIC)
+        assert img.get("alt")
+    for d in drawn:
+        assert all(f.exists() and f.stat().st_size > 0 for f in d.files)
+        assert {f.suffix for f in d.files} == {".png", ".svg"}
+    page = target.read_text(encoding="utf-8")
+    # nothing to fetch: no external scripts, stylesheets or images
+    assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", page)
+
+
+def test_report_states_what_was_run_and_the_numbers_it_rests_on(made, runs):
+    target, _, _ = made
+    text = " ".join(parse(target).text)
+    for name in ("baseline", "faster_ind"):
+        assert name in text
+    assert "procedure.decisions_per_week" in text  # what the variant changes, from the manifests
+    # the paragraph's emergency difference is the paired table's number
+    paired = pd.read_csv(target.parent / "paired_differences.csv")
+    row = paired[(paired["arm"] == "faster_ind") & (paired["metric"] == "emergency_person_nights")].iloc[0]
+    assert f"{row['mean_diff']:,.0f}" in text
+
+
+def test_figures_without_inputs_are_skipped_with_a_note(tmp_path):
+    d = tmp_path / "summary_only"
+    d.mkdir()
+    pd.DataFrame({"scenario": "baseline", "replication": [0, 1, 2], "seed": [1, 2, 3],
+                  "emergency_person_nights": [1.0, 2.0, 3.0]}).to_parquet(d / "summary.parquet")
+    (d / "manifest.json").write_text(json.dumps({"kind": "run", "scenario_name": "baseline", "replications": 3}))
+    target, drawn, notes = report.make_report(d, tmp_path / "out")
+    assert [x.name for x in drawn] == ["risk_curves"]
+    assert any(n.startswith("occupancy_fan: skipped") for n in notes)
+    p = parse(target)
+    assert p.errors == [] and len(p.imgs) == 1
+    assert "skipped" in " ".join(p.text)
+
+
+def test_realisation_figures_from_cycle_rows():
+    """Province bars and Drenthe's municipalities are drawn when the cycles carry those rows."""
+    rows = []
+    for rep in range(3):
+        for prov, task, real in (("Drenthe", 1000, 900.0), ("Utrecht", 3000, 1500.0)):
+            rows.append({"scenario": "baseline", "design_point": 0, "replication": rep, "cycle": 0, "level": "province",
+                         "province": prov, "municipality": "", "task": task, "realised_by_deadline": real})
+        for muni, task, real in (("Assen", 400, 400.0), ("Emmen", 600, 500.0)):
+            rows.append({"scenario": "baseline", "design_point": 0, "replication": rep, "cycle": 0, "level": "municipality",
+                         "province": "Drenthe", "municipality": muni, "task": task, "realised_by_deadline": real})
+    summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2], "emergency_person_nights": [1.0, 2.0, 3.0]})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows), manifest={})
+    ctx = report.build_context(res, None, an.RiskSettings())
+    g, key, first = report._realisation(ctx, "province")
+    assert key == "province" and first == 0
+    assert g.set_index("province")["mean"].to_dict() == pytest.approx({"Drenthe": 0.9, "Utrecht": 0.5})
+    g, key, _ = report._realisation(ctx, "drenthe")
+    assert g.set_index("municipality")["mean"].to_dict() == pytest.approx({"Assen": 1.0, "Emmen": 500 / 600})
+    for fn in (report.fig_provinces, report.fig_drenthe):
+        fig = fn(ctx)
+        assert not isinstance(fig, str)
+        report.plt.close(fig)
+
+
+def test_report_cli_bad_baseline_exits_2_and_writes_nothing(runs, tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cli_main(["report", str(runs), "--out", str(out), "--baseline", "nope"]) == 2
+    assert "--baseline" in capsys.readouterr().err
+    assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- a real browser
+
+
+def _chromium_args(user_data: Path) -> list[str]:
+    return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", f"--user-data-dir={user_data}", "--window-size=1280,2000"]
+
+
+def _run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_report_renders_in_headless_chromium_with_every_image_loaded(made, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (.ci/run installs Debian's chromium; apt-get failed or was not run)")
+    target, drawn, _ = made
+    shot = tmp_path / "shot.png"
+    try:
+        done = _run_chromium(_chromium_args(tmp_path / "profile1") + [f"--screenshot={shot}", target.as_uri()])
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"chromium could not be run here: {exc}")
+    if not shot.exists():
+        pytest.skip(f"chromium ran but wrote no screenshot (exit {done.returncode}): {done.stderr[-500:]}")
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
+    # not blank: a rendered page has dark text on white and coloured figures, i.e. real variation
+    assert pixels.std() > 0.05
+    assert (pixels.mean(axis=2) < 0.5).mean() > 0.001  # some dark (text) pixels
+    # every image loaded: a copy of the page marks, after load, how many images have a natural width
+    probe = target.with_name("probe.html")
+    page = target.read_text(encoding="utf-8")
+    script = ("<script>window.addEventListener('load', function () {"
+              "var imgs = Array.from(document.images);"
+              "var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;"
+              "document.body.setAttribute('data-images', ok + '/' + imgs.length); });</script>")
+    probe.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
+    done = _run_chromium(_chromium_args(tmp_path / "profile2") + ["--dump-dom", "--virtual-time-budget=10000", probe.as_uri()])
+    m = re.search(r'data-images="(\d+)/(\d+)"', done.stdout)
+    assert m, f"the load script did not run: {done.stderr[-500:]}"
+    assert int(m.group(2)) == len(drawn) and m.group(1) == m.group(2)
