@@ -114,7 +114,7 @@ def run_manifests(results: Results) -> dict[str, dict]:
     m = results.manifest or {}
     if m.get("kind") == "collection":
         return dict(m.get("runs", {}))
-    return {str(m.get("scenario_name") or m.get("name") or (results.path.name if results.path else "results")): m}
+    return {str(m.get("scenario_name") or m.get("experiment_name") or m.get("name") or (results.path.name if results.path else "results")): m}
 
 
 # ----------------------------------------------------------------------------- arms and design

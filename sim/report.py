@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -599,7 +600,42 @@ def _period(scen: dict) -> str:
     return f"{scen.get('start_date', '?')} + {scen.get('horizon_years', '?')} years"
 
 
+def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
+    """What a sweep ran: one row per base scenario, with its design points and what the scenario file changes."""
+    points = (m.get("resolved") or {}).get("design_points") or []
+    if not points:
+        return pd.DataFrame()
+    scen = {}
+    for p in points:
+        scen.setdefault(p.get("scenario", "?"), {"file": p.get("scenario_file", ""), "points": []})["points"].append(p)
+    canon = {}
+    for name, info in scen.items():
+        try:  # the manifest keeps digests, not scenarios: read the files as they are now to say what each changes
+            from sim.scenario import load_scenario
+
+            canon[name] = load_scenario(info["file"], list((m.get("resolved") or {}).get("experiment", {}).get("set", []))).canonical()
+        except Exception:
+            canon[name] = {}
+    changes = what_changes({n: {"scenario": c} for n, c in canon.items()}, ctx.baseline) if ctx.baseline in canon else {}
+    rows = []
+    for name, info in scen.items():
+        values = sorted({json.dumps(p.get("values", {}), sort_keys=True) for p in info["points"]})
+        rows.append({
+            "scenario": name, "file": info["file"], "description": canon[name].get("description", ""),
+            f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "") if canon[name] else "(file not readable)",
+            "design points": len(info["points"]),
+            "factor values": "; ".join(", ".join(f"{k}={v}" for k, v in json.loads(v).items()) for v in values),
+            "replications": m.get("replications", ""), "root seed": m.get("root_seed", ""),
+            "version": m.get("package_version", ""),
+        })
+    return pd.DataFrame(rows)
+
+
 def runs_frame(ctx: Context) -> pd.DataFrame:
+    if (ctx.results.manifest or {}).get("kind") == "sweep":
+        sweep = _sweep_frame(ctx, ctx.results.manifest)
+        if len(sweep):
+            return sweep
     manifests = an.run_manifests(ctx.results)
     changes = what_changes(manifests, ctx.baseline)
     rows = []
@@ -620,6 +656,19 @@ def runs_frame(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _run_header(ctx: Context) -> str:
+    m = ctx.results.manifest or {}
+    if m.get("kind") != "sweep":
+        return ""
+    e = html.escape
+    n_runs = len(ctx.results.summary)
+    failed = len(getattr(ctx.results, "failures", pd.DataFrame()))
+    return (f"<p>Sweep <strong>{e(str(m.get('experiment_name', '')))}</strong> ({e(str(m.get('experiment_file', '')))}, "
+            f"experiment hash {e(str(m.get('experiment_hash', ''))[:12])}): {m.get('n_design_points', '?')} design points × "
+            f"{m.get('replications', '?')} replications, root seed {e(str(m.get('root_seed', '')))}; {n_runs} runs finished"
+            + (f", {failed} failed" if failed else "") + f"; opvangsim {e(str(m.get('package_version', '')))}.</p>")
+
+
 def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) -> str:
     e = html.escape
     parts = [
@@ -629,7 +678,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
         f"<h1>{e(title)}</h1>",
         f'<p class="note">Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by opvangsim from {e(str(ctx.results.path))}. '
         f"Baseline: {e(ctx.baseline)}. Differences are paired by replication (common random numbers); intervals are 95 %.</p>",
-        "<h2>What was run</h2>", _table(runs_frame(ctx)),
+        "<h2>What was run</h2>", _run_header(ctx), _table(runs_frame(ctx)),
         "<h2>In plain words</h2>",
     ]
     for arm, text in paragraphs(ctx).items():
