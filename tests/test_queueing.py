@@ -1,0 +1,164 @@
+"""Queueing theory checks of the chain.
+
+Registration with Poisson arrivals, exponential registration times and c slots
+is an M/M/c queue: its mean wait before registration starts must match Erlang
+C. Little's law (L = λW) must hold for the registration stage and for the
+whole stay at the application centre, with L from the nightly time series and
+W from the person records, so the two bookkeepings of the model agree.
+
+The long, tight Erlang C check is marked slow (``pytest -m slow``); the default
+run keeps a shorter check whose tolerance is the batch-means confidence
+interval of the simulated mean (99.9 %), which is honest for any run length.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import small_dict
+from sim.model import T_MONITOR, T_TRANSFER, simulate
+from sim.people import People
+from sim.registration import ApplicationCentre, service_days
+from sim.scenario import Centre, scenario_from_dict
+
+EMPTY_START = {"ac_occupancy": 0, "occupancy_durable": 0, "occupancy_temporary": 0, "occupancy_emergency": 0, "occupancy_amv": 0, "status_holders_waiting": 0, "awaiting_departure": 0}
+
+
+def erlang_c_wait(lam: float, mu: float, c: int) -> float:
+    """Mean wait in queue (days) of an M/M/c queue: arrival rate ``lam``/day, service rate ``mu``/day per slot."""
+    a = lam / mu
+    rho = a / c
+    assert rho < 1
+    top = a**c / math.factorial(c) / (1 - rho)
+    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    return p_wait / (c * mu - lam)
+
+
+def mmc_scenario(lam: float, mean_service_days: float, slots: int, years: float, transfer_limit: int = 10**6):
+    """Only first applications (no AMV, no family), Poisson daily counts without season or trend, one centre,
+    exponential registration, and (by default) unlimited onward places and transfers."""
+    return scenario_from_dict(small_dict(
+        horizon_years=years,
+        inflow={"first_applications_per_year": lam * 365.25, "amv_share_of_first": 0.0, "family_reunification_per_year": 0,
+                "dispersion": "poisson", "seasonal_factors": [1.0] * 12, "trend_per_year": 0.0, "shocks": []},
+        registration={"centres": [{"name": "AC", "slots": slots, "service_mean_days": mean_service_days, "service_distribution": "exponential",
+                                   "norm_persons": 10**6, "physical_limit_persons": 10**6}], "transfer_limit_per_day": transfer_limit},
+        reception={"emergency": {"on_demand": False}},
+        procedure={"decisions_per_week": 10_000},
+        housing={"task_per_half_year": 10**6},
+        initial_state=EMPTY_START,
+        capacity={"scheduled": [{"type": "durable", "places": 10**6, "opens": "2025-01-01"}]},
+    ))
+
+
+def batch_means_interval(x: np.ndarray, batches: int = 20, level: float = 0.999) -> tuple[float, float]:
+    """Mean of a correlated series (in arrival order) and the half-width of its batch-means confidence interval."""
+    means = np.array([b.mean() for b in np.array_split(x, batches)])
+    half = stats.t.ppf(0.5 + level / 2, batches - 1) * means.std(ddof=1) / math.sqrt(batches)
+    return float(x.mean()), float(half)
+
+
+# λ = 7.5 arrivals/day, mean registration 0.5 day, 5 slots: utilisation 0.75, Wq ≈ 0.12 day
+LAM, MEAN_SERVICE, SLOTS = 7.5, 0.5, 5
+
+
+@pytest.fixture(scope="module")
+def mmc_run():
+    # a transfer limit just above λ makes people wait at the centre for their bus, so that stage queues too
+    return simulate(mmc_scenario(LAM, MEAN_SERVICE, SLOTS, years=4, transfer_limit=8), seed=11, keep_records=True)
+
+
+def registration_waits(people) -> np.ndarray:
+    arrived = people[~people["initial"] & people["t_reg_start"].notna()].sort_values("t_arrive")
+    return (arrived["t_reg_start"] - arrived["t_arrive"]).to_numpy()
+
+
+def test_registration_wait_matches_erlang_c_within_its_confidence_interval(mmc_run):
+    waits = registration_waits(mmc_run.people)
+    mean, half = batch_means_interval(waits[len(waits) // 20 :])  # the first 5 % as warm-up from empty
+    expected = erlang_c_wait(LAM, 1 / MEAN_SERVICE, SLOTS)
+    assert abs(mean - expected) <= half, f"simulated {mean:.4f} ± {half:.4f} days, Erlang C {expected:.4f}"
+    # four years hold ~11,000 registrations: the interval is wide (Wq is a noisy statistic), but not empty
+    assert half < 0.5 * expected, "the run is too short for the check to mean anything"
+    # the summary reports the same quantity (for registrations started within the run)
+    pe = mmc_run.people
+    started = ~pe["initial"] & (pe["t_reg_start"] < len(mmc_run.timeseries))
+    assert mmc_run.summary["mean_registration_wait_days"] == pytest.approx((pe["t_reg_start"] - pe["t_arrive"])[started].mean())
+
+
+def test_the_registration_stage_alone_matches_erlang_c_within_three_percent():
+    """The application centre's multi-slot FIFO fed a million Poisson arrivals (in batches, as the model
+    feeds it a day at a time) and exponential registration times: tight, and fast without the chain around it."""
+    lam, mean_service, slots, n = LAM, MEAN_SERVICE, SLOTS, 1_000_000
+    rng = np.random.default_rng(2026)
+    people = People(n)
+    ids = people.add(n)
+    people.t_arrive[ids] = np.cumsum(rng.exponential(1 / lam, n))
+    people.service_days[ids] = service_days(Centre(slots=slots, service_mean_days=mean_service), rng.random(n))
+    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=mean_service), 0)
+    for batch in np.array_split(ids, 1000):  # the recurrence does not care how arrivals are batched
+        centre.admit(people, batch)
+        centre.completed(people, people.t_arrive[batch[-1]])
+    waits = (people.t_reg_start - people.t_arrive)[n // 50 :]
+    mean, half = batch_means_interval(waits)
+    expected = erlang_c_wait(lam, 1 / mean_service, slots)
+    assert mean == pytest.approx(expected, rel=0.03)
+    assert abs(mean - expected) <= half
+    # FIFO: registrations start in order of arrival, and nobody starts before arriving
+    assert (np.diff(people.t_reg_start) >= 0).all() and (waits >= 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.verification
+@pytest.mark.parametrize("lam, mean_service, slots", [(7.5, 0.5, 5), (90.0, 3.0, 300)])
+def test_registration_wait_matches_erlang_c_within_three_percent_on_long_runs(lam, mean_service, slots):
+    expected = erlang_c_wait(lam, 1 / mean_service, slots)
+    waits = []
+    for seed in range(3):
+        years = 20 if lam < 20 else 6
+        w = registration_waits(simulate(mmc_scenario(lam, mean_service, slots, years), seed=seed, keep_records=True).people)
+        waits.append(w[len(w) // 20 :])
+    pooled = np.concatenate(waits)
+    assert pooled.mean() == pytest.approx(expected, rel=0.03)
+
+
+def nights(t_in: np.ndarray, t_out: np.ndarray, horizon: int) -> np.ndarray:
+    """Nightly counts (taken at day + T_MONITOR) a person present over [t_in, t_out) is part of; open stays end at the horizon."""
+    t_out = np.where(np.isnan(t_out), horizon, t_out)
+    first = np.ceil(t_in - T_MONITOR)
+    last = np.minimum(np.ceil(t_out - T_MONITOR), horizon)  # exclusive
+    return np.maximum(last - np.maximum(first, 0), 0)
+
+
+def stage_check(ts, t_in: np.ndarray, t_out: np.ndarray, column: str, horizon: int) -> None:
+    # sample-path identity: the night counts in the time series are exactly the records' person-nights
+    assert ts[column].sum() == nights(t_in, t_out, horizon).sum()
+    # Little's law over the second half of the run: L (mean nightly count) = λ (entries/day) × W (nights per entry)
+    lo, hi = horizon // 2, horizon
+    window = (t_in >= lo) & (t_in < hi)
+    lam = window.sum() / (hi - lo)
+    w = nights(t_in[window], t_out[window], horizon).mean()
+    L = ts[column].to_numpy()[lo:hi].mean()
+    assert L == pytest.approx(lam * w, rel=0.03), f"{column}: L={L:.2f}, λW={lam * w:.2f}"
+    assert L > 1.0, "the stage must hold people for the check to mean anything"
+
+
+def test_littles_law_for_the_registration_stage(mmc_run):
+    pe, ts = mmc_run.people, mmc_run.timeseries
+    at_ac = pe["centre"].to_numpy() >= 0
+    # a registration counts as ended at the first daily transfer after it (when COA sees it)
+    t_end = pe["t_reg_end"].to_numpy()[at_ac]
+    seen = np.ceil(t_end - T_TRANSFER) + T_TRANSFER
+    stage_check(ts, pe["t_arrive"].to_numpy()[at_ac], seen, "ac_registering", len(ts))
+
+
+def test_littles_law_for_the_application_centre_stage(mmc_run):
+    pe, ts = mmc_run.people, mmc_run.timeseries
+    at_ac = pe["centre"].to_numpy() >= 0
+    stage_check(ts, pe["t_arrive"].to_numpy()[at_ac], pe["t_leave_ac"].to_numpy()[at_ac], "ac_occupancy", len(ts))
+    # the transfer limit really made people wait at the centre after registering
+    assert (ts["ac_occupancy"] - ts["ac_registering"]).mean() > 3
