@@ -208,3 +208,26 @@ def test_report_renders_in_headless_chromium_with_every_image_loaded(made, tmp_p
     m = re.search(r'data-images="(\d+)/(\d+)"', done.stdout)
     assert m, f"the load script did not run: {done.stderr[-500:]}"
     assert int(m.group(2)) == len(drawn) and m.group(1) == m.group(2)
+
+
+def test_compare_and_report_read_a_sweep_directory(tmp_path, capsys):
+    """A sweep's design points pair with the baseline at the same factor level, and the report draws from it."""
+    exp = tmp_path / "tiny.toml"
+    exp.write_text(
+        'name = "tiny"\n'
+        f'scenarios = ["{ROOT / "scenarios" / "baseline.toml"}", "{ROOT / "scenarios" / "cycle_4y.toml"}"]\n'
+        'set = ["horizon_years=0.1"]\nreplications = 2\nroot_seed = 3\n'
+        '[[factors]]\nkey = "procedure.decisions_per_week"\nlevels = [423]\n'
+        '[design]\nkind = "full_factorial"\n'
+        '[outputs]\ntimeseries = ["ac_occupancy", "occupancy_emergency", "occupancy_crisis", "occupancy_durable", "places_durable"]\n'
+        'resolution = "weekly"\n'
+    )
+    out = tmp_path / "sweep"
+    assert cli_main(["sweep", str(exp), "--out", str(out), "--serial", "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli_main(["compare", str(out)]) == 0
+    assert "cycle_4y − baseline" in capsys.readouterr().out
+    target, drawn, notes = report.make_report(out, tmp_path / "rep")
+    p = parse(target)
+    assert p.errors == [] and len(p.imgs) == len(drawn) >= 4
+    assert "Sweep tiny" in "".join(p.text)
