@@ -458,6 +458,11 @@ def _format_error(err: dict) -> tuple[str, str]:
         allowed = [a for a in allowed if a != "source_file"]
         key = str(loc[-1]) if loc else ""
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if not close:
+            # a misspelt start of a long key ("frist" for first_applications_per_year): compare with key starts
+            starts = {a[: len(key)]: a for a in allowed}
+            hit = difflib.get_close_matches(key, list(starts), n=1, cutoff=0.75)
+            close = [starts[hit[0]]] if hit else []
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return path, f"unknown key{hint} Allowed here: {', '.join(allowed)}"
     msg = err.get("msg", "invalid value")
