@@ -317,11 +317,14 @@ class Scenario(Strict):
     # Where the file came from, for resolving relative paths; not part of the scenario's identity.
     source_file: Optional[str] = param(None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="loader")
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> "Scenario":
-        if self.end_date is not None and self.end_date <= self.start_date:
-            raise ValueError(f"end_date ({self.end_date}) must be after start_date ({self.start_date})")
-        return self
+    @field_validator("end_date")
+    @classmethod
+    def _end_after_start(cls, v: Optional[dt.date], info) -> Optional[dt.date]:
+        # a field validator (not a model validator) so that the error's key path is end_date
+        start = info.data.get("start_date")
+        if v is not None and start is not None and v <= start:
+            raise ValueError(f"end_date ({v}) must be after start_date ({start})")
+        return v
 
     @property
     def horizon_days(self) -> int:
@@ -470,7 +473,8 @@ def _format_error(err: dict) -> tuple[str, str]:
     if kind in ("literal_error",):
         msg = f"{msg} (got {err.get('input')!r})"
     elif "input" in err and kind not in ("missing",) and not isinstance(err["input"], (dict, list)):
-        msg = f"{msg} (got {err['input']!r})"
+        got = err["input"]
+        msg = f"{msg} (got {got!r})" if isinstance(got, str) else f"{msg} (got {got})"  # a date reads 2025-06-01
     return path or "(top level)", msg
 
 

@@ -20,7 +20,7 @@ CASES = [
     ("wrong_type", 'horizon_years = "ten"\n', [], ["horizon_years"]),
     ("negative_size", '[[capacity.scheduled]]\ntype = "durable"\nplaces = -5\nopens = 2026-02-01\n', [], ["capacity.scheduled.0.places"]),
     ("share_above_one", '[inflow]\namv_share_of_first = 1.5\n', [], ["inflow.amv_share_of_first"]),
-    ("end_before_start", 'start_date = 2026-01-01\nend_date = 2025-06-01\n', [], ["end_date"]),
+    ("end_before_start", "start_date = 2026-01-01\nend_date = 2025-06-01\n", [], ["bad.toml: end_date: end_date (2025-06-01) must be after start_date"]),
     ("closes_before_opens", '[[capacity.scheduled]]\ntype = "durable"\nplaces = 50\nopens = 2026-05-01\ncloses = 2026-02-01\n', [], ["capacity.scheduled.0", "closes"]),
     ("missing_replay_csv", '[inflow]\nmode = "replay"\nreplay_file = "nowhere.csv"\n', [], ["inflow.replay_file", "nowhere.csv"]),
     ("malformed_replay_csv", '[inflow]\nmode = "replay"\nreplay_file = "garbage.csv"\n', [], ["inflow.replay_file", "garbage.csv"]),
