@@ -31,7 +31,7 @@ from sim import analysis as an  # noqa: E402
 from sim.scenario import ScenarioError  # noqa: E402
 from sim.store import Results  # noqa: E402
 
-MAX_PANELS = 12  # fan charts: more panels than this are unreadable on a slide
+MAX_PANELS = 16  # more panels than this are unreadable even in a report (a 5 × 3 sweep has 15)
 TYPES = (  # (occupancy column(s), places column, label, colour)
     (("occupancy_durable",), "places_durable", "durable", "tab:blue"),
     (("occupancy_temporary",), "places_temporary", "temporary", "tab:green"),
@@ -140,17 +140,18 @@ def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = T
 
 def fig_occupancy(ctx: Context):
     """Fan charts of occupancy by location type against places, one panel per scenario."""
-    if ctx.series("occupancy_durable") is None:
-        return "no per-replication daily time series with occupancy by type"
+    available = [t for t in TYPES if ctx.series(t[0][0]) is not None]
+    if not available:
+        return "no per-replication time series with occupancy by location type"
     names = ctx.arm_names[:MAX_PANELS]
     fig, axes = _panels(len(names), 2.8)
     for ax, arm in zip(axes, names):
-        for cols, places, name, colour in TYPES:
+        for cols, places, name, colour in available + ([(("occupancy_total",), "", "total (all types)", "black")] if ctx.series("occupancy_total") is not None else []):
             b = ctx.bands(cols[0] if len(cols) == 1 else "emergency", arm)
             if b is None or b.empty:
                 continue
             _fan(ax, b, colour, name)
-            p = ctx.bands(places, arm)
+            p = ctx.bands(places, arm) if places else None
             if p is not None and not p.empty:
                 ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
         ax.set_title(arm, fontsize=10)
@@ -174,23 +175,52 @@ def _norms(ctx: Context) -> tuple[float, float]:
     return 2000.0, math.nan  # the norm agreed with Westerwolde (facts §3)
 
 
+def factor_groups(ctx: Context) -> list[tuple[str, list[str]]]:
+    """Arms grouped by the design factors other than the scenario (one group when there are none).
+
+    In a sweep of scenarios × inflow levels, each group is one inflow level with
+    every scenario in it: the panels of an overlay chart compare like with like.
+    """
+    a = ctx.arms
+    factor_cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    if not factor_cols:
+        return [("", ctx.arm_names)]
+    groups = []
+    for key, sub in a.groupby(factor_cols, sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        title = ", ".join(f"{c.split('.')[-1]} = {an._fmt_value(v)}" for c, v in zip(factor_cols, key))
+        groups.append((title, list(sub["arm"])))
+    return groups
+
+
 def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
+    """Fans of several scenarios on shared axes; one panel per level of the other design factors."""
     if ctx.series(column) is None:
         return f"no per-replication time series with {column}"
-    fig, ax = plt.subplots(figsize=(11, 4.2))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, arm in enumerate(ctx.arm_names[:MAX_PANELS]):
-        b = ctx.bands(column, arm)
-        if b is not None and not b.empty:
-            _fan(ax, b, colours[i % len(colours)], arm)
-    if extra:
-        extra(ax)
-    ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    _date_axis(ax)
-    ax.legend(fontsize=8, loc="upper left", title="median; bands 50 % and 90 % of replications", title_fontsize=7)
-    ax.set_title(title)
-    fig.tight_layout()
+    scenarios = list(dict.fromkeys(ctx.arms["scenario"]))
+    groups = factor_groups(ctx)[:MAX_PANELS]
+    fig, axes = _panels(len(groups), 3.6 if len(groups) > 1 else 4.2)
+    for ax, (gtitle, names) in zip(axes, groups):
+        for arm in names:
+            b = ctx.bands(column, arm)
+            scen = ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0]
+            colour = colours[(scenarios.index(scen) if len(groups) > 1 else ctx.arm_names.index(arm)) % len(colours)]
+            if b is not None and not b.empty:
+                _fan(ax, b, colour, scen if len(groups) > 1 else arm)
+        if extra:
+            extra(ax)
+        ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        _date_axis(ax)
+        if gtitle:
+            ax.set_title(gtitle, fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False,
+               title="line median, bands 50 % and 90 % of replications", title_fontsize=8)
+    fig.suptitle(title)
+    rows = math.ceil(len(labels) / 5)
+    fig.tight_layout(rect=(0, (0.45 + 0.2 * rows) / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -249,29 +279,49 @@ def fig_pipeline(ctx: Context):
     return fig
 
 
+def short_labels(ctx: Context) -> dict[str, str]:
+    """Arm labels for crowded axes: the scenario and the values of the varying factors, without factor names."""
+    a = ctx.arms
+    factor_cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    if not factor_cols:
+        return dict(zip(a["arm"], a["arm"]))
+    return {row["arm"]: " · ".join([str(row["scenario"])] + [an._fmt_value(row[c]) for c in factor_cols]) for _, row in a.iterrows()}
+
+
 def fig_paired(ctx: Context):
     """Mean paired difference against the baseline with its 95 % interval, per headline metric."""
     p = ctx.paired
     if p.empty:
         return "only one scenario: nothing to compare with the baseline"
     metrics = [m for m in HEADLINE_METRICS if m in set(p["metric"])]
+    unchanged = [m for m in metrics if (p.loc[p["metric"] == m, "method"] == "identical differences").all()
+                 and (p.loc[p["metric"] == m, "mean_diff"] == 0).all()]
+    metrics = [m for m in metrics if m not in unchanged]
+    if not metrics:
+        return "no headline metric differs from the baseline in any replication"
+    short = short_labels(ctx)
     fig, axes = _panels(len(metrics), 0.9 + 0.3 * p["arm"].nunique(), share_y=False, share_x=False)
     for ax, metric in zip(axes, metrics):
         sub = p[p["metric"] == metric].iloc[::-1]
         y = np.arange(len(sub))
-        scale, unit = (1e6, "EUR million") if metric.endswith("_eur") else (1.0, "")
+        big = np.nanmax(np.abs(sub[["ci_low", "ci_high", "mean_diff"]].to_numpy(float))) if len(sub) else 0.0
+        scale, unit = (1e6, "EUR million") if metric.endswith("_eur") else ((1e6, "millions") if big >= 1e6 else (1.0, ""))
         mean = sub["mean_diff"].to_numpy(float) / scale
         lo = np.nan_to_num(mean - sub["ci_low"].to_numpy(float) / scale)
         hi = np.nan_to_num(sub["ci_high"].to_numpy(float) / scale - mean)
         ax.errorbar(mean, y, xerr=[lo, hi], fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_yticks(y, sub["arm"], fontsize=8)
+        ax.set_yticks(y, [short.get(a, a) for a in sub["arm"]], fontsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"))
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel(f"difference vs {ctx.baseline}" + (f" ({unit})" if unit else ""), fontsize=8)
         ax.set_title(an.label(metric), fontsize=9)
     fig.suptitle(f"Paired differences against {ctx.baseline} (mean and 95 % interval, common random numbers)")
-    fig.tight_layout()
+    foot = ("Unchanged in every replication: " + ", ".join(an.label(m) for m in unchanged) + ".") if unchanged else ""
+    if foot:
+        fig.text(0.01, 0.005, foot, fontsize=8, va="bottom")
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight() if foot else 0, 1, 1 - 0.35 / fig.get_figheight()))
     return fig
 
 
