@@ -174,21 +174,28 @@ class Reception:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
         n = L.n
-        free = np.where(L.is_open[:n] & (self.allow_reserved | ~L.reserved[:n]), L.places[:n] - L.occ[:n], 0)
+        free = L.places[:n] - L.occ[:n]
+        usable = L.is_open[:n] & (free > 0)
+        if not self.allow_reserved:
+            usable &= ~L.reserved[:n]
         if exclude >= 0:
-            free[exclude] = 0
+            usable[exclude] = False
+        cand = np.flatnonzero(usable)
+        cand_type = L.type[cand]
         out = []
         need = k
         for t in types:
-            cand = np.flatnonzero((L.type[:n] == t) & (free > 0))
-            if len(cand) == 0:
+            c = cand[cand_type == t]
+            if len(c) == 0:
                 continue
-            slots = np.repeat(cand, free[cand])[:need]
+            # only the first locations that cover the need, not one entry per free place of the type
+            upto = int(np.searchsorted(np.cumsum(free[c]), need)) + 1
+            slots = np.repeat(c[:upto], free[c[:upto]])[:need]
             out.append(slots)
             need -= len(slots)
             if need == 0:
                 break
-        return np.concatenate(out) if out else np.empty(0, np.int64)
+        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64))
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         if amv:
@@ -205,12 +212,11 @@ class Reception:
             return placed
         p = self.people
         first_time = np.isnan(p.t_place[placed])
-        self.placed_ever += int(first_time.sum())
+        self.placed_ever += int(np.count_nonzero(first_time))
         p.t_place[placed[first_time]] = now
         was_at = p.where[placed]
-        self.waiting_elsewhere -= int((was_at == ELSEWHERE).sum())
-        from_crisis = was_at == CRISIS
-        self.crisis -= int(from_crisis.sum())
+        self.waiting_elsewhere -= int(np.count_nonzero(was_at == ELSEWHERE))
+        self.crisis -= int(np.count_nonzero(was_at == CRISIS))
         moved = placed[~first_time]
         p.moves[moved] += 1
         self.moves += len(moved)
@@ -230,8 +236,8 @@ class Reception:
             occ = self.locations.occ
             occ -= np.bincount(p.loc[in_loc], minlength=len(occ))
             p.loc[in_loc] = -1
-        self.crisis -= int((at == CRISIS).sum())
-        self.waiting_elsewhere -= int((at == ELSEWHERE).sum())
+        self.crisis -= int(np.count_nonzero(at == CRISIS))
+        self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
 
     # --- opening and closing ---------------------------------------------------------
 
