@@ -296,15 +296,16 @@ def fig_paired(ctx: Context):
     metrics = [m for m in HEADLINE_METRICS if m in set(p["metric"])]
     unchanged = [m for m in metrics if (p.loc[p["metric"] == m, "method"] == "identical differences").all()
                  and (p.loc[p["metric"] == m, "mean_diff"] == 0).all()]
-    metrics = [m for m in metrics if m not in unchanged]
+    metrics = [m for m in metrics if m not in unchanged and p.loc[p["metric"] == m, "mean_diff"].notna().any()]
     if not metrics:
         return "no headline metric differs from the baseline in any replication"
     short = short_labels(ctx)
-    fig, axes = _panels(len(metrics), 0.9 + 0.3 * p["arm"].nunique(), share_y=False, share_x=False)
+    fig, axes = _panels(len(metrics), max(1.8, 0.9 + 0.3 * p["arm"].nunique()), share_y=False, share_x=False)
     for ax, metric in zip(axes, metrics):
         sub = p[p["metric"] == metric].iloc[::-1]
         y = np.arange(len(sub))
-        big = np.nanmax(np.abs(sub[["ci_low", "ci_high", "mean_diff"]].to_numpy(float))) if len(sub) else 0.0
+        vals = np.abs(sub[["ci_low", "ci_high", "mean_diff"]].to_numpy(float))
+        big = float(vals[np.isfinite(vals)].max(initial=0.0))
         scale, unit = (1e6, "EUR million") if metric.endswith("_eur") else ((1e6, "millions") if big >= 1e6 else (1.0, ""))
         mean = sub["mean_diff"].to_numpy(float) / scale
         lo = np.nan_to_num(mean - sub["ci_low"].to_numpy(float) / scale)
