@@ -68,8 +68,14 @@ class Procedure:
     def schedule_departures(self, ids: np.ndarray, when: np.ndarray) -> None:
         days = np.floor(when).astype(np.int64)
         self.awaiting_departure += len(ids)
-        for day in np.unique(days):
-            self._due.setdefault(int(day), []).append(ids[days == day])
+        if len(ids) == 0:
+            return
+        # group by day in one stable sort (keeps each day's ids in their given order)
+        order = np.argsort(days, kind="stable")
+        days, ids = days[order], ids[order]
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for day, group in zip(days[np.concatenate([[0], cuts])].tolist(), np.split(ids, cuts)):
+            self._due.setdefault(day, []).append(group)
 
     def due(self, day: int) -> np.ndarray:
         """Ids whose departure falls on ``day``."""
