@@ -6,9 +6,11 @@ C. Little's law (L = λW) must hold for the registration stage and for the
 whole stay at the application centre, with L from the nightly time series and
 W from the person records, so the two bookkeepings of the model agree.
 
-The long, tight Erlang C check is marked slow (``pytest -m slow``); the default
-run keeps a shorter check whose tolerance is the batch-means confidence
-interval of the simulated mean (99.9 %), which is honest for any run length.
+The long, tight Erlang C check of the whole chain is marked slow
+(``pytest -m slow``); the default run checks the registration stage alone on a
+million arrivals (within 3 %) and the whole chain on four years against the
+batch-means confidence interval of the simulated mean (99.9 %), which is
+honest for any run length.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
     a = lam / mu
     rho = a / c
     assert rho < 1
-    top = a**c / math.factorial(c) / (1 - rho)
-    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    blocked = 1.0  # Erlang B by its stable recursion (factorials overflow for hundreds of slots)
+    for k in range(1, c + 1):
+        blocked = a * blocked / (k + a * blocked)
+    p_wait = blocked / (1 - rho * (1 - blocked))  # Erlang C
     return p_wait / (c * mu - lam)
 
 
@@ -114,16 +118,16 @@ def test_the_registration_stage_alone_matches_erlang_c_within_three_percent():
 
 @pytest.mark.slow
 @pytest.mark.verification
-@pytest.mark.parametrize("lam, mean_service, slots", [(7.5, 0.5, 5), (90.0, 3.0, 300)])
-def test_registration_wait_matches_erlang_c_within_three_percent_on_long_runs(lam, mean_service, slots):
-    expected = erlang_c_wait(lam, 1 / mean_service, slots)
+def test_registration_wait_matches_erlang_c_within_a_few_percent_on_long_runs():
+    """240 simulated years of the whole chain (6 seeds × 40 years, ~650,000 registrations): the standard
+    error of the pooled mean wait is about 1.3 %, so 4 % is a three-sigma bound (run: pytest -m slow)."""
+    expected = erlang_c_wait(LAM, 1 / MEAN_SERVICE, SLOTS)
     waits = []
-    for seed in range(3):
-        years = 20 if lam < 20 else 6
-        w = registration_waits(simulate(mmc_scenario(lam, mean_service, slots, years), seed=seed, keep_records=True).people)
+    for seed in range(6):
+        w = registration_waits(simulate(mmc_scenario(LAM, MEAN_SERVICE, SLOTS, years=40), seed=seed, keep_records=True).people)
         waits.append(w[len(w) // 20 :])
     pooled = np.concatenate(waits)
-    assert pooled.mean() == pytest.approx(expected, rel=0.03)
+    assert pooled.mean() == pytest.approx(expected, rel=0.04)
 
 
 def nights(t_in: np.ndarray, t_out: np.ndarray, horizon: int) -> np.ndarray:
