@@ -43,6 +43,7 @@ class Procedure:
         self._due: dict[int, list[np.ndarray]] = {}  # departure day -> ids
         self.awaiting_departure = 0
         self.horizon_days = horizon_days
+        self._next_due_day = 0  # first day whose departures have not been collected yet
 
     def enter(self, ids: np.ndarray) -> None:
         """Registered applicants join the backlog (in order of registration)."""
@@ -66,7 +67,8 @@ class Procedure:
         return holders, leavers
 
     def schedule_departures(self, ids: np.ndarray, when: np.ndarray) -> None:
-        days = np.floor(when).astype(np.int64)
+        # a departure due on a day already collected (a delay shorter than the rest of the day) leaves the next day
+        days = np.maximum(np.floor(when).astype(np.int64), self._next_due_day)
         self.awaiting_departure += len(ids)
         if len(ids) == 0:
             return
@@ -79,6 +81,7 @@ class Procedure:
 
     def due(self, day: int) -> np.ndarray:
         """Ids whose departure falls on ``day``."""
+        self._next_due_day = day + 1
         parts = self._due.pop(day, None)
         if not parts:
             return np.empty(0, np.int64)
