@@ -30,8 +30,8 @@ TARGET_RATIO = 3.0
 TARGET_PEAK_BYTES = 1 << 30
 
 
-def bare_simpy_seconds(n: int = REFERENCE_TIMEOUTS) -> float:
-    """Seconds for one process to yield ``n`` timeouts in a fresh Environment."""
+def bare_simpy_seconds(n: int = REFERENCE_TIMEOUTS) -> tuple[float, float]:
+    """Wall and CPU seconds for one process to yield ``n`` timeouts in a fresh Environment."""
 
     def ticker(env: simpy.Environment):
         for _ in range(n):
@@ -39,22 +39,21 @@ def bare_simpy_seconds(n: int = REFERENCE_TIMEOUTS) -> float:
 
     env = simpy.Environment()
     env.process(ticker(env))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     env.run()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def baseline_seconds(scenario_path: Path, seed: int) -> tuple[float, int, dict]:
-    """Seconds for one replication (without loading the scenario), people simulated, summary."""
+def baseline_seconds(scenario_path: Path, seed: int) -> tuple[float, float, int, dict]:
+    """Wall and CPU seconds for one replication (without loading the scenario), people simulated, summary."""
     from sim import load_scenario
     from sim.model import simulate
 
     scenario = load_scenario(scenario_path)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = simulate(scenario, seed=seed)
-    seconds = time.perf_counter() - t0
-    people = _people(result)
-    return seconds, people, result.summary
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, cpu, _people(result), result.summary
 
 
 def _people(result) -> int:
@@ -86,22 +85,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scenario = Path(args.scenario)
 
-    ref = min(bare_simpy_seconds() for _ in range(args.repeat))
+    refs = [bare_simpy_seconds() for _ in range(args.repeat)]
+    ref, ref_cpu = min(r[0] for r in refs), min(r[1] for r in refs)
     runs = [baseline_seconds(scenario, args.seed) for _ in range(args.repeat)]
-    model_s, people, summary = min(runs, key=lambda r: r[0])
-    ratio = model_s / ref
-    print(f"bare SimPy, {REFERENCE_TIMEOUTS:,} timeouts : {ref:7.3f} s")
-    print(f"baseline replication ({summary.get('arrivals_total', 0):,} arrivals, {people:,} people): {model_s:7.3f} s")
-    print(f"ratio model / reference        : {ratio:7.2f}  (target ≤ {TARGET_RATIO:g})")
+    model_s, model_cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+    _, _, people, summary = runs[0]
+    ratio, ratio_cpu = model_s / ref, model_cpu / ref_cpu
+    print(f"bare SimPy, {REFERENCE_TIMEOUTS:,} timeouts : {ref:7.3f} s wall, {ref_cpu:7.3f} s CPU")
+    print(f"baseline replication           : {model_s:7.3f} s wall, {model_cpu:7.3f} s CPU  ({summary.get('arrivals_total', 0):,} arrivals, {people:,} people)")
+    print(f"ratio model / reference        : {ratio:7.2f} wall, {ratio_cpu:7.2f} CPU  (target ≤ {TARGET_RATIO:g}; CPU is the fairer one on a shared machine)")
     print(f"people simulated per second    : {people / model_s:,.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     print(f"peak resident memory (process) : {rss / 2**20:,.0f} MiB")
-    ok = ratio <= TARGET_RATIO and rss < TARGET_PEAK_BYTES
+    ok = ratio_cpu <= TARGET_RATIO and rss < TARGET_PEAK_BYTES  # judged on CPU time: wall time depends on the neighbours
     if not args.no_memory:
         peak = peak_memory_bytes(scenario, args.seed)
         print(f"peak traced allocations (model): {peak / 2**20:,.0f} MiB  (target < {TARGET_PEAK_BYTES / 2**30:g} GiB)")
         ok = ok and peak < TARGET_PEAK_BYTES
-    print("target met" if ok else "target NOT met")
+    print("target met (CPU ratio, memory)" if ok else "target NOT met (CPU ratio or memory)")
     return 0 if ok else 1
 
 
