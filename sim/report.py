@@ -588,8 +588,12 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, escape=True, border=0, na_rep="n/a")
 
 
+KEY_METRICS = ("emergency_person_nights", "peak_emergency_occupancy", "ac_days_above_norm", "total_cost_eur", "share_realised_by_deadline")
+
+
 def headline_frame(ctx: Context) -> pd.DataFrame:
-    p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
+    """One row per scenario: the paired difference of the key metrics against its baseline, with the 95 % interval."""
+    p = ctx.paired
     if p.empty:
         s = an.with_arm(ctx.results.summary, ctx.arms)
         rows = []
@@ -598,11 +602,39 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
                 mean, lo, hi = _mean_ci(s[m].to_numpy(float))
                 rows.append({"metric": _table_label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
         return pd.DataFrame(rows)
+    rows = []
+    short = short_labels(ctx)
+    for arm, sub in p.groupby("arm", sort=False):
+        sub = sub.set_index("metric")
+        row = {"scenario": short.get(arm, arm), "against": short.get(sub["baseline"].iloc[0], sub["baseline"].iloc[0]), "pairs": int(sub["n_pairs"].max())}
+        for m in KEY_METRICS:
+            if m in sub.index:
+                r = sub.loc[m]
+                if r["method"] == "identical differences":
+                    cell = "no change" if r["mean_diff"] == 0 else f"{_fmt(r['mean_diff'], m, signed=True)} (every replication)"
+                elif pd.isna(r["ci_low"]):
+                    cell = _fmt(r["mean_diff"], m, signed=True)
+                else:
+                    cell = f"{_fmt(r['mean_diff'], m, signed=True)} [{_fmt(r['ci_low'], m, signed=True)}, {_fmt(r['ci_high'], m, signed=True)}]"
+                row[f"Δ {_table_label(m)}"] = cell
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _factor_note(ctx: Context) -> str:
+    a = ctx.arms
+    cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    return f" Labels read: scenario · {' · '.join(cols)}." if cols else ""
+
+
+def full_frame(ctx: Context) -> pd.DataFrame:
+    """Every headline metric of every scenario: both means, the difference, its interval and the pairing's gain."""
+    p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
     return pd.DataFrame({
         "scenario": p["arm"], "metric": p["metric"].map(_table_label),
-        f"{ctx.baseline}": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
+        "baseline mean": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
         "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
-        "difference": [_fmt(v, m) for v, m in zip(p["mean_diff"], p["metric"])],
+        "difference": [_fmt(v, m, signed=True) for v, m in zip(p["mean_diff"], p["metric"])],
         "95 % CI": [f"{_fmt(lo, m)} to {_fmt(hi, m)}" for lo, hi, m in zip(p["ci_low"], p["ci_high"], p["metric"])],
         "interval": p["method"],
         "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
@@ -621,14 +653,16 @@ def _mean_ci(v: np.ndarray) -> tuple[float, float, float]:
     return mean_ci(v)
 
 
-def _fmt(v: float, metric: str) -> str:
+def _fmt(v: float, metric: str, signed: bool = False) -> str:
+    """A metric's value as tables show it (euros in millions, shares in per cent)."""
     if v is None or pd.isna(v):
         return "n/a"
+    sign = "+" if signed else ""
     if metric.endswith("_eur"):
-        return f"{v / 1e6:,.1f}"
+        return f"{v / 1e6:{sign},.1f}"
     if metric.startswith("share"):
-        return f"{v:.1%}"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+        return f"{v * 100:{sign}.1f} pp" if signed else f"{v:.1%}"
+    return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign},.2f}"
 
 
 def risk_frame(ctx: Context) -> pd.DataFrame:
@@ -734,7 +768,12 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     ]
     for arm, text in paragraphs(ctx).items():
         parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
-    parts += ["<h2>Headline comparison</h2>", _table(headline_frame(ctx))]
+    parts += ["<h2>Headline comparison</h2>",
+              f'<p class="note">Mean difference of each scenario minus {e(ctx.baseline)}, paired by replication, with its 95 % interval in brackets; '
+              "euros in millions, shares in percentage points." + e(_factor_note(ctx)) + "</p>",
+              _table(headline_frame(ctx))]
+    if len(ctx.paired):
+        parts += ["<h3>All headline metrics</h3>", _table(full_frame(ctx))]
     rf = risk_frame(ctx)
     parts += ["<h2>Risk</h2>",
               f'<p class="note">Share of replications with each event, 95 % {e(ctx.risk["interval"].iloc[0] if len(ctx.risk) else "")} interval, '
