@@ -1,0 +1,258 @@
+"""``opvangsim backtest``: replay 2022 onward and compare with what was observed.
+
+The back-test scenario (``scenarios/backtest_2022.toml``) starts from the
+observed state of 1 January 2022 and replays the observed inflow, IND
+production and housing tasks. This module runs it with replications (common
+random numbers, as ``opvangsim run``), and compares every observed point in
+``sim/data/history/observations.csv`` — COA occupancy, status holders waiting,
+the IND backlog and nights with people sleeping outside Ter Apel — with the
+simulated median and 90 % band of that day, and draws the same as a figure.
+
+``--calibrate`` re-fits the scenario's "fitted" parameters against the 2022
+observations only (never later ones) with :func:`scipy.optimize.brute` and
+prints the fitted values and the fit error; it does not edit the scenario file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.runner import _run_packed, run_replication
+from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+
+OBSERVATIONS = DATA_DIR / "history" / "observations.csv"
+DEFAULT_SCENARIO = SCENARIO_DIR / "backtest_2022.toml"
+MEASURES = ("occupancy_total", "status_holders_waiting", "ind_backlog", "sleeping_outside")
+LABELS = {
+    "occupancy_total": "COA occupancy (persons)",
+    "status_holders_waiting": "status holders waiting (persons)",
+    "ind_backlog": "IND backlog, first applications",
+    "sleeping_outside": "sleeping outside Ter Apel (persons/night)",
+}
+# Calibration may only see observations up to this date: later ones are for checking.
+CALIBRATION_END = dt.date(2022, 12, 31)
+BAND = (0.05, 0.95)  # the 90 % band over replications
+
+
+def load_observations(path: str | Path = OBSERVATIONS) -> pd.DataFrame:
+    """Observed points: date, measure, value, kind (exact | approximate | lower_bound), source, note."""
+    obs = pd.read_csv(path, comment="#", parse_dates=["date"])
+    unknown = set(obs["measure"]) - set(MEASURES)
+    if unknown:
+        raise ValueError(f"{Path(path).name}: unknown measure(s) {sorted(unknown)}")
+    return obs.sort_values(["measure", "date"]).reset_index(drop=True)
+
+
+def run_replications(scenario: Scenario, replications: int, seed: int = 1, workers: int = 1) -> pd.DataFrame:
+    """Daily time series of every replication (seeds as ``opvangsim run``: common random numbers)."""
+    if workers > 1 and replications > 1:
+        payload = scenario.model_dump_json()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = [ts for ts, _, _ in pool.map(_run_packed, [(payload, seed, r) for r in range(replications)])]
+    else:
+        parts = [run_replication(scenario, seed, r)[0] for r in range(replications)]
+    ts = pd.concat(parts, ignore_index=True)
+    ts["date"] = pd.to_datetime(ts["date"])
+    return ts
+
+
+def compare(timeseries: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFrame:
+    """One row per observed point inside the simulated period: observed, simulated median and 90 % band, error.
+
+    ``error`` is median − observed (persons), ``rel_error`` that over the observed
+    value. For a lower bound the error counts only when the median falls below it.
+    ``share_positive`` is the share of replications with a value above zero that
+    day (for Ter Apel: the share in which people slept outside that night).
+    """
+    first, last = timeseries["date"].min(), timeseries["date"].max()
+    rows = []
+    for ob in observations.itertuples(index=False):
+        if not (first <= ob.date <= last):
+            continue
+        values = timeseries.loc[timeseries["date"] == ob.date, ob.measure].to_numpy(float)
+        med = float(np.median(values))
+        lo, hi = np.quantile(values, BAND)
+        err = med - ob.value
+        if ob.kind == "lower_bound" and err > 0:
+            err = 0.0
+        rows.append({
+            "date": ob.date.date(), "measure": ob.measure, "observed": ob.value, "kind": ob.kind,
+            "median": med, "p05": float(lo), "p95": float(hi), "error": err,
+            "rel_error": err / ob.value if ob.value else np.nan,
+            "in_band": bool(lo <= ob.value <= hi) or (ob.kind == "lower_bound" and hi >= ob.value),
+            "share_positive": float(np.mean(values > 0)),
+            "source": ob.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def ter_apel_episode(timeseries: pd.DataFrame, start: str = "2022-08-01", end: str = "2022-08-31") -> dict:
+    """The August 2022 Ter Apel episode: share of replications above the norm / with people outside."""
+    ts = timeseries[(timeseries["date"] >= start) & (timeseries["date"] <= end)]
+    if ts.empty:
+        return {}
+    per_rep = ts.groupby("replication").agg(nights_above_norm=("ac_above_norm", lambda v: int((v > 0).sum())),
+                                            nights_outside=("sleeping_outside", lambda v: int((v > 0).sum())),
+                                            peak_outside=("sleeping_outside", "max"))
+    return {
+        "period": f"{start} – {end}",
+        "share_reps_above_norm": float((per_rep["nights_above_norm"] > 0).mean()),
+        "share_reps_outside": float((per_rep["nights_outside"] > 0).mean()),
+        "median_nights_outside": float(per_rep["nights_outside"].median()),
+        "median_peak_outside": float(per_rep["peak_outside"].median()),
+    }
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The comparison as a text table (persons; error in persons and per cent of the observed value)."""
+    if table.empty:
+        return "(no observed point inside the simulated period)"
+    lines = [f"{'date':<10}  {'measure':<22}  {'observed':>9}  {'median':>9}  {'90 % band':>17}  {'error':>8}  {'error %':>7}  {'P(>0)':>5}"]
+    lines.append("-" * len(lines[0]))
+    for r in table.itertuples(index=False):
+        mark = {"approximate": "~", "lower_bound": ">"}.get(r.kind, " ")
+        band = f"{r.p05:,.0f}–{r.p95:,.0f}"
+        lines.append(f"{r.date!s:<10}  {r.measure:<22}  {mark}{r.observed:>8,.0f}  {r.median:>9,.0f}  {band:>17}  {r.error:>+8,.0f}  {100 * r.rel_error:>+6.1f}%  {r.share_positive:>5.2f}")
+    lines.append("~ approximate (rounded in source); > lower bound (error counted only below it); P(>0): share of replications above zero")
+    return "\n".join(lines)
+
+
+def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
+    """Simulated median and 90 % band per measure, with the observed points on top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
+    for ax, measure in zip(axes.flat, MEASURES):
+        daily = timeseries.groupby("date")[measure]
+        q = daily.quantile([BAND[0], 0.5, BAND[1]]).unstack()
+        ax.fill_between(q.index, q[BAND[0]], q[BAND[1]], color="tab:blue", alpha=0.25, lw=0, label="simulated 90 % band")
+        ax.plot(q.index, q[0.5], color="tab:blue", lw=1.2, label="simulated median")
+        obs = table[table["measure"] == measure] if not table.empty else table
+        if len(obs):
+            ax.scatter(pd.to_datetime(obs["date"]), obs["observed"], color="black", s=18, zorder=3, label="observed")
+        ax.set_title(LABELS[measure], fontsize=10)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8, loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------- calibration
+
+# The fitted parameters: (override key template, grid). Both lack a source (see the scenario comments).
+FIT_GRID = {
+    "housing_2022_per_half_year": np.arange(7000.0, 11001.0, 500.0),
+    "emergency_lead_time_days": np.arange(28.0, 113.0, 14.0),
+}
+
+
+def _fit_overrides(housing: float, lead_time: float) -> list[str]:
+    return [
+        f"housing.task_per_half_year={housing:.0f}",
+        f"housing.task_changes.0.persons_per_half_year={housing:.0f}",
+        f"reception.emergency.lead_time_days={lead_time:.0f}",
+    ]
+
+
+def fit_loss(table: pd.DataFrame, timeseries: pd.DataFrame) -> float:
+    """Sum of squared relative errors of 2022 occupancy and status holders at the median, plus the
+    Ter Apel term: one minus the share of replications with people outside in the observed August nights."""
+    t = table[(pd.to_datetime(table["date"]) <= pd.Timestamp(CALIBRATION_END)) & table["measure"].isin(["occupancy_total", "status_holders_waiting"])]
+    loss = float(np.nansum(t["rel_error"] ** 2))
+    nights = table[(table["measure"] == "sleeping_outside") & (pd.to_datetime(table["date"]).dt.month == 8)]
+    if len(nights):
+        loss += (1.0 - float(nights["share_positive"].mean())) ** 2 * 0.05
+    return loss
+
+
+def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers: int = 1, out=sys.stdout) -> dict:
+    """Grid search (scipy.optimize.brute) of the fitted parameters against 2022 observations only."""
+    from scipy import optimize
+
+    observations = load_observations()
+    observations = observations[observations["date"] <= pd.Timestamp(CALIBRATION_END)]
+    grid = list(FIT_GRID.values())
+    step = [g[1] - g[0] for g in grid]
+
+    def objective(x: np.ndarray) -> float:
+        housing, lead = float(x[0]), float(x[1])
+        scen = load_scenario(scenario_path, _fit_overrides(housing, lead) + ["end_date=2023-01-01"])
+        ts = run_replications(scen, replications, seed, workers)
+        value = fit_loss(compare(ts, observations), ts)
+        print(f"  housing {housing:>7,.0f}/half-year  lead time {lead:>4.0f} d  loss {value:.4f}", file=out, flush=True)
+        return value
+
+    ranges = tuple(slice(g[0], g[-1] + s / 2, s) for g, s in zip(grid, step))
+    x, fval, _, _ = optimize.brute(objective, ranges, finish=None, full_output=True)
+    return {"housing_2022_per_half_year": float(x[0]), "emergency_lead_time_days": float(x[1]), "loss": float(fval)}
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO), help="back-test scenario (default scenarios/backtest_2022.toml)")
+    parser.add_argument("--until", help="last simulated day, exclusive (YYYY-MM-DD; up to 2026-01-01, the end of the replayed inflow)")
+    parser.add_argument("--replications", "-r", type=int, default=20, help="replications (default 20)")
+    parser.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value")
+    parser.add_argument("--figure", default="results/backtest/backtest.png", help="where to draw the figure (default results/backtest/backtest.png)")
+    parser.add_argument("--csv", help="also write the comparison table to this CSV file")
+    parser.add_argument("--calibrate", action="store_true", help="re-fit the 'fitted' parameters against 2022 observations and print them")
+
+
+def _parse_until(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise ScenarioError(None, "--until", f"needs a date YYYY-MM-DD, got {text!r}") from None
+    return text
+
+
+def main(args) -> int:
+    if args.replications < 1:
+        raise ScenarioError(None, "--replications", "must be ≥ 1")
+    overrides = list(args.overrides)
+    until = _parse_until(args.until)
+    if until:
+        overrides.append(f"end_date={until}")
+    scenario = load_scenario(args.scenario, overrides)  # validates everything (and the replay's coverage) first
+    if args.calibrate:
+        print(f"calibrating against observations up to {CALIBRATION_END} ({args.replications} replications per point)")
+        fit = calibrate(Path(args.scenario), args.replications, args.seed, args.workers)
+        print(f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
+              f"emergency lead time {fit['emergency_lead_time_days']:.0f} days; loss {fit['loss']:.4f}")
+        return 0
+    ts = run_replications(scenario, args.replications, args.seed, args.workers)
+    table = compare(ts, load_observations())
+    end = scenario.start_date + dt.timedelta(days=scenario.horizon_days)
+    print(f"{scenario.name}: {args.replications} replications, {scenario.start_date} to {end} (exclusive), root seed {args.seed}\n")
+    print(format_table(table))
+    episode = ter_apel_episode(ts)
+    if episode:
+        print(f"\nTer Apel, {episode['period']}: above the norm in {episode['share_reps_above_norm']:.0%} of replications, "
+              f"people sleeping outside in {episode['share_reps_outside']:.0%} (median {episode['median_nights_outside']:.0f} nights, "
+              f"median peak {episode['median_peak_outside']:.0f} persons)")
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=False)
+    fig = draw(ts, table, args.figure)
+    print(f"\nfigure: {fig}")
+    return 0
