@@ -362,10 +362,11 @@ class Chain:
             for q, queue, is_amv in ((1, self.amv_queue, True), (0, self.adult_queue, False)):
                 if limit <= 0 or self.waiting[q] == 0:
                     continue
-                k = min(limit, int(self.waiting[q]), self.reception.free_places(self.reception.types_for(is_amv)))
-                ids = queue.pop(k, lambda c: (p.where[c] == AC_WAITING) | (p.where[c] == ELSEWHERE))
+                # the places for min(limit, waiting) people, as far as free places go: their number is k
+                slots = self.reception.slots_for(is_amv, min(limit, int(self.waiting[q])))
+                ids = queue.pop(len(slots), lambda c: (p.where[c] == AC_WAITING) | (p.where[c] == ELSEWHERE))
                 from_ac = ids[p.where[ids] == AC_WAITING]
-                placed = self.reception.place(ids, now, is_amv)
+                placed = self.reception.place(ids, now, is_amv, slots=slots[: len(ids)])
                 assert len(placed) == len(ids)
                 self.waiting[q] -= len(ids)
                 limit -= len(ids)

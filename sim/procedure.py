@@ -75,9 +75,10 @@ class Procedure:
         # group by day in one stable sort (keeps each day's ids in their given order)
         order = np.argsort(days, kind="stable")
         days, ids = days[order], ids[order]
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        for day, group in zip(days[np.concatenate([[0], cuts])].tolist(), np.split(ids, cuts)):
-            self._due.setdefault(day, []).append(group)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
+        ends = np.append(starts[1:], len(ids))
+        for day, a, b in zip(days[starts].tolist(), starts.tolist(), ends.tolist()):
+            self._due.setdefault(day, []).append(ids[a:b])
 
     def due(self, day: int) -> np.ndarray:
         """Ids whose departure falls on ``day``."""

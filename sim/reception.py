@@ -202,11 +202,17 @@ class Reception:
             return (AMV_PLACES, EMERGENCY) if self.cfg.amv_overflow_to_emergency else (AMV_PLACES,)
         return ADULT_ORDER
 
-    def place(self, ids: np.ndarray, now: float, amv: bool, exclude: int = -1) -> np.ndarray:
-        """Put ``ids`` (in order) into free places; returns the ids that found a place."""
+    def slots_for(self, amv: bool, k: int) -> np.ndarray:
+        """Location ids of free places for up to ``k`` people, in allocation order (one entry per person)."""
+        return self._slots(self.types_for(amv), k)
+
+    def place(self, ids: np.ndarray, now: float, amv: bool, exclude: int = -1, slots: np.ndarray | None = None) -> np.ndarray:
+        """Put ``ids`` (in order) into free places (``slots`` from :meth:`slots_for` if already found);
+        returns the ids that found a place."""
         if len(ids) == 0:
             return ids
-        slots = self._slots(self.types_for(amv), len(ids), exclude)
+        if slots is None:
+            slots = self._slots(self.types_for(amv), len(ids), exclude)
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
