@@ -86,6 +86,8 @@ class Chain:
         if ist.use_municipal_places or scenario.capacity.spreidingswet.enabled:
             self.municipalities = read_municipalities(scenario.resolve_path(ist.municipalities_file))
         self.capacity = None  # the Spreidingswet cycle, if enabled (sim.capacity)
+        self._located = np.empty(0, np.int64)  # ids not gone at the last refresh (see _maybe_located)
+        self._located_n = -1  # people.n at that refresh
         self._build_initial_state()
 
     # ------------------------------------------------------------------ initial state
@@ -330,9 +332,22 @@ class Chain:
             yield env.timeout(max(L.close_day[lid] + T_LOCATIONS - env.now, 0))
             self.close_location(lid, env.now)
 
+    def _maybe_located(self) -> np.ndarray:
+        """Ids (ascending) that may hold a place: everyone not gone at the last refresh and everyone added
+        since. Leaving is final, so this is a superset of the residents, and much shorter than all records
+        (most people of a long run have left); it is refreshed when the additions outgrow it."""
+        p = self.people
+        if self._located_n < 0 or p.n - self._located_n > len(self._located):
+            self._located = np.flatnonzero(p.where[: p.n] != GONE)
+            self._located_n = p.n
+        if p.n == self._located_n:
+            return self._located
+        return np.concatenate([self._located, np.arange(self._located_n, p.n)])
+
     def close_location(self, lid: int, now: float) -> None:
         p = self.people
-        residents = np.flatnonzero(p.loc[: p.n] == lid)
+        cand = self._maybe_located()
+        residents = cand[p.loc[cand] == lid]
         self.reception.close(lid, now, residents)
         stranded = residents[p.where[residents] == CRISIS]
         self.crisis_queue.push(stranded)
@@ -405,10 +420,12 @@ class Chain:
         # empty the locations whose lease ends first, then the emptiest, so whole locations can close
         em = em[np.lexsort((L.occ[em], L.close_day[em]))]
         chosen = []
+        cand = self._maybe_located()
+        cand_loc = p.loc[cand]
         for lid in em:
             if k <= 0:
                 break
-            res = np.flatnonzero(p.loc[: p.n] == lid)
+            res = cand[cand_loc == lid]
             res = res[p.cat[res] != AMV][:k]
             chosen.append(res)
             k -= len(res)
