@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -513,13 +512,19 @@ def what_changes(manifests: dict[str, dict], baseline: str) -> dict[str, str]:
 
 
 def _money(v: float) -> str:
-    return f"€{v / 1e6:,.1f} million"
+    return f"{'−' if v < 0 else '+'}€{abs(v) / 1e6:,.1f} million"
 
 
 def _ci_text(row, money=False, pct=False) -> str:
-    f = (lambda v: _money(v)) if money else ((lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"))
+    """'+12,345 (95 % CI +10,000 to +14,690)' for a paired-table row; shares in percentage points."""
+    if money:
+        f = _money
+    elif pct:
+        f = lambda v: f"{v * 100:+.1f} percentage points"  # noqa: E731
+    else:
+        f = lambda v: f"{v:+,.0f}" if abs(v) >= 10 else f"{v:+,.2f}"  # noqa: E731
     if row["method"] == "identical differences":
-        return f"{f(row['mean_diff'])} in every replication"
+        return "no change in any replication" if row["mean_diff"] == 0 else f"{f(row['mean_diff'])} in every replication"
     if pd.isna(row["ci_low"]):
         return f"{f(row['mean_diff'])} (no interval with {int(row['n_pairs'])} replication(s))"
     sure = "" if (row["ci_low"] > 0 or row["ci_high"] < 0) else ", not distinguishable from no change"
@@ -551,16 +556,17 @@ def paragraphs(ctx: Context) -> dict[str, str]:
             if "emergency_person_nights" in p.index:
                 row = p.loc["emergency_person_nights"]
                 rel = f" ({row['relative_diff']:+.1%})" if pd.notna(row["relative_diff"]) else ""
-                parts.append(f"Compared with {base}, it changes emergency shelter by {_ci_text(row)} person-nights{rel}.")
+                parts.append(f"Compared with {base}, emergency shelter changes by {_ci_text(row)} person-nights{rel}.")
             if "ac_days_above_norm" in p.index:
-                parts.append(f"Days with Ter Apel above its norm change by {_ci_text(p.loc['ac_days_above_norm'])}.")
+                parts.append(f"Days with Ter Apel above its norm: {_ci_text(p.loc['ac_days_above_norm'])}.")
             if risk is not None and (arm, ac_event) in risk.index and (base, ac_event) in risk.index:
-                parts.append(f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days goes from "
-                             f"{risk.loc[(base, ac_event), 'probability']:.0%} to {risk.loc[(arm, ac_event), 'probability']:.0%}.")
+                before, after = risk.loc[(base, ac_event), "probability"], risk.loc[(arm, ac_event), "probability"]
+                parts.append(f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days "
+                             + (f"stays at {after:.0%}." if before == after else f"goes from {before:.0%} to {after:.0%}."))
             if "total_cost_eur" in p.index:
-                parts.append(f"Total cost changes by {_ci_text(p.loc['total_cost_eur'], money=True)}.")
+                parts.append(f"Total cost: {_ci_text(p.loc['total_cost_eur'], money=True)}.")
             if "share_realised_by_deadline" in p.index:
-                parts.append(f"The share of the task realised by the deadline changes by {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}.")
+                parts.append(f"Share of the Spreidingswet task realised by the deadline: {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}.")
         elif arm != ctx.baseline and ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0] != ctx.baseline:
             parts.append("No baseline counterpart was found to pair it with.")
         out[arm] = " ".join(parts)
@@ -573,7 +579,8 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: .85em; margin: .6em 0; }
-th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+table { max-width: 100%; }
 thead th { background: #f2f2f2; }
 figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
@@ -698,21 +705,25 @@ def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
         try:  # the manifest keeps digests, not scenarios: read the files as they are now to say what each changes
             from sim.scenario import load_scenario
 
-            canon[name] = load_scenario(info["file"], list((m.get("resolved") or {}).get("experiment", {}).get("set", []))).canonical()
+            exp_dir = Path(str(m.get("experiment_file", "."))).parent
+            found = next((c for c in (Path(info["file"]), exp_dir / info["file"]) if c.exists()), Path(info["file"]))
+            canon[name] = load_scenario(found, list((m.get("resolved") or {}).get("experiment", {}).get("set", []))).canonical()
         except Exception:
             canon[name] = {}
     changes = what_changes({n: {"scenario": c} for n, c in canon.items()}, ctx.baseline) if ctx.baseline in canon else {}
     rows = []
     for name, info in scen.items():
-        values = sorted({json.dumps(p.get("values", {}), sort_keys=True) for p in info["points"]})
+        levels: dict[str, list] = {}
+        for p in info["points"]:
+            for k, v in (p.get("values") or {}).items():
+                if v not in levels.setdefault(k, []):
+                    levels[k].append(v)
         rows.append({
             "scenario": name, "file": info["file"], "description": canon[name].get("description", ""),
             f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "") if canon[name] else "(file not readable)",
             "design points": len(info["points"]),
-            "factor values": "; ".join(", ".join(f"{k}={v}" for k, v in json.loads(v).items()) for v in values),
-            "replications": m.get("replications", ""), "root seed": m.get("root_seed", ""),
-            "version": m.get("package_version", ""),
-        })
+            "factor values": "; ".join(f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()),
+        })  # replications, root seed and version are the sweep's, stated once above the table
     return pd.DataFrame(rows)
 
 
