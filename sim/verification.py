@@ -100,7 +100,7 @@ def erlang_c_registration(seed: int = 11) -> Check:
     """Mean registration wait (arrival to start of registration) of an M/M/c centre against Erlang C."""
     c, mean_s, lam = 20, 3.0, 6.0  # ρ = λ·S / c = 0.9
     scen = scenario_from_dict(_empty_world(
-        horizon_years=30,
+        horizon_years=15,
         inflow={"first_applications_per_year": lam * 365.25},
         registration={"centres": [{"slots": c, "service_mean_days": mean_s, "service_distribution": "exponential"}]},
         capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
@@ -109,7 +109,7 @@ def erlang_c_registration(seed: int = 11) -> Check:
     r = simulate(scen, seed=seed)
     theory = mmc_wait_days(lam, mean_s, c)
     return Check("Erlang C: mean registration wait, M/M/20, ρ = 0.9", theory, float(r.summary["mean_registration_wait_days"]),
-                 0.15 * theory, "days", f"λ = {lam}/day, mean service {mean_s} d, c = {c}; 30 years, seed {seed}; tolerance 15 %")
+                 0.15 * theory, "days", f"λ = {lam}/day, mean service {mean_s} d, c = {c}; 15 years, seed {seed}; tolerance 15 %")
 
 
 def centre_above_norm(seed: int = 12) -> Check:
