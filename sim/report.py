@@ -775,14 +775,14 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
         f'<p class="note">Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by opvangsim from {e(str(ctx.results.path))}. '
         f"Baseline: {e(ctx.baseline)}. Differences are paired by replication (common random numbers); intervals are 95 %.</p>",
         "<h2>What was run</h2>", _run_header(ctx), _table(runs_frame(ctx)),
-        "<h2>In plain words</h2>",
     ]
-    for arm, text in paragraphs(ctx).items():
-        parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
     parts += ["<h2>Headline comparison</h2>",
               f'<p class="note">Mean difference of each scenario minus {e(ctx.baseline)}, paired by replication, with its 95 % interval in brackets; '
               "euros in millions, shares in percentage points." + e(_factor_note(ctx)) + "</p>",
               _table(headline_frame(ctx))]
+    parts.append("<h2>In plain words</h2>")
+    for arm, text in paragraphs(ctx).items():
+        parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
     if len(ctx.paired):
         parts += ["<h3>All headline metrics</h3>", _table(full_frame(ctx))]
     rf = risk_frame(ctx)
