@@ -306,3 +306,37 @@ def test_compare_on_a_directory_without_results_exits_2(tmp_path, capsys):
     assert "no manifest.json" in capsys.readouterr().err
     assert cli_main(["compare", str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "empty" / "analysis").exists()
+
+
+def test_morris_elementary_effects_of_a_linear_function():
+    """For y = 10·u1 + 1·u2 on the unit cube every elementary effect is the slope: μ* = (10, 1, 0), σ = 0."""
+    from sim.experiment import Experiment, unit_sample
+
+    exp = Experiment.model_validate({
+        "name": "linear", "scenarios": ["base.toml"], "replications": 1, "root_seed": 5,
+        "design": {"kind": "morris", "samples": 10, "morris_levels": 4},
+        "factors": [{"key": k, "distribution": "uniform", "low": 0.0, "high": 1.0} for k in ("a.u1", "a.u2", "a.u3")],
+    })
+    unit = unit_sample(exp)
+    summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(len(unit)), "replication": 0,
+                            "y": 10 * unit[:, 0] + 1 * unit[:, 1]})
+    manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
+    sens, note = an.sensitivity(Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",))
+    assert "Morris" in note
+    got = sens.set_index(["factor", "index"])["value"]
+    assert [got[(f, "mu_star")] for f in ("a.u1", "a.u2", "a.u3")] == pytest.approx([10.0, 1.0, 0.0], abs=1e-9)
+    assert [got[(f, "sigma")] for f in ("a.u1", "a.u2", "a.u3")] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+
+
+def test_sensitivity_refuses_an_incomplete_sweep():
+    from sim.experiment import Experiment, unit_sample
+
+    exp = Experiment.model_validate({
+        "name": "linear", "scenarios": ["base.toml"], "replications": 1, "root_seed": 5,
+        "design": {"kind": "morris", "samples": 4}, "factors": [{"key": "a.u1", "distribution": "uniform", "low": 0.0, "high": 1.0}],
+    })
+    n = len(unit_sample(exp))
+    summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(n - 1), "replication": 0, "y": np.zeros(n - 1)})
+    manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
+    sens, note = an.sensitivity(Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",))
+    assert sens.empty and "resume" in note

@@ -231,3 +231,20 @@ def test_compare_and_report_read_a_sweep_directory(tmp_path, capsys):
     p = parse(target)
     assert p.errors == [] and len(p.imgs) == len(drawn) >= 4
     assert "Sweep tiny" in "".join(p.text)
+
+
+def test_fan_bands_from_a_quantile_series():
+    """A sweep that kept quantiles over replications gives its 5/50/95 % lines; the 50 % band is left empty."""
+    dates = pd.date_range("2026-01-01", periods=3, freq="MS")
+    ts = pd.concat([pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": -1, "date": dates, "quantile": q,
+                                  "days": 31, "occupancy_emergency": v, "occupancy_crisis": 0.0})
+                    for q, v in ((0.05, 10.0), (0.5, 20.0), (0.95, 30.0))], ignore_index=True)
+    summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1], "emergency_person_nights": [1.0, 2.0]})
+    ctx = report.build_context(Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={}), None, an.RiskSettings())
+    b = ctx.bands("emergency", "baseline")
+    assert (b["q05"] == 10).all() and (b["q50"] == 20).all() and (b["q95"] == 30).all()
+    assert b["q25"].isna().all()
+    assert any("no per-replication time series" in n for n in ctx.settings.notes)  # no risk events from quantiles
+    fig = report.fig_emergency(ctx)
+    assert not isinstance(fig, str)
+    report.plt.close(fig)
