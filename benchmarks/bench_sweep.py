@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -56,8 +57,13 @@ def main() -> None:
         exp = load_experiment(path)
         walls = {}
         for workers in (1, 2):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             walls[workers] = timed(lambda w=workers: run_sweep(exp, path, tmp / f"w{w}", ProcessExecutor(w), chunk=1, quiet=True))
-            print(f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s)")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's processes, reaped at its shutdown
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            # cores obtained = the workers' CPU time / wall time: what the machine gave, whatever else runs on it
+            print(f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s); "
+                  f"worker CPU per run {cpu / args.runs:.3f} s; cores obtained {cpu / walls[workers]:.2f}")
         print(f"speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}× (target ≥ 1.8×)")
 
         # task overhead without start-up: the same chunks of one run each, through each executor
@@ -70,9 +76,14 @@ def main() -> None:
         with DaskExecutor(n_local=1) as ex:
             startup = time.perf_counter() - t0
             dask = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
+            # the task overhead itself, without simulation work to be slowed down by other load:
+            # chunks with no runs still carry a scenario there and a result back
+            empty = [dict(c, runs=[]) for c in chunks] * 5
+            round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
         per_run = (dask - serial) / args.runs
         print(f"serial executor: {serial:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s cluster start-up, once per sweep)")
         print(f"Dask per-run overhead: {per_run * 1000:.0f} ms = {100 * per_run / base:.1f} % of a baseline run (target < 5 %)")
+        print(f"Dask round trip of an empty task: {round_trip * 1000:.1f} ms = {100 * round_trip / base:.1f} % of a baseline run")
 
 
 if __name__ == "__main__":
