@@ -47,6 +47,7 @@ from sim.streams import replication_seed
 FLOW_COLUMNS = ("arrivals", "housed", "departed", "decisions", "moves", "cost_eur", "penalty_eur")
 DEFAULT_SERIES = ("ac_occupancy", "occupancy_emergency", "occupancy_crisis", "occupancy_total", "sleeping_outside", "places_in_pipeline", "cost_eur")
 PARTS = "parts"
+LOCK = ".sweep.lock"  # the process id of the sweep writing the directory
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = ("inflow.mode", "inflow.replay_file", "start_date", "end_date", "horizon_years", "initial_state.municipalities_file", "initial_state.use_municipal_places")
 
@@ -460,6 +461,23 @@ def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool) -> Non
     os.replace(tmp, mpath)
 
 
+def lock_holder(out: Path) -> int | None:
+    """The process id of a live sweep writing ``out``, or None (no lock, or left by a killed sweep)."""
+    try:
+        pid = int((out / LOCK).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
 @dataclass
 class SweepReport:
     total: int
@@ -475,8 +493,6 @@ class SweepReport:
 
 def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fresh: bool = False, chunk: int | None = None, quiet: bool = False) -> SweepReport:
     """Run every missing (design point, replication) of ``exp`` with ``executor``, writing parts to ``out``."""
-    from tqdm import tqdm
-
     from sim import __version__
 
     file, out = Path(file), Path(out)
@@ -496,7 +512,20 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
         "outputs": exp.outputs.model_dump(mode="json"),
         "resolved": resolved,
     }
+    holder = lock_holder(out)
+    if holder is not None:
+        raise ScenarioError(file, "", f"{out}/ is being written by another sweep (process {holder}); wait for it to finish or use another --out")
     prepare_directory(out, manifest, file, fresh)
+    (out / LOCK).write_text(f"{os.getpid()}\n")
+    try:
+        return _run_missing(exp, points, out, executor, chunk, quiet)
+    finally:
+        (out / LOCK).unlink(missing_ok=True)
+
+
+def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool) -> SweepReport:
+    from tqdm import tqdm
+
     total = len(points) * exp.replications
     done = finished_runs(out)
     # replication-major order: an interrupted sweep has every design point at a similar number of replications

@@ -224,6 +224,21 @@ def test_a_changed_experiment_is_refused_on_resume_and_fresh_starts_again(tmp_pa
     assert set(load_results(out).summary["seed"]) == {replication_seed(7, 0)}
 
 
+def test_a_directory_being_written_by_a_live_sweep_is_refused_and_a_dead_sweeps_lock_is_taken_over(tmp_path, capsys):
+    path = write_experiment(tmp_path, replications=1)
+    out = tmp_path / "res"
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 0
+    (out / ".sweep.lock").write_text(f"{os.getppid()}\n")  # a process that is certainly alive
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out), "--fresh"]) == 2
+    assert "being written by another sweep" in capsys.readouterr().err
+    assert len(load_results(out).summary) == 4
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / ".sweep.lock").write_text(f"{dead.pid}\n")
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 0
+    assert not (out / ".sweep.lock").exists()
+
+
 def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_path, capsys):
     write_scenarios(tmp_path)
     path = tmp_path / "fail.toml"
