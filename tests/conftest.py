@@ -10,12 +10,11 @@ function-scoped fixtures) or take the ``small`` fixture.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 
-from sim.scenario import Scenario, scenario_from_dict
+from sim.scenario import Scenario, _deep_merge, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -52,20 +51,9 @@ SMALL = {
 }
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    """``base`` with ``override``'s keys replaced, recursing into sections (lists are replaced whole)."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def small_dict(**sections) -> dict:
     """The small scenario as a dict, with ``sections`` merged in (e.g. ``procedure={"decisions_per_week": 80}``)."""
-    return deep_merge(SMALL, sections)
+    return _deep_merge(SMALL, sections)  # the loader's own merge, as `extends` would do it
 
 
 def small_scenario(**sections) -> Scenario:
