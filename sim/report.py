@@ -637,8 +637,9 @@ def _factor_note(ctx: Context) -> str:
 def full_frame(ctx: Context) -> pd.DataFrame:
     """Every headline metric of every scenario: both means, the difference, its interval and the pairing's gain."""
     p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
+    short = short_labels(ctx)
     return pd.DataFrame({
-        "scenario": p["arm"], "metric": p["metric"].map(_table_label),
+        "scenario": p["arm"].map(lambda a: short.get(a, a)), "metric": p["metric"].map(_table_label),
         "baseline mean": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
         "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
         "difference": [_fmt(v, m, signed=True) for v, m in zip(p["mean_diff"], p["metric"])],
@@ -672,8 +673,9 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
     return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign},.2f}"
 
 
-def risk_frame(ctx: Context) -> pd.DataFrame:
-    r = ctx.risk
+def risk_frame(ctx: Context, arms: Optional[list[str]] = None) -> pd.DataFrame:
+    """Events as rows, scenarios (``arms``, default all) as columns; cells 'P [interval] (k/n)'."""
+    r = ctx.risk if arms is None else ctx.risk[ctx.risk["arm"].isin(arms)]
     if r.empty:
         return pd.DataFrame()
     cell = [("n/a" if pd.isna(p) else f"{p:.0%}") + f" [{lo:.0%}–{hi:.0%}] ({k}/{n})"
@@ -783,13 +785,18 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     parts.append("<h2>In plain words</h2>")
     for arm, text in paragraphs(ctx).items():
         parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
-    if len(ctx.paired):
-        parts += ["<h3>All headline metrics</h3>", _table(full_frame(ctx))]
-    rf = risk_frame(ctx)
     parts += ["<h2>Risk</h2>",
               f'<p class="note">Share of replications with each event, 95 % {e(ctx.risk["interval"].iloc[0] if len(ctx.risk) else "")} interval, '
-              "and the count of replications. Emergency shelter counts emergency and crisis places.</p>",
-              _table(rf) if len(rf) else '<p class="note">No risk events could be computed.</p>']
+              "and the count of replications. Emergency shelter counts emergency and crisis places.</p>"]
+    if ctx.risk.empty:
+        parts.append('<p class="note">No risk events could be computed.</p>')
+    for gtitle, names in factor_groups(ctx):  # one table per level of the other factors keeps the tables narrow
+        rf = risk_frame(ctx, names)
+        if len(rf):
+            if gtitle:
+                rf = rf.rename(columns={n: ctx.arms.loc[ctx.arms["arm"] == n, "scenario"].iloc[0] for n in names})
+                parts.append(f"<h3>{e(gtitle)}</h3>")
+            parts.append(_table(rf))
     if len(ctx.quantiles):
         q = ctx.quantiles.copy()
         for c in ["mean", "p05", "p25", "p50", "p75", "p95"]:
@@ -807,6 +814,11 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
         uri = "data:image/png;base64," + base64.b64encode(d.png).decode("ascii")
         parts.append(f'<figure id="fig-{e(d.name)}"><img src="{uri}" alt="{e(d.caption)}">'
                      f"<figcaption>{e(d.caption)} — files {e(d.name)}.png, {e(d.name)}.svg</figcaption></figure>")
+    if len(ctx.paired):
+        parts += ["<h2>Appendix: every headline metric</h2>",
+                  '<p class="note">Means of scenario and baseline, the paired difference with its interval, the interval method, and how much '
+                  "the pairing (common random numbers) reduced the variance of the difference compared with independent runs; "
+                  "with few replications that last estimate is itself noisy.</p>", _table(full_frame(ctx))]
     all_notes = notes + ctx.settings.notes
     if all_notes:
         parts += ["<h2>Notes</h2>", "<ul>"] + [f"<li>{e(n)}</li>" for n in all_notes] + ["</ul>"]
