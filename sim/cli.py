@@ -72,7 +72,7 @@ def cmd_validate(args) -> int:
         try:
             with path.open("rb") as fh:
                 head = tomllib.load(fh)
-            if "design" in head or "factors" in head:
+            if "design" in head or "factors" in head or "scenarios" in head:  # only experiment files list scenarios
                 kind = "experiment"
         except tomllib.TOMLDecodeError:
             pass

@@ -211,8 +211,12 @@ def _experiment_error(exc: ValidationError, file: Path) -> ScenarioError:
     return ScenarioError(file, path, msg + more)
 
 
-def load_experiment(path: str | Path, overrides: list[str] | None = None, replications: int | None = None) -> Experiment:
-    """Read and validate an experiment file (``overrides`` and ``replications`` come from the command line)."""
+def load_experiment(path: str | Path, overrides: list[str] | None = None, replications: int | None = None, check_design: bool = True) -> Experiment:
+    """Read and validate an experiment file (``overrides`` and ``replications`` come from the command line).
+
+    ``check_design`` also builds and validates every design point's scenario (what ``opvangsim
+    validate`` needs; the sweep builds them anyway, so it skips this here).
+    """
     path = Path(path)
     data = read_toml(path)  # the scenario reader: same messages for a missing file or bad TOML, and `extends`
     if overrides:
@@ -228,6 +232,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None, replic
     for i, name in enumerate(exp.scenarios):
         if not (path.parent / name).exists():
             raise ScenarioError(path, f"scenarios.{i}", f"file not found: {name} (looked in {path.parent})")
+    if check_design:
+        design_points(exp, path)
     return exp
 
 
@@ -576,7 +582,7 @@ def main(args) -> int:
         value = getattr(args, opt)
         if value is not None and value < 1:
             raise ScenarioError(None, "--" + opt.replace("_", "-"), f"must be ≥ 1, got {value}")
-    exp = load_experiment(args.experiment, args.overrides, args.replications)
+    exp = load_experiment(args.experiment, args.overrides, args.replications, check_design=False)
     out = Path(args.out) if args.out else Path("results") / exp.name
     executor = make_executor(serial=args.serial, workers=args.workers, dask_local=args.dask_local, scheduler=args.scheduler)
     report = run_sweep(exp, args.experiment, out, executor, fresh=args.fresh, chunk=args.chunk, quiet=args.quiet)

@@ -282,3 +282,6 @@ def test_bad_experiment_files_get_one_clear_message_exit_2_and_nothing_written(t
     assert err.startswith("opvangsim: error: ") and str(path) in err and expected in err
     assert "Traceback" not in err
     assert not out.exists()
+    # `opvangsim validate` finds the same problem
+    assert cli.main(["validate", str(path)]) == 2
+    assert expected in capsys.readouterr().err
