@@ -134,6 +134,8 @@ def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = T
     fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + height * rows), sharex=share_x, sharey=share_y, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
+        above = axes.flat[list(axes.flat).index(ax) - cols]
+        above.tick_params(axis="x", labelbottom=True)  # the panel above an empty slot is the bottom of its column
     return fig, list(axes.flat[:n])
 
 
