@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import small_dict
 from sim.metrics import INT_COLUMNS
 from sim.model import Chain, simulate
-from sim.people import AC_REGISTERING, AC_WAITING, CRISIS, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER
+from sim.people import AC_REGISTERING, AC_WAITING, CRISIS, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART
 from sim.scenario import scenario_from_dict
 
 TYPES = ("durable", "temporary", "emergency", "amv")
@@ -121,6 +121,13 @@ def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     # status holders waiting for a home: registered (or registering elsewhere) and still here
     holders = (status == STATUS_HOLDER) & (where != AC_REGISTERING) & (where != GONE)
     assert chain.housing.waiting == int(holders.sum())
+    # everyone decided to leave whose departure fell within the run has left (delays are in the records);
+    # a departure due on the day of the decision itself may slip to the next day
+    h = chain.h
+    decided_to_leave = (status == TO_DEPART) & (where != GONE) & ~np.isnan(p.t_decision[:n])
+    due = np.floor(p.t_decision[:n] + p.depart_delay_days[:n])[decided_to_leave]
+    assert (due >= h - 1).all(), f"{int((due < h - 1).sum())} people past their departure day are still here"
+    assert chain.procedure.awaiting_departure == int(((status == TO_DEPART) & (where != GONE)).sum())
     # nobody leaves twice or comes back
     gone = where == GONE
     assert not np.isnan(p.t_exit[:n][gone]).any()
