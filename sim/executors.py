@@ -14,6 +14,8 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
+from sim.scenario import ScenarioError
+
 
 class SerialExecutor:
     """Runs every item in this process, one after the other (for debugging and as the reference)."""
@@ -86,7 +88,10 @@ class DaskExecutor:
         from distributed import Client, LocalCluster  # imported here: only Dask runs pay its import time
 
         if self.scheduler:
-            self._client = Client(self.scheduler, timeout="20s")
+            try:
+                self._client = Client(self.scheduler, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ScenarioError(None, "--scheduler", f"cannot reach a Dask scheduler at {self.scheduler} ({exc}); start one with `dask scheduler`") from None
             n = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
             self.workers = max(1, n)
         else:

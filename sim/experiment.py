@@ -443,10 +443,15 @@ def chunk_size(n_runs: int, workers: int, requested: int | None, run_seconds: fl
     return max(1, min(8, by_time, n_runs // (4 * workers)))
 
 
-def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool) -> None:
-    """Make ``out`` for this experiment, or check that it was made for this experiment (resume)."""
+def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool, write: bool = True) -> None:
+    """Make ``out`` for this experiment, or check that it was made for this experiment (resume).
+
+    With ``write=False`` only the checks run (before an executor starts), nothing is touched.
+    """
     mpath = out / "manifest.json"
     if out.exists() and fresh:
+        if not write:
+            return
         shutil.rmtree(out)
     if mpath.exists():
         old = json.loads(mpath.read_text())
@@ -456,11 +461,14 @@ def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool) -> Non
                 f"the experiment changed since {out}/ was made (hash {old.get('experiment_hash', '?')[:12]} there, "
                 f"{manifest['experiment_hash'][:12]} now); rerun with --fresh to discard those results, or use --out",
             )
-        for stale in (out / PARTS).glob(".tmp-*"):  # chunks that were being written when the sweep was killed
-            shutil.rmtree(stale, ignore_errors=True)
+        if write:
+            for stale in (out / PARTS).glob(".tmp-*"):  # chunks that were being written when the sweep was killed
+                shutil.rmtree(stale, ignore_errors=True)
         return
     if out.exists() and any(out.iterdir()):
         raise ScenarioError(file, "", f"{out}/ exists and is not a sweep of this experiment (no manifest.json); use --fresh or another --out")
+    if not write:
+        return
     (out / PARTS).mkdir(parents=True, exist_ok=True)
     tmp = out / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, default=str))
@@ -521,39 +529,42 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
     holder = lock_holder(out)
     if holder is not None:
         raise ScenarioError(file, "", f"{out}/ is being written by another sweep (process {holder}); wait for it to finish or use another --out")
-    prepare_directory(out, manifest, file, fresh)
-    (out / LOCK).write_text(f"{os.getpid()}\n")
-    try:
-        return _run_missing(exp, points, out, executor, chunk, quiet)
-    finally:
-        (out / LOCK).unlink(missing_ok=True)
+    prepare_directory(out, manifest, file, fresh, write=False)
+    t0 = time.perf_counter()
+    # the executor starts (and may fail to reach a scheduler) before anything is written
+    with executor:
+        prepare_directory(out, manifest, file, fresh)
+        (out / LOCK).write_text(f"{os.getpid()}\n")
+        try:
+            return _run_missing(exp, points, out, executor, chunk, quiet, t0)
+        finally:
+            (out / LOCK).unlink(missing_ok=True)
 
 
-def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool) -> SweepReport:
+def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool, t0: float) -> SweepReport:
+    """The runs ``out`` lacks, on an executor that has been entered (``t0``: when the sweep started, perf_counter)."""
     from tqdm import tqdm
 
     total = len(points) * exp.replications
     done = finished_runs(out)
     # replication-major order: an interrupted sweep has every design point at a similar number of replications
     todo = [(p.index, r) for r in range(exp.replications) for p in points if (p.index, r) not in done]
-    t0 = time.perf_counter()
     failures: list[dict] = []
     ran = 0
-    with executor:
-        chunks = make_chunks(exp, points, todo, chunk_size(len(todo), executor.workers, chunk, estimated_run_seconds(max(p.scenario.horizon_days for p in points))))
-        number = _next_part_number(out)
-        bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-        bar.set_postfix(failures=0)
-        try:
-            for records in executor.imap_unordered(run_chunk, chunks):
-                write_part(out, f"part-{number:06d}", records, points)
-                number += 1
-                ran += len(records)
-                failures += [{k: r[k] for k in ("design_point", "replication", "seed", "error")} for r in records if r["error"] is not None]
-                bar.update(len(records))
-                bar.set_postfix(failures=len(failures), refresh=False)
-        finally:
-            bar.close()
+    chunks = make_chunks(exp, points, todo, chunk_size(len(todo), executor.workers, chunk, estimated_run_seconds(max(p.scenario.horizon_days for p in points))))
+    number = _next_part_number(out)
+    bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    bar.set_postfix(failures=0)
+    try:
+        for records in executor.imap_unordered(run_chunk, chunks):
+            write_part(out, f"part-{number:06d}", records, points)
+            number += 1
+            ran += len(records)
+            failures += [{k: r[k] for k in ("design_point", "replication", "seed", "error")} for r in records if r["error"] is not None]
+            bar.update(len(records))
+            bar.set_postfix(failures=len(failures), refresh=False)
+    finally:
+        bar.close()
     return SweepReport(total=total, already_done=len(done), ran=ran, failures=failures, wall_seconds=time.perf_counter() - t0)
 
 

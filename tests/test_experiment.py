@@ -285,3 +285,12 @@ def test_bad_experiment_files_get_one_clear_message_exit_2_and_nothing_written(t
     # `opvangsim validate` finds the same problem
     assert cli.main(["validate", str(path)]) == 2
     assert expected in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_path, capsys):
+    path = write_experiment(tmp_path, replications=1)
+    out = tmp_path / "res"
+    assert cli.main(["sweep", str(path), "--scheduler", "tcp://127.0.0.1:1", "--quiet", "--out", str(out)]) == 2
+    assert "cannot reach a Dask scheduler" in capsys.readouterr().err
+    assert not out.exists()
