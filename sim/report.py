@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never a window (also on machines without a display)
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim import analysis as an  # noqa: E402
-from sim.scenario import ScenarioError  # noqa: E402
-from sim.store import Results  # noqa: E402
+from sim import analysis as an
+from sim.scenario import ScenarioError
+from sim.store import Results
 
 MAX_PANELS = 16  # more panels than this are unreadable even in a report (a 5 × 3 sweep has 15)
 TYPES = (  # (occupancy column(s), places column, label, colour)
@@ -127,11 +126,17 @@ def _fan(ax, b: pd.DataFrame, colour: str, name: str) -> None:
     ax.plot(b.index, b["q50"], color=colour, linewidth=1.5, label=name)
 
 
+def _figure(width_in: float, height_in: float) -> Figure:
+    """A figure not registered with pyplot: no GUI backend, no global state, freed with its last reference."""
+    return Figure(figsize=(width_in, height_in))
+
+
 def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True):
     n = max(1, n)
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 0.6 + height * rows), sharex=share_x, sharey=share_y, squeeze=False)
+    fig = _figure(11, 0.6 + height * rows)
+    axes = fig.subplots(rows, cols, sharex=share_x, sharey=share_y, squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
         above = axes.flat[list(axes.flat).index(ax) - cols]
@@ -198,7 +203,7 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
     """Fans of several scenarios on shared axes; one panel per level of the other design factors."""
     if ctx.series(column) is None:
         return f"no per-replication time series with {column}"
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     scenarios = list(dict.fromkeys(ctx.arms["scenario"]))
     groups = factor_groups(ctx)[:MAX_PANELS]
     fig, axes = _panels(len(groups), 3.6 if len(groups) > 1 else 4.2)
@@ -333,7 +338,8 @@ def fig_risk_curves(ctx: Context):
     metrics = [m for m in ("peak_emergency_occupancy", "emergency_person_nights", "ac_days_above_norm") if m in s]
     if not metrics:
         return "the summary has no emergency or Ter Apel metrics"
-    fig, axes = plt.subplots(1, len(metrics), figsize=(11, 3.8), squeeze=False)
+    fig = _figure(11, 3.8)
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         v = s[metric].to_numpy(float)
         hi = np.nanmax(v) if np.isfinite(v).any() else 1.0
@@ -418,7 +424,8 @@ def _realisation_fig(ctx: Context, level: str, title: str):
     g, key, first = out
     units = list(dict.fromkeys(g[key]))
     arms_ = [a for a in ctx.arm_names if a in set(g["arm"])][:MAX_PANELS]
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig = _figure(11, 4.5)
+    ax = fig.subplots()
     width = 0.8 / max(1, len(arms_))
     for j, arm in enumerate(arms_):
         r = g[g["arm"] == arm].set_index(key).reindex(units)
@@ -477,7 +484,6 @@ def draw_figures(ctx: Context, out: Path) -> tuple[list[Drawn], list[str]]:
         fig.savefig(buf, format="png", dpi=110)
         (out / f"{name}.png").write_bytes(buf.getvalue())
         fig.savefig(out / f"{name}.svg", format="svg")
-        plt.close(fig)
         drawn.append(Drawn(name, (fn.__doc__ or name).strip().splitlines()[0], buf.getvalue(), [out / f"{name}.png", out / f"{name}.svg"]))
     return drawn, notes
 

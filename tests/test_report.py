@@ -157,7 +157,6 @@ def test_realisation_figures_from_cycle_rows():
     for fn in (report.fig_provinces, report.fig_drenthe):
         fig = fn(ctx)
         assert not isinstance(fig, str)
-        report.plt.close(fig)
 
 
 def test_report_cli_bad_baseline_exits_2_and_writes_nothing(runs, tmp_path, capsys):
@@ -247,4 +246,3 @@ def test_fan_bands_from_a_quantile_series():
     assert any("no per-replication time series" in n for n in ctx.settings.notes)  # no risk events from quantiles
     fig = report.fig_emergency(ctx)
     assert not isinstance(fig, str)
-    report.plt.close(fig)
