@@ -7,17 +7,14 @@ needed), and a real browser must render it with every image loaded.
 from __future__ import annotations
 
 import base64
-import binascii
 import html.parser
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import matplotlib.image as mpimg
-import numpy as np
 import pandas as pd
 import pytest
 
