@@ -48,6 +48,9 @@ FLOW_COLUMNS = ("arrivals", "housed", "departed", "decisions", "moves", "cost_eu
 DEFAULT_SERIES = ("ac_occupancy", "occupancy_emergency", "occupancy_crisis", "occupancy_total", "sleeping_outside", "places_in_pipeline", "cost_eur")
 PARTS = "parts"
 LOCK = ".sweep.lock"  # the process id of the sweep writing the directory
+# modules that cannot change a run's numbers (commands, storage, reporting); every other file of the
+# package (the model, its data, and this module's output reduction) is part of the code digest
+NOT_MODEL_CODE = {"__main__.py", "cli.py", "runner.py", "executors.py", "store.py", "analysis.py", "report.py", "backtest.py", "verification.py", "docs.py"}
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = ("inflow.mode", "inflow.replay_file", "start_date", "end_date", "horizon_years", "initial_state.municipalities_file", "initial_state.use_municipal_places")
 
@@ -315,6 +318,18 @@ def resolve(exp: Experiment, points: list[DesignPoint]) -> dict:
     }
 
 
+def model_code_digest() -> str:
+    """SHA-256 over the package files that decide a run's numbers: a resumed sweep must not mix two versions."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        rel = f.relative_to(root)
+        if not f.is_file() or "__pycache__" in rel.parts or f.suffix not in (".py", ".csv") or str(rel) in NOT_MODEL_CODE:
+            continue
+        h.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def experiment_hash(resolved: dict) -> str:
     """SHA-256 of the resolved experiment: equal hashes mean the same runs with the same inputs."""
     return hashlib.sha256(json.dumps(resolved, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -461,6 +476,12 @@ def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool, write:
                 f"the experiment changed since {out}/ was made (hash {old.get('experiment_hash', '?')[:12]} there, "
                 f"{manifest['experiment_hash'][:12]} now); rerun with --fresh to discard those results, or use --out",
             )
+        if old.get("model_code_digest") != manifest["model_code_digest"]:
+            raise ScenarioError(
+                file, "",
+                f"the model code changed since {out}/ was made (code digest {str(old.get('model_code_digest'))[:12]} there, "
+                f"{manifest['model_code_digest'][:12]} now): resuming would mix results of two versions; rerun with --fresh, or use --out",
+            )
         if write:
             for stale in (out / PARTS).glob(".tmp-*"):  # chunks that were being written when the sweep was killed
                 shutil.rmtree(stale, ignore_errors=True)
@@ -518,6 +539,7 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
         "experiment_file": str(file),
         "experiment_hash": experiment_hash(resolved),
         "package_version": __version__,
+        "model_code_digest": model_code_digest(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(),
         "root_seed": exp.root_seed,
         "replications": exp.replications,

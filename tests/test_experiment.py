@@ -5,6 +5,7 @@ Scenarios here are the baseline shortened to a few weeks, so a run takes well un
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -222,6 +223,13 @@ def test_a_changed_experiment_is_refused_on_resume_and_fresh_starts_again(tmp_pa
     assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 2
     assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out), "--fresh"]) == 0
     assert set(load_results(out).summary["seed"]) == {replication_seed(7, 0)}
+    capsys.readouterr()
+    # so is a changed model: a resume must not mix results of two versions of the code
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["model_code_digest"] = "0" * 64
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 2
+    assert "model code changed" in capsys.readouterr().err
 
 
 def test_a_directory_being_written_by_a_live_sweep_is_refused_and_a_dead_sweeps_lock_is_taken_over(tmp_path, capsys):
