@@ -419,17 +419,15 @@ class Chain:
             return
         # empty the locations whose lease ends first, then the emptiest, so whole locations can close
         em = em[np.lexsort((L.occ[em], L.close_day[em]))]
-        chosen = []
+        # residents of those locations in that order (by id within a location), adults only, the first k
+        rank = np.full(n, -1, np.int64)
+        rank[em] = np.arange(len(em))
         cand = self._maybe_located()
         cand_loc = p.loc[cand]
-        for lid in em:
-            if k <= 0:
-                break
-            res = cand[cand_loc == lid]
-            res = res[p.cat[res] != AMV][:k]
-            chosen.append(res)
-            k -= len(res)
-        ids = np.concatenate(chosen)
+        r = np.where(cand_loc >= 0, rank[cand_loc], -1)
+        sel = np.flatnonzero(r >= 0)
+        sel = sel[p.cat[cand[sel]] != AMV]
+        ids = cand[sel[np.argsort(r[sel], kind="stable")]][:k]
         R.release(ids)
         placed = R.place(ids, now, False)
         assert len(placed) == len(ids)
