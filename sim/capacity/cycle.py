@@ -372,52 +372,60 @@ class CapacityCycle:
     # ------------------------------------------------------------------ outputs
 
     def cycles_frame(self, replication: int) -> pd.DataFrame:
-        """One row per cycle × province (and municipality when asked)."""
-        rows = []
-        proj = pd.DataFrame(self.projects) if self.projects else pd.DataFrame(columns=["cycle", "municipality", "location_type", "places", "status", "open_day", "start"])
-        type_names = {0: "durable", 1: "temporary", 2: "emergency", 3: "amv"}
-        levels = [("province", None)] + ([("municipality", None)] if self.cfg.report_municipalities else [])
+        """One row per cycle × province (and municipality when asked), built column-wise."""
+        if self.projects:
+            pr = {key: np.array([q[key] for q in self.projects]) for key in ("cycle", "municipality", "location_type", "places", "open_day")}
+            status = np.array([q["status"] for q in self.projects])
+        else:
+            pr = {key: np.empty(0, int) for key in ("cycle", "municipality", "location_type", "places")}
+            pr["open_day"] = np.empty(0)
+            status = np.empty(0, str)
+        type_names = ("durable", "temporary", "emergency", "amv")
+        levels = ["province"] + (["municipality"] if self.cfg.report_municipalities else [])
+        frames = []
         for info in self.cycle_info:
             k = info["cycle"]
             t_dead = self.day(info["deadline"])
-            pk = proj[proj["cycle"] == k] if len(proj) else proj
-            for level, _ in levels:
+            mine = pr["cycle"] == k
+            for level in levels:
                 if level == "province":
-                    keys = np.arange(len(self.geo.provinces))
-                    group = self.geo.province_of
+                    group, size = self.geo.province_of, len(self.geo.provinces)
                 else:
-                    keys = np.arange(len(self.geo.codes))
-                    group = keys
-                agg = lambda per_m: np.bincount(group, weights=per_m, minlength=len(keys))  # noqa: E731
+                    group, size = np.arange(len(self.geo.codes)), len(self.geo.codes)
+
+                def agg(per_m, group=group, size=size):
+                    return np.bincount(group, weights=per_m, minlength=size)
+
+                def agg_projects(select, group=group, size=size):
+                    sel = mine & select
+                    return np.bincount(group[pr["municipality"][sel]], weights=pr["places"][sel], minlength=size)
+
                 task = agg(info["task"])
+                cols = {
+                    "replication": replication, "cycle": k, "estimate_date": info["estimate_date"], "deadline": info["deadline"], "level": level,
+                    "province": self.geo.provinces if level == "province" else self.geo.provinces[self.geo.province_of],
+                    "municipality": "" if level == "province" else self.geo.names,
+                    "task": task.astype(np.int64), "gap_at_estimate": agg(info["gap"]).astype(np.int64),
+                }
+                for code, tname in enumerate(type_names):
+                    cols[f"planned_{tname}"] = agg_projects(pr["location_type"] == code).astype(np.int64)
                 # realised = places that count, up to the task, at this level (a province meets its
-                # task with its municipalities' places together)
-                real_raw = {lab: agg(v) for lab, v in info["realised"].items()}
-                real = {lab: np.minimum(v, task) for lab, v in real_raw.items()}
-                pm = pk["municipality"].to_numpy(int) if len(pk) else np.empty(0, int)
-                pg = group[pm] if len(pm) else pm
-                for i in keys:
-                    sel = pg == i
-                    pi = pk[sel] if len(pk) else pk
-                    row = {"replication": replication, "cycle": k, "estimate_date": info["estimate_date"], "deadline": info["deadline"], "level": level,
-                           "province": self.geo.provinces[i] if level == "province" else self.geo.provinces[self.geo.province_of[i]],
-                           "municipality": "" if level == "province" else self.geo.names[i],
-                           "task": int(task[i]), "gap_at_estimate": int(agg(info["gap"])[i])}
-                    for code, tname in type_names.items():
-                        row[f"planned_{tname}"] = int(pi["places"][pi["location_type"] == code].sum()) if len(pi) else 0
-                    for lab, col in (("deadline", "realised_by_deadline"), ("deadline_12m", "realised_deadline_12m"), ("deadline_24m", "realised_deadline_24m")):
-                        row[col] = float(real[lab][i]) if lab in real else np.nan
-                        row[col.replace("realised", "counted")] = float(real_raw[lab][i]) if lab in real_raw else np.nan
-                    opened = pi[(pi["status"] == "open")] if len(pi) else pi
-                    by_dead = opened[opened["open_day"] <= t_dead] if len(opened) else opened
-                    row["new_places_by_deadline"] = int(by_dead["places"].sum()) if len(by_dead) else 0
-                    row["new_durable_by_deadline"] = int(by_dead["places"][by_dead["location_type"].isin([DURABLE, AMV_PLACES])].sum()) if len(by_dead) else 0
-                    row["failed_projects"] = int((pi["status"] == "failed").sum()) if len(pi) else 0
-                    row["projects"] = int(len(pi))
-                    row["emergency_requested"] = int(info["emergency_requested"][i]) if level == "province" else 0
-                    row["met_task_by_deadline"] = bool(row["realised_by_deadline"] >= row["task"]) if "deadline" in real else None
-                    rows.append(row)
-        return pd.DataFrame(rows)
+                # task with its municipalities' places together); counted = without the cap
+                for lab, col in (("deadline", "realised_by_deadline"), ("deadline_12m", "realised_deadline_12m"), ("deadline_24m", "realised_deadline_24m")):
+                    raw = agg(info["realised"][lab]) if lab in info["realised"] else np.full(size, np.nan)
+                    cols[col] = np.minimum(raw, task)
+                    cols[col.replace("realised", "counted")] = raw
+                opened_by_deadline = (status == "open") & (pr["open_day"] <= t_dead)
+                cols["new_places_by_deadline"] = agg_projects(opened_by_deadline).astype(np.int64)
+                cols["new_durable_by_deadline"] = agg_projects(opened_by_deadline & np.isin(pr["location_type"], [DURABLE, AMV_PLACES])).astype(np.int64)
+                sel = mine & (status == "failed")
+                cols["failed_projects"] = np.bincount(group[pr["municipality"][sel]], minlength=size)
+                cols["projects"] = np.bincount(group[pr["municipality"][mine]], minlength=size)
+                cols["emergency_requested"] = info["emergency_requested"] if level == "province" else np.zeros(size, np.int64)
+                met = cols["realised_by_deadline"] >= task
+                cols["met_task_by_deadline"] = pd.array(np.where(np.isnan(cols["realised_by_deadline"]), None, met), dtype="boolean")
+                frames.append(pd.DataFrame(cols))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def summary(self) -> dict:
         """Cycle metrics for the run summary."""
