@@ -533,36 +533,68 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     return scenario_from_dict(data, path)
 
 
-def field_docs(model: type = Scenario, prefix: str = "") -> list[dict[str, Any]]:
-    """Every parameter of the schema with its unit, default, bounds and source (for docs/parameters.md)."""
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and hasattr(t, "model_fields")
+
+
+def _class_default(model: type) -> Any:
+    """The model's own default instance, or None when it has required fields."""
+    try:
+        return model()
+    except ValidationError:
+        return None
+
+
+def _bounds(field: Any) -> str:
+    bounds = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            if getattr(meta, attr, None) is not None:
+                bounds.append(f"{sym} {getattr(meta, attr)}")
+    ann = field.annotation
+    for arg in [ann, *get_args(ann)]:
+        if get_origin(arg) is Literal:
+            bounds.append(" | ".join(repr(a) for a in get_args(arg)))
+    return ", ".join(bounds)
+
+
+def field_docs(model: type = Scenario, prefix: str = "", instance: Any = None, override: str | None = None) -> list[dict[str, Any]]:
+    """Every parameter of the schema with its unit, default, bounds and source (for docs/parameters.md).
+
+    Defaults are read from the default scenario itself, so a section whose
+    default differs from its class's (e.g. the AMV outcomes, the cost of each
+    location type, each project type) shows its own values, and takes the
+    source of the field that set them (``override``).
+    """
+    if instance is None and model is Scenario:
+        instance = Scenario()
+    base = _class_default(model)
     rows: list[dict[str, Any]] = []
     for name, field in model.model_fields.items():
         if name == "source_file":
             continue
         key = f"{prefix}{name}"
         ann = field.annotation
-        sub = ann if isinstance(ann, type) and hasattr(ann, "model_fields") else None
         extra = field.json_schema_extra or {}
-        if sub is not None:
-            rows.extend(field_docs(sub, key + "."))
-            continue
-        if get_origin(ann) is list:
-            (item,) = get_args(ann) or (None,)
-            if isinstance(item, type) and hasattr(item, "model_fields"):
-                rows.append({"key": key, "unit": "list", "default": field.get_default(call_default_factory=True), "bounds": "", "description": field.description or "", "source": extra.get("source", "")})
-                rows.extend(field_docs(item, key + "[]."))
-                continue
-        bounds = []
-        for meta in field.metadata:
-            for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
-                if getattr(meta, attr, None) is not None:
-                    bounds.append(f"{sym} {getattr(meta, attr)}")
-        if get_origin(ann) is Literal:
-            bounds.append(" | ".join(repr(a) for a in get_args(ann)))
+        if instance is not None:
+            value = getattr(instance, name)
         else:
-            for arg in get_args(ann):
-                if get_origin(arg) is Literal:
-                    bounds.append(" | ".join(repr(a) for a in get_args(arg)))
-        default = field.get_default(call_default_factory=True) if not field.is_required() else "(required)"
-        rows.append({"key": key, "unit": extra.get("unit", ""), "default": default, "bounds": ", ".join(bounds), "description": field.description or "", "source": extra.get("source", "")})
+            value = field.get_default(call_default_factory=True) if not field.is_required() else "(required)"
+        source = extra.get("source", "")
+        if override and (base is None or getattr(base, name, None) != value or source == "see table"):
+            source = override
+        if _is_model(ann):
+            sub_base = _class_default(ann)
+            rows.extend(field_docs(ann, key + ".", value, source if sub_base is None or sub_base != value else None))
+            continue
+        args = get_args(ann)
+        if get_origin(ann) is dict and len(args) == 2 and _is_model(args[1]) and isinstance(value, dict):
+            for item_key, item in value.items():
+                rows.extend(field_docs(args[1], f"{key}.{item_key}.", item, getattr(item, "source", None) or source))
+            continue
+        if get_origin(ann) is list and args and _is_model(args[0]):
+            rows.append({"key": key, "unit": "list", "default": value, "bounds": "", "description": field.description or "", "source": source})
+            rows.extend(field_docs(args[0], key + "[].", None))
+            continue
+        rows.append({"key": key, "unit": extra.get("unit", ""), "default": value, "bounds": _bounds(field), "description": field.description or "", "source": source})
     return rows

@@ -27,6 +27,7 @@ class Stage(Strict):
 class ProjectType(Strict):
     """One kind of location project a municipality can choose."""
 
+    source: str = param("estimate", unit="-", desc="where this project type's numbers come from", source="design.md")
     location_type: str = param("durable", unit="-", desc="the location type it opens: durable, temporary, emergency or amv", source="design.md")
     weight: float = param(1.0, unit="-", desc="relative preference when time is no constraint (range 0–1)", source="estimate", ge=0)
     size_places: int = param(300, unit="places", desc="places per project", source="facts §6", ge=1)
@@ -49,27 +50,27 @@ class ProjectType(Strict):
 
 def _types() -> dict[str, ProjectType]:
     # facts §6: new build incl. zoning and appeals 24–48 months; 30–50 % chance of a 6–12 month delay
-    new_build = ProjectType(location_type="durable", weight=0.35, size_places=400, lifespan_years=15,
+    new_build = ProjectType(source="facts §6: new build incl. zoning and appeals 24–48 months, 300–1,500 places, core locations 10+ years; 30–50 % chance of a 6–12 month delay (E); stage split and failure: estimate", location_type="durable", weight=0.35, size_places=400, lifespan_years=15,
                             site_and_council=Stage(mean_months=6), participation=Stage(mean_months=3), permit=Stage(mean_months=6),
                             appeal_probability=0.4, appeal=Stage(mean_months=12), construction=Stage(mean_months=12),
                             delay_probability=0.4, delay_months=(6.0, 12.0), failure_probability=0.15)
     # facts §6: conversion of an existing building 3–9 months, 100–400 places, 5–10 years
-    conversion = ProjectType(location_type="durable", weight=0.2, size_places=200, lifespan_years=7.5,
+    conversion = ProjectType(source="facts §6: conversion 3–9 months (E), 100–400 places, 5–10 years; stage split, delay and failure: estimate", location_type="durable", weight=0.2, size_places=200, lifespan_years=7.5,
                              site_and_council=Stage(mean_months=2), participation=Stage(mean_months=1), permit=Stage(mean_months=1.5),
                              appeal_probability=0.15, appeal=Stage(mean_months=6), construction=Stage(mean_months=2),
                              delay_probability=0.2, delay_months=(1.0, 3.0), failure_probability=0.1)
     # facts §6: modular / pavilions 6–18 months, 100–400 places, 5–15 years
-    modular = ProjectType(location_type="durable", weight=0.25, size_places=250, lifespan_years=10,
+    modular = ProjectType(source="facts §6: modular/pavilions 6–18 months (E), 100–400 places, 5–15 years; stage split, delay and failure: estimate", location_type="durable", weight=0.25, size_places=250, lifespan_years=10,
                           site_and_council=Stage(mean_months=3), participation=Stage(mean_months=1.5), permit=Stage(mean_months=3),
                           appeal_probability=0.25, appeal=Stage(mean_months=9), construction=Stage(mean_months=4),
                           delay_probability=0.3, delay_months=(3.0, 6.0), failure_probability=0.1)
     # temporary location (< 5 years, does not count for the task in the second cycle, facts §1)
-    temporary = ProjectType(location_type="temporary", weight=0.15, size_places=250, lifespan_years=3,
+    temporary = ProjectType(source="estimate: a temporary location of under 5 years (facts §1: does not count in the second cycle)", location_type="temporary", weight=0.15, size_places=250, lifespan_years=3,
                             site_and_council=Stage(mean_months=2), participation=Stage(mean_months=1), permit=Stage(mean_months=1),
                             appeal_probability=0.1, appeal=Stage(mean_months=6), construction=Stage(mean_months=2),
                             delay_probability=0.1, delay_months=(1.0, 3.0), failure_probability=0.1)
     # facts §6: emergency location 1–8 weeks to open, leases 6–12 months
-    emergency = ProjectType(location_type="emergency", weight=0.05, size_places=300, lifespan_years=1,
+    emergency = ProjectType(source="facts §6: COA emergency location, 1–8 weeks to open (E), 300+ places, leases 6–12 months; failure: estimate", location_type="emergency", weight=0.05, size_places=300, lifespan_years=1,
                             site_and_council=Stage(mean_months=0.5), participation=Stage(mean_months=0), permit=Stage(mean_months=0.25),
                             appeal_probability=0.0, appeal=Stage(mean_months=0), construction=Stage(mean_months=0.5),
                             delay_probability=0.0, delay_months=(0.0, 0.0), failure_probability=0.02)
