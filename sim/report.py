@@ -168,7 +168,7 @@ def fig_occupancy(ctx: Context):
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
                title="occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)", title_fontsize=8)
     fig.suptitle("Occupancy by location type against places, per scenario")
-    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))  # room for the suptitle
     return fig
 
 
@@ -226,7 +226,7 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
                title="line median, bands 50 % and 90 % of replications", title_fontsize=8)
     fig.suptitle(title)
     rows = math.ceil(len(labels) / 5)
-    fig.tight_layout(rect=(0, (0.45 + 0.2 * rows) / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, (0.45 + 0.2 * rows) / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -281,7 +281,7 @@ def fig_pipeline(ctx: Context):
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
                title="line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""), title_fontsize=8)
     fig.suptitle("Capacity pipeline: places planned, under construction and open")
-    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))  # room for the suptitle
     return fig
 
 
@@ -355,7 +355,7 @@ def fig_risk_curves(ctx: Context):
         ax.tick_params(axis="x", labelsize=7)
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Risk curves: share of replications exceeding each threshold")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -381,7 +381,7 @@ def fig_sensitivity(ctx: Context):
         ax.set_ylabel("index")
         ax.legend(fontsize=7)
     fig.suptitle("Sensitivity of the outputs to the uncertain parameters")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
