@@ -338,24 +338,31 @@ def fig_risk_curves(ctx: Context):
     metrics = [m for m in ("peak_emergency_occupancy", "emergency_person_nights", "ac_days_above_norm") if m in s]
     if not metrics:
         return "the summary has no emergency or Ter Apel metrics"
-    fig = _figure(11, 3.8)
+    n_labels = 1 if len(ctx.arm_names) > MAX_PANELS else len(ctx.arm_names)
+    rows = int(np.ceil(n_labels / 3))
+    fig = _figure(11, 3.8 + 0.18 * rows)
     axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         v = s[metric].to_numpy(float)
         hi = np.nanmax(v) if np.isfinite(v).any() else 1.0
         scale, unit = (1e6, " — millions") if hi >= 1e6 else (1.0, "")
         grid = np.linspace(0, max(hi * 1.05, 1.0), 400)
-        for arm in ctx.arm_names[:MAX_PANELS]:
-            ax.step(grid / scale, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
+        if len(ctx.arm_names) > MAX_PANELS:
+            # a sampled design (LHS, Sobol, Morris): one curve over every run, the design's spread being the uncertainty
+            ax.step(grid / scale, an.exceedance(v, grid), where="post", label=f"all {len(ctx.arm_names)} design points")
+        else:
+            for arm in ctx.arm_names:
+                ax.step(grid / scale, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(an.label(metric) + unit, fontsize=8)
         ax.set_ylabel("P(value > threshold)")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=scale == 1.0))
         ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if scale == 1.0 else "{x:,.1f}"))
         ax.tick_params(axis="x", labelsize=7)
-    axes[0][0].legend(fontsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=7, frameon=False)
     fig.suptitle("Risk curves: share of replications exceeding each threshold")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, (0.25 + 0.18 * rows) / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
