@@ -7,8 +7,20 @@ average:
 
 * more IND production never lengthens the mean time to a decision: the backlog
   is FIFO and its order of entry does not depend on production;
-* more places (an extra durable location that stays open) never add emergency
-  person-nights.
+* more places (an extra durable location that stays open) add no more than 1 %
+  to emergency person-nights on any path.
+
+The second property does not hold exactly path by path, and that is a finding,
+not a tolerance for noise. People leave the chain as persons: housing takes the
+oldest permits, departures follow each person's own delay. Extra places change
+*who* sits in emergency shelter, not only how many. In one run a person about
+to be housed is moved up into a regular place and a newcomer takes the
+emergency bed; in the other the person leaves from the emergency bed itself.
+
+Hypothesis found such paths. One is seed 0 with 10 extra places from the
+start, inflow 7,806, transfer limit 25 and no on-demand emergency: 49,020
+against 48,949 person-nights. In about 800 random cases the excess stayed
+below 0.8 %, and it happens only without on-demand emergency shelter.
 """
 
 from __future__ import annotations
@@ -63,4 +75,5 @@ def test_more_places_never_add_emergency_person_nights(seed, places, opens, infl
         )
         return simulate(s, seed=seed).summary["emergency_person_nights"]
 
-    assert run([{"type": "durable", "places": places, "opens": opens}]) <= run([])
+    with_more, without = run([{"type": "durable", "places": places, "opens": opens}]), run([])
+    assert with_more <= without * 1.01  # see the module docstring: person identity, not capacity, makes the excess
