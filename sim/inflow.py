@@ -9,7 +9,6 @@ a replay of a monthly series read from a CSV file.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +124,3 @@ def daily_counts(scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarra
     means = rate_means(scenario, cal)
     return _draw_counts(means, rng, scenario.inflow.dispersion, scenario.inflow.negative_binomial_k).astype(np.int64)
 
-
-def month_start(date: dt.date) -> dt.date:
-    return date.replace(day=1)

@@ -150,7 +150,6 @@ class Reception:
         self.cfg = scenario.reception
         self.people = people
         self.locations = Locations()
-        self.adult_queue_first = None  # set by the model: IdQueue of adults waiting for a place
         self.crisis = 0
         self.waiting_elsewhere = 0
         self.requested_places = 0  # emergency places requested, not yet open
