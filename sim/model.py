@@ -186,15 +186,19 @@ class Chain:
             amv = p.cat[ids[waiting]] == AMV
             self.waiting[1] -= int(amv.sum())
             self.waiting[0] -= int((~amv).sum())
-        at_ac = ids[at == AC_WAITING]
-        if len(at_ac):
-            p.t_leave_ac[at_ac] = now
-            for c, k in enumerate(np.bincount(p.centre[at_ac], minlength=len(self.centres))):
-                self.centres[c].present -= int(k)
+        self._leave_centres(ids[at == AC_WAITING], now)
         self.reception.release(ids)
         p.where[ids] = GONE
         p.t_exit[ids] = now
         p.exit_kind[ids] = kind
+
+    def _leave_centres(self, ids: np.ndarray, now: float) -> None:
+        """People who were waiting at an application centre leave it (placed, housed or departed)."""
+        if len(ids) == 0:
+            return
+        self.people.t_leave_ac[ids] = now
+        for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres))):
+            self.centres[c].present -= int(k)
 
     # ------------------------------------------------------------------ the flows
 
@@ -385,10 +389,7 @@ class Chain:
                 assert len(placed) == len(ids)
                 self.waiting[q] -= len(ids)
                 limit -= len(ids)
-                if len(from_ac):
-                    p.t_leave_ac[from_ac] = now
-                    for c, k2 in enumerate(np.bincount(p.centre[from_ac], minlength=len(self.centres))):
-                        self.centres[c].present -= int(k2)
+                self._leave_centres(from_ac, now)
             self.reception.allow_reserved = False
             # people in crisis shelter take any place that is left (a move each)
             moves = cfg.consolidation_moves_per_day

@@ -160,16 +160,9 @@ def fig_occupancy(ctx: Context):
             p = ctx.bands(places, arm) if places else None
             if p is not None and not p.empty:
                 ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
-        ax.set_title(arm, fontsize=10)
-        ax.set_ylabel("persons / places")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        _date_axis(ax)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
-               title="occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)", title_fontsize=8)
-    fig.suptitle("Occupancy by location type against places, per scenario")
-    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))  # room for the suptitle
-    return fig
+        _style_time_panel(ax, arm, "persons / places")
+    return _finish_time_panels(fig, axes, "occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)",
+                               "Occupancy by location type against places, per scenario")
 
 
 def _norms(ctx: Context) -> tuple[float, float]:
@@ -269,19 +262,29 @@ def fig_pipeline(ctx: Context):
             b = ctx.bands(col, arm)
             if b is not None and not b.empty:
                 _fan(ax, b, colour, name)
+        pb = ctx.bands("places_in_pipeline", arm)
         for d in deadlines:
-            pb = ctx.bands("places_in_pipeline", arm)
             if pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max():  # deadlines after the horizon would only stretch the axis
                 ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
-        ax.set_title(arm, fontsize=10)
-        ax.set_ylabel("places")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        _date_axis(ax)
+        _style_time_panel(ax, arm, "places")
+    return _finish_time_panels(fig, axes, "line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""),
+                               "Capacity pipeline: places planned, under construction and open")
+
+
+def _style_time_panel(ax, title: str, ylabel: str) -> None:
+    """A panel of a per-scenario time figure: scenario title, unit label, thousands separators, date axis."""
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _date_axis(ax)
+
+
+def _finish_time_panels(fig, axes, legend_title: str, title: str):
+    """One legend below the panels and a title above them, with room for both."""
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
-               title="line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""), title_fontsize=8)
-    fig.suptitle("Capacity pipeline: places planned, under construction and open")
-    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))  # room for the suptitle
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8, frameon=False, title=legend_title, title_fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
