@@ -92,8 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     _, _, people, summary = runs[0]
     ratio, ratio_cpu = model_s / ref, model_cpu / ref_cpu
     print(f"bare SimPy, {REFERENCE_TIMEOUTS:,} timeouts : {ref:7.3f} s wall, {ref_cpu:7.3f} s CPU")
-    print(f"baseline replication           : {model_s:7.3f} s wall, {model_cpu:7.3f} s CPU  ({summary.get('arrivals_total', 0):,} arrivals, {people:,} people)")
-    print(f"ratio model / reference        : {ratio:7.2f} wall, {ratio_cpu:7.2f} CPU  (target ≤ {TARGET_RATIO:g}; CPU is the fairer one on a shared machine)")
+    print(
+        f"baseline replication           : {model_s:7.3f} s wall, {model_cpu:7.3f} s CPU  ({summary.get('arrivals_total', 0):,} arrivals, {people:,} people)"
+    )
+    print(
+        f"ratio model / reference        : {ratio:7.2f} wall, {ratio_cpu:7.2f} CPU  (target ≤ {TARGET_RATIO:g}; CPU is the fairer one on a shared machine)"
+    )
     print(f"people simulated per second    : {people / model_s:,.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     print(f"peak resident memory (process) : {rss / 2**20:,.0f} MiB")

@@ -45,7 +45,9 @@ def main() -> None:
     ap.add_argument("--horizon-years", type=float, default=1.0, help="simulated years per run (default 1)")
     ap.add_argument("--repeats", type=int, default=2, help="repeats of the overhead measurement; the fastest counts (default 2)")
     args = ap.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {args.runs} runs of {args.horizon_years} simulated years")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {args.runs} runs of {args.horizon_years} simulated years"
+    )
 
     scenario = load_scenario(ROOT / "scenarios" / "baseline.toml", [f"horizon_years={args.horizon_years}"])
     base = statistics.median(timed(lambda r=r: simulate(scenario, seed=replication_seed(11, r), replication=r)) for r in range(3))
@@ -62,8 +64,10 @@ def main() -> None:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's processes, reaped at its shutdown
             cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             # cores obtained = the workers' CPU time / wall time: what the machine gave, whatever else runs on it
-            print(f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s); "
-                  f"worker CPU per run {cpu / args.runs:.3f} s; cores obtained {cpu / walls[workers]:.2f}")
+            print(
+                f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s); "
+                f"worker CPU per run {cpu / args.runs:.3f} s; cores obtained {cpu / walls[workers]:.2f}"
+            )
         print(f"speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}× (target ≥ 1.8×)")
 
         # task overhead without start-up: the same chunks of one run each, through each executor
@@ -81,7 +85,9 @@ def main() -> None:
             empty = [dict(c, runs=[]) for c in chunks] * 5
             round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
         per_run = (dask - serial) / args.runs
-        print(f"serial executor: {serial:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s cluster start-up, once per sweep)")
+        print(
+            f"serial executor: {serial:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s cluster start-up, once per sweep)"
+        )
         print(f"Dask per-run overhead: {per_run * 1000:.0f} ms = {100 * per_run / base:.1f} % of a baseline run (target < 5 %)")
         print(f"Dask round trip of an empty task: {round_trip * 1000:.1f} ms = {100 * round_trip / base:.1f} % of a baseline run")
 

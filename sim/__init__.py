@@ -1,8 +1,8 @@
 """opvangsim: a discrete-event simulation of the Dutch asylum reception chain.
 
-    from sim import load_scenario, simulate
-    result = simulate(load_scenario("scenarios/baseline.toml"), seed=1)
-    result.timeseries, result.summary
+from sim import load_scenario, simulate
+result = simulate(load_scenario("scenarios/baseline.toml"), seed=1)
+result.timeseries, result.summary
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -26,9 +26,10 @@ one, a sweep one per design point.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,12 +88,18 @@ def load_dir(path: str | Path) -> Results:
     """
     path = Path(path)
     if not path.is_dir():
-        raise ScenarioError(None, "DIR", f"{path} is not a directory; give a results directory written by 'opvangsim run' or 'opvangsim sweep'")
+        raise ScenarioError(
+            None, "DIR", f"{path} is not a directory; give a results directory written by 'opvangsim run' or 'opvangsim sweep'"
+        )
     if (path / "manifest.json").exists():
         return load_results(path)
     subdirs = sorted(d for d in path.iterdir() if d.is_dir() and (d / "manifest.json").exists())
     if not subdirs:
-        raise ScenarioError(None, "DIR", f"{path} holds no results (no manifest.json in it or in its subdirectories); write some with 'opvangsim run ... --out {path}/NAME'")
+        raise ScenarioError(
+            None,
+            "DIR",
+            f"{path} holds no results (no manifest.json in it or in its subdirectories); write some with 'opvangsim run ... --out {path}/NAME'",
+        )
     parts = [load_results(d) for d in subdirs]
     names = [str(p.manifest.get("scenario_name", d.name)) for p, d in zip(parts, subdirs)]
     if len(set(names)) < len(names):
@@ -117,7 +124,14 @@ def run_manifests(results: Results) -> dict[str, dict]:
     m = results.manifest or {}
     if m.get("kind") == "collection":
         return dict(m.get("runs", {}))
-    return {str(m.get("scenario_name") or m.get("experiment_name") or m.get("name") or (results.path.name if results.path else "results")): m}
+    return {
+        str(
+            m.get("scenario_name")
+            or m.get("experiment_name")
+            or m.get("name")
+            or (results.path.name if results.path else "results")
+        ): m
+    }
 
 
 # ----------------------------------------------------------------------------- arms and design
@@ -149,12 +163,20 @@ def design_factors(results: Results) -> pd.DataFrame:
     cols = [c for c in s.columns if c.startswith(FACTOR_PREFIX)]
     if cols:
         f = s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
-        return f.rename(columns={c: c[len(FACTOR_PREFIX):] for c in cols})
+        return f.rename(columns={c: c[len(FACTOR_PREFIX) :] for c in cols})
     for manifest in run_manifests(results).values():
         points = _find(manifest, ("design_points", "points"))
         if isinstance(points, list) and points and all(isinstance(p, dict) for p in points):
             # {"design_point": 0, "values": {"inflow.x": 1}} (sim.experiment) or flat {"design_point": 0, "inflow.x": 1}
-            df = pd.DataFrame([{**{k: v for k, v in p.items() if k not in ("values", "scenario_file", "scenario_digest")}, **(p.get("values") or {})} for p in points])
+            df = pd.DataFrame(
+                [
+                    {
+                        **{k: v for k, v in p.items() if k not in ("values", "scenario_file", "scenario_digest")},
+                        **(p.get("values") or {}),
+                    }
+                    for p in points
+                ]
+            )
             if "design_point" not in df:
                 df.insert(0, "design_point", np.arange(len(df)))
             if "scenario" in df:
@@ -208,7 +230,7 @@ def with_arm(df: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
     return df.merge(arm_table[key + ["arm"]].drop_duplicates(key), on=key, how="left")
 
 
-def pick_baseline(arm_table: pd.DataFrame, name: Optional[str]) -> str:
+def pick_baseline(arm_table: pd.DataFrame, name: str | None) -> str:
     """The baseline scenario: the one named, else one called 'baseline', else the first."""
     scenarios = list(dict.fromkeys(arm_table["scenario"]))
     if name is not None:
@@ -266,8 +288,14 @@ class PairedDifference:
         return bool(self.low > 0 or self.high < 0)
 
 
-def paired_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL, rng: Optional[np.random.Generator] = None,
-                      n_boot: int = 4000, min_boot_n: int = 20) -> PairedDifference:
+def paired_difference(
+    x: np.ndarray,
+    b: np.ndarray,
+    level: float = LEVEL,
+    rng: np.random.Generator | None = None,
+    n_boot: int = 4000,
+    min_boot_n: int = 20,
+) -> PairedDifference:
     """Paired interval for mean(x − b); ``x[i]`` and ``b[i]`` ran with the same seeds.
 
     Paired t by default; a percentile bootstrap when the differences are
@@ -297,7 +325,9 @@ def paired_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL, rng: O
     if n >= min_boot_n and abs(skew) > 2 * skew_se:
         rng = rng if rng is not None else Streams(ANALYSIS_SEED).analysis
         res = stats.bootstrap((d,), np.mean, confidence_level=level, n_resamples=n_boot, method="percentile", random_state=rng)
-        return PairedDifference(n, m, float(res.confidence_interval.low), float(res.confidence_interval.high), "bootstrap percentile", sd, v_ind, vr)
+        return PairedDifference(
+            n, m, float(res.confidence_interval.low), float(res.confidence_interval.high), "bootstrap percentile", sd, v_ind, vr
+        )
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return PairedDifference(n, m, m - half, m + half, "paired t", sd, v_ind, vr)
 
@@ -309,18 +339,39 @@ def _nanmean(v: np.ndarray) -> float:
 
 def summary_metrics(summary: pd.DataFrame) -> list[str]:
     """Numeric summary columns that are metrics, known ones first."""
-    numeric = [c for c in summary.columns if c not in NOT_METRICS and not c.startswith(FACTOR_PREFIX) and "." not in c
-               and pd.api.types.is_numeric_dtype(summary[c]) and not pd.api.types.is_bool_dtype(summary[c])]
+    numeric = [
+        c
+        for c in summary.columns
+        if c not in NOT_METRICS
+        and not c.startswith(FACTOR_PREFIX)
+        and "." not in c
+        and pd.api.types.is_numeric_dtype(summary[c])
+        and not pd.api.types.is_bool_dtype(summary[c])
+    ]
     known = [c for c in METRIC_LABELS if c in numeric]
     return known + [c for c in numeric if c not in known]
 
 
-def paired_comparison(results: Results, baseline: Optional[str] = None, metrics: Optional[Iterable[str]] = None,
-                      level: float = LEVEL) -> pd.DataFrame:
+def paired_comparison(
+    results: Results, baseline: str | None = None, metrics: Iterable[str] | None = None, level: float = LEVEL
+) -> pd.DataFrame:
     """Mean difference (scenario − baseline) of each summary metric, paired by replication, with its interval."""
     a = arms(results)
-    cols = ["arm", "baseline", "metric", "label", "n_pairs", "baseline_mean", "scenario_mean", "mean_diff", "ci_low",
-            "ci_high", "relative_diff", "method", "variance_reduction"]
+    cols = [
+        "arm",
+        "baseline",
+        "metric",
+        "label",
+        "n_pairs",
+        "baseline_mean",
+        "scenario_mean",
+        "mean_diff",
+        "ci_low",
+        "ci_high",
+        "relative_diff",
+        "method",
+        "variance_reduction",
+    ]
     if a.empty:
         return pd.DataFrame(columns=cols)
     base = pick_baseline(a, baseline)
@@ -340,13 +391,23 @@ def paired_comparison(results: Results, baseline: Optional[str] = None, metrics:
             b = bs.loc[common, metric].to_numpy(float)
             pdiff = paired_difference(x, b, level=level, rng=rng)
             bmean = _nanmean(b)
-            rows.append({
-                "arm": arm_name, "baseline": base_arm, "metric": metric, "label": label(metric), "n_pairs": pdiff.n,
-                "baseline_mean": bmean, "scenario_mean": _nanmean(x),
-                "mean_diff": pdiff.mean, "ci_low": pdiff.low, "ci_high": pdiff.high,
-                "relative_diff": pdiff.mean / bmean if bmean not in (0.0,) and not math.isnan(bmean) else math.nan,
-                "method": pdiff.method, "variance_reduction": pdiff.variance_reduction,
-            })
+            rows.append(
+                {
+                    "arm": arm_name,
+                    "baseline": base_arm,
+                    "metric": metric,
+                    "label": label(metric),
+                    "n_pairs": pdiff.n,
+                    "baseline_mean": bmean,
+                    "scenario_mean": _nanmean(x),
+                    "mean_diff": pdiff.mean,
+                    "ci_low": pdiff.low,
+                    "ci_high": pdiff.high,
+                    "relative_diff": pdiff.mean / bmean if bmean not in (0.0,) and not math.isnan(bmean) else math.nan,
+                    "method": pdiff.method,
+                    "variance_reduction": pdiff.variance_reduction,
+                }
+            )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -378,7 +439,7 @@ class RiskSettings:
     notes: list[str] = field(default_factory=list)
 
 
-def emergency_series(ts: pd.DataFrame) -> Optional[pd.Series]:
+def emergency_series(ts: pd.DataFrame) -> pd.Series | None:
     """Persons in emergency and crisis shelter per row (the summary's definition of emergency)."""
     if "occupancy_emergency" not in ts:
         return None
@@ -419,7 +480,9 @@ def replication_events(results: Results, settings: RiskSettings) -> pd.DataFrame
         else:
             daily = is_daily(ts)
             if not daily:
-                settings.notes.append("emergency-level events use period means of the kept (weekly or monthly) series, not daily values")
+                settings.notes.append(
+                    "emergency-level events use period means of the kept (weekly or monthly) series, not daily values"
+                )
             what = "persons" if daily else "persons (period mean)"
             tmp = ts[["arm", "replication"]].assign(e=emerg.to_numpy(float), w=row_days(ts))
             for lvl in settings.emergency_levels:
@@ -434,7 +497,7 @@ def replication_events(results: Results, settings: RiskSettings) -> pd.DataFrame
     return ev
 
 
-def risk_table(results: Results, settings: Optional[RiskSettings] = None) -> pd.DataFrame:
+def risk_table(results: Results, settings: RiskSettings | None = None) -> pd.DataFrame:
     """Probability of each event per arm with its interval (long format)."""
     settings = settings or RiskSettings()
     ev = replication_events(results, settings)
@@ -448,8 +511,18 @@ def risk_table(results: Results, settings: Optional[RiskSettings] = None) -> pd.
         for event in [c for c in ev.columns if c not in ("arm", "replication")]:
             k, n = int(sub[event].sum()), int(len(sub))
             p, lo, hi = proportion_ci(k, n, settings.level, settings.method)
-            rows.append({"arm": arm_name, "event": event, "replications": n, "with_event": k, "probability": p,
-                         "ci_low": lo, "ci_high": hi, "interval": "Wilson" if settings.method == "wilson" else "Clopper–Pearson"})
+            rows.append(
+                {
+                    "arm": arm_name,
+                    "event": event,
+                    "replications": n,
+                    "with_event": k,
+                    "probability": p,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "interval": "Wilson" if settings.method == "wilson" else "Clopper–Pearson",
+                }
+            )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -466,8 +539,13 @@ def quantile_table(results: Results, metrics: Iterable[str] = ("emergency_person
             continue
         for arm_name in dict.fromkeys(a["arm"]):
             v = s.loc[s["arm"] == arm_name, metric].dropna().to_numpy(float)
-            row = {"arm": arm_name, "metric": metric, "label": label(metric), "replications": len(v),
-                   "mean": float(v.mean()) if len(v) else math.nan}
+            row = {
+                "arm": arm_name,
+                "metric": metric,
+                "label": label(metric),
+                "replications": len(v),
+                "mean": float(v.mean()) if len(v) else math.nan,
+            }
             for q in QUANTILES:
                 row[f"p{int(q * 100):02d}"] = float(np.quantile(v, q)) if len(v) else math.nan
             rows.append(row)
@@ -485,7 +563,7 @@ def exceedance(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- sensitivity and discovery
 
 
-def design_kind(results: Results) -> Optional[str]:
+def design_kind(results: Results) -> str | None:
     """'sobol', 'morris', 'lhs', 'factorial', ... as the manifest states it (None for plain runs)."""
     for manifest in run_manifests(results).values():
         d = _find(manifest, ("design",))
@@ -495,7 +573,7 @@ def design_kind(results: Results) -> Optional[str]:
     return None
 
 
-def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int, bool]]:
+def _experiment_design(results: Results) -> tuple[dict, np.ndarray, int, bool] | None:
     """SALib problem on the unit cube, the unit sample and the rows per base scenario, for a sweep directory.
 
     Sampled sweeps draw on the unit cube and map each coordinate through the
@@ -516,12 +594,16 @@ def _experiment_design(results: Results) -> Optional[tuple[dict, np.ndarray, int
         return None
 
 
-def design_problem(results: Results) -> Optional[dict]:
+def design_problem(results: Results) -> dict | None:
     """A SALib problem (names, bounds) from the manifest's factor ranges, if it has them."""
     for manifest in run_manifests(results).values():
         factors = _find(manifest, ("factors",))
         names, bounds = [], []
-        items = factors.items() if isinstance(factors, dict) else ((f.get("key") or f.get("name"), f) for f in factors or [] if isinstance(f, dict))
+        items = (
+            factors.items()
+            if isinstance(factors, dict)
+            else ((f.get("key") or f.get("name"), f) for f in factors or [] if isinstance(f, dict))
+        )
         for name, spec in items:
             if not isinstance(spec, dict):
                 continue
@@ -535,7 +617,9 @@ def design_problem(results: Results) -> Optional[dict]:
     return None
 
 
-def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, level: float, second: Optional[bool] = None) -> list[dict]:
+def _indices(
+    kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, level: float, second: bool | None = None
+) -> list[dict]:
     """SALib indices of one output; ``second``: the Saltelli sample includes second-order rows (None: infer from its size)."""
     from SALib.analyze import morris as sa_morris
     from SALib.analyze import sobol as sa_sobol
@@ -545,7 +629,15 @@ def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, l
     if kind == "morris":
         res = sa_morris.analyze(problem, X, Y, conf_level=level, seed=ANALYSIS_SEED)
         for i, f in enumerate(problem["names"]):
-            rows.append({"output": out, "factor": f, "index": "mu_star", "value": float(res["mu_star"][i]), "conf": float(res["mu_star_conf"][i])})
+            rows.append(
+                {
+                    "output": out,
+                    "factor": f,
+                    "index": "mu_star",
+                    "value": float(res["mu_star"][i]),
+                    "conf": float(res["mu_star_conf"][i]),
+                }
+            )
             rows.append({"output": out, "factor": f, "index": "sigma", "value": float(res["sigma"][i]), "conf": math.nan})
         return rows
     if second is None:  # N·(2D+2) rows with second order, N·(D+2) without; a size fitting both is read as SALib's default
@@ -559,8 +651,11 @@ def _indices(kind: str, problem: dict, X: np.ndarray, Y: np.ndarray, out: str, l
     return rows
 
 
-def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_nights", "ac_days_above_norm", "total_cost_eur"),
-                level: float = LEVEL) -> tuple[pd.DataFrame, str]:
+def sensitivity(
+    results: Results,
+    outputs: Iterable[str] = ("emergency_person_nights", "ac_days_above_norm", "total_cost_eur"),
+    level: float = LEVEL,
+) -> tuple[pd.DataFrame, str]:
     """Sobol first-order/total or Morris μ*/σ indices per output with intervals; and a note on what was done.
 
     The model output of a design point is its mean over replications (the
@@ -590,24 +685,40 @@ def sensitivity(results: Results, outputs: Iterable[str] = ("emergency_person_ni
             first = int(sub["design_point"].min())
             expected = np.arange(first, first + per_scenario)
             if len(sub) != per_scenario or not np.array_equal(sub["design_point"].to_numpy(), expected):
-                return empty, f"no sensitivity analysis: {scen} has {len(sub)} of its {per_scenario} design points finished (resume the sweep)"
+                return (
+                    empty,
+                    f"no sensitivity analysis: {scen} has {len(sub)} of its {per_scenario} design points finished (resume the sweep)",
+                )
             X = unit
         else:
-            X = factors.set_index(["scenario", "design_point"]).loc[list(zip(sub["scenario"], sub["design_point"])), problem["names"]].to_numpy(float)
+            X = (
+                factors.set_index(["scenario", "design_point"])
+                .loc[list(zip(sub["scenario"], sub["design_point"])), problem["names"]]
+                .to_numpy(float)
+            )
         for out in outputs:
             if out not in sub:
                 continue
             try:
-                rows += [{"scenario": scen, **r} for r in _indices(kind, problem, X, sub[out].to_numpy(float), out, level, second)]
+                rows += [
+                    {"scenario": scen, **r} for r in _indices(kind, problem, X, sub[out].to_numpy(float), out, level, second)
+                ]
             except ValueError as exc:
                 return empty, f"no sensitivity analysis: {exc}"
     where = "on the unit cube of the design" if unit is not None else "on the factor ranges"
-    return (pd.DataFrame(rows, columns=empty.columns),
-            f"{'Morris μ*, σ' if kind == 'morris' else 'Sobol first-order (S1) and total (ST)'} indices (SALib) {where}, over {len(means)} design points; conf = {level:.0%} interval half-width")
+    return (
+        pd.DataFrame(rows, columns=empty.columns),
+        f"{'Morris μ*, σ' if kind == 'morris' else 'Sobol first-order (S1) and total (ST)'} indices (SALib) {where}, over {len(means)} design points; conf = {level:.0%} interval half-width",
+    )
 
 
-def scenario_discovery(results: Results, output: str = "emergency_person_nights", quantile: float = 0.75,
-                       max_depth: int = 2, threshold: Optional[float] = None) -> tuple[list[dict], str]:
+def scenario_discovery(
+    results: Results,
+    output: str = "emergency_person_nights",
+    quantile: float = 0.75,
+    max_depth: int = 2,
+    threshold: float | None = None,
+) -> tuple[list[dict], str]:
     """Parameter boxes where ``output`` is high, from a shallow decision tree.
 
     "High" is a design point's mean above ``threshold`` (in the output's unit),
@@ -617,7 +728,11 @@ def scenario_discovery(results: Results, output: str = "emergency_person_nights"
     and density (share of points inside it that are high).
     """
     factors = design_factors(results)
-    numeric = [c for c in factors.columns if c not in ("scenario", "design_point") and pd.api.types.is_numeric_dtype(factors[c]) and factors[c].nunique() > 1]
+    numeric = [
+        c
+        for c in factors.columns
+        if c not in ("scenario", "design_point") and pd.api.types.is_numeric_dtype(factors[c]) and factors[c].nunique() > 1
+    ]
     if not numeric or output not in results.summary:
         return [], "no scenario discovery: the results have no varying numeric design factors"
     means = results.summary.groupby(["scenario", "design_point"])[output].mean().rename("y").reset_index()
@@ -641,8 +756,14 @@ def scenario_discovery(results: Results, output: str = "emergency_person_nights"
         if t.children_left[node] == -1:
             inside = high[mask]
             if len(inside) and inside.mean() > high.mean():
-                boxes.append({"conditions": " and ".join(conds) or "(all)", "points": int(mask.sum()),
-                              "density": float(inside.mean()), "coverage": float(inside.sum() / high.sum())})
+                boxes.append(
+                    {
+                        "conditions": " and ".join(conds) or "(all)",
+                        "points": int(mask.sum()),
+                        "density": float(inside.mean()),
+                        "coverage": float(inside.sum() / high.sum()),
+                    }
+                )
             return
         f, thr = numeric[t.feature[node]], t.threshold[node]
         left = X[:, t.feature[node]] <= thr
@@ -652,7 +773,10 @@ def scenario_discovery(results: Results, output: str = "emergency_person_nights"
     walk(0, [], np.ones(len(data), bool))
     boxes.sort(key=lambda b: -b["density"])
     what = f"its {quantile:.0%} quantile ({cut:,.0f})" if threshold is None else f"{cut:,.0f}"
-    return boxes, f"decision tree (scikit-learn, depth ≤ {max_depth}) on {len(data)} design points; 'high' = {label(output)} above {what}"
+    return (
+        boxes,
+        f"decision tree (scikit-learn, depth ≤ {max_depth}) on {len(data)} design points; 'high' = {label(output)} above {what}",
+    )
 
 
 # ----------------------------------------------------------------------------- text output
@@ -666,15 +790,17 @@ def format_paired(table: pd.DataFrame) -> str:
     for arm_name, sub in table.groupby("arm", sort=False):
         n = int(sub["n_pairs"].max())
         lines.append(f"\n{arm_name} − {sub['baseline'].iloc[0]}  ({n} paired replications, common random numbers)")
-        view = pd.DataFrame({
-            "metric": sub["label"],
-            "baseline": sub["baseline_mean"].map(_num),
-            "scenario": sub["scenario_mean"].map(_num),
-            "difference": sub["mean_diff"].map(_num),
-            "95 % CI": [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in zip(sub["ci_low"], sub["ci_high"])],
-            "method": sub["method"],
-            "var. reduction": sub["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
-        })
+        view = pd.DataFrame(
+            {
+                "metric": sub["label"],
+                "baseline": sub["baseline_mean"].map(_num),
+                "scenario": sub["scenario_mean"].map(_num),
+                "difference": sub["mean_diff"].map(_num),
+                "95 % CI": [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in zip(sub["ci_low"], sub["ci_high"])],
+                "method": sub["method"],
+                "var. reduction": sub["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
+            }
+        )
         lines.append(view.to_string(index=False))
     return "\n".join(lines)
 
@@ -682,12 +808,15 @@ def format_paired(table: pd.DataFrame) -> str:
 def format_risk(table: pd.DataFrame) -> str:
     if table.empty:
         return "(no risk events could be computed)"
-    view = pd.DataFrame({
-        "scenario": table["arm"], "event": table["event"],
-        "P": table["probability"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.0%}"),
-        "95 % CI": [f"[{lo:.0%}, {hi:.0%}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
-        "runs": table["with_event"].astype(str) + "/" + table["replications"].astype(str),
-    })
+    view = pd.DataFrame(
+        {
+            "scenario": table["arm"],
+            "event": table["event"],
+            "P": table["probability"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.0%}"),
+            "95 % CI": [f"[{lo:.0%}, {hi:.0%}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            "runs": table["with_event"].astype(str) + "/" + table["replications"].astype(str),
+        }
+    )
     return view.to_string(index=False)
 
 
@@ -706,7 +835,9 @@ def _levels(text: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(float(x)) for x in text.split(",") if x.strip())
     except ValueError:
-        raise ScenarioError(None, "--emergency-levels", f"must be comma-separated numbers of persons, e.g. 5000,10000; got {text!r}") from None
+        raise ScenarioError(
+            None, "--emergency-levels", f"must be comma-separated numbers of persons, e.g. 5000,10000; got {text!r}"
+        ) from None
     if not levels or any(v < 0 for v in levels):
         raise ScenarioError(None, "--emergency-levels", "needs at least one level ≥ 0 (persons)")
     return levels
@@ -715,18 +846,31 @@ def _levels(text: str) -> tuple[int, ...]:
 def add_risk_arguments(parser) -> None:
     """Thresholds shared by ``compare`` and ``report``."""
     parser.add_argument("--baseline", help="name of the baseline scenario (default: 'baseline', else the first)")
-    parser.add_argument("--emergency-levels", default="5000,10000,20000,30000", help="persons in emergency shelter whose exceedance is a risk event (default 5000,10000,20000,30000)")
+    parser.add_argument(
+        "--emergency-levels",
+        default="5000,10000,20000,30000",
+        help="persons in emergency shelter whose exceedance is a risk event (default 5000,10000,20000,30000)",
+    )
     parser.add_argument("--emergency-days", type=int, default=90, help="'for more than N days' for emergency levels (default 90)")
     parser.add_argument("--ac-days", type=int, default=30, help="Ter Apel above its norm for more than N days (default 30)")
-    parser.add_argument("--interval", choices=("wilson", "exact"), default="wilson", help="interval for probabilities: Wilson or exact Clopper–Pearson (default wilson)")
+    parser.add_argument(
+        "--interval",
+        choices=("wilson", "exact"),
+        default="wilson",
+        help="interval for probabilities: Wilson or exact Clopper–Pearson (default wilson)",
+    )
 
 
 def risk_settings(args) -> RiskSettings:
     for key in ("emergency_days", "ac_days"):
         if getattr(args, key) < 0:
             raise ScenarioError(None, "--" + key.replace("_", "-"), "must be ≥ 0 days")
-    return RiskSettings(emergency_levels=_levels(args.emergency_levels), emergency_days=args.emergency_days,
-                        ac_days=args.ac_days, method=args.interval)
+    return RiskSettings(
+        emergency_levels=_levels(args.emergency_levels),
+        emergency_days=args.emergency_days,
+        ac_days=args.ac_days,
+        method=args.interval,
+    )
 
 
 def add_arguments(parser) -> None:
@@ -758,7 +902,11 @@ def main(args) -> int:
         pd.DataFrame(boxes).to_csv(out / "scenario_discovery.csv", index=False)
     print(f"Paired differences against '{base}' (mean of scenario − baseline per replication):")
     print(format_paired(paired))
-    print("\nRisk per scenario (share of replications; interval: " + ("Wilson" if settings.method == "wilson" else "Clopper–Pearson") + "):")
+    print(
+        "\nRisk per scenario (share of replications; interval: "
+        + ("Wilson" if settings.method == "wilson" else "Clopper–Pearson")
+        + "):"
+    )
     print(format_risk(risk))
     for note in settings.notes:
         print(f"note: {note}")

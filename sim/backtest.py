@@ -81,14 +81,22 @@ def compare(timeseries: pd.DataFrame, observations: pd.DataFrame) -> pd.DataFram
         err = med - ob.value
         if ob.kind == "lower_bound" and err > 0:
             err = 0.0
-        rows.append({
-            "date": ob.date.date(), "measure": ob.measure, "observed": ob.value, "kind": ob.kind,
-            "median": med, "p05": float(lo), "p95": float(hi), "error": err,
-            "rel_error": err / ob.value if ob.value else np.nan,
-            "in_band": bool(lo <= ob.value <= hi) or (ob.kind == "lower_bound" and hi >= ob.value),
-            "share_positive": float(np.mean(values > 0)),
-            "source": ob.source,
-        })
+        rows.append(
+            {
+                "date": ob.date.date(),
+                "measure": ob.measure,
+                "observed": ob.value,
+                "kind": ob.kind,
+                "median": med,
+                "p05": float(lo),
+                "p95": float(hi),
+                "error": err,
+                "rel_error": err / ob.value if ob.value else np.nan,
+                "in_band": bool(lo <= ob.value <= hi) or (ob.kind == "lower_bound" and hi >= ob.value),
+                "share_positive": float(np.mean(values > 0)),
+                "source": ob.source,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -97,9 +105,11 @@ def ter_apel_episode(timeseries: pd.DataFrame, start: str = "2022-08-01", end: s
     ts = timeseries[(timeseries["date"] >= start) & (timeseries["date"] <= end)]
     if ts.empty:
         return {}
-    per_rep = ts.groupby("replication").agg(nights_above_norm=("ac_above_norm", lambda v: int((v > 0).sum())),
-                                            nights_outside=("sleeping_outside", lambda v: int((v > 0).sum())),
-                                            peak_outside=("sleeping_outside", "max"))
+    per_rep = ts.groupby("replication").agg(
+        nights_above_norm=("ac_above_norm", lambda v: int((v > 0).sum())),
+        nights_outside=("sleeping_outside", lambda v: int((v > 0).sum())),
+        peak_outside=("sleeping_outside", "max"),
+    )
     return {
         "period": f"{start} – {end}",
         "share_reps_above_norm": float((per_rep["nights_above_norm"] > 0).mean()),
@@ -113,13 +123,19 @@ def format_table(table: pd.DataFrame) -> str:
     """The comparison as a text table (persons; error in persons and per cent of the observed value)."""
     if table.empty:
         return "(no observed point inside the simulated period)"
-    lines = [f"{'date':<10}  {'measure':<22}  {'observed':>9}  {'median':>9}  {'90 % band':>17}  {'error':>8}  {'error %':>7}  {'P(>0)':>5}"]
+    lines = [
+        f"{'date':<10}  {'measure':<22}  {'observed':>9}  {'median':>9}  {'90 % band':>17}  {'error':>8}  {'error %':>7}  {'P(>0)':>5}"
+    ]
     lines.append("-" * len(lines[0]))
     for r in table.itertuples(index=False):
         mark = {"approximate": "~", "lower_bound": ">"}.get(r.kind, " ")
         band = f"{r.p05:,.0f}–{r.p95:,.0f}"
-        lines.append(f"{r.date!s:<10}  {r.measure:<22}  {mark}{r.observed:>8,.0f}  {r.median:>9,.0f}  {band:>17}  {r.error:>+8,.0f}  {100 * r.rel_error:>+6.1f}%  {r.share_positive:>5.2f}")
-    lines.append("~ approximate (rounded in source); > lower bound (error counted only below it); P(>0): share of replications above zero")
+        lines.append(
+            f"{r.date!s:<10}  {r.measure:<22}  {mark}{r.observed:>8,.0f}  {r.median:>9,.0f}  {band:>17}  {r.error:>+8,.0f}  {100 * r.rel_error:>+6.1f}%  {r.share_positive:>5.2f}"
+        )
+    lines.append(
+        "~ approximate (rounded in source); > lower bound (error counted only below it); P(>0): share of replications above zero"
+    )
     return "\n".join(lines)
 
 
@@ -171,7 +187,10 @@ def _fit_overrides(housing: float, lead_time: float) -> list[str]:
 def fit_loss(table: pd.DataFrame, timeseries: pd.DataFrame) -> float:
     """Sum of squared relative errors of 2022 occupancy and status holders at the median, plus the
     Ter Apel term: one minus the share of replications with people outside in the observed August nights."""
-    t = table[(pd.to_datetime(table["date"]) <= pd.Timestamp(CALIBRATION_END)) & table["measure"].isin(["occupancy_total", "status_holders_waiting"])]
+    t = table[
+        (pd.to_datetime(table["date"]) <= pd.Timestamp(CALIBRATION_END))
+        & table["measure"].isin(["occupancy_total", "status_holders_waiting"])
+    ]
     loss = float(np.nansum(t["rel_error"] ** 2))
     nights = table[(table["measure"] == "sleeping_outside") & (pd.to_datetime(table["date"]).dt.month == 8)]
     if len(nights):
@@ -205,15 +224,27 @@ def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO), help="back-test scenario (default scenarios/backtest_2022.toml)")
-    parser.add_argument("--until", help="last simulated day, exclusive (YYYY-MM-DD; up to 2026-01-01, the end of the replayed inflow)")
+    parser.add_argument(
+        "scenario", nargs="?", default=str(DEFAULT_SCENARIO), help="back-test scenario (default scenarios/backtest_2022.toml)"
+    )
+    parser.add_argument(
+        "--until", help="last simulated day, exclusive (YYYY-MM-DD; up to 2026-01-01, the end of the replayed inflow)"
+    )
     parser.add_argument("--replications", "-r", type=int, default=20, help="replications (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
     parser.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value")
-    parser.add_argument("--figure", default="results/backtest/backtest.png", help="where to draw the figure (default results/backtest/backtest.png)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value"
+    )
+    parser.add_argument(
+        "--figure",
+        default="results/backtest/backtest.png",
+        help="where to draw the figure (default results/backtest/backtest.png)",
+    )
     parser.add_argument("--csv", help="also write the comparison table to this CSV file")
-    parser.add_argument("--calibrate", action="store_true", help="re-fit the 'fitted' parameters against 2022 observations and print them")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="re-fit the 'fitted' parameters against 2022 observations and print them"
+    )
 
 
 def _parse_until(text: str | None) -> str | None:
@@ -237,19 +268,25 @@ def main(args) -> int:
     if args.calibrate:
         print(f"calibrating against observations up to {CALIBRATION_END} ({args.replications} replications per point)")
         fit = calibrate(Path(args.scenario), args.replications, args.seed, args.workers)
-        print(f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
-              f"emergency lead time {fit['emergency_lead_time_days']:.0f} days; loss {fit['loss']:.4f}")
+        print(
+            f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
+            f"emergency lead time {fit['emergency_lead_time_days']:.0f} days; loss {fit['loss']:.4f}"
+        )
         return 0
     ts = run_replications(scenario, args.replications, args.seed, args.workers)
     table = compare(ts, load_observations())
     end = scenario.start_date + dt.timedelta(days=scenario.horizon_days)
-    print(f"{scenario.name}: {args.replications} replications, {scenario.start_date} to {end} (exclusive), root seed {args.seed}\n")
+    print(
+        f"{scenario.name}: {args.replications} replications, {scenario.start_date} to {end} (exclusive), root seed {args.seed}\n"
+    )
     print(format_table(table))
     episode = ter_apel_episode(ts)
     if episode:
-        print(f"\nTer Apel, {episode['period']}: above the norm in {episode['share_reps_above_norm']:.0%} of replications, "
-              f"people sleeping outside in {episode['share_reps_outside']:.0%} (median {episode['median_nights_outside']:.0f} nights, "
-              f"median peak {episode['median_peak_outside']:.0f} persons)")
+        print(
+            f"\nTer Apel, {episode['period']}: above the norm in {episode['share_reps_above_norm']:.0%} of replications, "
+            f"people sleeping outside in {episode['share_reps_outside']:.0%} (median {episode['median_nights_outside']:.0f} nights, "
+            f"median peak {episode['median_peak_outside']:.0f} persons)"
+        )
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.csv, index=False)

@@ -30,7 +30,14 @@ def _add_run(sub) -> None:
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
     p.add_argument("--replications", "-r", type=int, default=1, help="number of replications (default 1)")
     p.add_argument("--out", help="output directory (default results/<scenario name>)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value, e.g. --set procedure.decisions_per_week=500")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set procedure.decisions_per_week=500",
+    )
     p.add_argument("--until", help="end date (YYYY-MM-DD), shorthand for --set end_date=...")
     p.add_argument("--workers", type=int, default=1, help="local processes for the replications (default 1)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output directory")
@@ -44,7 +51,9 @@ def _add_validate(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opvangsim", description="Simulate the Dutch asylum reception chain and the Spreidingswet capacity cycle.")
+    parser = argparse.ArgumentParser(
+        prog="opvangsim", description="Simulate the Dutch asylum reception chain and the Spreidingswet capacity cycle."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
     _add_run(sub)
@@ -62,9 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args) -> int:
-    from pathlib import Path
-
     import tomllib
+    from pathlib import Path
 
     path = Path(args.file)
     kind = "scenario"
@@ -85,7 +93,9 @@ def cmd_validate(args) -> int:
     from sim.scenario import load_scenario
 
     scenario = load_scenario(path, args.overrides)
-    print(f"{path}: valid scenario '{scenario.name}' ({scenario.horizon_days} days from {scenario.start_date}, digest {scenario.digest()[:12]})")
+    print(
+        f"{path}: valid scenario '{scenario.name}' ({scenario.horizon_days} days from {scenario.start_date}, digest {scenario.digest()[:12]})"
+    )
     return 0
 
 

@@ -64,7 +64,13 @@ def parameters_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append("| " + " | ".join(_cell(x) for x in (f"`{r['key']}`", r["unit"], _fmt(r["default"]), r["bounds"], r["description"], r["source"])) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x) for x in (f"`{r['key']}`", r["unit"], _fmt(r["default"]), r["bounds"], r["description"], r["source"])
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -103,20 +109,37 @@ def validation_markdown(replications: int = 20, seed: int = 1) -> str:
     ]
     for r in table.itertuples(index=False):
         mark = {"approximate": "~", "lower_bound": ">"}.get(r.kind, "")
-        lines.append(f"| {r.date} | {r.measure} | {mark}{r.observed:,.0f} | {r.median:,.0f} | {r.p05:,.0f}–{r.p95:,.0f} | {r.error:+,.0f} | {100 * r.rel_error:+.1f} % | {r.share_positive:.2f} |")
+        lines.append(
+            f"| {r.date} | {r.measure} | {mark}{r.observed:,.0f} | {r.median:,.0f} | {r.p05:,.0f}–{r.p95:,.0f} | {r.error:+,.0f} | {100 * r.rel_error:+.1f} % | {r.share_positive:.2f} |"
+        )
     if ep:
-        lines += ["", f"Ter Apel, {ep['period']}: above the norm in {ep['share_reps_above_norm']:.0%} of replications; people sleeping outside "
-                      f"in {ep['share_reps_outside']:.0%} (median {ep['median_nights_outside']:.0f} nights, median peak {ep['median_peak_outside']:.0f} persons)."]
-    lines += ["", "![back-test](backtest.png)", "", "## Verification against theory", "",
-              "`pytest -m verification` asserts these; each runs with a fixed seed and the stated tolerance (sim/verification.py).", "",
-              "| check | theory | simulated | tolerance | unit | pass | detail |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Ter Apel, {ep['period']}: above the norm in {ep['share_reps_above_norm']:.0%} of replications; people sleeping outside "
+            f"in {ep['share_reps_outside']:.0%} (median {ep['median_nights_outside']:.0f} nights, median peak {ep['median_peak_outside']:.0f} persons).",
+        ]
+    lines += [
+        "",
+        "![back-test](backtest.png)",
+        "",
+        "## Verification against theory",
+        "",
+        "`pytest -m verification` asserts these; each runs with a fixed seed and the stated tolerance (sim/verification.py).",
+        "",
+        "| check | theory | simulated | tolerance | unit | pass | detail |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for c in checks:
-        lines.append(f"| {_cell(c.name)} | {c.theory:.4g} | {c.simulated:.4g} | ±{c.tolerance:.3g} | {c.unit} | {'yes' if c.passed else 'NO'} | {_cell(c.detail)} |")
+        lines.append(
+            f"| {_cell(c.name)} | {c.theory:.4g} | {c.simulated:.4g} | ±{c.tolerance:.3g} | {c.unit} | {'yes' if c.passed else 'NO'} | {_cell(c.detail)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.docs", description="regenerate docs/parameters.md and docs/validation.md")
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.docs", description="regenerate docs/parameters.md and docs/validation.md"
+    )
     parser.add_argument("--parameters", action="store_true", help="only docs/parameters.md (fast)")
     parser.add_argument("--replications", type=int, default=20, help="back-test replications for validation.md (default 20)")
     args = parser.parse_args(argv)

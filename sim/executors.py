@@ -11,8 +11,9 @@ ran it, and in what order, never changes its numbers.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from sim.scenario import ScenarioError
 
@@ -23,7 +24,7 @@ class SerialExecutor:
     workers = 1
     label = "serial"
 
-    def __enter__(self) -> "SerialExecutor":
+    def __enter__(self) -> SerialExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -42,7 +43,7 @@ class ProcessExecutor:
         self.label = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> "ProcessExecutor":
+    def __enter__(self) -> ProcessExecutor:
         self._pool = ProcessPoolExecutor(max_workers=self.workers)
         return self
 
@@ -84,14 +85,18 @@ class DaskExecutor:
         self._cluster = None
         self._client = None
 
-    def __enter__(self) -> "DaskExecutor":
+    def __enter__(self) -> DaskExecutor:
         from distributed import Client, LocalCluster  # imported here: only Dask runs pay its import time
 
         if self.scheduler:
             try:
                 self._client = Client(self.scheduler, timeout="20s")
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ScenarioError(None, "--scheduler", f"cannot reach a Dask scheduler at {self.scheduler} ({exc}); start one with `dask scheduler`") from None
+                raise ScenarioError(
+                    None,
+                    "--scheduler",
+                    f"cannot reach a Dask scheduler at {self.scheduler} ({exc}); start one with `dask scheduler`",
+                ) from None
             n = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
             self.workers = max(1, n)
         else:

@@ -32,7 +32,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,16 +45,43 @@ from sim.streams import replication_seed
 
 # Flows are summed over a period; every other column is a stock (persons, places) and is averaged.
 FLOW_COLUMNS = ("arrivals", "housed", "departed", "decisions", "moves", "cost_eur", "penalty_eur")
-DEFAULT_SERIES = ("ac_occupancy", "occupancy_emergency", "occupancy_crisis", "occupancy_total", "sleeping_outside", "places_in_pipeline", "cost_eur")
+DEFAULT_SERIES = (
+    "ac_occupancy",
+    "occupancy_emergency",
+    "occupancy_crisis",
+    "occupancy_total",
+    "sleeping_outside",
+    "places_in_pipeline",
+    "cost_eur",
+)
 PARTS = "parts"
 LOCK = ".sweep.lock"  # the process id of the sweep writing the directory
 # modules that cannot change a run's numbers (commands, storage, reporting); every other file of the
 # package (the model, its data, and this module's output reduction) is part of the code digest
-NOT_MODEL_CODE = {"__main__.py", "cli.py", "runner.py", "executors.py", "store.py", "analysis.py", "report.py", "backtest.py", "verification.py", "docs.py"}
+NOT_MODEL_CODE = {
+    "__main__.py",
+    "cli.py",
+    "runner.py",
+    "executors.py",
+    "store.py",
+    "analysis.py",
+    "report.py",
+    "backtest.py",
+    "verification.py",
+    "docs.py",
+}
 # scenario keys that decide which data files are read and which dates they must cover
-FILE_RELATED_KEYS = ("inflow.mode", "inflow.replay_file", "start_date", "end_date", "horizon_years", "initial_state.municipalities_file", "initial_state.use_municipal_places")
+FILE_RELATED_KEYS = (
+    "inflow.mode",
+    "inflow.replay_file",
+    "start_date",
+    "end_date",
+    "horizon_years",
+    "initial_state.municipalities_file",
+    "initial_state.use_municipal_places",
+)
 
-Level = Union[bool, int, float, str]
+Level = bool | int | float | str
 
 
 # --------------------------------------------------------------------------- schema
@@ -63,18 +90,34 @@ Level = Union[bool, int, float, str]
 class Factor(Strict):
     """One varied scenario value: discrete ``levels``, or a bounded ``distribution``."""
 
-    key: str = param(..., unit="-", desc="dotted scenario key, as for --set (e.g. inflow.first_applications_per_year)", source="experiment choice", min_length=1)
-    levels: Optional[list[Level]] = param(None, unit="as the key", desc="values to try (full factorial), or equally likely values (sampled designs)", source="experiment choice", min_length=1)
-    distribution: Optional[Literal["uniform", "loguniform", "triangular", "truncnormal"]] = param(None, unit="-", desc="distribution over [low, high] for sampled designs", source="experiment choice")
-    low: Optional[float] = param(None, unit="as the key", desc="lower bound", source="experiment choice")
-    high: Optional[float] = param(None, unit="as the key", desc="upper bound", source="experiment choice")
-    mode: Optional[float] = param(None, unit="as the key", desc="mode (triangular)", source="experiment choice")
-    mean: Optional[float] = param(None, unit="as the key", desc="mean before truncation (truncnormal)", source="experiment choice")
-    sd: Optional[float] = param(None, unit="as the key", desc="standard deviation before truncation (truncnormal)", source="experiment choice", gt=0)
+    key: str = param(
+        ...,
+        unit="-",
+        desc="dotted scenario key, as for --set (e.g. inflow.first_applications_per_year)",
+        source="experiment choice",
+        min_length=1,
+    )
+    levels: list[Level] | None = param(
+        None,
+        unit="as the key",
+        desc="values to try (full factorial), or equally likely values (sampled designs)",
+        source="experiment choice",
+        min_length=1,
+    )
+    distribution: Literal["uniform", "loguniform", "triangular", "truncnormal"] | None = param(
+        None, unit="-", desc="distribution over [low, high] for sampled designs", source="experiment choice"
+    )
+    low: float | None = param(None, unit="as the key", desc="lower bound", source="experiment choice")
+    high: float | None = param(None, unit="as the key", desc="upper bound", source="experiment choice")
+    mode: float | None = param(None, unit="as the key", desc="mode (triangular)", source="experiment choice")
+    mean: float | None = param(None, unit="as the key", desc="mean before truncation (truncnormal)", source="experiment choice")
+    sd: float | None = param(
+        None, unit="as the key", desc="standard deviation before truncation (truncnormal)", source="experiment choice", gt=0
+    )
     integer: bool = param(False, unit="-", desc="round sampled values to whole numbers", source="experiment choice")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Factor":
+    def _one_kind(self) -> Factor:
         if (self.levels is None) == (self.distribution is None):
             raise ValueError("give either levels = [...] or distribution = '...' with low and high")
         if self.distribution is None:
@@ -113,20 +156,51 @@ class Factor(Strict):
 class Design(Strict):
     """How factor values are combined into design points."""
 
-    kind: Literal["full_factorial", "latin_hypercube", "sobol", "morris"] = param("full_factorial", unit="-", desc="full_factorial (every combination of levels), latin_hypercube, sobol (Saltelli, for Sobol indices) or morris (elementary effects)", source="issue 4")
-    samples: Optional[int] = param(None, unit="-", desc="latin_hypercube: points; sobol: base sample N (a power of 2; N·(D+2) points, N·(2D+2) with second_order); morris: trajectories (N·(D+1) points)", source="experiment choice", ge=1)
+    kind: Literal["full_factorial", "latin_hypercube", "sobol", "morris"] = param(
+        "full_factorial",
+        unit="-",
+        desc="full_factorial (every combination of levels), latin_hypercube, sobol (Saltelli, for Sobol indices) or morris (elementary effects)",
+        source="issue 4",
+    )
+    samples: int | None = param(
+        None,
+        unit="-",
+        desc="latin_hypercube: points; sobol: base sample N (a power of 2; N·(D+2) points, N·(2D+2) with second_order); morris: trajectories (N·(D+1) points)",
+        source="experiment choice",
+        ge=1,
+    )
     second_order: bool = param(False, unit="-", desc="sobol: also sample for second-order indices", source="experiment choice")
     morris_levels: int = param(4, unit="-", desc="morris: grid levels", source="SALib default", ge=2)
-    seed: Optional[int] = param(None, unit="-", desc="seed of the design sampler (default: the root seed)", source="experiment choice", ge=0)
+    seed: int | None = param(
+        None, unit="-", desc="seed of the design sampler (default: the root seed)", source="experiment choice", ge=0
+    )
 
 
 class Outputs(Strict):
     """What each run keeps besides its summary row."""
 
-    timeseries: list[str] = param(list(DEFAULT_SERIES), unit="-", desc="daily monitor columns to keep ([] keeps none)", source="experiment choice")
-    resolution: Literal["daily", "weekly", "monthly"] = param("monthly", unit="-", desc="time step of the kept series: flows are summed, stocks averaged over each period", source="experiment choice")
-    replications: Literal["every", "quantiles"] = param("every", unit="-", desc="load every replication's series, or quantiles over the replications of each design point", source="experiment choice")
-    quantiles: list[float] = param([0.05, 0.5, 0.95], unit="share", desc="quantiles when replications = 'quantiles'", source="experiment choice", min_length=1)
+    timeseries: list[str] = param(
+        list(DEFAULT_SERIES), unit="-", desc="daily monitor columns to keep ([] keeps none)", source="experiment choice"
+    )
+    resolution: Literal["daily", "weekly", "monthly"] = param(
+        "monthly",
+        unit="-",
+        desc="time step of the kept series: flows are summed, stocks averaged over each period",
+        source="experiment choice",
+    )
+    replications: Literal["every", "quantiles"] = param(
+        "every",
+        unit="-",
+        desc="load every replication's series, or quantiles over the replications of each design point",
+        source="experiment choice",
+    )
+    quantiles: list[float] = param(
+        [0.05, 0.5, 0.95],
+        unit="share",
+        desc="quantiles when replications = 'quantiles'",
+        source="experiment choice",
+        min_length=1,
+    )
     cycles: bool = param(True, unit="-", desc="keep the Spreidingswet cycle rows", source="experiment choice")
 
     @field_validator("timeseries")
@@ -148,18 +222,37 @@ class Outputs(Strict):
 class Experiment(Strict):
     """An experiment file: base scenarios × a design over factors × replications."""
 
-    name: Optional[str] = param(None, unit="-", desc="name of the results directory (default: the file's stem)", source="experiment choice")
+    name: str | None = param(
+        None, unit="-", desc="name of the results directory (default: the file's stem)", source="experiment choice"
+    )
     description: str = param("", unit="-", desc="what the experiment asks", source="experiment choice")
-    scenarios: list[str] = param(..., unit="path", desc="base scenario files, relative to the experiment file; each is crossed with the design", source="experiment choice", min_length=1)
-    set: list[str] = param([], unit="-", desc="key=value overrides applied to every scenario before the factors (like --set)", source="experiment choice")
+    scenarios: list[str] = param(
+        ...,
+        unit="path",
+        desc="base scenario files, relative to the experiment file; each is crossed with the design",
+        source="experiment choice",
+        min_length=1,
+    )
+    set: list[str] = param(
+        [],
+        unit="-",
+        desc="key=value overrides applied to every scenario before the factors (like --set)",
+        source="experiment choice",
+    )
     replications: int = param(..., unit="-", desc="replications per design point", source="experiment choice", ge=1)
-    root_seed: int = param(1, unit="-", desc="root seed: replication r of every design point uses replication_seed(root_seed, r)", source="experiment choice", ge=0)
+    root_seed: int = param(
+        1,
+        unit="-",
+        desc="root seed: replication r of every design point uses replication_seed(root_seed, r)",
+        source="experiment choice",
+        ge=0,
+    )
     factors: list[Factor] = param([], unit="-", desc="varied scenario values", source="experiment choice")
     design: Design = param(Design(), unit="-", desc="how factor values are combined", source="experiment choice")
     outputs: Outputs = param(Outputs(), unit="-", desc="what each run keeps", source="experiment choice")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Experiment":
+    def _consistent(self) -> Experiment:
         keys = [f.key for f in self.factors]
         if len(set(keys)) != len(keys):
             raise ValueError(f"a factor key appears twice: {', '.join(sorted(k for k in set(keys) if keys.count(k) > 1))}")
@@ -167,7 +260,9 @@ class Experiment(Strict):
         if kind == "full_factorial":
             sampled = [f.key for f in self.factors if f.levels is None]
             if sampled:
-                raise ValueError(f"a full_factorial design needs levels for every factor, not a distribution ({', '.join(sampled)})")
+                raise ValueError(
+                    f"a full_factorial design needs levels for every factor, not a distribution ({', '.join(sampled)})"
+                )
         else:
             if not self.factors:
                 raise ValueError(f"a {kind} design needs at least one factor")
@@ -214,7 +309,9 @@ def _experiment_error(exc: ValidationError, file: Path) -> ScenarioError:
     return ScenarioError(file, path, msg + more)
 
 
-def load_experiment(path: str | Path, overrides: list[str] | None = None, replications: int | None = None, check_design: bool = True) -> Experiment:
+def load_experiment(
+    path: str | Path, overrides: list[str] | None = None, replications: int | None = None, check_design: bool = True
+) -> Experiment:
     """Read and validate an experiment file (``overrides`` and ``replications`` come from the command line).
 
     ``check_design`` also builds and validates every design point's scenario (what ``opvangsim
@@ -300,9 +397,17 @@ def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
                 checked.add(file_values)
             except ScenarioError as exc:
                 where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no factors"
-                raise ScenarioError(file, f"scenarios.{s_index}" + (f" / {exc.key_path}" if exc.key_path else ""), f"{name} with {where}: {exc.message}") from None
+                raise ScenarioError(
+                    file,
+                    f"scenarios.{s_index}" + (f" / {exc.key_path}" if exc.key_path else ""),
+                    f"{name} with {where}: {exc.message}",
+                ) from None
             if names.setdefault(scenario.name, name) != name:
-                raise ScenarioError(file, f"scenarios.{s_index}", f"{name} has the same scenario name '{scenario.name}' as {names[scenario.name]}; give each a distinct name")
+                raise ScenarioError(
+                    file,
+                    f"scenarios.{s_index}",
+                    f"{name} has the same scenario name '{scenario.name}' as {names[scenario.name]}; give each a distinct name",
+                )
             points.append(DesignPoint(len(points), name, values, scenario))
     return points
 
@@ -312,7 +417,13 @@ def resolve(exp: Experiment, points: list[DesignPoint]) -> dict:
     return {
         "experiment": exp.model_dump(mode="json"),
         "design_points": [
-            {"design_point": p.index, "scenario": p.scenario.name, "scenario_file": p.scenario_file, "values": p.values, "scenario_digest": p.scenario.digest()}
+            {
+                "design_point": p.index,
+                "scenario": p.scenario.name,
+                "scenario_file": p.scenario_file,
+                "values": p.values,
+                "scenario_digest": p.scenario.digest(),
+            }
             for p in points
         ],
     }
@@ -349,7 +460,11 @@ def reduce_timeseries(ts: pd.DataFrame, columns: list[str], resolution: str) -> 
     else:
         period = dates.dt.to_period("M").dt.to_timestamp()
     how = {c: ("sum" if c in FLOW_COLUMNS else "mean") for c in columns}
-    out = keep.drop(columns="date").groupby(period.rename("date"), sort=True).agg(how) if columns else pd.DataFrame(index=period.drop_duplicates().rename("date"))
+    out = (
+        keep.drop(columns="date").groupby(period.rename("date"), sort=True).agg(how)
+        if columns
+        else pd.DataFrame(index=period.drop_duplicates().rename("date"))
+    )
     out.insert(0, "days", period.value_counts().sort_index().to_numpy())
     return out.reset_index()
 
@@ -362,7 +477,15 @@ def run_chunk(chunk: dict) -> list[dict]:
     out = []
     for dp, rep in chunk["runs"]:
         seed = replication_seed(chunk["root_seed"], rep)
-        record: dict[str, Any] = {"design_point": dp, "replication": rep, "seed": seed, "error": None, "summary": None, "timeseries": None, "cycles": None}
+        record: dict[str, Any] = {
+            "design_point": dp,
+            "replication": rep,
+            "seed": seed,
+            "error": None,
+            "summary": None,
+            "timeseries": None,
+            "cycles": None,
+        }
         t0 = time.perf_counter()
         try:
             result = simulate(scenarios[dp], seed=seed, replication=rep)
@@ -395,11 +518,23 @@ def write_part(out: Path, name: str, records: list[dict], points: list[DesignPoi
     summaries, series, cycles, failures = [], [], [], []
     for r in records:
         p = points[r["design_point"]]
-        keys = {"scenario": p.scenario.name, "design_point": r["design_point"], "replication": r["replication"], "seed": r["seed"]}
+        keys = {
+            "scenario": p.scenario.name,
+            "design_point": r["design_point"],
+            "replication": r["replication"],
+            "seed": r["seed"],
+        }
         if r["error"] is not None:
             failures.append({**keys, "error": r["error"]})
             continue
-        summaries.append({**keys, **{k: v for k, v in r["summary"].items() if k not in keys}, **{f"factor:{k}": v for k, v in p.values.items()}, "run_seconds": r["seconds"]})
+        summaries.append(
+            {
+                **keys,
+                **{k: v for k, v in r["summary"].items() if k not in keys},
+                **{f"factor:{k}": v for k, v in p.values.items()},
+                "run_seconds": r["seconds"],
+            }
+        )
         if r["timeseries"] is not None:
             series.append(_keys(r["timeseries"], p.scenario.name, r["design_point"], r["replication"]))
         if r["cycles"] is not None:
@@ -434,12 +569,17 @@ def make_chunks(exp: Experiment, points: list[DesignPoint], runs: list[tuple[int
     """The tasks for :func:`run_chunk`: ``size`` runs each, with the scenarios they need (as JSON: data, not pickled objects)."""
     chunks = []
     for i in range(0, len(runs), size):
-        part = runs[i:i + size]
-        chunks.append({
-            "runs": part, "root_seed": exp.root_seed,
-            "scenarios": {dp: points[dp].scenario.model_dump_json() for dp in sorted({dp for dp, _ in part})},
-            "columns": list(exp.outputs.timeseries), "resolution": exp.outputs.resolution, "cycles": exp.outputs.cycles,
-        })
+        part = runs[i : i + size]
+        chunks.append(
+            {
+                "runs": part,
+                "root_seed": exp.root_seed,
+                "scenarios": {dp: points[dp].scenario.model_dump_json() for dp in sorted({dp for dp, _ in part})},
+                "columns": list(exp.outputs.timeseries),
+                "resolution": exp.outputs.resolution,
+                "cycles": exp.outputs.cycles,
+            }
+        )
     return chunks
 
 
@@ -472,13 +612,15 @@ def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool, write:
         old = json.loads(mpath.read_text())
         if old.get("experiment_hash") != manifest["experiment_hash"]:
             raise ScenarioError(
-                file, "",
+                file,
+                "",
                 f"the experiment changed since {out}/ was made (hash {old.get('experiment_hash', '?')[:12]} there, "
                 f"{manifest['experiment_hash'][:12]} now); rerun with --fresh to discard those results, or use --out",
             )
         if old.get("model_code_digest") != manifest["model_code_digest"]:
             raise ScenarioError(
-                file, "",
+                file,
+                "",
                 f"the model code changed since {out}/ was made (code digest {str(old.get('model_code_digest'))[:12]} there, "
                 f"{manifest['model_code_digest'][:12]} now): resuming would mix results of two versions; rerun with --fresh, or use --out",
             )
@@ -487,7 +629,9 @@ def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool, write:
                 shutil.rmtree(stale, ignore_errors=True)
         return
     if out.exists() and any(out.iterdir()):
-        raise ScenarioError(file, "", f"{out}/ exists and is not a sweep of this experiment (no manifest.json); use --fresh or another --out")
+        raise ScenarioError(
+            file, "", f"{out}/ exists and is not a sweep of this experiment (no manifest.json); use --fresh or another --out"
+        )
     if not write:
         return
     (out / PARTS).mkdir(parents=True, exist_ok=True)
@@ -526,7 +670,15 @@ class SweepReport:
         return self.ran / self.wall_seconds if self.wall_seconds > 0 else float("nan")
 
 
-def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fresh: bool = False, chunk: int | None = None, quiet: bool = False) -> SweepReport:
+def run_sweep(
+    exp: Experiment,
+    file: str | Path,
+    out: str | Path,
+    executor,
+    fresh: bool = False,
+    chunk: int | None = None,
+    quiet: bool = False,
+) -> SweepReport:
     """Run every missing (design point, replication) of ``exp`` with ``executor``, writing parts to ``out``."""
     from sim import __version__
 
@@ -540,7 +692,7 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
         "experiment_hash": experiment_hash(resolved),
         "package_version": __version__,
         "model_code_digest": model_code_digest(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "created": dt.datetime.now(dt.UTC).isoformat(),
         "root_seed": exp.root_seed,
         "replications": exp.replications,
         "n_design_points": len(points),
@@ -550,7 +702,9 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
     }
     holder = lock_holder(out)
     if holder is not None:
-        raise ScenarioError(file, "", f"{out}/ is being written by another sweep (process {holder}); wait for it to finish or use another --out")
+        raise ScenarioError(
+            file, "", f"{out}/ is being written by another sweep (process {holder}); wait for it to finish or use another --out"
+        )
     prepare_directory(out, manifest, file, fresh, write=False)
     t0 = time.perf_counter()
     # the executor starts (and may fail to reach a scheduler) before anything is written
@@ -563,7 +717,9 @@ def run_sweep(exp: Experiment, file: str | Path, out: str | Path, executor, fres
             (out / LOCK).unlink(missing_ok=True)
 
 
-def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool, t0: float) -> SweepReport:
+def _run_missing(
+    exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool, t0: float
+) -> SweepReport:
     """The runs ``out`` lacks, on an executor that has been entered (``t0``: when the sweep started, perf_counter)."""
     from tqdm import tqdm
 
@@ -573,7 +729,12 @@ def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor
     todo = [(p.index, r) for r in range(exp.replications) for p in points if (p.index, r) not in done]
     failures: list[dict] = []
     ran = 0
-    chunks = make_chunks(exp, points, todo, chunk_size(len(todo), executor.workers, chunk, estimated_run_seconds(max(p.scenario.horizon_days for p in points))))
+    chunks = make_chunks(
+        exp,
+        points,
+        todo,
+        chunk_size(len(todo), executor.workers, chunk, estimated_run_seconds(max(p.scenario.horizon_days for p in points))),
+    )
     number = _next_part_number(out)
     bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
     bar.set_postfix(failures=0)
@@ -582,7 +743,9 @@ def _run_missing(exp: Experiment, points: list[DesignPoint], out: Path, executor
             write_part(out, f"part-{number:06d}", records, points)
             number += 1
             ran += len(records)
-            failures += [{k: r[k] for k in ("design_point", "replication", "seed", "error")} for r in records if r["error"] is not None]
+            failures += [
+                {k: r[k] for k in ("design_point", "replication", "seed", "error")} for r in records if r["error"] is not None
+            ]
             bar.update(len(records))
             bar.set_postfix(failures=len(failures), refresh=False)
     finally:
@@ -602,9 +765,24 @@ def add_arguments(p) -> None:
     how.add_argument("--dask-local", type=int, metavar="N", help="run on a Dask LocalCluster of N workers")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler")
     p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic, 1–8)")
-    p.add_argument("--fresh", action="store_true", help="discard an existing results directory of this experiment and start again")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value in every design point (part of the experiment's identity)")
-    p.add_argument("--replications", "-r", type=int, default=None, help="replications per design point, instead of the file's (part of the experiment's identity)")
+    p.add_argument(
+        "--fresh", action="store_true", help="discard an existing results directory of this experiment and start again"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value in every design point (part of the experiment's identity)",
+    )
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=int,
+        default=None,
+        help="replications per design point, instead of the file's (part of the experiment's identity)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -624,7 +802,9 @@ def main(args) -> int:
         f"{len(report.failures)} failed; {report.already_done} of {report.total} were already done; results in {out}/"
     )
     for f in report.failures[:10]:
-        print(f"  failed: design point {f['design_point']}, replication {f['replication']}, seed {f['seed']}: {f['error'].splitlines()[0]}")
+        print(
+            f"  failed: design point {f['design_point']}, replication {f['replication']}, seed {f['seed']}: {f['error'].splitlines()[0]}"
+        )
     if len(report.failures) > 10:
         print(f"  … and {len(report.failures) - 10} more (see sim.store.load_results({str(out)!r}).failures)")
     return 1 if report.failures else 0

@@ -36,7 +36,9 @@ def read_replay(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path.name} is not a readable CSV file: {exc}") from None
     missing = [c for c in REPLAY_REQUIRED if c not in df.columns]
     if missing:
-        raise ValueError(f"{path.name} lacks column(s) {', '.join(missing)}; needs {', '.join(REPLAY_REQUIRED)} (+ optional amv_first_applications)")
+        raise ValueError(
+            f"{path.name} lacks column(s) {', '.join(missing)}; needs {', '.join(REPLAY_REQUIRED)} (+ optional amv_first_applications)"
+        )
     try:
         index = pd.to_datetime(df["month"].astype(str), format="%Y-%m")
     except ValueError:
@@ -123,4 +125,3 @@ def daily_counts(scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarra
         return replay_counts(scenario, cal, rng)
     means = rate_means(scenario, cal)
     return _draw_counts(means, rng, scenario.inflow.dispersion, scenario.inflow.negative_binomial_k).astype(np.int64)
-

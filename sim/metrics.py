@@ -13,24 +13,55 @@ import pandas as pd
 from sim.people import FAMILY, GONE, People
 
 COLUMNS = (
-    "arrivals", "housed", "departed", "decisions", "moves",
-    "ac_occupancy", "ac_registering", "ac_above_norm", "sleeping_outside", "waiting_elsewhere",
-    "occupancy_durable", "occupancy_temporary", "occupancy_emergency", "occupancy_amv", "occupancy_crisis",
+    "arrivals",
+    "housed",
+    "departed",
+    "decisions",
+    "moves",
+    "ac_occupancy",
+    "ac_registering",
+    "ac_above_norm",
+    "sleeping_outside",
+    "waiting_elsewhere",
+    "occupancy_durable",
+    "occupancy_temporary",
+    "occupancy_emergency",
+    "occupancy_amv",
+    "occupancy_crisis",
     "occupancy_total",
-    "places_durable", "places_temporary", "places_emergency", "places_amv",
-    "places_in_pipeline", "places_durable_task",
-    "ind_backlog", "status_holders_waiting", "awaiting_departure",
-    "cost_eur", "penalty_eur",
+    "places_durable",
+    "places_temporary",
+    "places_emergency",
+    "places_amv",
+    "places_in_pipeline",
+    "places_durable_task",
+    "ind_backlog",
+    "status_holders_waiting",
+    "awaiting_departure",
+    "cost_eur",
+    "penalty_eur",
 )
 INT_COLUMNS = tuple(c for c in COLUMNS if c not in ("cost_eur", "penalty_eur"))
 
 SUMMARY_COLUMNS = (
-    "replication", "seed",
-    "emergency_person_nights", "peak_emergency_occupancy",
-    "ac_days_above_norm", "ac_peak_occupancy", "person_nights_outside",
-    "moves_per_person", "mean_registration_wait_days", "mean_days_to_decision", "mean_housing_wait_days",
-    "cases_over_legal_term", "total_cost_eur", "penalty_cost_eur",
-    "arrivals_total", "housed_total", "departed_total", "final_occupancy_total",
+    "replication",
+    "seed",
+    "emergency_person_nights",
+    "peak_emergency_occupancy",
+    "ac_days_above_norm",
+    "ac_peak_occupancy",
+    "person_nights_outside",
+    "moves_per_person",
+    "mean_registration_wait_days",
+    "mean_days_to_decision",
+    "mean_housing_wait_days",
+    "cases_over_legal_term",
+    "total_cost_eur",
+    "penalty_cost_eur",
+    "arrivals_total",
+    "housed_total",
+    "departed_total",
+    "final_occupancy_total",
 )
 
 
@@ -47,7 +78,9 @@ class Monitor:
             self.data[key][day] = value
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
-        df = pd.DataFrame({"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)})
+        df = pd.DataFrame(
+            {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}
+        )
         for c in COLUMNS:
             df[c] = self.data[c]
         return df
@@ -61,7 +94,9 @@ def _censored_mean(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
     return float(np.mean(end - start))
 
 
-def summarise(monitor: Monitor, people: People, horizon: float, legal_term_days: float, placed_ever: int, total_moves: int) -> dict:
+def summarise(
+    monitor: Monitor, people: People, horizon: float, legal_term_days: float, placed_ever: int, total_moves: int
+) -> dict:
     """The headline metrics of one run (persons, person-nights, days, euros)."""
     d = monitor.data
     n = people.n
@@ -84,7 +119,9 @@ def summarise(monitor: Monitor, people: People, horizon: float, legal_term_days:
         "ac_peak_occupancy": int(d["ac_occupancy"].max(initial=0)),  # persons
         "person_nights_outside": float(d["sleeping_outside"].sum()),  # person-nights
         "moves_per_person": total_moves / placed_ever if placed_ever else 0.0,  # moves between locations per person ever placed
-        "mean_registration_wait_days": float(np.mean(people.t_reg_start[:n][reg] - people.t_arrive[:n][reg])) if reg.any() else float("nan"),
+        "mean_registration_wait_days": float(np.mean(people.t_reg_start[:n][reg] - people.t_arrive[:n][reg]))
+        if reg.any()
+        else float("nan"),
         "mean_days_to_decision": _censored_mean(t_in, t_dec, horizon),
         "mean_housing_wait_days": _censored_mean(people.t_permit[:n][holders], housed_end[holders], horizon),
         "cases_over_legal_term": int(over_term.sum()),  # cases decided after, or still pending beyond, the legal term

@@ -18,7 +18,6 @@ order within a day is fixed and the same in every run):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
@@ -29,11 +28,40 @@ from sim.calendar import Calendar, step_series
 from sim.housing import Housing
 from sim.metrics import Monitor, summarise
 from sim.people import (
-    AC_REGISTERING, AC_WAITING, AMV, CRISIS, DEPARTED, DUBLIN, ELSEWHERE, EXIT_DUBLIN, EXIT_HOUSED, EXIT_RETURN,
-    EXIT_SPONSOR, EXIT_UNKNOWN, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART, IdQueue, People,
+    AC_WAITING,
+    AMV,
+    CRISIS,
+    DEPARTED,
+    DUBLIN,
+    ELSEWHERE,
+    EXIT_DUBLIN,
+    EXIT_HOUSED,
+    EXIT_RETURN,
+    EXIT_SPONSOR,
+    EXIT_UNKNOWN,
+    FAMILY,
+    FIRST,
+    GONE,
+    HOUSED,
+    IN_PROCEDURE,
+    LOCATION,
+    STATUS_HOLDER,
+    TO_DEPART,
+    IdQueue,
+    People,
 )
 from sim.procedure import Procedure, departure_delays, draw_outcomes
-from sim.reception import ADULT_ORDER, AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, TYPE_CODE, Reception, initial_locations, read_municipalities
+from sim.reception import (
+    AMV_PLACES,
+    DURABLE,
+    EMERGENCY,
+    NEVER,
+    TEMPORARY,
+    TYPE_CODE,
+    Reception,
+    initial_locations,
+    read_municipalities,
+)
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario, ScenarioError
 from sim.streams import Streams
@@ -49,9 +77,9 @@ class Result:
     timeseries: pd.DataFrame
     summary: dict
     cycles: pd.DataFrame = field(default_factory=pd.DataFrame)
-    people: Optional[pd.DataFrame] = None
-    locations: Optional[pd.DataFrame] = None
-    municipalities: Optional[pd.DataFrame] = None
+    people: pd.DataFrame | None = None
+    locations: pd.DataFrame | None = None
+    municipalities: pd.DataFrame | None = None
 
 
 class Chain:
@@ -65,16 +93,26 @@ class Chain:
         self.h = scenario.horizon_days
         self.counts = inflow.daily_counts(scenario, self.cal, self.streams.inflow)
         ist = scenario.initial_state
-        n_initial = ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_temporary + ist.occupancy_emergency + ist.occupancy_amv
+        n_initial = (
+            ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_temporary + ist.occupancy_emergency + ist.occupancy_amv
+        )
         self.people = People(n_initial + int(self.counts.sum()) + 16)
         self.reception = Reception(scenario, self.people)
         self.centres = [ApplicationCentre(c, i) for i, c in enumerate(scenario.registration.centres)]
         self.procedure = Procedure(self.people, self.h)
-        housing_task = step_series(scenario.start_date, self.h, scenario.housing.task_per_half_year,
-                                   [(c.date, c.persons_per_half_year) for c in scenario.housing.task_changes])
+        housing_task = step_series(
+            scenario.start_date,
+            self.h,
+            scenario.housing.task_per_half_year,
+            [(c.date, c.persons_per_half_year) for c in scenario.housing.task_changes],
+        )
         self.housing = Housing(self.people, housing_task / HALF_YEAR_DAYS)
-        self.production = step_series(scenario.start_date, self.h, scenario.procedure.decisions_per_week,
-                                      [(c.date, c.decisions_per_week) for c in scenario.procedure.production_changes])
+        self.production = step_series(
+            scenario.start_date,
+            self.h,
+            scenario.procedure.decisions_per_week,
+            [(c.date, c.decisions_per_week) for c in scenario.procedure.production_changes],
+        )
         self.adult_queue = IdQueue()  # registered adults and families waiting for a place, FIFO
         self.amv_queue = IdQueue()  # registered minors waiting for an AMV place
         self.crisis_queue = IdQueue()  # residents of crisis shelter, oldest first
@@ -92,7 +130,7 @@ class Chain:
 
     # ------------------------------------------------------------------ initial state
 
-    def _muni_index(self, code: Optional[str]) -> int:
+    def _muni_index(self, code: str | None) -> int:
         if code is None or self.municipalities is None:
             return -1
         hits = np.flatnonzero(self.municipalities["cbs_code"].to_numpy() == code)
@@ -109,18 +147,29 @@ class Chain:
             close_day = self.cal.day(loc.closes) if loc.closes else NEVER
             if close_day <= 0:
                 continue
-            lid = L.add(TYPE_CODE[loc.type], loc.places, max(open_day, 0), close_day, self._muni_index(loc.municipality), "scheduled")
+            lid = L.add(
+                TYPE_CODE[loc.type], loc.places, max(open_day, 0), close_day, self._muni_index(loc.municipality), "scheduled"
+            )
             if open_day <= 0:
                 L.is_open[lid] = True
         rng = self.streams.initial
         # residents of existing locations, spread over them in proportion to their places
         residents = []
-        for type_code, key in ((DURABLE, "occupancy_durable"), (TEMPORARY, "occupancy_temporary"), (EMERGENCY, "occupancy_emergency"), (AMV_PLACES, "occupancy_amv")):
+        for type_code, key in (
+            (DURABLE, "occupancy_durable"),
+            (TEMPORARY, "occupancy_temporary"),
+            (EMERGENCY, "occupancy_emergency"),
+            (AMV_PLACES, "occupancy_amv"),
+        ):
             want = getattr(ist, key)
             lids = np.flatnonzero(L.is_open[: L.n] & (L.type[: L.n] == type_code))
             places = L.places[lids]
             if want > places.sum():
-                raise ScenarioError(s.source_file, f"initial_state.{key}", f"{want} persons exceed the {int(places.sum())} {key.split('_')[1]} places open on the start date")
+                raise ScenarioError(
+                    s.source_file,
+                    f"initial_state.{key}",
+                    f"{want} persons exceed the {int(places.sum())} {key.split('_')[1]} places open on the start date",
+                )
             if want == 0:
                 continue
             share = places / places.sum() * want
@@ -252,12 +301,22 @@ class Chain:
         where = np.full(total, GONE, np.int8)  # joining a sponsor: straight into the sponsor's home
         where[elsewhere] = ELSEWHERE
         return dict(
-            offset=offset, cat=cat, t_arrive=t_arrive, outcome=outcome,
-            depart_delay_days=departure_delays(s, outcome, u_delay), returns=u_return < s.departure.return_share,
-            service_days=service, status=status, where=where,
-            t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan), t_exit=np.where(sponsor, t_arrive, np.nan),
+            offset=offset,
+            cat=cat,
+            t_arrive=t_arrive,
+            outcome=outcome,
+            depart_delay_days=departure_delays(s, outcome, u_delay),
+            returns=u_return < s.departure.return_share,
+            service_days=service,
+            status=status,
+            where=where,
+            t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan),
+            t_exit=np.where(sponsor, t_arrive, np.nan),
             exit_kind=np.where(sponsor, EXIT_SPONSOR, 0).astype(np.int8),
-            sponsor=sponsor, elsewhere=elsewhere, to_ac=to_ac, centre=centre,
+            sponsor=sponsor,
+            elsewhere=elsewhere,
+            to_ac=to_ac,
+            centre=centre,
         )
 
     def inflow_process(self, env: simpy.Environment):
@@ -265,7 +324,19 @@ class Chain:
         p = self.people
         A = self.draw_arrivals()
         offset = A["offset"]
-        copied = ("cat", "t_arrive", "outcome", "depart_delay_days", "returns", "service_days", "status", "where", "t_permit", "t_exit", "exit_kind")
+        copied = (
+            "cat",
+            "t_arrive",
+            "outcome",
+            "depart_delay_days",
+            "returns",
+            "service_days",
+            "status",
+            "where",
+            "t_permit",
+            "t_exit",
+            "exit_kind",
+        )
         one_centre = len(self.centres) == 1
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)
@@ -450,8 +521,22 @@ class Chain:
         """The night's count and the day's costs."""
         s, R, L = self.s, self.reception, self.reception.locations
         costs = s.costs
-        c_occ = np.array([costs.durable.occupied_eur_per_day, costs.temporary.occupied_eur_per_day, costs.emergency.occupied_eur_per_day, costs.amv.occupied_eur_per_day])
-        c_empty = np.array([costs.durable.empty_eur_per_day, costs.temporary.empty_eur_per_day, costs.emergency.empty_eur_per_day, costs.amv.empty_eur_per_day])
+        c_occ = np.array(
+            [
+                costs.durable.occupied_eur_per_day,
+                costs.temporary.occupied_eur_per_day,
+                costs.emergency.occupied_eur_per_day,
+                costs.amv.occupied_eur_per_day,
+            ]
+        )
+        c_empty = np.array(
+            [
+                costs.durable.empty_eur_per_day,
+                costs.temporary.empty_eur_per_day,
+                costs.emergency.empty_eur_per_day,
+                costs.amv.empty_eur_per_day,
+            ]
+        )
         for day in range(self.h):
             yield env.timeout(day + T_MONITOR - env.now)
             places = L.places_by_type()
@@ -466,22 +551,44 @@ class Chain:
                     penalty += pay
             self.monitor.any_above_norm[day] = above > 0
             total = ac + R.waiting_elsewhere + int(occ.sum()) + R.crisis
-            cost = float(occ @ c_occ + (places - occ) @ c_empty) + R.crisis * costs.crisis_eur_per_person_night + ac * costs.ac_eur_per_person_night + penalty
+            cost = (
+                float(occ @ c_occ + (places - occ) @ c_empty)
+                + R.crisis * costs.crisis_eur_per_person_night
+                + ac * costs.ac_eur_per_person_night
+                + penalty
+            )
             cap = self.capacity
             if cap is not None:
                 cost += cap.take_cost()  # incentives paid per durable place opened
             self.monitor.record(
                 day,
-                arrivals=self.today["arrivals"], housed=self.today["housed"], departed=self.today["departed"], decisions=self.today["decisions"],
+                arrivals=self.today["arrivals"],
+                housed=self.today["housed"],
+                departed=self.today["departed"],
+                decisions=self.today["decisions"],
                 moves=R.moves,
-                ac_occupancy=ac, ac_registering=sum(c.registering for c in self.centres), ac_above_norm=above,
-                sleeping_outside=sum(c.outside for c in self.centres), waiting_elsewhere=R.waiting_elsewhere,
-                occupancy_durable=occ[DURABLE], occupancy_temporary=occ[TEMPORARY], occupancy_emergency=occ[EMERGENCY], occupancy_amv=occ[AMV_PLACES],
-                occupancy_crisis=R.crisis, occupancy_total=total,
-                places_durable=places[DURABLE], places_temporary=places[TEMPORARY], places_emergency=places[EMERGENCY], places_amv=places[AMV_PLACES],
-                places_in_pipeline=cap.places_in_pipeline() if cap else 0, places_durable_task=cap.current_task() if cap else 0,
-                ind_backlog=self.procedure.size, status_holders_waiting=self.housing.waiting, awaiting_departure=self.procedure.awaiting_departure,
-                cost_eur=cost, penalty_eur=penalty,
+                ac_occupancy=ac,
+                ac_registering=sum(c.registering for c in self.centres),
+                ac_above_norm=above,
+                sleeping_outside=sum(c.outside for c in self.centres),
+                waiting_elsewhere=R.waiting_elsewhere,
+                occupancy_durable=occ[DURABLE],
+                occupancy_temporary=occ[TEMPORARY],
+                occupancy_emergency=occ[EMERGENCY],
+                occupancy_amv=occ[AMV_PLACES],
+                occupancy_crisis=R.crisis,
+                occupancy_total=total,
+                places_durable=places[DURABLE],
+                places_temporary=places[TEMPORARY],
+                places_emergency=places[EMERGENCY],
+                places_amv=places[AMV_PLACES],
+                places_in_pipeline=cap.places_in_pipeline() if cap else 0,
+                places_durable_task=cap.current_task() if cap else 0,
+                ind_backlog=self.procedure.size,
+                status_holders_waiting=self.housing.waiting,
+                awaiting_departure=self.procedure.awaiting_departure,
+                cost_eur=cost,
+                penalty_eur=penalty,
             )
             self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
 
@@ -490,7 +597,15 @@ class Chain:
     def run(self) -> None:
         env = simpy.Environment()
         self.env = env
-        for proc in (self.inflow_process, self.departure_process, self.housing_process, self.ind_process, self.transfer_process, self.coa_process, self.monitor_process):
+        for proc in (
+            self.inflow_process,
+            self.departure_process,
+            self.housing_process,
+            self.ind_process,
+            self.transfer_process,
+            self.coa_process,
+            self.monitor_process,
+        ):
             env.process(proc(env))
         L = self.reception.locations
         for lid in range(L.n):
@@ -511,7 +626,16 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     chain = Chain(scenario, seed)
     chain.run()
     summary = {"replication": int(replication), "seed": int(seed)}
-    summary.update(summarise(chain.monitor, chain.people, float(chain.h), scenario.procedure.legal_term_days, chain.reception.placed_ever, chain.reception.moves))
+    summary.update(
+        summarise(
+            chain.monitor,
+            chain.people,
+            float(chain.h),
+            scenario.procedure.legal_term_days,
+            chain.reception.placed_ever,
+            chain.reception.moves,
+        )
+    )
     cycles = pd.DataFrame()
     if chain.capacity is not None:
         summary.update(chain.capacity.summary())

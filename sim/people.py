@@ -9,8 +9,6 @@ exactly the same people: common random numbers at the level of the person.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -36,7 +34,18 @@ EXIT_NAMES = ("none", "housed", "joined_sponsor", "return", "unknown_destination
 class People:
     """Records of every person the chain has been responsible for; times are simulation days."""
 
-    FLOAT_FIELDS = ("t_arrive", "t_reg_start", "t_reg_end", "t_leave_ac", "t_place", "t_decision", "t_permit", "t_exit", "service_days", "depart_delay_days")
+    FLOAT_FIELDS = (
+        "t_arrive",
+        "t_reg_start",
+        "t_reg_end",
+        "t_leave_ac",
+        "t_place",
+        "t_decision",
+        "t_permit",
+        "t_exit",
+        "service_days",
+        "depart_delay_days",
+    )
 
     def __init__(self, capacity: int):
         cap = int(capacity)
@@ -66,7 +75,9 @@ class People:
         cap = max(needed, 2 * len(self.cat))
         for name, arr in list(vars(self).items()):
             if isinstance(arr, np.ndarray):
-                fill = np.nan if arr.dtype.kind == "f" else (GONE if name == "where" else (-1 if name in ("centre", "loc") else 0))
+                fill = (
+                    np.nan if arr.dtype.kind == "f" else (GONE if name == "where" else (-1 if name in ("centre", "loc") else 0))
+                )
                 new = np.full(cap, fill, arr.dtype)
                 new[: len(arr)] = arr
                 setattr(self, name, new)

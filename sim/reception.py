@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.people import AC_WAITING, AMV, CRISIS, ELSEWHERE, LOCATION, People
+from sim.people import AMV, CRISIS, ELSEWHERE, LOCATION, People
 
 DURABLE, TEMPORARY, EMERGENCY, AMV_PLACES = range(4)
 TYPE_NAMES = ("durable", "temporary", "emergency", "amv")
@@ -64,7 +64,16 @@ class Locations:
         self.reserved = np.zeros(capacity, bool)  # held back for application-centre overflow only
         self.origin: list[str] = []
 
-    def add(self, type_code: int, places: int, open_day: float, close_day: float = NEVER, municipality: int = -1, origin: str = "scheduled", on_demand: bool = False) -> int:
+    def add(
+        self,
+        type_code: int,
+        places: int,
+        open_day: float,
+        close_day: float = NEVER,
+        municipality: int = -1,
+        origin: str = "scheduled",
+        on_demand: bool = False,
+    ) -> int:
         """Register a location (not yet open); returns its id."""
         if self.n == len(self.type):
             for name, arr in list(vars(self).items()):
@@ -95,15 +104,17 @@ class Locations:
 
     def frame(self, cal=None) -> pd.DataFrame:
         n = self.n
-        df = pd.DataFrame({
-            "type": pd.Categorical.from_codes(self.type[:n], TYPE_NAMES),
-            "places": self.places[:n],
-            "open_day": self.open_day[:n],
-            "close_day": self.close_day[:n],
-            "municipality": self.municipality[:n],
-            "origin": self.origin[:n],
-            "on_demand": self.on_demand[:n],
-        })
+        df = pd.DataFrame(
+            {
+                "type": pd.Categorical.from_codes(self.type[:n], TYPE_NAMES),
+                "places": self.places[:n],
+                "open_day": self.open_day[:n],
+                "close_day": self.close_day[:n],
+                "municipality": self.municipality[:n],
+                "origin": self.origin[:n],
+                "on_demand": self.on_demand[:n],
+            }
+        )
         return df
 
 
@@ -120,8 +131,12 @@ def initial_locations(scenario, municipalities: pd.DataFrame | None) -> list[tup
     if municipalities is None or not ist.use_municipal_places:
         return out
     df = municipalities
-    regular = np.round(df.get("regular_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.regular_places_scale).astype(np.int64)
-    emergency = np.round(df.get("emergency_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.emergency_places_scale).astype(np.int64)
+    regular = np.round(
+        df.get("regular_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.regular_places_scale
+    ).astype(np.int64)
+    emergency = np.round(
+        df.get("emergency_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.emergency_places_scale
+    ).astype(np.int64)
     ac = np.flatnonzero(df["cbs_code"].to_numpy() == ist.ac_municipality)
     if len(ac):
         regular[ac[0]] = max(0, regular[ac[0]] - ist.ac_places_in_regular)

@@ -14,9 +14,9 @@ import datetime as dt
 import html
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -36,8 +36,16 @@ TYPES = (  # (occupancy column(s), places column, label, colour)
     (("occupancy_emergency", "occupancy_crisis"), "places_emergency", "emergency + crisis", "tab:red"),
     (("occupancy_amv",), "places_amv", "AMV (minors)", "tab:purple"),
 )
-HEADLINE_METRICS = ("emergency_person_nights", "peak_emergency_occupancy", "ac_days_above_norm", "person_nights_outside",
-                    "mean_housing_wait_days", "total_cost_eur", "share_realised_by_deadline", "durable_places_opened")
+HEADLINE_METRICS = (
+    "emergency_person_nights",
+    "peak_emergency_occupancy",
+    "ac_days_above_norm",
+    "person_nights_outside",
+    "mean_housing_wait_days",
+    "total_cost_eur",
+    "share_realised_by_deadline",
+    "durable_places_opened",
+)
 
 
 @dataclass
@@ -61,7 +69,7 @@ class Context:
     def arm_names(self) -> list[str]:
         return list(dict.fromkeys(self.arms["arm"]))
 
-    def series(self, column: str) -> Optional[pd.DataFrame]:
+    def series(self, column: str) -> pd.DataFrame | None:
         """Per-replication values of a time-series column (or of the emergency sum) with arm and date.
 
         A quantile series (a sweep that kept quantiles over replications) comes
@@ -83,7 +91,7 @@ class Context:
         df = an.with_arm(ts[["scenario", "design_point", "replication", "date"]].assign(v=values.to_numpy()), self.arms)
         return df.assign(date=pd.to_datetime(df["date"]))
 
-    def bands(self, column: str, arm: str) -> Optional[pd.DataFrame]:
+    def bands(self, column: str, arm: str) -> pd.DataFrame | None:
         """Median, 50 % and 90 % bands over replications per date for one arm (cached)."""
         key = (column, arm)
         if key not in self._bands:
@@ -98,18 +106,33 @@ class Context:
                     cols = {f"q{round(float(c) * 100):02d}": wide[c] for c in wide.columns}
                     self._bands[key] = pd.DataFrame({n: cols.get(n, pd.Series(np.nan, index=wide.index)) for n in names})
                 else:
-                    q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1) if len(wide) else np.empty((5, 0))
+                    q = (
+                        np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+                        if len(wide)
+                        else np.empty((5, 0))
+                    )
                     self._bands[key] = pd.DataFrame(q.T, index=wide.index, columns=names)
         return self._bands[key]
 
 
-def build_context(results: Results, baseline: Optional[str], settings: an.RiskSettings) -> Context:
+def build_context(results: Results, baseline: str | None, settings: an.RiskSettings) -> Context:
     a = an.arms(results)
     base = an.pick_baseline(a, baseline)
     sens, sens_note = an.sensitivity(results)
     boxes, disc_note = an.scenario_discovery(results)
-    return Context(results, a, base, an.paired_comparison(results, base), an.risk_table(results, settings),
-                   an.quantile_table(results), settings, sens, sens_note, boxes, disc_note)
+    return Context(
+        results,
+        a,
+        base,
+        an.paired_comparison(results, base),
+        an.risk_table(results, settings),
+        an.quantile_table(results),
+        settings,
+        sens,
+        sens_note,
+        boxes,
+        disc_note,
+    )
 
 
 # ----------------------------------------------------------------------------- figures
@@ -152,7 +175,9 @@ def fig_occupancy(ctx: Context):
     names = ctx.arm_names[:MAX_PANELS]
     fig, axes = _panels(len(names), 2.8)
     for ax, arm in zip(axes, names):
-        for cols, places, name, colour in available + ([(("occupancy_total",), "", "total (all types)", "black")] if ctx.series("occupancy_total") is not None else []):
+        for cols, places, name, colour in available + (
+            [(("occupancy_total",), "", "total (all types)", "black")] if ctx.series("occupancy_total") is not None else []
+        ):
             b = ctx.bands(cols[0] if len(cols) == 1 else "emergency", arm)
             if b is None or b.empty:
                 continue
@@ -161,8 +186,12 @@ def fig_occupancy(ctx: Context):
             if p is not None and not p.empty:
                 ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
         _style_time_panel(ax, arm, "persons / places")
-    return _finish_time_panels(fig, axes, "occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)",
-                               "Occupancy by location type against places, per scenario")
+    return _finish_time_panels(
+        fig,
+        axes,
+        "occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)",
+        "Occupancy by location type against places, per scenario",
+    )
 
 
 def _norms(ctx: Context) -> tuple[float, float]:
@@ -215,8 +244,16 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
         if gtitle:
             ax.set_title(gtitle, fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False,
-               title="line median, bands 50 % and 90 % of replications", title_fontsize=8)
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(len(labels), 5),
+        fontsize=8,
+        frameon=False,
+        title="line median, bands 50 % and 90 % of replications",
+        title_fontsize=8,
+    )
     fig.suptitle(title)
     rows = math.ceil(len(labels) / 5)
     fig.tight_layout(rect=(0, (0.45 + 0.2 * rows) / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
@@ -232,7 +269,9 @@ def fig_ter_apel(ctx: Context):
         if not math.isnan(limit):
             ax.axhline(limit, color="black", linestyle=":", linewidth=1, label=f"physical limit ({limit:,.0f})")
 
-    return _overlay(ctx, "ac_occupancy", "Application-centre (Ter Apel) occupancy against its norm", "persons at the centre", lines)
+    return _overlay(
+        ctx, "ac_occupancy", "Application-centre (Ter Apel) occupancy against its norm", "persons at the centre", lines
+    )
 
 
 def fig_emergency(ctx: Context):
@@ -256,19 +295,27 @@ def fig_pipeline(ctx: Context):
     fig, axes = _panels(len(names), 2.8)
     deadlines = _deadlines(ctx)
     for ax, arm in zip(axes, names):
-        for col, name, colour in (("places_durable_task", "planned (durable task)", "tab:gray"),
-                                  ("places_in_pipeline", "under construction", "tab:orange"),
-                                  ("places_durable", "open (durable)", "tab:blue")):
+        for col, name, colour in (
+            ("places_durable_task", "planned (durable task)", "tab:gray"),
+            ("places_in_pipeline", "under construction", "tab:orange"),
+            ("places_durable", "open (durable)", "tab:blue"),
+        ):
             b = ctx.bands(col, arm)
             if b is not None and not b.empty:
                 _fan(ax, b, colour, name)
         pb = ctx.bands("places_in_pipeline", arm)
         for d in deadlines:
-            if pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max():  # deadlines after the horizon would only stretch the axis
+            if (
+                pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max()
+            ):  # deadlines after the horizon would only stretch the axis
                 ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
         _style_time_panel(ax, arm, "places")
-    return _finish_time_panels(fig, axes, "line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""),
-                               "Capacity pipeline: places planned, under construction and open")
+    return _finish_time_panels(
+        fig,
+        axes,
+        "line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""),
+        "Capacity pipeline: places planned, under construction and open",
+    )
 
 
 def _style_time_panel(ax, title: str, ylabel: str) -> None:
@@ -282,7 +329,16 @@ def _style_time_panel(ax, title: str, ylabel: str) -> None:
 def _finish_time_panels(fig, axes, legend_title: str, title: str):
     """One legend below the panels and a title above them, with room for both."""
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8, frameon=False, title=legend_title, title_fontsize=8)
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=max(1, len(labels)),
+        fontsize=8,
+        frameon=False,
+        title=legend_title,
+        title_fontsize=8,
+    )
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
@@ -294,7 +350,9 @@ def short_labels(ctx: Context) -> dict[str, str]:
     factor_cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
     if not factor_cols:
         return dict(zip(a["arm"], a["arm"]))
-    return {row["arm"]: " · ".join([str(row["scenario"])] + [an._fmt_value(row[c]) for c in factor_cols]) for _, row in a.iterrows()}
+    return {
+        row["arm"]: " · ".join([str(row["scenario"])] + [an._fmt_value(row[c]) for c in factor_cols]) for _, row in a.iterrows()
+    }
 
 
 def fig_paired(ctx: Context):
@@ -303,8 +361,12 @@ def fig_paired(ctx: Context):
     if p.empty:
         return "only one scenario: nothing to compare with the baseline"
     metrics = [m for m in HEADLINE_METRICS if m in set(p["metric"])]
-    unchanged = [m for m in metrics if (p.loc[p["metric"] == m, "method"] == "identical differences").all()
-                 and (p.loc[p["metric"] == m, "mean_diff"] == 0).all()]
+    unchanged = [
+        m
+        for m in metrics
+        if (p.loc[p["metric"] == m, "method"] == "identical differences").all()
+        and (p.loc[p["metric"] == m, "mean_diff"] == 0).all()
+    ]
     metrics = [m for m in metrics if m not in unchanged and p.loc[p["metric"] == m, "mean_diff"].notna().any()]
     if not metrics:
         return "no headline metric differs from the baseline in any replication"
@@ -355,7 +417,9 @@ def fig_risk_curves(ctx: Context):
             ax.step(grid / scale, an.exceedance(v, grid), where="post", label=f"all {len(ctx.arm_names)} design points")
         else:
             for arm in ctx.arm_names:
-                ax.step(grid / scale, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm)
+                ax.step(
+                    grid / scale, an.exceedance(s.loc[s["arm"] == arm, metric].to_numpy(float), grid), where="post", label=arm
+                )
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(an.label(metric) + unit, fontsize=8)
         ax.set_ylabel("P(value > threshold)")
@@ -385,7 +449,9 @@ def fig_sensitivity(ctx: Context):
         for j, k in enumerate(kinds):
             r = sub[sub["index"] == k].set_index("factor").loc[factors]
             ax.bar(np.arange(len(factors)) + j * width, r["value"], width, yerr=r["conf"].fillna(0), capsize=2, label=k)
-        ax.set_xticks(np.arange(len(factors)) + 0.4 - width / 2, [f.split(".")[-1] for f in factors], rotation=30, ha="right", fontsize=7)
+        ax.set_xticks(
+            np.arange(len(factors)) + 0.4 - width / 2, [f.split(".")[-1] for f in factors], rotation=30, ha="right", fontsize=7
+        )
         ax.tick_params(axis="x", labelbottom=True)
         ax.set_title(f"{an.label(out)}" + (f" — {scen}" if scen and scen_col.nunique() > 1 else ""), fontsize=9)
         ax.set_ylabel("index")
@@ -424,7 +490,14 @@ def _realisation(ctx: Context, level: str):
     g = g[g.groupby("arm")["share"].transform(lambda x: x.notna().any())]
     if g.empty:
         return None
-    return g.groupby(["arm", key])["share"].agg(["mean", lambda x: np.nanquantile(x, 0.05), lambda x: np.nanquantile(x, 0.95)]).set_axis(["mean", "q05", "q95"], axis=1).reset_index(), key, first
+    return (
+        g.groupby(["arm", key])["share"]
+        .agg(["mean", lambda x: np.nanquantile(x, 0.05), lambda x: np.nanquantile(x, 0.95)])
+        .set_axis(["mean", "q05", "q95"], axis=1)
+        .reset_index(),
+        key,
+        first,
+    )
 
 
 def _realisation_fig(ctx: Context, level: str, title: str):
@@ -439,8 +512,14 @@ def _realisation_fig(ctx: Context, level: str, title: str):
     width = 0.8 / max(1, len(arms_))
     for j, arm in enumerate(arms_):
         r = g[g["arm"] == arm].set_index(key).reindex(units)
-        ax.bar(np.arange(len(units)) + j * width, r["mean"] * 100, width, label=arm,
-               yerr=[np.nan_to_num((r["mean"] - r["q05"]) * 100), np.nan_to_num((r["q95"] - r["mean"]) * 100)], capsize=2)
+        ax.bar(
+            np.arange(len(units)) + j * width,
+            r["mean"] * 100,
+            width,
+            label=arm,
+            yerr=[np.nan_to_num((r["mean"] - r["q05"]) * 100), np.nan_to_num((r["q95"] - r["mean"]) * 100)],
+            capsize=2,
+        )
     ax.axhline(100, color="black", linestyle="--", linewidth=0.8)
     ax.set_xticks(np.arange(len(units)) + 0.4 - width / 2, units, rotation=40, ha="right", fontsize=8)
     ax.set_ylabel("task realised by the deadline (%)")
@@ -494,7 +573,9 @@ def draw_figures(ctx: Context, out: Path) -> tuple[list[Drawn], list[str]]:
         fig.savefig(buf, format="png", dpi=110)
         (out / f"{name}.png").write_bytes(buf.getvalue())
         fig.savefig(out / f"{name}.svg", format="svg")
-        drawn.append(Drawn(name, (fn.__doc__ or name).strip().splitlines()[0], buf.getvalue(), [out / f"{name}.png", out / f"{name}.svg"]))
+        drawn.append(
+            Drawn(name, (fn.__doc__ or name).strip().splitlines()[0], buf.getvalue(), [out / f"{name}.png", out / f"{name}.svg"])
+        )
     return drawn, notes
 
 
@@ -519,12 +600,30 @@ def what_changes(manifests: dict[str, dict], baseline: str) -> dict[str, str]:
         scen = _flatten(m.get("scenario", {}))
         if not scen:
             factors = an._find(m, ("factors",))
-            out[name] = ("factors: " + ", ".join(map(str, factors.keys() if isinstance(factors, dict) else [f.get("key", f.get("name", "?")) if isinstance(f, dict) else f for f in factors]))) if factors else ""
+            out[name] = (
+                (
+                    "factors: "
+                    + ", ".join(
+                        map(
+                            str,
+                            factors.keys()
+                            if isinstance(factors, dict)
+                            else [f.get("key", f.get("name", "?")) if isinstance(f, dict) else f for f in factors],
+                        )
+                    )
+                )
+                if factors
+                else ""
+            )
             continue
         if name == baseline:
             out[name] = "(the baseline)"
             continue
-        diffs = [f"{k} = {scen[k]!r} (baseline {base.get(k)!r})" for k in sorted(scen) if k not in ("name", "description") and scen[k] != base.get(k)]
+        diffs = [
+            f"{k} = {scen[k]!r} (baseline {base.get(k)!r})"
+            for k in sorted(scen)
+            if k not in ("name", "description") and scen[k] != base.get(k)
+        ]
         out[name] = "; ".join(diffs) if diffs else "nothing (same scenario; different name)"
     return out
 
@@ -562,12 +661,20 @@ def paragraphs(ctx: Context) -> dict[str, str]:
         parts = []
         if "emergency_person_nights" in sub:
             v = sub["emergency_person_nights"].to_numpy(float)
-            parts.append(f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights"
-                         + (f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})." if n > 1 else "."))
+            parts.append(
+                f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights"
+                + (
+                    f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})."
+                    if n > 1
+                    else "."
+                )
+            )
         if risk is not None and (arm, ac_event) in risk.index:
             r = risk.loc[(arm, ac_event)]
-            parts.append(f"Ter Apel was above its norm for more than {ctx.settings.ac_days} days in {int(r['with_event'])} of {n} replications "
-                         f"({r['probability']:.0%}, 95 % interval {r['ci_low']:.0%}–{r['ci_high']:.0%}).")
+            parts.append(
+                f"Ter Apel was above its norm for more than {ctx.settings.ac_days} days in {int(r['with_event'])} of {n} replications "
+                f"({r['probability']:.0%}, 95 % interval {r['ci_low']:.0%}–{r['ci_high']:.0%})."
+            )
         if arm in pairs:
             base = pairs[arm]
             p = ctx.paired[(ctx.paired["arm"] == arm)].set_index("metric")
@@ -579,12 +686,16 @@ def paragraphs(ctx: Context) -> dict[str, str]:
                 parts.append(f"Days with Ter Apel above its norm: {_ci_text(p.loc['ac_days_above_norm'])}.")
             if risk is not None and (arm, ac_event) in risk.index and (base, ac_event) in risk.index:
                 before, after = risk.loc[(base, ac_event), "probability"], risk.loc[(arm, ac_event), "probability"]
-                parts.append(f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days "
-                             + (f"stays at {after:.0%}." if before == after else f"goes from {before:.0%} to {after:.0%}."))
+                parts.append(
+                    f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days "
+                    + (f"stays at {after:.0%}." if before == after else f"goes from {before:.0%} to {after:.0%}.")
+                )
             if "total_cost_eur" in p.index:
                 parts.append(f"Total cost: {_ci_text(p.loc['total_cost_eur'], money=True)}.")
             if "share_realised_by_deadline" in p.index:
-                parts.append(f"Share of the Spreidingswet task realised by the deadline: {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}.")
+                parts.append(
+                    f"Share of the Spreidingswet task realised by the deadline: {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}."
+                )
         elif arm != ctx.baseline and ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0] != ctx.baseline:
             parts.append("No baseline counterpart was found to pair it with.")
         out[arm] = " ".join(parts)
@@ -613,7 +724,13 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, escape=True, border=0, na_rep="n/a")
 
 
-KEY_METRICS = ("emergency_person_nights", "peak_emergency_occupancy", "ac_days_above_norm", "total_cost_eur", "share_realised_by_deadline")
+KEY_METRICS = (
+    "emergency_person_nights",
+    "peak_emergency_occupancy",
+    "ac_days_above_norm",
+    "total_cost_eur",
+    "share_realised_by_deadline",
+)
 
 
 def headline_frame(ctx: Context) -> pd.DataFrame:
@@ -631,7 +748,11 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
     short = short_labels(ctx)
     for arm, sub in p.groupby("arm", sort=False):
         sub = sub.set_index("metric")
-        row = {"scenario": short.get(arm, arm), "against": short.get(sub["baseline"].iloc[0], sub["baseline"].iloc[0]), "pairs": int(sub["n_pairs"].max())}
+        row = {
+            "scenario": short.get(arm, arm),
+            "against": short.get(sub["baseline"].iloc[0], sub["baseline"].iloc[0]),
+            "pairs": int(sub["n_pairs"].max()),
+        }
         for m in KEY_METRICS:
             if m in sub.index:
                 r = sub.loc[m]
@@ -656,15 +777,18 @@ def full_frame(ctx: Context) -> pd.DataFrame:
     """Every headline metric of every scenario: both means, the difference, its interval and the pairing's gain."""
     p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
     short = short_labels(ctx)
-    return pd.DataFrame({
-        "scenario": p["arm"].map(lambda a: short.get(a, a)), "metric": p["metric"].map(_table_label),
-        "baseline mean": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
-        "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
-        "difference": [_fmt(v, m, signed=True) for v, m in zip(p["mean_diff"], p["metric"])],
-        "95 % CI": [f"{_fmt(lo, m)} to {_fmt(hi, m)}" for lo, hi, m in zip(p["ci_low"], p["ci_high"], p["metric"])],
-        "interval": p["method"],
-        "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
-    })
+    return pd.DataFrame(
+        {
+            "scenario": p["arm"].map(lambda a: short.get(a, a)),
+            "metric": p["metric"].map(_table_label),
+            "baseline mean": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
+            "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
+            "difference": [_fmt(v, m, signed=True) for v, m in zip(p["mean_diff"], p["metric"])],
+            "95 % CI": [f"{_fmt(lo, m)} to {_fmt(hi, m)}" for lo, hi, m in zip(p["ci_low"], p["ci_high"], p["metric"])],
+            "interval": p["method"],
+            "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
+        }
+    )
 
 
 def _table_label(metric: str) -> str:
@@ -691,13 +815,15 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
     return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign},.2f}"
 
 
-def risk_frame(ctx: Context, arms: Optional[list[str]] = None) -> pd.DataFrame:
+def risk_frame(ctx: Context, arms: list[str] | None = None) -> pd.DataFrame:
     """Events as rows, scenarios (``arms``, default all) as columns; cells 'P [interval] (k/n)'."""
     r = ctx.risk if arms is None else ctx.risk[ctx.risk["arm"].isin(arms)]
     if r.empty:
         return pd.DataFrame()
-    cell = [("n/a" if pd.isna(p) else f"{p:.0%}") + f" [{lo:.0%}–{hi:.0%}] ({k}/{n})"
-            for p, lo, hi, k, n in zip(r["probability"], r["ci_low"], r["ci_high"], r["with_event"], r["replications"])]
+    cell = [
+        ("n/a" if pd.isna(p) else f"{p:.0%}") + f" [{lo:.0%}–{hi:.0%}] ({k}/{n})"
+        for p, lo, hi, k, n in zip(r["probability"], r["ci_low"], r["ci_high"], r["with_event"], r["replications"])
+    ]
     wide = r.assign(cell=cell).pivot(index="event", columns="arm", values="cell")
     wide = wide.reindex(index=list(dict.fromkeys(r["event"])), columns=[a for a in ctx.arm_names if a in wide.columns])
     wide.columns.name = None
@@ -738,12 +864,20 @@ def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
             for k, v in (p.get("values") or {}).items():
                 if v not in levels.setdefault(k, []):
                     levels[k].append(v)
-        rows.append({
-            "scenario": name, "file": info["file"], "description": canon[name].get("description", ""),
-            f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "") if canon[name] else "(file not readable)",
-            "design points": len(info["points"]),
-            "factor values": "; ".join(f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()),
-        })  # replications, root seed and version are the sweep's, stated once above the table
+        rows.append(
+            {
+                "scenario": name,
+                "file": info["file"],
+                "description": canon[name].get("description", ""),
+                f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "")
+                if canon[name]
+                else "(file not readable)",
+                "design points": len(info["points"]),
+                "factor values": "; ".join(
+                    f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()
+                ),
+            }
+        )  # replications, root seed and version are the sweep's, stated once above the table
     return pd.DataFrame(rows)
 
 
@@ -758,17 +892,20 @@ def runs_frame(ctx: Context) -> pd.DataFrame:
     for name, m in manifests.items():
         scen = m.get("scenario", {}) if isinstance(m.get("scenario"), dict) else {}
         seeds = m.get("seeds") or []
-        rows.append({
-            "name": name, "kind": m.get("kind", "?"),
-            "file": m.get("scenario_file") or m.get("experiment_file") or "",
-            "period": _period(scen),
-            "what it changes vs " + ctx.baseline: changes.get(name, ""),
-            "replications": m.get("replications", ""),
-            "root seed": m.get("root_seed", ""),
-            "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
-            "version": m.get("package_version", ""),
-            "finished": str(m.get("finished", ""))[:19],
-        })
+        rows.append(
+            {
+                "name": name,
+                "kind": m.get("kind", "?"),
+                "file": m.get("scenario_file") or m.get("experiment_file") or "",
+                "period": _period(scen),
+                "what it changes vs " + ctx.baseline: changes.get(name, ""),
+                "replications": m.get("replications", ""),
+                "root seed": m.get("root_seed", ""),
+                "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
+                "version": m.get("package_version", ""),
+                "finished": str(m.get("finished", ""))[:19],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -779,33 +916,48 @@ def _run_header(ctx: Context) -> str:
     e = html.escape
     n_runs = len(ctx.results.summary)
     failed = len(getattr(ctx.results, "failures", pd.DataFrame()))
-    return (f"<p>Sweep <strong>{e(str(m.get('experiment_name', '')))}</strong> ({e(str(m.get('experiment_file', '')))}, "
-            f"experiment hash {e(str(m.get('experiment_hash', ''))[:12])}): {m.get('n_design_points', '?')} design points × "
-            f"{m.get('replications', '?')} replications, root seed {e(str(m.get('root_seed', '')))}; {n_runs} runs finished"
-            + (f", {failed} failed" if failed else "") + f"; opvangsim {e(str(m.get('package_version', '')))}.</p>")
+    return (
+        f"<p>Sweep <strong>{e(str(m.get('experiment_name', '')))}</strong> ({e(str(m.get('experiment_file', '')))}, "
+        f"experiment hash {e(str(m.get('experiment_hash', ''))[:12])}): {m.get('n_design_points', '?')} design points × "
+        f"{m.get('replications', '?')} replications, root seed {e(str(m.get('root_seed', '')))}; {n_runs} runs finished"
+        + (f", {failed} failed" if failed else "")
+        + f"; opvangsim {e(str(m.get('package_version', '')))}.</p>"
+    )
 
 
 def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) -> str:
     e = html.escape
     parts = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
         f"<h1>{e(title)}</h1>",
-        f'<p class="note">Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by opvangsim from {e(str(ctx.results.path))}. '
+        f'<p class="note">Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by opvangsim from {e(str(ctx.results.path))}. '
         f"Baseline: {e(ctx.baseline)}. Differences are paired by replication (common random numbers); intervals are 95 %.</p>",
-        "<h2>What was run</h2>", _run_header(ctx), _table(runs_frame(ctx)),
+        "<h2>What was run</h2>",
+        _run_header(ctx),
+        _table(runs_frame(ctx)),
     ]
-    parts += ["<h2>Headline comparison</h2>",
-              f'<p class="note">Mean difference of each scenario minus {e(ctx.baseline)}, paired by replication, with its 95 % interval in brackets; '
-              "euros in millions, shares in percentage points." + e(_factor_note(ctx)) + "</p>",
-              _table(headline_frame(ctx))]
+    parts += [
+        "<h2>Headline comparison</h2>",
+        f'<p class="note">Mean difference of each scenario minus {e(ctx.baseline)}, paired by replication, with its 95 % interval in brackets; '
+        "euros in millions, shares in percentage points." + e(_factor_note(ctx)) + "</p>",
+        _table(headline_frame(ctx)),
+    ]
     parts.append("<h2>In plain words</h2>")
     for arm, text in paragraphs(ctx).items():
         parts.append(f"<p><strong>{e(arm)}.</strong> {e(text)}</p>")
-    parts += ["<h2>Risk</h2>",
-              f'<p class="note">Share of replications with each event, 95 % {e(ctx.risk["interval"].iloc[0] if len(ctx.risk) else "")} interval, '
-              "and the count of replications. Emergency shelter counts emergency and crisis places.</p>"]
+    parts += [
+        "<h2>Risk</h2>",
+        f'<p class="note">Share of replications with each event, 95 % {e(ctx.risk["interval"].iloc[0] if len(ctx.risk) else "")} interval, '
+        "and the count of replications. Emergency shelter counts emergency and crisis places.</p>",
+    ]
     if ctx.risk.empty:
         parts.append('<p class="note">No risk events could be computed.</p>')
     for gtitle, names in factor_groups(ctx):  # one table per level of the other factors keeps the tables narrow
@@ -820,7 +972,10 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
         for c in ["mean", "p05", "p25", "p50", "p75", "p95"]:
             q[c] = [_fmt(v, m) for v, m in zip(q[c], q["metric"])]
         q["label"] = q["metric"].map(_table_label)
-        parts += ["<h3>Distribution over replications</h3>", _table(q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"}))]
+        parts += [
+            "<h3>Distribution over replications</h3>",
+            _table(q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"})),
+        ]
     parts += ["<h2>Sensitivity and scenario discovery</h2>", f'<p class="note">{e(ctx.sensitivity_note)}</p>']
     if len(ctx.sensitivity):
         parts.append(_table(ctx.sensitivity.round(3)))
@@ -830,13 +985,18 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     parts.append("<h2>Figures</h2>")
     for d in drawn:
         uri = "data:image/png;base64," + base64.b64encode(d.png).decode("ascii")
-        parts.append(f'<figure id="fig-{e(d.name)}"><img src="{uri}" alt="{e(d.caption)}">'
-                     f"<figcaption>{e(d.caption)} — files {e(d.name)}.png, {e(d.name)}.svg</figcaption></figure>")
+        parts.append(
+            f'<figure id="fig-{e(d.name)}"><img src="{uri}" alt="{e(d.caption)}">'
+            f"<figcaption>{e(d.caption)} — files {e(d.name)}.png, {e(d.name)}.svg</figcaption></figure>"
+        )
     if len(ctx.paired):
-        parts += ["<h2>Appendix: every headline metric</h2>",
-                  '<p class="note">Means of scenario and baseline, the paired difference with its interval, the interval method, and how much '
-                  "the pairing (common random numbers) reduced the variance of the difference compared with independent runs; "
-                  "with few replications that last estimate is itself noisy.</p>", _table(full_frame(ctx))]
+        parts += [
+            "<h2>Appendix: every headline metric</h2>",
+            '<p class="note">Means of scenario and baseline, the paired difference with its interval, the interval method, and how much '
+            "the pairing (common random numbers) reduced the variance of the difference compared with independent runs; "
+            "with few replications that last estimate is itself noisy.</p>",
+            _table(full_frame(ctx)),
+        ]
     all_notes = notes + ctx.settings.notes
     if all_notes:
         parts += ["<h2>Notes</h2>", "<ul>"] + [f"<li>{e(n)}</li>" for n in all_notes] + ["</ul>"]
@@ -847,8 +1007,13 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
 # ----------------------------------------------------------------------------- CLI
 
 
-def make_report(directory: str | Path, out: Optional[str | Path] = None, baseline: Optional[str] = None,
-                settings: Optional[an.RiskSettings] = None, title: Optional[str] = None) -> tuple[Path, list[Drawn], list[str]]:
+def make_report(
+    directory: str | Path,
+    out: str | Path | None = None,
+    baseline: str | None = None,
+    settings: an.RiskSettings | None = None,
+    title: str | None = None,
+) -> tuple[Path, list[Drawn], list[str]]:
     """Write ``report.html`` and the figure files; return the HTML path, the figures and the notes."""
     results = an.load_dir(directory)
     if results.summary.empty:

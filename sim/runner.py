@@ -109,7 +109,7 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     if out.exists() and any(out.iterdir()) and not args.force:
         raise ScenarioError(None, "--out", f"{out} exists and is not empty; use --force to overwrite or choose another --out")
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     reps = range(args.replications)
     series, summaries, cycles = [], [], []
@@ -149,14 +149,18 @@ def cmd_run(args) -> int:
         "replications": args.replications,
         "seeds": [int(s) for s in summary["seed"]],
         "package_version": __version__,
-        "command": " ".join(["opvangsim"] + sys.argv[1:]) if sys.argv and sys.argv[0].endswith("opvangsim") else " ".join(sys.argv),
+        "command": " ".join(["opvangsim"] + sys.argv[1:])
+        if sys.argv and sys.argv[0].endswith("opvangsim")
+        else " ".join(sys.argv),
         "started": started.isoformat(),
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "finished": dt.datetime.now(dt.UTC).isoformat(),
         "wall_seconds": round(time.perf_counter() - t0, 3),
         "warm_up": "none: the run starts from the observed state on the start date (initial_state)",
     }
     write_atomic(out, files, force=True)
-    print(f"\n{scenario.name}: {args.replications} replication(s), {scenario.start_date} + {scenario.horizon_days} days, root seed {args.seed}")
+    print(
+        f"\n{scenario.name}: {args.replications} replication(s), {scenario.start_date} + {scenario.horizon_days} days, root seed {args.seed}"
+    )
     print(headline_table(summary))
     print(f"\nwritten to {out}/ (timeseries.parquet, summary.parquet{', cycles.parquet' if cyc else ''}, manifest.json)")
     return 0

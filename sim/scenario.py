@@ -17,7 +17,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Optional, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError, field_validator, model_validator
 
@@ -64,17 +64,67 @@ class Shock(Strict):
 class Inflow(Strict):
     """Arrivals (instroom): first asylum applications (including AMV) and family reunification (nareizigers)."""
 
-    mode: Literal["rate", "replay"] = param("rate", unit="-", desc="'rate': yearly levels with seasonality and shocks; 'replay': a monthly series from a CSV file", source="design.md")
-    first_applications_per_year: float = param(25_000, unit="persons/year", desc="first asylum applications in the first simulated year, AMV included", source="facts §2: ~24,000 first applications in 2025; forecast 40,000–55,300 total", ge=0)
-    amv_share_of_first: float = param(0.12, unit="share", desc="share of first applications made by unaccompanied minors (AMV)", source="facts §4: 12–15 % of first applications", ge=0, le=1)
-    family_reunification_per_year: float = param(16_000, unit="persons/year", desc="family reunification arrivals (nareizigers) in the first simulated year", source="facts §2 and data/history: 16,470 nareizigers in 2025", ge=0)
-    trend_per_year: float = param(0.0, unit="share/year", desc="relative change of all yearly levels per year (0.05 = +5 % a year, compounded)", source="estimate: no trend assumed", gt=-1, le=2)
-    seasonal_factors: list[float] = param(SEASONAL_DEFAULT, unit="multiplier", desc="12 monthly multipliers of the daily rate (January first); normalised to mean 1", source="facts §2: quarterly shares 20/21/29/30 %")
-    dispersion: Literal["poisson", "negative_binomial"] = param("negative_binomial", unit="-", desc="distribution of daily arrival counts", source="estimate: daily counts are over-dispersed (group arrivals)")
-    negative_binomial_k: float = param(25.0, unit="-", desc="size parameter of the negative binomial: variance = mean + mean²/k", source="estimate", gt=0)
+    mode: Literal["rate", "replay"] = param(
+        "rate",
+        unit="-",
+        desc="'rate': yearly levels with seasonality and shocks; 'replay': a monthly series from a CSV file",
+        source="design.md",
+    )
+    first_applications_per_year: float = param(
+        25_000,
+        unit="persons/year",
+        desc="first asylum applications in the first simulated year, AMV included",
+        source="facts §2: ~24,000 first applications in 2025; forecast 40,000–55,300 total",
+        ge=0,
+    )
+    amv_share_of_first: float = param(
+        0.12,
+        unit="share",
+        desc="share of first applications made by unaccompanied minors (AMV)",
+        source="facts §4: 12–15 % of first applications",
+        ge=0,
+        le=1,
+    )
+    family_reunification_per_year: float = param(
+        16_000,
+        unit="persons/year",
+        desc="family reunification arrivals (nareizigers) in the first simulated year",
+        source="facts §2 and data/history: 16,470 nareizigers in 2025",
+        ge=0,
+    )
+    trend_per_year: float = param(
+        0.0,
+        unit="share/year",
+        desc="relative change of all yearly levels per year (0.05 = +5 % a year, compounded)",
+        source="estimate: no trend assumed",
+        gt=-1,
+        le=2,
+    )
+    seasonal_factors: list[float] = param(
+        SEASONAL_DEFAULT,
+        unit="multiplier",
+        desc="12 monthly multipliers of the daily rate (January first); normalised to mean 1",
+        source="facts §2: quarterly shares 20/21/29/30 %",
+    )
+    dispersion: Literal["poisson", "negative_binomial"] = param(
+        "negative_binomial",
+        unit="-",
+        desc="distribution of daily arrival counts",
+        source="estimate: daily counts are over-dispersed (group arrivals)",
+    )
+    negative_binomial_k: float = param(
+        25.0, unit="-", desc="size parameter of the negative binomial: variance = mean + mean²/k", source="estimate", gt=0
+    )
     shocks: list[Shock] = param([], unit="-", desc="surges of extra arrivals", source="scenario choice")
-    replay_file: Optional[str] = param(None, unit="path", desc="CSV with columns month (YYYY-MM), first_applications, family_reunification and optional amv_first_applications; relative to the scenario file or to sim/data", source="scenario choice")
-    replay_scale: float = param(1.0, unit="multiplier", desc="multiplies every replayed monthly count", source="scenario choice", ge=0)
+    replay_file: str | None = param(
+        None,
+        unit="path",
+        desc="CSV with columns month (YYYY-MM), first_applications, family_reunification and optional amv_first_applications; relative to the scenario file or to sim/data",
+        source="scenario choice",
+    )
+    replay_scale: float = param(
+        1.0, unit="multiplier", desc="multiplies every replayed monthly count", source="scenario choice", ge=0
+    )
 
     @field_validator("seasonal_factors")
     @classmethod
@@ -86,7 +136,7 @@ class Inflow(Strict):
         return v
 
     @model_validator(mode="after")
-    def _replay_needs_file(self) -> "Inflow":
+    def _replay_needs_file(self) -> Inflow:
         if self.mode == "replay" and not self.replay_file:
             raise ValueError("mode = 'replay' needs replay_file")
         return self
@@ -99,18 +149,55 @@ class Centre(Strict):
     """An application centre (aanmeldcentrum): Ter Apel, optionally Budel."""
 
     name: str = param("Ter Apel", unit="-", desc="name used in outputs", source="facts §3")
-    share_of_arrivals: float = param(1.0, unit="share", desc="share of arrivals that register here", source="estimate: Ter Apel registers nearly all first applicants", ge=0, le=1)
-    slots: int = param(400, unit="persons", desc="registration slots: persons that can be in the registration phase at once (servers of the M/M/c queue)", source="estimate: ~90 arrivals/day × 3 days at ~70 % utilisation", ge=1)
-    service_mean_days: float = param(3.0, unit="days", desc="mean length of the registration phase", source="facts §3: registration takes about 3 days", gt=0)
-    service_distribution: Literal["exponential", "lognormal", "deterministic"] = param("exponential", unit="-", desc="distribution of the registration phase length", source="estimate")
+    share_of_arrivals: float = param(
+        1.0,
+        unit="share",
+        desc="share of arrivals that register here",
+        source="estimate: Ter Apel registers nearly all first applicants",
+        ge=0,
+        le=1,
+    )
+    slots: int = param(
+        400,
+        unit="persons",
+        desc="registration slots: persons that can be in the registration phase at once (servers of the M/M/c queue)",
+        source="estimate: ~90 arrivals/day × 3 days at ~70 % utilisation",
+        ge=1,
+    )
+    service_mean_days: float = param(
+        3.0, unit="days", desc="mean length of the registration phase", source="facts §3: registration takes about 3 days", gt=0
+    )
+    service_distribution: Literal["exponential", "lognormal", "deterministic"] = param(
+        "exponential", unit="-", desc="distribution of the registration phase length", source="estimate"
+    )
     service_cv: float = param(1.0, unit="-", desc="coefficient of variation (lognormal only)", source="estimate", gt=0)
-    norm_persons: int = param(2000, unit="persons", desc="agreed maximum at the centre; every person-night above it is an overflow night", source="facts §3: norm 2,000 (Westerwolde agreement)", ge=0)
-    physical_limit_persons: int = param(2300, unit="persons", desc="beds on site; above this people sleep outside", source="estimate: Westerwolde's 2,279 regular places include the centre (data/municipalities.csv)", ge=0)
-    penalty_eur_per_day: float = param(50_000, unit="euros/day", desc="penalty payment for each day above the norm", source="facts §3/§7: €50,000/day from 30 Oct 2024", ge=0)
-    penalty_cap_eur: float = param(5_000_000, unit="euros", desc="cap on the penalty payments over the run", source="facts §3/§7: cap €5 m", ge=0)
+    norm_persons: int = param(
+        2000,
+        unit="persons",
+        desc="agreed maximum at the centre; every person-night above it is an overflow night",
+        source="facts §3: norm 2,000 (Westerwolde agreement)",
+        ge=0,
+    )
+    physical_limit_persons: int = param(
+        2300,
+        unit="persons",
+        desc="beds on site; above this people sleep outside",
+        source="estimate: Westerwolde's 2,279 regular places include the centre (data/municipalities.csv)",
+        ge=0,
+    )
+    penalty_eur_per_day: float = param(
+        50_000,
+        unit="euros/day",
+        desc="penalty payment for each day above the norm",
+        source="facts §3/§7: €50,000/day from 30 Oct 2024",
+        ge=0,
+    )
+    penalty_cap_eur: float = param(
+        5_000_000, unit="euros", desc="cap on the penalty payments over the run", source="facts §3/§7: cap €5 m", ge=0
+    )
 
     @model_validator(mode="after")
-    def _limit_above_norm(self) -> "Centre":
+    def _limit_above_norm(self) -> Centre:
         if self.physical_limit_persons < self.norm_persons:
             raise ValueError("physical_limit_persons must be ≥ norm_persons")
         return self
@@ -119,12 +206,27 @@ class Centre(Strict):
 class Registration(Strict):
     """Registration at the application centres and the daily transfer to reception locations."""
 
-    centres: list[Centre] = param([Centre()], unit="-", desc="application centres; shares of arrivals must sum to 1", source="facts §3", min_length=1)
-    family_register_elsewhere_share: float = param(0.5, unit="share", desc="share of nareizigers who register elsewhere (by appointment, Zevenaar) instead of at an application centre", source="estimate; facts §3 says they can register at Zevenaar", ge=0, le=1)
-    transfer_limit_per_day: int = param(400, unit="persons/day", desc="most people moved out of the application centres to locations per day (COA buses)", source="estimate", ge=0)
+    centres: list[Centre] = param(
+        [Centre()], unit="-", desc="application centres; shares of arrivals must sum to 1", source="facts §3", min_length=1
+    )
+    family_register_elsewhere_share: float = param(
+        0.5,
+        unit="share",
+        desc="share of nareizigers who register elsewhere (by appointment, Zevenaar) instead of at an application centre",
+        source="estimate; facts §3 says they can register at Zevenaar",
+        ge=0,
+        le=1,
+    )
+    transfer_limit_per_day: int = param(
+        400,
+        unit="persons/day",
+        desc="most people moved out of the application centres to locations per day (COA buses)",
+        source="estimate",
+        ge=0,
+    )
 
     @model_validator(mode="after")
-    def _shares(self) -> "Registration":
+    def _shares(self) -> Registration:
         total = sum(c.share_of_arrivals for c in self.centres)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"centres' share_of_arrivals must sum to 1, got {total:g}")
@@ -138,13 +240,51 @@ class Emergency(Strict):
     """Emergency shelter (noodopvang) opened by COA on demand."""
 
     on_demand: bool = param(True, unit="-", desc="open emergency locations when people wait for a place", source="design.md")
-    location_size: int = param(300, unit="places", desc="places per emergency location opened on demand", source="facts §6: COA emergency locations 300+", ge=1)
-    lead_time_days: float = param(28, unit="days", desc="time from the decision to open to the first night", source="estimate within facts §6: 1–8 weeks", ge=0)
-    ceiling_places: int = param(60_000, unit="places", desc="most emergency places open or requested at once", source="estimate", ge=0)
-    min_lease_days: float = param(182, unit="days", desc="an emergency location stays open at least this long", source="facts §6: minimum lease half a year", ge=0)
-    lifespan_days: float = param(365, unit="days", desc="an emergency location opened on demand closes after this long unless still needed", source="facts §6: 6–12 months", ge=0)
-    open_trigger_persons: int = param(100, unit="persons", desc="shortfall (people waiting for a place minus free and requested places) above which a location is requested", source="estimate", ge=0)
-    close_buffer_persons: int = param(1500, unit="places", desc="free places that must remain elsewhere before an emergency location closes", source="estimate", ge=0)
+    location_size: int = param(
+        300,
+        unit="places",
+        desc="places per emergency location opened on demand",
+        source="facts §6: COA emergency locations 300+",
+        ge=1,
+    )
+    lead_time_days: float = param(
+        28,
+        unit="days",
+        desc="time from the decision to open to the first night",
+        source="estimate within facts §6: 1–8 weeks",
+        ge=0,
+    )
+    ceiling_places: int = param(
+        60_000, unit="places", desc="most emergency places open or requested at once", source="estimate", ge=0
+    )
+    min_lease_days: float = param(
+        182,
+        unit="days",
+        desc="an emergency location stays open at least this long",
+        source="facts §6: minimum lease half a year",
+        ge=0,
+    )
+    lifespan_days: float = param(
+        365,
+        unit="days",
+        desc="an emergency location opened on demand closes after this long unless still needed",
+        source="facts §6: 6–12 months",
+        ge=0,
+    )
+    open_trigger_persons: int = param(
+        100,
+        unit="persons",
+        desc="shortfall (people waiting for a place minus free and requested places) above which a location is requested",
+        source="estimate",
+        ge=0,
+    )
+    close_buffer_persons: int = param(
+        1500,
+        unit="places",
+        desc="free places that must remain elsewhere before an emergency location closes",
+        source="estimate",
+        ge=0,
+    )
     review_interval_days: int = param(7, unit="days", desc="how often closing is reviewed", source="estimate", ge=1)
 
 
@@ -152,8 +292,19 @@ class Reception(Strict):
     """Reception locations (azc, temporary, emergency, AMV) and COA's allocation policy."""
 
     emergency: Emergency = param(Emergency(), unit="-", desc="emergency shelter on demand", source="design.md")
-    amv_overflow_to_emergency: bool = param(True, unit="-", desc="let AMV use emergency places when no AMV place is free (otherwise they wait at the centre)", source="estimate: COA opened emergency AMV locations when AMV places ran short (facts §4: 1,720 places against ~3,000 needed)")
-    consolidation_moves_per_day: int = param(300, unit="persons/day", desc="most residents moved per day from emergency (or crisis) shelter into free regular places", source="estimate", ge=0)
+    amv_overflow_to_emergency: bool = param(
+        True,
+        unit="-",
+        desc="let AMV use emergency places when no AMV place is free (otherwise they wait at the centre)",
+        source="estimate: COA opened emergency AMV locations when AMV places ran short (facts §4: 1,720 places against ~3,000 needed)",
+    )
+    consolidation_moves_per_day: int = param(
+        300,
+        unit="persons/day",
+        desc="most residents moved per day from emergency (or crisis) shelter into free regular places",
+        source="estimate",
+        ge=0,
+    )
 
 
 # --------------------------------------------------------------------------- procedure
@@ -162,12 +313,21 @@ class Reception(Strict):
 class Outcomes(Strict):
     """Shares of IND decisions; they must sum to 1."""
 
-    permit: float = param(0.70, unit="share", desc="residence permit", source="facts §5: approval 70–85 % historically, 78 % in 2022", ge=0, le=1)
-    rejection: float = param(0.20, unit="share", desc="rejection (the person must leave)", source="estimate: the rest split 2:1 between rejection and Dublin", ge=0, le=1)
+    permit: float = param(
+        0.70, unit="share", desc="residence permit", source="facts §5: approval 70–85 % historically, 78 % in 2022", ge=0, le=1
+    )
+    rejection: float = param(
+        0.20,
+        unit="share",
+        desc="rejection (the person must leave)",
+        source="estimate: the rest split 2:1 between rejection and Dublin",
+        ge=0,
+        le=1,
+    )
     dublin: float = param(0.10, unit="share", desc="Dublin claim (transfer to another EU state)", source="estimate", ge=0, le=1)
 
     @model_validator(mode="after")
-    def _sum_to_one(self) -> "Outcomes":
+    def _sum_to_one(self) -> Outcomes:
         total = self.permit + self.rejection + self.dublin
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"permit + rejection + dublin must be 1, got {total:g}")
@@ -176,17 +336,36 @@ class Outcomes(Strict):
 
 class ProductionChange(Strict):
     date: dt.date = param(..., unit="date", desc="from this date", source="scenario choice")
-    decisions_per_week: float = param(..., unit="decisions/week", desc="IND production from that date", source="scenario choice", ge=0)
+    decisions_per_week: float = param(
+        ..., unit="decisions/week", desc="IND production from that date", source="scenario choice", ge=0
+    )
 
 
 class Procedure(Strict):
     """The IND asylum procedure: weekly production from a FIFO backlog."""
 
-    decisions_per_week: float = param(423, unit="decisions/week", desc="IND first-asylum decisions per week", source="facts §5: a 2023 assignment of ~22,000 decisions a year", ge=0)
-    production_changes: list[ProductionChange] = param([], unit="-", desc="changes of production over time", source="scenario choice")
-    outcomes_first: Outcomes = param(Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="facts §5")
-    outcomes_amv: Outcomes = param(Outcomes(permit=0.85, rejection=0.10, dublin=0.05), unit="-", desc="outcomes for unaccompanied minors", source="estimate: minors are granted more often")
-    legal_term_days: float = param(456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="facts §5", gt=0)
+    decisions_per_week: float = param(
+        423,
+        unit="decisions/week",
+        desc="IND first-asylum decisions per week",
+        source="facts §5: a 2023 assignment of ~22,000 decisions a year",
+        ge=0,
+    )
+    production_changes: list[ProductionChange] = param(
+        [], unit="-", desc="changes of production over time", source="scenario choice"
+    )
+    outcomes_first: Outcomes = param(
+        Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="facts §5"
+    )
+    outcomes_amv: Outcomes = param(
+        Outcomes(permit=0.85, rejection=0.10, dublin=0.05),
+        unit="-",
+        desc="outcomes for unaccompanied minors",
+        source="estimate: minors are granted more often",
+    )
+    legal_term_days: float = param(
+        456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="facts §5", gt=0
+    )
 
 
 # --------------------------------------------------------------------------- housing and departure
@@ -194,23 +373,51 @@ class Procedure(Strict):
 
 class HousingChange(Strict):
     date: dt.date = param(..., unit="date", desc="from this date", source="scenario choice")
-    persons_per_half_year: float = param(..., unit="persons/half-year", desc="housing task from that date", source="scenario choice", ge=0)
+    persons_per_half_year: float = param(
+        ..., unit="persons/half-year", desc="housing task from that date", source="scenario choice", ge=0
+    )
 
 
 class Housing(Strict):
     """Status holders (vergunninghouders) and the municipal housing task (taakstelling)."""
 
-    task_per_half_year: float = param(13_000, unit="persons/half-year", desc="status holders municipalities house per half-year", source="facts §5: 13,000 for 2025-H2", ge=0)
-    task_changes: list[HousingChange] = param([], unit="-", desc="changes of the housing task over time", source="scenario choice")
-    family_join_sponsor_share: float = param(0.6, unit="share", desc="share of nareizigers who move straight in with their sponsor instead of waiting in reception", source="estimate", ge=0, le=1)
+    task_per_half_year: float = param(
+        13_000,
+        unit="persons/half-year",
+        desc="status holders municipalities house per half-year",
+        source="facts §5: 13,000 for 2025-H2",
+        ge=0,
+    )
+    task_changes: list[HousingChange] = param(
+        [], unit="-", desc="changes of the housing task over time", source="scenario choice"
+    )
+    family_join_sponsor_share: float = param(
+        0.6,
+        unit="share",
+        desc="share of nareizigers who move straight in with their sponsor instead of waiting in reception",
+        source="estimate",
+        ge=0,
+        le=1,
+    )
 
 
 class Departure(Strict):
     """Departure of rejected applicants and Dublin transfers (vertrek)."""
 
-    mean_delay_days: float = param(120, unit="days", desc="mean time from a rejection to leaving reception", source="estimate", gt=0)
-    dublin_mean_delay_days: float = param(90, unit="days", desc="mean time from a Dublin claim to the transfer", source="estimate", gt=0)
-    return_share: float = param(0.51, unit="share", desc="share of departures that are a (voluntary or forced) return; the rest leave to an unknown destination", source="facts §5: 2024 departures 3,240 independent + 2,750 forced vs 5,740 unknown", ge=0, le=1)
+    mean_delay_days: float = param(
+        120, unit="days", desc="mean time from a rejection to leaving reception", source="estimate", gt=0
+    )
+    dublin_mean_delay_days: float = param(
+        90, unit="days", desc="mean time from a Dublin claim to the transfer", source="estimate", gt=0
+    )
+    return_share: float = param(
+        0.51,
+        unit="share",
+        desc="share of departures that are a (voluntary or forced) return; the rest leave to an unknown destination",
+        source="facts §5: 2024 departures 3,240 independent + 2,750 forced vs 5,740 unknown",
+        ge=0,
+        le=1,
+    )
 
 
 # --------------------------------------------------------------------------- initial state and capacity
@@ -219,22 +426,86 @@ class Departure(Strict):
 class InitialState(Strict):
     """Where the country is on the start date: occupancy, backlog, locations."""
 
-    municipalities_file: str = param("municipalities.csv", unit="path", desc="places per municipality (regular_places_2025_11, emergency_places_2025_11); relative to the scenario file or sim/data", source="data/municipalities.csv (COA places, November 2025)")
-    use_municipal_places: bool = param(True, unit="-", desc="open the regular and emergency places of the municipalities file on the start date", source="design.md")
-    regular_places_scale: float = param(1.0, unit="multiplier", desc="scales every municipality's regular places (for start dates other than Nov 2025)", source="data/municipalities.csv is November 2025; other dates: estimate", ge=0)
-    emergency_places_scale: float = param(1.0, unit="multiplier", desc="scales every municipality's emergency places", source="as regular_places_scale", ge=0)
-    ac_municipality: str = param("GM1950", unit="CBS code", desc="municipality whose regular places include the application centre (Westerwolde)", source="data/README.md")
-    ac_places_in_regular: int = param(2000, unit="places", desc="places of the application centre counted among that municipality's regular places; removed from the locations", source="estimate: the norm of 2,000", ge=0)
-    amv_share_of_regular: float = param(0.053, unit="share", desc="share of each municipality's regular places that are AMV places", source="estimate: ~2,500 AMV places (facts §4: 1,720 in Nov 2024, ~3,000 needed) of 47,293", ge=0, le=1)
-    durable_remaining_years: tuple[float, float] = param((3.0, 15.0), unit="years", desc="remaining lifetimes of existing regular locations, spread evenly over this range in municipality-code order", source="estimate: core locations 10+ years (facts §6)")
-    emergency_remaining_days: tuple[float, float] = param((90.0, 730.0), unit="days", desc="remaining lifetimes of existing emergency locations, spread evenly over this range", source="estimate: facts §6 leases 6–12 months, repeatedly extended")
-    ac_occupancy: int = param(1800, unit="persons", desc="persons at the application centres on the start date (all registered, waiting for a place)", source="estimate: near the norm through 2025", ge=0)
-    occupancy_durable: int = param(40_500, unit="persons", desc="persons in durable locations", source="estimate: ~95 % of places", ge=0)
+    municipalities_file: str = param(
+        "municipalities.csv",
+        unit="path",
+        desc="places per municipality (regular_places_2025_11, emergency_places_2025_11); relative to the scenario file or sim/data",
+        source="data/municipalities.csv (COA places, November 2025)",
+    )
+    use_municipal_places: bool = param(
+        True,
+        unit="-",
+        desc="open the regular and emergency places of the municipalities file on the start date",
+        source="design.md",
+    )
+    regular_places_scale: float = param(
+        1.0,
+        unit="multiplier",
+        desc="scales every municipality's regular places (for start dates other than Nov 2025)",
+        source="data/municipalities.csv is November 2025; other dates: estimate",
+        ge=0,
+    )
+    emergency_places_scale: float = param(
+        1.0, unit="multiplier", desc="scales every municipality's emergency places", source="as regular_places_scale", ge=0
+    )
+    ac_municipality: str = param(
+        "GM1950",
+        unit="CBS code",
+        desc="municipality whose regular places include the application centre (Westerwolde)",
+        source="data/README.md",
+    )
+    ac_places_in_regular: int = param(
+        2000,
+        unit="places",
+        desc="places of the application centre counted among that municipality's regular places; removed from the locations",
+        source="estimate: the norm of 2,000",
+        ge=0,
+    )
+    amv_share_of_regular: float = param(
+        0.053,
+        unit="share",
+        desc="share of each municipality's regular places that are AMV places",
+        source="estimate: ~2,500 AMV places (facts §4: 1,720 in Nov 2024, ~3,000 needed) of 47,293",
+        ge=0,
+        le=1,
+    )
+    durable_remaining_years: tuple[float, float] = param(
+        (3.0, 15.0),
+        unit="years",
+        desc="remaining lifetimes of existing regular locations, spread evenly over this range in municipality-code order",
+        source="estimate: core locations 10+ years (facts §6)",
+    )
+    emergency_remaining_days: tuple[float, float] = param(
+        (90.0, 730.0),
+        unit="days",
+        desc="remaining lifetimes of existing emergency locations, spread evenly over this range",
+        source="estimate: facts §6 leases 6–12 months, repeatedly extended",
+    )
+    ac_occupancy: int = param(
+        1800,
+        unit="persons",
+        desc="persons at the application centres on the start date (all registered, waiting for a place)",
+        source="estimate: near the norm through 2025",
+        ge=0,
+    )
+    occupancy_durable: int = param(
+        40_500, unit="persons", desc="persons in durable locations", source="estimate: ~95 % of places", ge=0
+    )
     occupancy_temporary: int = param(0, unit="persons", desc="persons in temporary locations", source="estimate", ge=0)
-    occupancy_emergency: int = param(24_000, unit="persons", desc="persons in emergency locations", source="estimate: ~90 % of places", ge=0)
+    occupancy_emergency: int = param(
+        24_000, unit="persons", desc="persons in emergency locations", source="estimate: ~90 % of places", ge=0
+    )
     occupancy_amv: int = param(2_300, unit="persons", desc="unaccompanied minors in AMV locations", source="estimate", ge=0)
-    status_holders_waiting: int = param(17_000, unit="persons", desc="status holders in locations waiting for a home", source="estimate: facts §5 16,200 end 2022", ge=0)
-    awaiting_departure: int = param(5_000, unit="persons", desc="rejected persons in locations waiting to leave", source="estimate", ge=0)
+    status_holders_waiting: int = param(
+        17_000,
+        unit="persons",
+        desc="status holders in locations waiting for a home",
+        source="estimate: facts §5 16,200 end 2022",
+        ge=0,
+    )
+    awaiting_departure: int = param(
+        5_000, unit="persons", desc="rejected persons in locations waiting to leave", source="estimate", ge=0
+    )
 
     @field_validator("durable_remaining_years", "emergency_remaining_days")
     @classmethod
@@ -244,7 +515,7 @@ class InitialState(Strict):
         return v
 
     @model_validator(mode="after")
-    def _composition(self) -> "InitialState":
+    def _composition(self) -> InitialState:
         in_locations = self.occupancy_durable + self.occupancy_temporary + self.occupancy_emergency + self.occupancy_amv
         if self.status_holders_waiting + self.awaiting_departure > in_locations:
             raise ValueError(
@@ -260,11 +531,11 @@ class ScheduledLocation(Strict):
     type: LocationType = param(..., unit="-", desc="location type", source="scenario choice")
     places: int = param(..., unit="places", desc="size", source="scenario choice", gt=0)
     opens: dt.date = param(..., unit="date", desc="first night", source="scenario choice")
-    closes: Optional[dt.date] = param(None, unit="date", desc="closing day (none: stays open)", source="scenario choice")
-    municipality: Optional[str] = param(None, unit="CBS code", desc="where (optional)", source="scenario choice")
+    closes: dt.date | None = param(None, unit="date", desc="closing day (none: stays open)", source="scenario choice")
+    municipality: str | None = param(None, unit="CBS code", desc="where (optional)", source="scenario choice")
 
     @model_validator(mode="after")
-    def _order(self) -> "ScheduledLocation":
+    def _order(self) -> ScheduledLocation:
         if self.closes is not None and self.closes <= self.opens:
             raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
         return self
@@ -273,24 +544,60 @@ class ScheduledLocation(Strict):
 class Capacity(Strict):
     """New capacity: a fixed schedule, and the Spreidingswet cycle."""
 
-    scheduled: list[ScheduledLocation] = param([], unit="-", desc="locations opening and closing on fixed dates", source="scenario choice")
+    scheduled: list[ScheduledLocation] = param(
+        [], unit="-", desc="locations opening and closing on fixed dates", source="scenario choice"
+    )
     spreidingswet: Spreidingswet = param(Spreidingswet(), unit="-", desc="the Spreidingswet capacity cycle", source="facts §1")
 
 
 class TypeCost(Strict):
-    occupied_eur_per_day: float = param(..., unit="euros/place-day", desc="cost of an occupied place per day", source="see table", ge=0)
+    occupied_eur_per_day: float = param(
+        ..., unit="euros/place-day", desc="cost of an occupied place per day", source="see table", ge=0
+    )
     empty_eur_per_day: float = param(..., unit="euros/place-day", desc="cost of an empty place per day", source="see table", ge=0)
 
 
 class Costs(Strict):
     """Costs per place-day by location type, occupied and empty."""
 
-    durable: TypeCost = param(TypeCost(occupied_eur_per_day=70, empty_eur_per_day=47), unit="euros/place-day", desc="durable azc", source="facts §7: Court of Audit 2023, €70 occupied, €47 empty")
-    temporary: TypeCost = param(TypeCost(occupied_eur_per_day=90, empty_eur_per_day=55), unit="euros/place-day", desc="temporary locations", source="estimate: between regular and emergency")
-    emergency: TypeCost = param(TypeCost(occupied_eur_per_day=190, empty_eur_per_day=120), unit="euros/place-day", desc="emergency locations", source="facts §7: €69,400/year in 2023 (≈ €190/day); empty: estimate")
-    amv: TypeCost = param(TypeCost(occupied_eur_per_day=150, empty_eur_per_day=80), unit="euros/place-day", desc="AMV locations", source="estimate: small units with guardianship staff")
-    crisis_eur_per_person_night: float = param(150, unit="euros/person-night", desc="crisis emergency shelter (crisisnoodopvang) when nothing else is free", source="facts §7: €130–175 per person per night", ge=0)
-    ac_eur_per_person_night: float = param(83, unit="euros/person-night", desc="a night at an application centre", source="facts §7: regular place €83/day (2023)", ge=0)
+    durable: TypeCost = param(
+        TypeCost(occupied_eur_per_day=70, empty_eur_per_day=47),
+        unit="euros/place-day",
+        desc="durable azc",
+        source="facts §7: Court of Audit 2023, €70 occupied, €47 empty",
+    )
+    temporary: TypeCost = param(
+        TypeCost(occupied_eur_per_day=90, empty_eur_per_day=55),
+        unit="euros/place-day",
+        desc="temporary locations",
+        source="estimate: between regular and emergency",
+    )
+    emergency: TypeCost = param(
+        TypeCost(occupied_eur_per_day=190, empty_eur_per_day=120),
+        unit="euros/place-day",
+        desc="emergency locations",
+        source="facts §7: €69,400/year in 2023 (≈ €190/day); empty: estimate",
+    )
+    amv: TypeCost = param(
+        TypeCost(occupied_eur_per_day=150, empty_eur_per_day=80),
+        unit="euros/place-day",
+        desc="AMV locations",
+        source="estimate: small units with guardianship staff",
+    )
+    crisis_eur_per_person_night: float = param(
+        150,
+        unit="euros/person-night",
+        desc="crisis emergency shelter (crisisnoodopvang) when nothing else is free",
+        source="facts §7: €130–175 per person per night",
+        ge=0,
+    )
+    ac_eur_per_person_night: float = param(
+        83,
+        unit="euros/person-night",
+        desc="a night at an application centre",
+        source="facts §7: regular place €83/day (2023)",
+        ge=0,
+    )
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -301,9 +608,15 @@ class Scenario(Strict):
 
     name: str = param("scenario", unit="-", desc="name used in outputs and reports", source="scenario choice")
     description: str = param("", unit="-", desc="what this scenario represents", source="scenario choice")
-    start_date: dt.date = param(dt.date(2026, 1, 1), unit="date", desc="first simulated day", source="issue 2: start from today's state")
-    horizon_years: float = param(10.0, unit="years", desc="length of the run (ignored when end_date is set)", source="issue 2", gt=0, le=50)
-    end_date: Optional[dt.date] = param(None, unit="date", desc="last simulated day (exclusive); overrides horizon_years", source="scenario choice")
+    start_date: dt.date = param(
+        dt.date(2026, 1, 1), unit="date", desc="first simulated day", source="issue 2: start from today's state"
+    )
+    horizon_years: float = param(
+        10.0, unit="years", desc="length of the run (ignored when end_date is set)", source="issue 2", gt=0, le=50
+    )
+    end_date: dt.date | None = param(
+        None, unit="date", desc="last simulated day (exclusive); overrides horizon_years", source="scenario choice"
+    )
     inflow: Inflow = param(Inflow(), unit="-", desc="arrivals", source="-")
     registration: Registration = param(Registration(), unit="-", desc="application centres", source="-")
     reception: Reception = param(Reception(), unit="-", desc="locations and allocation", source="-")
@@ -315,11 +628,13 @@ class Scenario(Strict):
     costs: Costs = param(Costs(), unit="-", desc="costs", source="-")
 
     # Where the file came from, for resolving relative paths; not part of the scenario's identity.
-    source_file: Optional[str] = param(None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="loader")
+    source_file: str | None = param(
+        None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="loader"
+    )
 
     @field_validator("end_date")
     @classmethod
-    def _end_after_start(cls, v: Optional[dt.date], info) -> Optional[dt.date]:
+    def _end_after_start(cls, v: dt.date | None, info) -> dt.date | None:
         # a field validator (not a model validator) so that the error's key path is end_date
         start = info.data.get("start_date")
         if v is not None and start is not None and v <= start:
@@ -432,7 +747,7 @@ def apply_overrides(data: dict, overrides: list[str] | None, file: str | Path | 
     return data
 
 
-def _model_at(loc: tuple) -> Optional[type]:
+def _model_at(loc: tuple) -> type | None:
     """The pydantic model class that owns the key at ``loc`` (for 'did you mean' suggestions)."""
     model: Any = Scenario
     for part in loc[:-1]:
@@ -511,9 +826,13 @@ def check_files(scenario: Scenario, file: str | Path | None) -> None:
             raise ScenarioError(file, "inflow.replay_file", str(exc)) from None
         last = series.index.max()
         end = scenario.start_date + dt.timedelta(days=scenario.horizon_days - 1)
-        if (end.year, end.month) > (last.year, last.month) or (scenario.start_date.year, scenario.start_date.month) < (series.index.min().year, series.index.min().month):
+        if (end.year, end.month) > (last.year, last.month) or (scenario.start_date.year, scenario.start_date.month) < (
+            series.index.min().year,
+            series.index.min().month,
+        ):
             raise ScenarioError(
-                file, "inflow.replay_file",
+                file,
+                "inflow.replay_file",
                 f"{path.name} covers {series.index.min():%Y-%m} to {last:%Y-%m}, but the run spans "
                 f"{scenario.start_date:%Y-%m} to {end:%Y-%m}; shorten the horizon (end_date) or extend the series",
             )
@@ -558,7 +877,9 @@ def _bounds(field: Any) -> str:
     return ", ".join(bounds)
 
 
-def field_docs(model: type = Scenario, prefix: str = "", instance: Any = None, override: str | None = None) -> list[dict[str, Any]]:
+def field_docs(
+    model: type = Scenario, prefix: str = "", instance: Any = None, override: str | None = None
+) -> list[dict[str, Any]]:
     """Every parameter of the schema with its unit, default, bounds and source (for docs/parameters.md).
 
     Defaults are read from the default scenario itself, so a section whose
@@ -593,8 +914,26 @@ def field_docs(model: type = Scenario, prefix: str = "", instance: Any = None, o
                 rows.extend(field_docs(args[1], f"{key}.{item_key}.", item, getattr(item, "source", None) or source))
             continue
         if get_origin(ann) is list and args and _is_model(args[0]):
-            rows.append({"key": key, "unit": "list", "default": value, "bounds": "", "description": field.description or "", "source": source})
+            rows.append(
+                {
+                    "key": key,
+                    "unit": "list",
+                    "default": value,
+                    "bounds": "",
+                    "description": field.description or "",
+                    "source": source,
+                }
+            )
             rows.extend(field_docs(args[0], key + "[].", None))
             continue
-        rows.append({"key": key, "unit": extra.get("unit", ""), "default": value, "bounds": _bounds(field), "description": field.description or "", "source": source})
+        rows.append(
+            {
+                "key": key,
+                "unit": extra.get("unit", ""),
+                "default": value,
+                "bounds": _bounds(field),
+                "description": field.description or "",
+                "source": source,
+            }
+        )
     return rows

@@ -20,8 +20,7 @@ import numpy as np
 from scipy import stats
 
 from sim.model import simulate
-from sim.people import AMV, FAMILY, GONE
-from sim.scenario import Scenario, scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 
 @dataclass
@@ -46,10 +45,24 @@ def _empty_world(**over) -> dict:
     base = {
         "name": "verification",
         "start_date": "2030-01-01",
-        "inflow": {"mode": "rate", "first_applications_per_year": 10_000, "amv_share_of_first": 0.0,
-                   "family_reunification_per_year": 0, "seasonal_factors": [1.0] * 12, "dispersion": "poisson"},
-        "initial_state": {"use_municipal_places": False, "ac_occupancy": 0, "occupancy_durable": 0, "occupancy_emergency": 0,
-                          "occupancy_amv": 0, "occupancy_temporary": 0, "status_holders_waiting": 0, "awaiting_departure": 0},
+        "inflow": {
+            "mode": "rate",
+            "first_applications_per_year": 10_000,
+            "amv_share_of_first": 0.0,
+            "family_reunification_per_year": 0,
+            "seasonal_factors": [1.0] * 12,
+            "dispersion": "poisson",
+        },
+        "initial_state": {
+            "use_municipal_places": False,
+            "ac_occupancy": 0,
+            "occupancy_durable": 0,
+            "occupancy_emergency": 0,
+            "occupancy_amv": 0,
+            "occupancy_temporary": 0,
+            "status_holders_waiting": 0,
+            "awaiting_departure": 0,
+        },
         "reception": {"emergency": {"on_demand": False}},
         "registration": {"transfer_limit_per_day": 100_000},
         "capacity": {"spreidingswet": {"enabled": False}},  # no new capacity but the places each check names
@@ -99,17 +112,26 @@ def mmck_distribution(lam: float, mean_service: float, c: int, K: int) -> np.nda
 def erlang_c_registration(seed: int = 11) -> Check:
     """Mean registration wait (arrival to start of registration) of an M/M/c centre against Erlang C."""
     c, mean_s, lam = 20, 3.0, 6.0  # ρ = λ·S / c = 0.9
-    scen = scenario_from_dict(_empty_world(
-        horizon_years=15,
-        inflow={"first_applications_per_year": lam * 365.25},
-        registration={"centres": [{"slots": c, "service_mean_days": mean_s, "service_distribution": "exponential"}]},
-        capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
-        procedure={"decisions_per_week": 2_000}, housing={"task_per_half_year": 20_000},
-    ))
+    scen = scenario_from_dict(
+        _empty_world(
+            horizon_years=15,
+            inflow={"first_applications_per_year": lam * 365.25},
+            registration={"centres": [{"slots": c, "service_mean_days": mean_s, "service_distribution": "exponential"}]},
+            capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
+            procedure={"decisions_per_week": 2_000},
+            housing={"task_per_half_year": 20_000},
+        )
+    )
     r = simulate(scen, seed=seed)
     theory = mmc_wait_days(lam, mean_s, c)
-    return Check("Erlang C: mean registration wait, M/M/20, ρ = 0.9", theory, float(r.summary["mean_registration_wait_days"]),
-                 0.15 * theory, "days", f"λ = {lam}/day, mean service {mean_s} d, c = {c}; 15 years, seed {seed}; tolerance 15 %")
+    return Check(
+        "Erlang C: mean registration wait, M/M/20, ρ = 0.9",
+        theory,
+        float(r.summary["mean_registration_wait_days"]),
+        0.15 * theory,
+        "days",
+        f"λ = {lam}/day, mean service {mean_s} d, c = {c}; 15 years, seed {seed}; tolerance 15 %",
+    )
 
 
 def centre_above_norm(seed: int = 12) -> Check:
@@ -124,13 +146,18 @@ def centre_above_norm(seed: int = 12) -> Check:
     limit people sleep outside, they are not blocked).
     """
     c, mean_s, lam, norm = 40, 3.0, 12.0, 50
-    scen = scenario_from_dict(_empty_world(
-        horizon_years=20,
-        inflow={"first_applications_per_year": lam * 365.25},
-        registration={"centres": [{"slots": c, "service_mean_days": mean_s, "norm_persons": norm, "physical_limit_persons": norm}]},
-        capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
-        procedure={"decisions_per_week": 2_000}, housing={"task_per_half_year": 20_000},
-    ))
+    scen = scenario_from_dict(
+        _empty_world(
+            horizon_years=20,
+            inflow={"first_applications_per_year": lam * 365.25},
+            registration={
+                "centres": [{"slots": c, "service_mean_days": mean_s, "norm_persons": norm, "physical_limit_persons": norm}]
+            },
+            capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
+            procedure={"decisions_per_week": 2_000},
+            housing={"task_per_half_year": 20_000},
+        )
+    )
     r = simulate(scen, seed=seed)
     ts = r.timeseries.iloc[365:]
     sim_p = float((ts["ac_occupancy"] > norm).mean())
@@ -138,9 +165,15 @@ def centre_above_norm(seed: int = 12) -> Check:
     pn = mmck_distribution(lam, mean_s, c, K)
     pm = stats.poisson.pmf(np.arange(K + 1), 0.49 * lam)
     present = np.convolve(pn, pm)[: K + 1]
-    theory = float(present[norm + 1:].sum())
-    return Check("M/M/c/K: P(application centre above norm at night), onward places unlimited", theory, sim_p, 0.04, "probability",
-                 f"λ = {lam}/day, mean service {mean_s} d, c = {c}, norm {norm}, K = {K}; 19 years after a 1-year warm-up, seed {seed}; tolerance ±0.04")
+    theory = float(present[norm + 1 :].sum())
+    return Check(
+        "M/M/c/K: P(application centre above norm at night), onward places unlimited",
+        theory,
+        sim_p,
+        0.04,
+        "probability",
+        f"λ = {lam}/day, mean service {mean_s} d, c = {c}, norm {norm}, K = {K}; 19 years after a 1-year warm-up, seed {seed}; tolerance ±0.04",
+    )
 
 
 def _stage_world(location_type: str, seed: int):
@@ -149,30 +182,40 @@ def _stage_world(location_type: str, seed: int):
     places[location_type] = 30_000
     sched = [{"type": t, "places": n, "opens": "2029-12-31"} for t, n in places.items() if n]
     sched.append({"type": "amv", "places": 5_000, "opens": "2029-12-31"})
-    scen = scenario_from_dict(_empty_world(
-        horizon_years=7,
-        inflow={"first_applications_per_year": 10_000, "amv_share_of_first": 0.1},
-        reception={"amv_overflow_to_emergency": False, "emergency": {"on_demand": False}},
-        registration={"centres": [{"slots": 120}]},  # ρ = 27.4 × 3 / 120 ≈ 0.68
-        capacity={"scheduled": sched},
-        procedure={"decisions_per_week": 260},  # ρ ≈ 192/260 per week
-        housing={"task_per_half_year": 4_000},  # ≈ 22/day against ≈ 19.6 permits/day
-    ))
+    scen = scenario_from_dict(
+        _empty_world(
+            horizon_years=7,
+            inflow={"first_applications_per_year": 10_000, "amv_share_of_first": 0.1},
+            reception={"amv_overflow_to_emergency": False, "emergency": {"on_demand": False}},
+            registration={"centres": [{"slots": 120}]},  # ρ = 27.4 × 3 / 120 ≈ 0.68
+            capacity={"scheduled": sched},
+            procedure={"decisions_per_week": 260},  # ρ ≈ 192/260 per week
+            housing={"task_per_half_year": 4_000},  # ≈ 22/day against ≈ 19.6 permits/day
+        )
+    )
     return scen, simulate(scen, seed=seed, keep_records=True)
 
 
-def _little(name: str, L_series: np.ndarray, t_in: np.ndarray, t_out: np.ndarray, window: tuple[float, float], unit: str = "persons") -> Check:
+def _little(
+    name: str, L_series: np.ndarray, t_in: np.ndarray, t_out: np.ndarray, window: tuple[float, float], unit: str = "persons"
+) -> Check:
     """L = λW on a window: L the mean nightly count, λ the entry rate into the stage in the window, W the
     mean time in the stage of those entries (all of whom must have left by the end of the run)."""
     lo, hi = window
-    L = float(np.mean(L_series[int(lo):int(hi)]))
+    L = float(np.mean(L_series[int(lo) : int(hi)]))
     entered = (t_in >= lo) & (t_in < hi)
     lam = entered.sum() / (hi - lo)
     w = t_out[entered] - t_in[entered]
     done = ~np.isnan(w)
     W = float(np.mean(w[done]))
-    return Check(f"Little's law: {name}", L, float(lam * W), 0.05 * L, unit,
-                 f"λ = {lam:.2f}/day, W = {W:.1f} d, {int(done.sum())} of {int(entered.sum())} entries finished; tolerance 5 % of L")
+    return Check(
+        f"Little's law: {name}",
+        L,
+        float(lam * W),
+        0.05 * L,
+        unit,
+        f"λ = {lam:.2f}/day, W = {W:.1f} d, {int(done.sum())} of {int(entered.sum())} entries finished; tolerance 5 % of L",
+    )
 
 
 def little_checks(seed: int = 13) -> list[Check]:
@@ -192,15 +235,41 @@ def little_checks(seed: int = 13) -> list[Check]:
             out.append(_little("AMV locations", ts["occupancy_amv"].to_numpy(), t_place[amv], t_exit[amv], window))
             # the registering count drops at the day's transfer (.50) after registration ends, so the stage ends there
             reg_counted_until = np.ceil(p["t_reg_end"].to_numpy() - 0.5) + 0.5
-            out.append(_little("registration (queue + service, until the next transfer)", ts["ac_registering"].to_numpy(), p["t_arrive"].to_numpy(), reg_counted_until, window))
-            out.append(_little("IND backlog", ts["ind_backlog"].to_numpy(), p["t_reg_end"].to_numpy(), p["t_decision"].to_numpy(), window))
+            out.append(
+                _little(
+                    "registration (queue + service, until the next transfer)",
+                    ts["ac_registering"].to_numpy(),
+                    p["t_arrive"].to_numpy(),
+                    reg_counted_until,
+                    window,
+                )
+            )
+            out.append(
+                _little(
+                    "IND backlog", ts["ind_backlog"].to_numpy(), p["t_reg_end"].to_numpy(), p["t_decision"].to_numpy(), window
+                )
+            )
             holders = ~np.isnan(p["t_permit"].to_numpy())
             exit_h = np.where(p["exit_kind"].to_numpy() == "housed", t_exit, np.nan)
-            out.append(_little("status holders waiting for a home", ts["status_holders_waiting"].to_numpy(),
-                               np.where(holders, p["t_permit"].to_numpy(), np.nan), exit_h, window))
+            out.append(
+                _little(
+                    "status holders waiting for a home",
+                    ts["status_holders_waiting"].to_numpy(),
+                    np.where(holders, p["t_permit"].to_numpy(), np.nan),
+                    exit_h,
+                    window,
+                )
+            )
             leaving = (p["outcome"].to_numpy() >= 2) & ~np.isnan(p["t_decision"].to_numpy())
-            out.append(_little("awaiting departure", ts["awaiting_departure"].to_numpy(),
-                               np.where(leaving, p["t_decision"].to_numpy(), np.nan), np.where(leaving, t_exit, np.nan), window))
+            out.append(
+                _little(
+                    "awaiting departure",
+                    ts["awaiting_departure"].to_numpy(),
+                    np.where(leaving, p["t_decision"].to_numpy(), np.nan),
+                    np.where(leaving, t_exit, np.nan),
+                    window,
+                )
+            )
     return out
 
 
@@ -209,10 +278,19 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
     data = _empty_world(
         horizon_years=3,
         inflow={"first_applications_per_year": 20_000, "amv_share_of_first": 0.1, "family_reunification_per_year": 6_000},
-        initial_state={"ac_occupancy": 500, "occupancy_durable": 20_000, "occupancy_amv": 1_000,
-                       "status_holders_waiting": 8_000, "awaiting_departure": 2_000},
-        capacity={"scheduled": [{"type": "durable", "places": 60_000, "opens": "2029-12-31"},
-                                {"type": "amv", "places": 5_000, "opens": "2029-12-31"}]},
+        initial_state={
+            "ac_occupancy": 500,
+            "occupancy_durable": 20_000,
+            "occupancy_amv": 1_000,
+            "status_holders_waiting": 8_000,
+            "awaiting_departure": 2_000,
+        },
+        capacity={
+            "scheduled": [
+                {"type": "durable", "places": 60_000, "opens": "2029-12-31"},
+                {"type": "amv", "places": 5_000, "opens": "2029-12-31"},
+            ]
+        },
         procedure={"decisions_per_week": 450},
         housing={"task_per_half_year": 5_000},  # below the permit rate: status holders wait all the time
     )
@@ -225,8 +303,16 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
     # every person who arrived is still in the chain, housed (incl. joining a sponsor) or departed
     final = int(ts["occupancy_total"].iloc[-1])
     expected = initial_total + int(ts["arrivals"].sum()) - int(ts["housed"].sum()) - int(ts["departed"].sum())
-    out.append(Check("flow balance: initial + arrivals − housed − departed = final occupancy", expected, final, 0, "persons",
-                     f"{initial_total} + {int(ts['arrivals'].sum())} − {int(ts['housed'].sum())} − {int(ts['departed'].sum())}"))
+    out.append(
+        Check(
+            "flow balance: initial + arrivals − housed − departed = final occupancy",
+            expected,
+            final,
+            0,
+            "persons",
+            f"{initial_total} + {int(ts['arrivals'].sum())} − {int(ts['housed'].sum())} − {int(ts['departed'].sum())}",
+        )
+    )
     # housing: with status holders waiting throughout, municipalities house exactly the task
     sponsor = (p["exit_kind"] == "joined_sponsor").to_numpy()
     t_exit = p["t_exit"].to_numpy()
@@ -236,15 +322,29 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
     n_halves = int(days // half)
     housed_per_half = [int((housed_task & (t_exit >= k * half) & (t_exit < (k + 1) * half)).sum()) for k in range(n_halves)]
     assert ts["status_holders_waiting"].min() > 0, "the flow-balance world must keep status holders waiting"
-    out.append(Check("housing: persons housed per half-year = housing task while status holders wait", 5_000.0,
-                     float(np.mean(housed_per_half)), 2.0, "persons/half-year",
-                     f"per half-year: {housed_per_half}; {int(sponsor.sum())} nareizigers joined a sponsor (not counted)"))
+    out.append(
+        Check(
+            "housing: persons housed per half-year = housing task while status holders wait",
+            5_000.0,
+            float(np.mean(housed_per_half)),
+            2.0,
+            "persons/half-year",
+            f"per half-year: {housed_per_half}; {int(sponsor.sum())} nareizigers joined a sponsor (not counted)",
+        )
+    )
     # departure: everyone decided against leaves after the drawn delay; stock = initial + decided − departed
     decided_leave = int(((p["outcome"] >= 2) & (p["t_decision"] >= 0)).sum())
     expected_stock = ist.awaiting_departure + decided_leave - int(ts["departed"].sum())
-    out.append(Check("departure: awaiting departure = initial + rejections/Dublin decided − departed", float(expected_stock),
-                     float(ts["awaiting_departure"].iloc[-1]), 0.0, "persons",
-                     f"{ist.awaiting_departure} + {decided_leave} − {int(ts['departed'].sum())}"))
+    out.append(
+        Check(
+            "departure: awaiting departure = initial + rejections/Dublin decided − departed",
+            float(expected_stock),
+            float(ts["awaiting_departure"].iloc[-1]),
+            0.0,
+            "persons",
+            f"{ist.awaiting_departure} + {decided_leave} − {int(ts['departed'].sum())}",
+        )
+    )
     # no one left twice, no one left before arriving
     gone = (p["where"] == "gone").to_numpy()
     t_arr = p["t_arrive"].to_numpy()

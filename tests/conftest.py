@@ -33,19 +33,40 @@ SMALL = {
     "horizon_years": 0.5,
     "inflow": {"first_applications_per_year": 3000, "family_reunification_per_year": 1500},
     "registration": {
-        "centres": [{"name": "AC", "slots": 40, "norm_persons": 200, "physical_limit_persons": 260, "penalty_eur_per_day": 1000, "penalty_cap_eur": 20_000}],
+        "centres": [
+            {
+                "name": "AC",
+                "slots": 40,
+                "norm_persons": 200,
+                "physical_limit_persons": 260,
+                "penalty_eur_per_day": 1000,
+                "penalty_cap_eur": 20_000,
+            }
+        ],
         "transfer_limit_per_day": 40,
     },
     "reception": {
-        "emergency": {"location_size": 50, "ceiling_places": 1000, "open_trigger_persons": 10, "close_buffer_persons": 50, "lead_time_days": 14, "min_lease_days": 60},
+        "emergency": {
+            "location_size": 50,
+            "ceiling_places": 1000,
+            "open_trigger_persons": 10,
+            "close_buffer_persons": 50,
+            "lead_time_days": 14,
+            "min_lease_days": 60,
+        },
         "consolidation_moves_per_day": 30,
     },
     "procedure": {"decisions_per_week": 50},
     "housing": {"task_per_half_year": 1000},
     "initial_state": {
         "use_municipal_places": False,
-        "ac_occupancy": 100, "occupancy_durable": 800, "occupancy_temporary": 100, "occupancy_emergency": 200, "occupancy_amv": 100,
-        "status_holders_waiting": 200, "awaiting_departure": 60,
+        "ac_occupancy": 100,
+        "occupancy_durable": 800,
+        "occupancy_temporary": 100,
+        "occupancy_emergency": 200,
+        "occupancy_amv": 100,
+        "status_holders_waiting": 200,
+        "awaiting_departure": 60,
     },
     "capacity": {"scheduled": SMALL_LOCATIONS, "spreidingswet": {"enabled": False}},
 }

@@ -122,8 +122,16 @@ def test_proportion_interval_contains_estimate_inside_unit_interval(n, frac, met
 
 
 def _summary(scenario: str, reps: int, values: np.ndarray, design_point: int = 0, **factors) -> pd.DataFrame:
-    df = pd.DataFrame({"scenario": scenario, "design_point": design_point, "replication": np.arange(reps),
-                       "seed": np.arange(reps) + 100, "emergency_person_nights": values, "total_cost_eur": values * 10.0})
+    df = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "design_point": design_point,
+            "replication": np.arange(reps),
+            "seed": np.arange(reps) + 100,
+            "emergency_person_nights": values,
+            "total_cost_eur": values * 10.0,
+        }
+    )
     for k, v in factors.items():
         df[f"factor:{k}"] = v
     return df
@@ -150,10 +158,19 @@ def test_sweep_arms_pair_with_the_baseline_at_the_same_factor_level():
     parts, dp = [], 0
     for scenario, extra in (("baseline", 0.0), ("cycle_4y", 1.0)):
         for inflow, level in ((18000, 100.0), (35000, 900.0)):
-            parts.append(_summary(scenario, reps, np.full(reps, level + extra) + np.arange(reps), dp, **{"inflow.first_applications_per_year": inflow}))
+            parts.append(
+                _summary(
+                    scenario,
+                    reps,
+                    np.full(reps, level + extra) + np.arange(reps),
+                    dp,
+                    **{"inflow.first_applications_per_year": inflow},
+                )
+            )
             dp += 1
-    res = Results(summary=pd.concat(parts, ignore_index=True), timeseries=pd.DataFrame(), cycles=pd.DataFrame(),
-                  manifest={"kind": "sweep"})
+    res = Results(
+        summary=pd.concat(parts, ignore_index=True), timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={"kind": "sweep"}
+    )
     table = an.paired_comparison(res, metrics=["emergency_person_nights"])
     assert len(table) == 2
     assert set(table["arm"]) == {"cycle_4y [first_applications_per_year=18000]", "cycle_4y [first_applications_per_year=35000]"}
@@ -179,8 +196,15 @@ def _daily(scenario: str, reps_days_above: list[int], level: int, days: int = 36
 
 def test_risk_counts_replications_above_an_emergency_level():
     ts = _daily("baseline", [0, 10, 200], level=1000)
-    summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2],
-                            "ac_days_above_norm": [0, 31, 400], "person_nights_outside": [0.0, 0.0, 5.0]})
+    summary = pd.DataFrame(
+        {
+            "scenario": "baseline",
+            "design_point": 0,
+            "replication": [0, 1, 2],
+            "ac_days_above_norm": [0, 31, 400],
+            "person_nights_outside": [0.0, 0.0, 5.0],
+        }
+    )
     res = Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={})
     table = an.risk_table(res, an.RiskSettings(emergency_levels=(1000,), emergency_days=90, ac_days=30)).set_index("event")
     assert table.loc["emergency shelter > 1,000 persons on any day", "with_event"] == 2
@@ -193,11 +217,19 @@ def test_risk_counts_replications_above_an_emergency_level():
 
 def test_risk_on_a_monthly_series_weights_rows_by_their_days():
     ts = _daily("baseline", [0, 10, 200], level=1000)
-    monthly = ts.assign(month=ts["date"].dt.to_period("M").dt.to_timestamp()).groupby(["scenario", "design_point", "replication", "month"])
-    monthly = monthly.agg(occupancy_emergency=("occupancy_emergency", "mean"), days=("day", "size")).reset_index().rename(columns={"month": "date"})
+    monthly = ts.assign(month=ts["date"].dt.to_period("M").dt.to_timestamp()).groupby(
+        ["scenario", "design_point", "replication", "month"]
+    )
+    monthly = (
+        monthly.agg(occupancy_emergency=("occupancy_emergency", "mean"), days=("day", "size"))
+        .reset_index()
+        .rename(columns={"month": "date"})
+    )
     summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2]})
     settings_ = an.RiskSettings(emergency_levels=(1000,), emergency_days=90)
-    table = an.risk_table(Results(summary=summary, timeseries=monthly, cycles=pd.DataFrame(), manifest={}), settings_).set_index("event")
+    table = an.risk_table(Results(summary=summary, timeseries=monthly, cycles=pd.DataFrame(), manifest={}), settings_).set_index(
+        "event"
+    )
     # 10 days above in January is not a January mean above the level; 200 days make 6 whole months (181 days) above
     assert table.loc["emergency shelter > 1,000 persons (period mean) in any period", "with_event"] == 1
     assert table.loc["emergency shelter > 1,000 persons (period mean) for > 90 days", "with_event"] == 1
@@ -216,29 +248,46 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
     """SALib's Sobol analysis on a sweep-shaped result recovers the Ishigami function's known indices."""
     from sim.experiment import Experiment, unit_sample
 
-    exp = Experiment.model_validate({
-        "name": "ishigami", "scenarios": ["base.toml"], "replications": 1, "root_seed": 3,
-        "design": {"kind": "sobol", "samples": 1024},
-        "factors": [{"key": k, "distribution": "uniform", "low": 0.0, "high": 1.0} for k in ("a.x1", "a.x2", "a.x3")],
-    })
+    exp = Experiment.model_validate(
+        {
+            "name": "ishigami",
+            "scenarios": ["base.toml"],
+            "replications": 1,
+            "root_seed": 3,
+            "design": {"kind": "sobol", "samples": 1024},
+            "factors": [{"key": k, "distribution": "uniform", "low": 0.0, "high": 1.0} for k in ("a.x1", "a.x2", "a.x3")],
+        }
+    )
     unit = unit_sample(exp)
     x = -math.pi + 2 * math.pi * unit
     y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
     summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(len(y)), "replication": 0, "y": y})
     manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
-    sens, note = an.sensitivity(Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",))
+    sens, note = an.sensitivity(
+        Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
+    )
     assert "Sobol" in note
     got = sens.set_index(["factor", "index"])["value"]
     # analytic values (Ishigami a=7, b=0.1): S1 = .314, .442, 0; ST = .558, .442, .244
-    for (f, k), want in {("a.x1", "S1"): 0.314, ("a.x2", "S1"): 0.442, ("a.x3", "S1"): 0.0,
-                         ("a.x1", "ST"): 0.558, ("a.x2", "ST"): 0.442, ("a.x3", "ST"): 0.244}.items():
+    for (f, k), want in {
+        ("a.x1", "S1"): 0.314,
+        ("a.x2", "S1"): 0.442,
+        ("a.x3", "S1"): 0.0,
+        ("a.x1", "ST"): 0.558,
+        ("a.x2", "ST"): 0.442,
+        ("a.x3", "ST"): 0.244,
+    }.items():
         assert got[(f, k)] == pytest.approx(want, abs=0.06), (f, k)
 
 
 def test_no_sensitivity_for_a_factorial_design():
     summary = _summary("baseline", 3, np.ones(3))
-    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(),
-                  manifest={"kind": "sweep", "resolved": {"experiment": {"design": {"kind": "full_factorial"}}}})
+    res = Results(
+        summary=summary,
+        timeseries=pd.DataFrame(),
+        cycles=pd.DataFrame(),
+        manifest={"kind": "sweep", "resolved": {"experiment": {"design": {"kind": "full_factorial"}}}},
+    )
     sens, note = an.sensitivity(res)
     assert sens.empty and "full_factorial" in note
 
@@ -249,8 +298,16 @@ def test_scenario_discovery_finds_the_box_that_drives_the_output():
     a, b = g.uniform(0, 1, n), g.uniform(0, 1, n)
     # high only where a > 0.8 (a fifth of the points, so the top quarter cut falls between the two groups); b irrelevant
     y = np.where(a > 0.8, 1000.0, 0.0) + g.normal(0, 1, n)
-    summary = pd.DataFrame({"scenario": "s", "design_point": np.arange(n), "replication": 0, "emergency_person_nights": y,
-                            "factor:x.a": a, "factor:x.b": b})
+    summary = pd.DataFrame(
+        {
+            "scenario": "s",
+            "design_point": np.arange(n),
+            "replication": 0,
+            "emergency_person_nights": y,
+            "factor:x.a": a,
+            "factor:x.b": b,
+        }
+    )
     res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
     boxes, note = an.scenario_discovery(res, threshold=500.0)
     assert boxes, note
@@ -267,8 +324,16 @@ def test_scenario_discovery_finds_the_box_that_drives_the_output():
 def _write_run(d: Path, name: str, values: np.ndarray) -> None:
     d.mkdir(parents=True)
     reps = len(values)
-    pd.DataFrame({"scenario": name, "replication": np.arange(reps), "seed": np.arange(reps), "emergency_person_nights": values,
-                  "ac_days_above_norm": np.zeros(reps, int), "person_nights_outside": np.zeros(reps)}).to_parquet(d / "summary.parquet")
+    pd.DataFrame(
+        {
+            "scenario": name,
+            "replication": np.arange(reps),
+            "seed": np.arange(reps),
+            "emergency_person_nights": values,
+            "ac_days_above_norm": np.zeros(reps, int),
+            "person_nights_outside": np.zeros(reps),
+        }
+    ).to_parquet(d / "summary.parquet")
     (d / "manifest.json").write_text(json.dumps({"kind": "run", "scenario_name": name, "replications": reps, "root_seed": 1}))
 
 
@@ -286,11 +351,14 @@ def test_compare_reads_a_directory_of_runs_with_clashing_names(tmp_path, capsys)
     assert "more_ind − baseline" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv_tail, key", [
-    (["--baseline", "nonexistent"], "--baseline"),
-    (["--emergency-levels", "lots"], "--emergency-levels"),
-    (["--ac-days", "-1"], "--ac-days"),
-])
+@pytest.mark.parametrize(
+    "argv_tail, key",
+    [
+        (["--baseline", "nonexistent"], "--baseline"),
+        (["--emergency-levels", "lots"], "--emergency-levels"),
+        (["--ac-days", "-1"], "--ac-days"),
+    ],
+)
 def test_compare_bad_arguments_exit_2_and_write_nothing(tmp_path, capsys, argv_tail, key):
     _write_run(tmp_path / "runs" / "baseline", "baseline", np.array([1.0, 2.0]))
     out = tmp_path / "out"
@@ -312,16 +380,24 @@ def test_morris_elementary_effects_of_a_linear_function():
     """For y = 10·u1 + 1·u2 on the unit cube every elementary effect is the slope: μ* = (10, 1, 0), σ = 0."""
     from sim.experiment import Experiment, unit_sample
 
-    exp = Experiment.model_validate({
-        "name": "linear", "scenarios": ["base.toml"], "replications": 1, "root_seed": 5,
-        "design": {"kind": "morris", "samples": 10, "morris_levels": 4},
-        "factors": [{"key": k, "distribution": "uniform", "low": 0.0, "high": 1.0} for k in ("a.u1", "a.u2", "a.u3")],
-    })
+    exp = Experiment.model_validate(
+        {
+            "name": "linear",
+            "scenarios": ["base.toml"],
+            "replications": 1,
+            "root_seed": 5,
+            "design": {"kind": "morris", "samples": 10, "morris_levels": 4},
+            "factors": [{"key": k, "distribution": "uniform", "low": 0.0, "high": 1.0} for k in ("a.u1", "a.u2", "a.u3")],
+        }
+    )
     unit = unit_sample(exp)
-    summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(len(unit)), "replication": 0,
-                            "y": 10 * unit[:, 0] + 1 * unit[:, 1]})
+    summary = pd.DataFrame(
+        {"scenario": "base", "design_point": np.arange(len(unit)), "replication": 0, "y": 10 * unit[:, 0] + 1 * unit[:, 1]}
+    )
     manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
-    sens, note = an.sensitivity(Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",))
+    sens, note = an.sensitivity(
+        Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
+    )
     assert "Morris" in note
     got = sens.set_index(["factor", "index"])["value"]
     assert [got[(f, "mu_star")] for f in ("a.u1", "a.u2", "a.u3")] == pytest.approx([10.0, 1.0, 0.0], abs=1e-9)
@@ -331,12 +407,20 @@ def test_morris_elementary_effects_of_a_linear_function():
 def test_sensitivity_refuses_an_incomplete_sweep():
     from sim.experiment import Experiment, unit_sample
 
-    exp = Experiment.model_validate({
-        "name": "linear", "scenarios": ["base.toml"], "replications": 1, "root_seed": 5,
-        "design": {"kind": "morris", "samples": 4}, "factors": [{"key": "a.u1", "distribution": "uniform", "low": 0.0, "high": 1.0}],
-    })
+    exp = Experiment.model_validate(
+        {
+            "name": "linear",
+            "scenarios": ["base.toml"],
+            "replications": 1,
+            "root_seed": 5,
+            "design": {"kind": "morris", "samples": 4},
+            "factors": [{"key": "a.u1", "distribution": "uniform", "low": 0.0, "high": 1.0}],
+        }
+    )
     n = len(unit_sample(exp))
     summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(n - 1), "replication": 0, "y": np.zeros(n - 1)})
     manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
-    sens, note = an.sensitivity(Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",))
+    sens, note = an.sensitivity(
+        Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
+    )
     assert sens.empty and "resume" in note

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -51,7 +50,9 @@ def test_scenario_runs_to_the_end_of_the_replay_and_not_beyond():
 def test_compare_counts_a_lower_bound_only_from_below():
     dates = pd.to_datetime(["2022-10-15"] * 3)
     ts = pd.DataFrame({"date": dates, "replication": [0, 1, 2], "status_holders_waiting": [18_000, 19_000, 20_000]})
-    obs = pd.DataFrame({"date": dates[:1], "measure": ["status_holders_waiting"], "value": [17_000], "kind": ["lower_bound"], "source": ["x"]})
+    obs = pd.DataFrame(
+        {"date": dates[:1], "measure": ["status_holders_waiting"], "value": [17_000], "kind": ["lower_bound"], "source": ["x"]}
+    )
     row = backtest.compare(ts, obs).iloc[0]
     assert row["median"] == 19_000 and row["error"] == 0 and row["in_band"]
     obs["kind"] = "exact"

@@ -31,11 +31,14 @@ def test_the_laws_calendar_is_17_months_from_estimate_to_deadline():
     assert add_months(dt.date(2026, 2, 1), 12 * 2) == dt.date(2028, 2, 1)
 
 
-@pytest.mark.parametrize("override", [
-    ["capacity.spreidingswet.deadline_after_months=8"],  # deadline before the provincial report
-    ["capacity.spreidingswet.decision_after_months=12", "capacity.spreidingswet.deadline_after_months=11"],
-    ["capacity.spreidingswet.report_after_months=11", "capacity.spreidingswet.decision_after_months=10"],
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        ["capacity.spreidingswet.deadline_after_months=8"],  # deadline before the provincial report
+        ["capacity.spreidingswet.decision_after_months=12", "capacity.spreidingswet.deadline_after_months=11"],
+        ["capacity.spreidingswet.report_after_months=11", "capacity.spreidingswet.decision_after_months=10"],
+    ],
+)
 def test_a_calendar_out_of_order_is_refused(override):
     with pytest.raises(ScenarioError) as err:
         load_scenario(BASELINE, override)
@@ -43,8 +46,10 @@ def test_a_calendar_out_of_order_is_refused(override):
 
 
 @settings(max_examples=60, deadline=None)
-@given(national=st.integers(0, 200_000),
-       fixed=st.dictionaries(st.sampled_from(["Drenthe", "Zeeland", "Utrecht", "Limburg"]), st.integers(0, 5_000), max_size=3))
+@given(
+    national=st.integers(0, 200_000),
+    fixed=st.dictionaries(st.sampled_from(["Drenthe", "Zeeland", "Utrecht", "Limburg"]), st.integers(0, 5_000), max_size=3),
+)
 def test_provincial_tasks_sum_to_the_national_task(national, fixed):
     geo = Geography(municipalities())
     tasks = geo.split(national, fixed)
@@ -133,12 +138,31 @@ def test_a_longer_deadline_never_realises_fewer_durable_places_by_that_deadline(
 
 def test_cycle_outputs_have_the_promised_columns():
     r = simulate(load_scenario(BASELINE, SHORT + ["capacity.spreidingswet.report_municipalities=true"]), seed=2)
-    need = {"replication", "cycle", "province", "municipality", "task", "planned_durable", "planned_temporary", "planned_emergency",
-            "planned_amv", "realised_by_deadline", "realised_deadline_12m", "realised_deadline_24m", "failed_projects", "emergency_requested"}
+    need = {
+        "replication",
+        "cycle",
+        "province",
+        "municipality",
+        "task",
+        "planned_durable",
+        "planned_temporary",
+        "planned_emergency",
+        "planned_amv",
+        "realised_by_deadline",
+        "realised_deadline_12m",
+        "realised_deadline_24m",
+        "failed_projects",
+        "emergency_requested",
+    }
     assert need <= set(r.cycles.columns)
     drenthe = r.cycles.query("level == 'municipality' and province == 'Drenthe'")
     assert len(drenthe) == 12  # the "Drentse puzzel": Drenthe's 12 municipalities
-    for key in ("share_realised_by_deadline", "durable_places_opened", "emergency_places_opened", "provinces_meeting_task_first_cycle"):
+    for key in (
+        "share_realised_by_deadline",
+        "durable_places_opened",
+        "emergency_places_opened",
+        "provinces_meeting_task_first_cycle",
+    ):
         assert key in r.summary
     assert {"places_in_pipeline", "places_durable_task"} <= set(r.timeseries.columns)
     # a place in the pipeline is a place of a started project that has not opened or failed

@@ -6,8 +6,8 @@ import hashlib
 import io
 
 import pandas as pd
-
 from conftest import BASELINE, small_scenario
+
 from sim.cli import main
 from sim.model import simulate
 from sim.runner import run_replication

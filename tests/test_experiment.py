@@ -31,7 +31,9 @@ HORIZON_YEARS = 0.1  # about five weeks: enough for arrivals, registration, tran
 
 def write_scenarios(d: Path) -> None:
     (d / "a.toml").write_text(f'extends = "{BASELINE}"\nname = "a"\nhorizon_years = {HORIZON_YEARS}\n')
-    (d / "b.toml").write_text(f'extends = "{BASELINE}"\nname = "b"\nhorizon_years = {HORIZON_YEARS}\nprocedure.decisions_per_week = 600\n')
+    (d / "b.toml").write_text(
+        f'extends = "{BASELINE}"\nname = "b"\nhorizon_years = {HORIZON_YEARS}\nprocedure.decisions_per_week = 600\n'
+    )
 
 
 def write_experiment(d: Path, replications: int = 2, root_seed: int = 7, name: str = "exp.toml", extra: str = "") -> Path:
@@ -62,9 +64,24 @@ def make_experiment(kind: str, samples: int | None = None, **design) -> Experime
     factors = [
         {"key": "inflow.first_applications_per_year", "distribution": "uniform", "low": 10000, "high": 40000, "integer": True},
         {"key": "procedure.decisions_per_week", "distribution": "triangular", "low": 250, "mode": 423, "high": 650},
-        {"key": "housing.task_per_half_year", "distribution": "truncnormal", "mean": 13000, "sd": 3000, "low": 6000, "high": 20000},
+        {
+            "key": "housing.task_per_half_year",
+            "distribution": "truncnormal",
+            "mean": 13000,
+            "sd": 3000,
+            "low": 6000,
+            "high": 20000,
+        },
     ]
-    return Experiment.model_validate({"scenarios": ["x.toml"], "replications": 1, "root_seed": 3, "factors": factors, "design": {"kind": kind, "samples": samples, **design}})
+    return Experiment.model_validate(
+        {
+            "scenarios": ["x.toml"],
+            "replications": 1,
+            "root_seed": 3,
+            "factors": factors,
+            "design": {"kind": kind, "samples": samples, **design},
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -99,7 +116,7 @@ def test_morris_points_lie_on_the_grid_and_trajectories_move_one_factor_at_a_tim
     unit = unit_sample(make_experiment("morris", 6, morris_levels=levels))
     np.testing.assert_allclose(unit * (levels - 1), np.round(unit * (levels - 1)), atol=1e-9)
     for t in range(6):
-        steps = np.diff(unit[t * 4:(t + 1) * 4], axis=0)
+        steps = np.diff(unit[t * 4 : (t + 1) * 4], axis=0)
         assert all(np.count_nonzero(np.abs(s) > 1e-12) == 1 for s in steps)
 
 
@@ -111,7 +128,12 @@ def test_the_design_is_reproducible_from_the_root_seed_and_changes_with_it():
 
 
 @settings(max_examples=40, deadline=None)
-@given(low=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), u=st.floats(0, 1), kind=st.sampled_from(["uniform", "triangular", "truncnormal"]))
+@given(
+    low=st.floats(-1e6, 1e6),
+    width=st.floats(1e-3, 1e6),
+    u=st.floats(0, 1),
+    kind=st.sampled_from(["uniform", "triangular", "truncnormal"]),
+)
 def test_factor_values_stay_within_their_bounds(low, width, u, kind):
     from sim.experiment import Factor
 
@@ -144,7 +166,15 @@ def test_coarser_resolution_keeps_flow_totals_and_day_weighted_stock_means():
 
 def test_quantiles_over_replications_span_minimum_to_maximum():
     rng = np.random.default_rng(2)
-    ts = pd.DataFrame({"scenario": "a", "design_point": 0, "replication": np.repeat(np.arange(5), 3), "date": np.tile(pd.date_range("2026-01-01", periods=3), 5), "x": rng.normal(size=15)})
+    ts = pd.DataFrame(
+        {
+            "scenario": "a",
+            "design_point": 0,
+            "replication": np.repeat(np.arange(5), 3),
+            "date": np.tile(pd.date_range("2026-01-01", periods=3), 5),
+            "x": rng.normal(size=15),
+        }
+    )
     q = timeseries_quantiles(ts, [0.0, 0.5, 1.0])
     by_date = ts.groupby("date")["x"]
     np.testing.assert_allclose(q[q["quantile"] == 0.0]["x"], by_date.min())
@@ -251,7 +281,9 @@ def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_p
     write_scenarios(tmp_path)
     path = tmp_path / "fail.toml"
     # more residents than durable places: valid as input, refused when the run builds its initial state
-    path.write_text('scenarios = ["a.toml"]\nreplications = 2\n[[factors]]\nkey = "initial_state.occupancy_durable"\nlevels = [40500, 900000]\n')
+    path.write_text(
+        'scenarios = ["a.toml"]\nreplications = 2\n[[factors]]\nkey = "initial_state.occupancy_durable"\nlevels = [40500, 900000]\n'
+    )
     out = tmp_path / "res"
     assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 1
     assert "failed: design point 1" in capsys.readouterr().out
@@ -267,11 +299,23 @@ def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_p
 
 BAD = {
     "typo": ('scenarios = ["a.toml"]\nreplicatons = 2\n', "replicatons"),
-    "both_kinds": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.trend_per_year"\nlevels = [0.1]\ndistribution = "uniform"\nlow = 0\nhigh = 1\n', "factors.0"),
-    "unknown_scenario_key": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.first_aplications_per_year"\nlevels = [1]\n', "first_aplications_per_year"),
-    "impossible_value": ('scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.amv_share_of_first"\nlevels = [0.1, 1.5]\n', "inflow.amv_share_of_first"),
+    "both_kinds": (
+        'scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.trend_per_year"\nlevels = [0.1]\ndistribution = "uniform"\nlow = 0\nhigh = 1\n',
+        "factors.0",
+    ),
+    "unknown_scenario_key": (
+        'scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.first_aplications_per_year"\nlevels = [1]\n',
+        "first_aplications_per_year",
+    ),
+    "impossible_value": (
+        'scenarios = ["a.toml"]\nreplications = 1\n[[factors]]\nkey = "inflow.amv_share_of_first"\nlevels = [0.1, 1.5]\n',
+        "inflow.amv_share_of_first",
+    ),
     "missing_scenario": ('scenarios = ["nowhere.toml"]\nreplications = 1\n', "scenarios.0"),
-    "sobol_not_power_of_two": ('scenarios = ["a.toml"]\nreplications = 1\n[design]\nkind = "sobol"\nsamples = 10\n[[factors]]\nkey = "inflow.trend_per_year"\ndistribution = "uniform"\nlow = 0\nhigh = 0.1\n', "power of 2"),
+    "sobol_not_power_of_two": (
+        'scenarios = ["a.toml"]\nreplications = 1\n[design]\nkind = "sobol"\nsamples = 10\n[[factors]]\nkey = "inflow.trend_per_year"\ndistribution = "uniform"\nlow = 0\nhigh = 0.1\n',
+        "power of 2",
+    ),
     "unknown_column": ('scenarios = ["a.toml"]\nreplications = 1\n[outputs]\ntimeseries = ["occupancy"]\n', "outputs.timeseries"),
     "zero_replications": ('scenarios = ["a.toml"]\nreplications = 0\n', "replications"),
     "not_toml": ('scenarios = ["a.toml"\n', "not valid TOML"),

@@ -10,10 +10,10 @@ records they summarise.
 from __future__ import annotations
 
 import numpy as np
+from conftest import small_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import small_dict
 from sim.metrics import INT_COLUMNS
 from sim.model import Chain, simulate
 from sim.people import AC_REGISTERING, AC_WAITING, CRISIS, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART
@@ -26,13 +26,27 @@ TYPES = ("durable", "temporary", "emergency", "amv")
 def small_worlds(draw) -> dict:
     """A small scenario with its levers drawn: inflow, registration, procedure, housing, capacity."""
     closes = draw(st.sampled_from([None, "2026-02-15", "2026-04-01"]))
-    extra = {"type": draw(st.sampled_from(TYPES)), "places": draw(st.integers(20, 400)), "opens": draw(st.sampled_from(["2025-06-01", "2026-01-20", "2026-03-10"]))}
+    extra = {
+        "type": draw(st.sampled_from(TYPES)),
+        "places": draw(st.integers(20, 400)),
+        "opens": draw(st.sampled_from(["2025-06-01", "2026-01-20", "2026-03-10"])),
+    }
     if closes and closes > extra["opens"]:
         extra["closes"] = closes
     locations = [
         {"type": "durable", "places": draw(st.integers(900, 1300)), "opens": "2025-01-01"},
-        {"type": "temporary", "places": 150, "opens": "2025-01-01", "closes": draw(st.sampled_from(["2026-02-01", "2026-04-01", "2027-01-01"]))},
-        {"type": "emergency", "places": 250, "opens": "2025-01-01", "closes": draw(st.sampled_from(["2026-01-10", "2026-03-01", "2027-01-01"]))},
+        {
+            "type": "temporary",
+            "places": 150,
+            "opens": "2025-01-01",
+            "closes": draw(st.sampled_from(["2026-02-01", "2026-04-01", "2027-01-01"])),
+        },
+        {
+            "type": "emergency",
+            "places": 250,
+            "opens": "2025-01-01",
+            "closes": draw(st.sampled_from(["2026-01-10", "2026-03-01", "2027-01-01"])),
+        },
         {"type": "amv", "places": draw(st.integers(100, 200)), "opens": "2025-01-01"},
         extra,
     ]
@@ -46,20 +60,36 @@ def small_worlds(draw) -> dict:
             "shocks": draw(st.sampled_from([[], [{"start": "2026-02-01", "weeks": 4, "persons": 1500}]])),
         },
         registration={
-            "centres": [{"name": "AC", "slots": draw(st.integers(1, 60)), "service_mean_days": draw(st.floats(0.2, 4)),
-                         "service_distribution": draw(st.sampled_from(["exponential", "lognormal", "deterministic"])),
-                         "norm_persons": 200, "physical_limit_persons": 260}],
+            "centres": [
+                {
+                    "name": "AC",
+                    "slots": draw(st.integers(1, 60)),
+                    "service_mean_days": draw(st.floats(0.2, 4)),
+                    "service_distribution": draw(st.sampled_from(["exponential", "lognormal", "deterministic"])),
+                    "norm_persons": 200,
+                    "physical_limit_persons": 260,
+                }
+            ],
             "transfer_limit_per_day": draw(st.integers(0, 80)),
             "family_register_elsewhere_share": draw(st.floats(0, 1)),
         },
         reception={
             "amv_overflow_to_emergency": draw(st.booleans()),
             "consolidation_moves_per_day": draw(st.integers(0, 60)),
-            "emergency": {"on_demand": draw(st.booleans()), "location_size": draw(st.integers(10, 120)), "ceiling_places": draw(st.integers(0, 1500)),
-                          "lead_time_days": draw(st.integers(0, 30)), "min_lease_days": draw(st.integers(0, 90)), "close_buffer_persons": draw(st.integers(0, 200)),
-                          "review_interval_days": draw(st.integers(1, 14))},
+            "emergency": {
+                "on_demand": draw(st.booleans()),
+                "location_size": draw(st.integers(10, 120)),
+                "ceiling_places": draw(st.integers(0, 1500)),
+                "lead_time_days": draw(st.integers(0, 30)),
+                "min_lease_days": draw(st.integers(0, 90)),
+                "close_buffer_persons": draw(st.integers(0, 200)),
+                "review_interval_days": draw(st.integers(1, 14)),
+            },
         },
-        procedure={"decisions_per_week": draw(st.integers(0, 150)), "production_changes": [{"date": "2026-03-01", "decisions_per_week": draw(st.integers(0, 150))}]},
+        procedure={
+            "decisions_per_week": draw(st.integers(0, 150)),
+            "production_changes": [{"date": "2026-03-01", "decisions_per_week": draw(st.integers(0, 150))}],
+        },
         housing={"task_per_half_year": draw(st.integers(0, 3000)), "family_join_sponsor_share": draw(st.floats(0, 1))},
         capacity={"scheduled": locations},
     )
@@ -89,7 +119,17 @@ def test_people_are_conserved_counts_are_non_negative_and_places_are_never_excee
         over = ts[f"occupancy_{t}"] > ts[f"places_{t}"]
         assert not over.any(), f"{t}: occupancy above places on day {ts['day'][over].iloc[0]}"
     # everyone the chain is responsible for is somewhere it counts
-    where = ts[["ac_occupancy", "waiting_elsewhere", "occupancy_durable", "occupancy_temporary", "occupancy_emergency", "occupancy_amv", "occupancy_crisis"]].sum(axis=1)
+    where = ts[
+        [
+            "ac_occupancy",
+            "waiting_elsewhere",
+            "occupancy_durable",
+            "occupancy_temporary",
+            "occupancy_emergency",
+            "occupancy_amv",
+            "occupancy_crisis",
+        ]
+    ].sum(axis=1)
     assert (where == ts["occupancy_total"]).all()
     # one centre: above the norm before above the physical limit, and both within the people present
     assert (ts["sleeping_outside"] <= ts["ac_above_norm"]).all()

@@ -25,10 +25,10 @@ below 0.8 %, and it happens only without on-demand emergency shelter.
 
 from __future__ import annotations
 
+from conftest import SMALL_LOCATIONS, small_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SMALL_LOCATIONS, small_scenario
 from sim.model import simulate
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,7 +48,10 @@ def test_more_ind_production_never_lengthens_the_time_to_decision(seed, producti
         s = small_scenario(
             inflow={"first_applications_per_year": inflow},
             registration={"centres": [{"name": "AC", "slots": slots, "norm_persons": 200, "physical_limit_persons": 260}]},
-            procedure={"decisions_per_week": production + bonus, "production_changes": [{"date": "2026-03-01", "decisions_per_week": later + bonus}]},
+            procedure={
+                "decisions_per_week": production + bonus,
+                "production_changes": [{"date": "2026-03-01", "decisions_per_week": later + bonus}],
+            },
         )
         return simulate(s, seed=seed).summary["mean_days_to_decision"]
 

@@ -19,15 +19,23 @@ import math
 
 import numpy as np
 import pytest
+from conftest import small_dict
 from scipy import stats
 
-from conftest import small_dict
 from sim.model import T_MONITOR, T_TRANSFER, simulate
 from sim.people import People
 from sim.registration import ApplicationCentre, service_days
 from sim.scenario import Centre, scenario_from_dict
 
-EMPTY_START = {"ac_occupancy": 0, "occupancy_durable": 0, "occupancy_temporary": 0, "occupancy_emergency": 0, "occupancy_amv": 0, "status_holders_waiting": 0, "awaiting_departure": 0}
+EMPTY_START = {
+    "ac_occupancy": 0,
+    "occupancy_durable": 0,
+    "occupancy_temporary": 0,
+    "occupancy_emergency": 0,
+    "occupancy_amv": 0,
+    "status_holders_waiting": 0,
+    "awaiting_departure": 0,
+}
 
 
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:
@@ -45,18 +53,38 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
 def mmc_scenario(lam: float, mean_service_days: float, slots: int, years: float, transfer_limit: int = 10**6):
     """Only first applications (no AMV, no family), Poisson daily counts without season or trend, one centre,
     exponential registration, and (by default) unlimited onward places and transfers."""
-    return scenario_from_dict(small_dict(
-        horizon_years=years,
-        inflow={"first_applications_per_year": lam * 365.25, "amv_share_of_first": 0.0, "family_reunification_per_year": 0,
-                "dispersion": "poisson", "seasonal_factors": [1.0] * 12, "trend_per_year": 0.0, "shocks": []},
-        registration={"centres": [{"name": "AC", "slots": slots, "service_mean_days": mean_service_days, "service_distribution": "exponential",
-                                   "norm_persons": 10**6, "physical_limit_persons": 10**6}], "transfer_limit_per_day": transfer_limit},
-        reception={"emergency": {"on_demand": False}},
-        procedure={"decisions_per_week": 10_000},
-        housing={"task_per_half_year": 10**6},
-        initial_state=EMPTY_START,
-        capacity={"scheduled": [{"type": "durable", "places": 10**6, "opens": "2025-01-01"}]},
-    ))
+    return scenario_from_dict(
+        small_dict(
+            horizon_years=years,
+            inflow={
+                "first_applications_per_year": lam * 365.25,
+                "amv_share_of_first": 0.0,
+                "family_reunification_per_year": 0,
+                "dispersion": "poisson",
+                "seasonal_factors": [1.0] * 12,
+                "trend_per_year": 0.0,
+                "shocks": [],
+            },
+            registration={
+                "centres": [
+                    {
+                        "name": "AC",
+                        "slots": slots,
+                        "service_mean_days": mean_service_days,
+                        "service_distribution": "exponential",
+                        "norm_persons": 10**6,
+                        "physical_limit_persons": 10**6,
+                    }
+                ],
+                "transfer_limit_per_day": transfer_limit,
+            },
+            reception={"emergency": {"on_demand": False}},
+            procedure={"decisions_per_week": 10_000},
+            housing={"task_per_half_year": 10**6},
+            initial_state=EMPTY_START,
+            capacity={"scheduled": [{"type": "durable", "places": 10**6, "opens": "2025-01-01"}]},
+        )
+    )
 
 
 def batch_means_interval(x: np.ndarray, batches: int = 20, level: float = 0.999) -> tuple[float, float]:

@@ -36,7 +36,22 @@ def runs(tmp_path_factory) -> Path:
     scenario = str(ROOT / "scenarios" / "baseline.toml")
     common = ["--set", "horizon_years=0.25", "-r", "2", "--quiet"]
     assert cli_main(["run", scenario, *common, "--out", str(d / "baseline")]) == 0
-    assert cli_main(["run", scenario, *common, "--set", "name=faster_ind", "--set", "procedure.decisions_per_week=900", "--out", str(d / "faster_ind")]) == 0
+    assert (
+        cli_main(
+            [
+                "run",
+                scenario,
+                *common,
+                "--set",
+                "name=faster_ind",
+                "--set",
+                "procedure.decisions_per_week=900",
+                "--out",
+                str(d / "faster_ind"),
+            ]
+        )
+        == 0
+    )
     return d
 
 
@@ -122,8 +137,9 @@ def test_report_states_what_was_run_and_the_numbers_it_rests_on(made, runs):
 def test_figures_without_inputs_are_skipped_with_a_note(tmp_path):
     d = tmp_path / "summary_only"
     d.mkdir()
-    pd.DataFrame({"scenario": "baseline", "replication": [0, 1, 2], "seed": [1, 2, 3],
-                  "emergency_person_nights": [1.0, 2.0, 3.0]}).to_parquet(d / "summary.parquet")
+    pd.DataFrame(
+        {"scenario": "baseline", "replication": [0, 1, 2], "seed": [1, 2, 3], "emergency_person_nights": [1.0, 2.0, 3.0]}
+    ).to_parquet(d / "summary.parquet")
     (d / "manifest.json").write_text(json.dumps({"kind": "run", "scenario_name": "baseline", "replications": 3}))
     target, drawn, notes = report.make_report(d, tmp_path / "out")
     assert [x.name for x in drawn] == ["risk_curves"]
@@ -138,12 +154,36 @@ def test_realisation_figures_from_cycle_rows():
     rows = []
     for rep in range(3):
         for prov, task, real in (("Drenthe", 1000, 900.0), ("Utrecht", 3000, 1500.0)):
-            rows.append({"scenario": "baseline", "design_point": 0, "replication": rep, "cycle": 0, "level": "province",
-                         "province": prov, "municipality": "", "task": task, "realised_by_deadline": real})
+            rows.append(
+                {
+                    "scenario": "baseline",
+                    "design_point": 0,
+                    "replication": rep,
+                    "cycle": 0,
+                    "level": "province",
+                    "province": prov,
+                    "municipality": "",
+                    "task": task,
+                    "realised_by_deadline": real,
+                }
+            )
         for muni, task, real in (("Assen", 400, 400.0), ("Emmen", 600, 500.0)):
-            rows.append({"scenario": "baseline", "design_point": 0, "replication": rep, "cycle": 0, "level": "municipality",
-                         "province": "Drenthe", "municipality": muni, "task": task, "realised_by_deadline": real})
-    summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2], "emergency_person_nights": [1.0, 2.0, 3.0]})
+            rows.append(
+                {
+                    "scenario": "baseline",
+                    "design_point": 0,
+                    "replication": rep,
+                    "cycle": 0,
+                    "level": "municipality",
+                    "province": "Drenthe",
+                    "municipality": muni,
+                    "task": task,
+                    "realised_by_deadline": real,
+                }
+            )
+    summary = pd.DataFrame(
+        {"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2], "emergency_person_nights": [1.0, 2.0, 3.0]}
+    )
     res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows), manifest={})
     ctx = report.build_context(res, None, an.RiskSettings())
     g, key, first = report._realisation(ctx, "province")
@@ -167,8 +207,17 @@ def test_report_cli_bad_baseline_exits_2_and_writes_nothing(runs, tmp_path, caps
 
 
 def _chromium_args(user_data: Path) -> list[str]:
-    return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", f"--user-data-dir={user_data}", "--window-size=1280,2000"]
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={user_data}",
+        "--window-size=1280,2000",
+    ]
 
 
 def _run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
@@ -195,10 +244,12 @@ def test_report_renders_in_headless_chromium_with_every_image_loaded(made, tmp_p
     # every image loaded: a copy of the page marks, after load, how many images have a natural width
     probe = target.with_name("probe.html")
     page = target.read_text(encoding="utf-8")
-    script = ("<script>window.addEventListener('load', function () {"
-              "var imgs = Array.from(document.images);"
-              "var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;"
-              "document.body.setAttribute('data-images', ok + '/' + imgs.length); });</script>")
+    script = (
+        "<script>window.addEventListener('load', function () {"
+        "var imgs = Array.from(document.images);"
+        "var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;"
+        "document.body.setAttribute('data-images', ok + '/' + imgs.length); });</script>"
+    )
     probe.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
     done = _run_chromium(_chromium_args(tmp_path / "profile2") + ["--dump-dom", "--virtual-time-budget=10000", probe.as_uri()])
     m = re.search(r'data-images="(\d+)/(\d+)"', done.stdout)
@@ -232,11 +283,30 @@ def test_compare_and_report_read_a_sweep_directory(tmp_path, capsys):
 def test_fan_bands_from_a_quantile_series():
     """A sweep that kept quantiles over replications gives its 5/50/95 % lines; the 50 % band is left empty."""
     dates = pd.date_range("2026-01-01", periods=3, freq="MS")
-    ts = pd.concat([pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": -1, "date": dates, "quantile": q,
-                                  "days": 31, "occupancy_emergency": v, "occupancy_crisis": 0.0})
-                    for q, v in ((0.05, 10.0), (0.5, 20.0), (0.95, 30.0))], ignore_index=True)
-    summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1], "emergency_person_nights": [1.0, 2.0]})
-    ctx = report.build_context(Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={}), None, an.RiskSettings())
+    ts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scenario": "baseline",
+                    "design_point": 0,
+                    "replication": -1,
+                    "date": dates,
+                    "quantile": q,
+                    "days": 31,
+                    "occupancy_emergency": v,
+                    "occupancy_crisis": 0.0,
+                }
+            )
+            for q, v in ((0.05, 10.0), (0.5, 20.0), (0.95, 30.0))
+        ],
+        ignore_index=True,
+    )
+    summary = pd.DataFrame(
+        {"scenario": "baseline", "design_point": 0, "replication": [0, 1], "emergency_person_nights": [1.0, 2.0]}
+    )
+    ctx = report.build_context(
+        Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={}), None, an.RiskSettings()
+    )
     b = ctx.bands("emergency", "baseline")
     assert (b["q05"] == 10).all() and (b["q50"] == 20).all() and (b["q95"] == 30).all()
     assert b["q25"].isna().all()

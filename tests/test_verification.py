@@ -15,7 +15,9 @@ pytestmark = pytest.mark.verification
 
 
 def _assert(check):
-    assert check.passed, f"{check.name}: theory {check.theory:.4g}, simulated {check.simulated:.4g}, tolerance ±{check.tolerance:.3g} {check.unit} ({check.detail})"
+    assert check.passed, (
+        f"{check.name}: theory {check.theory:.4g}, simulated {check.simulated:.4g}, tolerance ±{check.tolerance:.3g} {check.unit} ({check.detail})"
+    )
 
 
 def test_erlang_c_formula_known_values():

@@ -31,7 +31,10 @@ def add_months(date: dt.date, months: float) -> dt.date:
     whole = int(np.floor(months))
     y, m = divmod(date.month - 1 + whole, 12)
     year, month = date.year + y, m + 1
-    day = min(date.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    day = min(
+        date.day,
+        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1],
+    )
     return dt.date(year, month, day) + dt.timedelta(days=round((months - whole) * DAYS_PER_MONTH))
 
 
@@ -140,7 +143,12 @@ class CapacityCycle:
         cfg = self.cfg
         life = np.where(np.array([o == "initial" for o in L.origin[:n]]), np.inf, L.close_day[:n] - L.open_day[:n])
         durable = (L.type[:n] == DURABLE) & (L.places[:n] >= cfg.count_min_places)
-        ok = L.is_open[:n] & (durable | (L.type[:n] == AMV_PLACES)) & (life >= cfg.count_min_lifespan_years * 365.25) & (L.municipality[:n] >= 0)
+        ok = (
+            L.is_open[:n]
+            & (durable | (L.type[:n] == AMV_PLACES))
+            & (life >= cfg.count_min_lifespan_years * 365.25)
+            & (L.municipality[:n] >= 0)
+        )
         out = np.bincount(L.municipality[:n][ok], weights=L.places[:n][ok], minlength=len(self.geo.codes))
         if pipeline_within_days > 0:
             for p in self.projects:
@@ -206,8 +214,15 @@ class CapacityCycle:
             members = np.flatnonzero(self.geo.province_of == p)
             gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
         amv_gap = np.round(gap * cfg.amv_share_of_task).astype(np.int64)
-        info = {"cycle": k, "estimate_date": estimate, "deadline": deadline, "task": tasks, "gap": gap,
-                "emergency_requested": np.zeros(len(self.geo.provinces), np.int64), "realised": {}}
+        info = {
+            "cycle": k,
+            "estimate_date": estimate,
+            "deadline": deadline,
+            "task": tasks,
+            "gap": gap,
+            "emergency_requested": np.zeros(len(self.geo.provinces), np.int64),
+            "realised": {},
+        }
         self.cycle_info.append(info)
         for m in np.flatnonzero(gap > 0):
             env.process(self.municipality(k, int(m), int(gap[m] - amv_gap[m]), int(amv_gap[m]), t_est, t_dead))
@@ -268,11 +283,14 @@ class CapacityCycle:
         cfg = self.cfg
         names = list(cfg.project_types)
         boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
-        w = np.array([
-            t.weight * (boost if t.location_type == "durable" else 1.0)
-            * np.exp(-cfg.lateness_aversion_per_month * max(0.0, t.expected_months() - months_left))
-            for t in cfg.project_types.values()
-        ])
+        w = np.array(
+            [
+                t.weight
+                * (boost if t.location_type == "durable" else 1.0)
+                * np.exp(-cfg.lateness_aversion_per_month * max(0.0, t.expected_months() - months_left))
+                for t in cfg.project_types.values()
+            ]
+        )
         if w.sum() <= 0:
             w = np.ones(len(names))
         return names[int(rng.choice(len(names), p=w / w.sum()))]
@@ -310,10 +328,24 @@ class CapacityCycle:
             j += 1
 
     def _launch(self, k: int, m: int, j: int, name: str, ptype, size: int, type_code: int, fail: float) -> None:
-        counts = type_code == AMV_PLACES or (type_code == DURABLE and size >= self.cfg.count_min_places and ptype.lifespan_years >= self.cfg.count_min_lifespan_years)
-        proj = {"cycle": k, "municipality": m, "project": j, "kind": name, "location_type": type_code, "places": size,
-                "start": self.env.now, "expected_open": self.env.now + ptype.expected_months() * DAYS_PER_MONTH,
-                "open_day": np.nan, "status": "running", "counts": counts}
+        counts = type_code == AMV_PLACES or (
+            type_code == DURABLE
+            and size >= self.cfg.count_min_places
+            and ptype.lifespan_years >= self.cfg.count_min_lifespan_years
+        )
+        proj = {
+            "cycle": k,
+            "municipality": m,
+            "project": j,
+            "kind": name,
+            "location_type": type_code,
+            "places": size,
+            "start": self.env.now,
+            "expected_open": self.env.now + ptype.expected_months() * DAYS_PER_MONTH,
+            "open_day": np.nan,
+            "status": "running",
+            "counts": counts,
+        }
         self.projects.append(proj)
         self.pipeline += size
         self.env.process(self.project(proj, ptype, fail))
@@ -342,7 +374,10 @@ class CapacityCycle:
         env = self.env
         rng = self._rng(proj["cycle"], proj["municipality"], proj["project"], 1)
         # draw everything up front, in a fixed order, so timing elsewhere cannot shift this project's numbers
-        durations = [self._stage(rng, s) for s in (ptype.site_and_council, ptype.participation, ptype.permit, ptype.appeal, ptype.construction)]
+        durations = [
+            self._stage(rng, s)
+            for s in (ptype.site_and_council, ptype.participation, ptype.permit, ptype.appeal, ptype.construction)
+        ]
         appeal = rng.random() < ptype.appeal_probability
         fails = rng.random() < fail
         delayed = rng.random() < ptype.delay_probability
@@ -359,7 +394,9 @@ class CapacityCycle:
         yield env.timeout(construction + delay)
         ptype_life = ptype.lifespan_years * 365.25
         L = self.chain.reception.locations
-        lid = L.add(proj["location_type"], proj["places"], env.now, env.now + ptype_life, proj["municipality"], f"cycle{proj['cycle']}")
+        lid = L.add(
+            proj["location_type"], proj["places"], env.now, env.now + ptype_life, proj["municipality"], f"cycle{proj['cycle']}"
+        )
         env.process(self.chain.location_process(env, lid))
         proj["status"] = "open"
         proj["open_day"] = env.now
@@ -374,7 +411,10 @@ class CapacityCycle:
     def cycles_frame(self, replication: int) -> pd.DataFrame:
         """One row per cycle × province (and municipality when asked), built column-wise."""
         if self.projects:
-            pr = {key: np.array([q[key] for q in self.projects]) for key in ("cycle", "municipality", "location_type", "places", "open_day")}
+            pr = {
+                key: np.array([q[key] for q in self.projects])
+                for key in ("cycle", "municipality", "location_type", "places", "open_day")
+            }
             status = np.array([q["status"] for q in self.projects])
         else:
             pr = {key: np.empty(0, int) for key in ("cycle", "municipality", "location_type", "places")}
@@ -396,34 +436,47 @@ class CapacityCycle:
                 def agg(per_m, group=group, size=size):
                     return np.bincount(group, weights=per_m, minlength=size)
 
-                def agg_projects(select, group=group, size=size):
+                def agg_projects(select, group=group, size=size, mine=mine):
                     sel = mine & select
                     return np.bincount(group[pr["municipality"][sel]], weights=pr["places"][sel], minlength=size)
 
                 task = agg(info["task"])
                 cols = {
-                    "replication": replication, "cycle": k, "estimate_date": info["estimate_date"], "deadline": info["deadline"], "level": level,
+                    "replication": replication,
+                    "cycle": k,
+                    "estimate_date": info["estimate_date"],
+                    "deadline": info["deadline"],
+                    "level": level,
                     "province": self.geo.provinces if level == "province" else self.geo.provinces[self.geo.province_of],
                     "municipality": "" if level == "province" else self.geo.names,
-                    "task": task.astype(np.int64), "gap_at_estimate": agg(info["gap"]).astype(np.int64),
+                    "task": task.astype(np.int64),
+                    "gap_at_estimate": agg(info["gap"]).astype(np.int64),
                 }
                 for code, tname in enumerate(type_names):
                     cols[f"planned_{tname}"] = agg_projects(pr["location_type"] == code).astype(np.int64)
                 # realised = places that count, up to the task, at this level (a province meets its
                 # task with its municipalities' places together); counted = without the cap
-                for lab, col in (("deadline", "realised_by_deadline"), ("deadline_12m", "realised_deadline_12m"), ("deadline_24m", "realised_deadline_24m")):
+                for lab, col in (
+                    ("deadline", "realised_by_deadline"),
+                    ("deadline_12m", "realised_deadline_12m"),
+                    ("deadline_24m", "realised_deadline_24m"),
+                ):
                     raw = agg(info["realised"][lab]) if lab in info["realised"] else np.full(size, np.nan)
                     cols[col] = np.minimum(raw, task)
                     cols[col.replace("realised", "counted")] = raw
                 opened_by_deadline = (status == "open") & (pr["open_day"] <= t_dead)
                 cols["new_places_by_deadline"] = agg_projects(opened_by_deadline).astype(np.int64)
-                cols["new_durable_by_deadline"] = agg_projects(opened_by_deadline & np.isin(pr["location_type"], [DURABLE, AMV_PLACES])).astype(np.int64)
+                cols["new_durable_by_deadline"] = agg_projects(
+                    opened_by_deadline & np.isin(pr["location_type"], [DURABLE, AMV_PLACES])
+                ).astype(np.int64)
                 sel = mine & (status == "failed")
                 cols["failed_projects"] = np.bincount(group[pr["municipality"][sel]], minlength=size)
                 cols["projects"] = np.bincount(group[pr["municipality"][mine]], minlength=size)
                 cols["emergency_requested"] = info["emergency_requested"] if level == "province" else np.zeros(size, np.int64)
                 met = cols["realised_by_deadline"] >= task
-                cols["met_task_by_deadline"] = pd.array(np.where(np.isnan(cols["realised_by_deadline"]), None, met), dtype="boolean")
+                cols["met_task_by_deadline"] = pd.array(
+                    np.where(np.isnan(cols["realised_by_deadline"]), None, met), dtype="boolean"
+                )
                 frames.append(pd.DataFrame(cols))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -74,7 +74,9 @@ def main(src: Path, out: Path) -> None:
             for m in missing:
                 known[m] = round(rest / len(missing))
                 srcs[m].append(f"{kind}={qsrc}")
-                notes[m].append(f"{kind}: filled from CBS {q} total {total:.0f} minus known months, spread over {len(missing)} month(s)")
+                notes[m].append(
+                    f"{kind}: filled from CBS {q} total {total:.0f} minus known months, spread over {len(missing)} month(s)"
+                )
         for m in MONTHS:
             rows[m]["first_applications" if kind == "first" else "family_reunification"] = int(known[m])
     for year in range(2022, 2026):
@@ -93,7 +95,9 @@ def main(src: Path, out: Path) -> None:
             for m in missing:
                 known[m] = round(rest * rows[m]["first_applications"] / weight)
                 srcs[m].append(f"amv={url}")
-                notes[m].append(f"amv: filled from the {year} total {total} minus known months, in proportion to first applications")
+                notes[m].append(
+                    f"amv: filled from the {year} total {total} minus known months, in proportion to first applications"
+                )
         else:
             for m in missing:
                 known[m] = round(AMV_SHARE_ESTIMATE * rows[m]["first_applications"])
@@ -105,7 +109,9 @@ def main(src: Path, out: Path) -> None:
         fh.write("# Monthly asylum inflow for the back-test replay (persons per month). Derived by derive_inflow.py from\n")
         fh.write("# shared/data/history (inflow_monthly.csv, inflow_quarterly_cbs.csv); rows marked 'filled' in note are\n")
         fh.write("# not observed monthly figures but quarter (or year) totals spread over the missing months.\n")
-        w = csv.DictWriter(fh, ["month", "first_applications", "family_reunification", "amv_first_applications", "source", "note"])
+        w = csv.DictWriter(
+            fh, ["month", "first_applications", "family_reunification", "amv_first_applications", "source", "note"]
+        )
         w.writeheader()
         for m in MONTHS:
             w.writerow({**rows[m], "source": " | ".join(srcs[m]), "note": "; ".join(notes[m]) or "observed"})
