@@ -4,7 +4,12 @@ family reunification (nareizigers).
 Inflow does not depend on the state of the chain, so the daily counts of a
 whole run are drawn up front from the ``inflow`` stream: a rate model (yearly
 level, trend, monthly seasonality, shocks; Poisson or over-dispersed counts) or
-a replay of a monthly series read from a CSV file.
+a replay of a monthly series read from a CSV file. Every arrival's random
+attributes (route on arrival, registration time, IND outcome, departure delay,
+return) are then drawn once, up front, each from its part's own stream
+(:func:`draw_arrivals`), so two scenarios that differ only in capacity or
+production see exactly the same people: common random numbers at the level of
+the person.
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import Calendar
-from sim.people import AMV, FAMILY, FIRST
+from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
+from sim.procedure import departure_delays, draw_outcomes
+from sim.registration import ApplicationCentre, route_to_centres, service_days
+from sim.scenario import Scenario
+from sim.streams import Streams
 
 REPLAY_REQUIRED = ("month", "first_applications", "family_reunification")
 
@@ -70,7 +79,7 @@ def _draw_counts(mean: np.ndarray, rng: np.random.Generator, dispersion: str, k:
     return rng.poisson(np.maximum(mean, 0))
 
 
-def rate_means(scenario, cal: Calendar) -> np.ndarray:
+def rate_means(scenario: Scenario, cal: Calendar) -> np.ndarray:
     """Expected arrivals per day and category (H × 3: first without AMV, AMV, family)."""
     cfg = scenario.inflow
     horizon = cal.horizon_days
@@ -93,7 +102,7 @@ def rate_means(scenario, cal: Calendar) -> np.ndarray:
     return per_day
 
 
-def replay_counts(scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
+def replay_counts(scenario: Scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
     """Daily arrivals from a monthly series: each month's total split over its days (multinomial)."""
     cfg = scenario.inflow
     series = read_replay(scenario.resolve_path(cfg.replay_file))
@@ -119,9 +128,82 @@ def replay_counts(scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarr
     return counts
 
 
-def daily_counts(scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
+def daily_counts(scenario: Scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
     """Arrivals per simulated day and category (H × 3 integer array), drawn from the inflow stream."""
     if scenario.inflow.mode == "replay":
         return replay_counts(scenario, cal, rng)
     means = rate_means(scenario, cal)
     return _draw_counts(means, rng, scenario.inflow.dispersion, scenario.inflow.negative_binomial_k).astype(np.int64)
+
+
+def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[ApplicationCentre]) -> dict[str, np.ndarray]:
+    """One row per arrival of the run (``counts``: arrivals per day × category), in arrival order.
+
+    Returns the person fields to copy into the records (``cat``, ``t_arrive``, ``outcome``,
+    ``depart_delay_days``, ``returns``, ``service_days``, ``status``, ``where``, ``t_permit``,
+    ``t_exit``, ``exit_kind``), the routing masks (``sponsor``, ``elsewhere``, ``to_ac``), the
+    ``centre`` of each, and ``offset`` (the first row of each day).
+
+    Drawn with the same numbers, in the same order, as day-by-day draws would give (a stream's
+    ``random(a)`` then ``random(b)`` equals ``random(a + b)``): per day the inflow stream permutes
+    the categories and draws arrival times; the registration, departure and housing streams each
+    give two uniforms per arrival (day by day: all first uniforms of the day, then all second ones),
+    the procedure stream one. These four streams serve nothing else, so drawing them early changes
+    no other draw.
+    """
+    cats = np.array([FIRST, AMV, FAMILY])
+    per_day = counts.sum(axis=1)
+    total = int(per_day.sum())
+    offset = np.concatenate([[0], np.cumsum(per_day)])  # first row of each day
+    cat = np.empty(total, np.int8)
+    t_arrive = np.empty(total)
+    for day in np.flatnonzero(per_day):
+        a = slice(offset[day], offset[day + 1])
+        cat[a] = st.inflow.permutation(np.repeat(cats, counts[day]))
+        t_arrive[a] = day + np.sort(st.inflow.random(int(per_day[day]))) * 0.98
+    # where each person's first and second uniform sit in a stream drawn two per person
+    k_of = np.repeat(per_day, per_day)
+    first_u = np.arange(total) + np.repeat(offset[:-1], per_day)
+    second_u = first_u + k_of
+
+    def two(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        u = rng.random(2 * total)
+        return u[first_u], u[second_u]
+
+    u_centre, u_service = two(st.registration)
+    u_outcome = st.procedure.random(total)
+    u_delay, u_return = two(st.departure)
+    u_sponsor, u_elsewhere = two(st.housing)
+    outcome = draw_outcomes(s, cat, u_outcome)
+    family = cat == FAMILY
+    sponsor = family & (u_sponsor < s.housing.family_join_sponsor_share)
+    elsewhere = family & ~sponsor & (u_elsewhere < s.registration.family_register_elsewhere_share)
+    to_ac = ~sponsor & ~elsewhere
+    centre = route_to_centres(u_centre, [c.share_of_arrivals for c in s.registration.centres])
+    service = np.full(total, np.nan)
+    for c in centres:
+        mine = to_ac & (centre == c.index)
+        service[mine] = service_days(c.cfg, u_service[mine])
+    status = np.zeros(total, np.int8)  # IN_PROCEDURE once registered
+    status[family] = STATUS_HOLDER  # nareizigers hold a permit on arrival
+    status[sponsor] = HOUSED
+    where = np.full(total, GONE, np.int8)  # joining a sponsor: straight into the sponsor's home
+    where[elsewhere] = ELSEWHERE
+    return dict(
+        offset=offset,
+        cat=cat,
+        t_arrive=t_arrive,
+        outcome=outcome,
+        depart_delay_days=departure_delays(s, outcome, u_delay),
+        returns=u_return < s.departure.return_share,
+        service_days=service,
+        status=status,
+        where=where,
+        t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan),
+        t_exit=np.where(sponsor, t_arrive, np.nan),
+        exit_kind=np.where(sponsor, EXIT_SPONSOR, 0).astype(np.int8),
+        sponsor=sponsor,
+        elsewhere=elsewhere,
+        to_ac=to_ac,
+        centre=centre,
+    )

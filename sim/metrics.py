@@ -1,8 +1,11 @@
-"""Daily snapshot, per-run summary and costs.
+"""Daily snapshot, per-run summary, costs and penalties.
 
 The monitor records one row per simulated day (taken at night, when occupancy
-is counted). The summary condenses a run into the headline metrics; the
-definitions are in each key's comment and in docs/model.md.
+is counted). :class:`DailyCost` prices the night: places by location type
+(occupied and empty), crisis shelter, nights at the application centres and
+the penalty payments (dwangsom) a centre above its norm incurs. The summary
+condenses a run into the headline metrics; the definitions are in each key's
+comment and in docs/model.md.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.people import FAMILY, GONE, People
+from sim.registration import ApplicationCentre
+from sim.scenario import Scenario
 
 COLUMNS = (
     "arrivals",
@@ -63,6 +68,33 @@ SUMMARY_COLUMNS = (
     "departed_total",
     "final_occupancy_total",
 )
+
+
+class DailyCost:
+    """The cost of a night (euros): places by type, crisis shelter, application centres, penalties."""
+
+    def __init__(self, scenario: Scenario, n_centres: int):
+        c = scenario.costs
+        types = (c.durable, c.temporary, c.emergency, c.amv)  # the order of the location type codes
+        self.occupied = np.array([t.occupied_eur_per_day for t in types])
+        self.empty = np.array([t.empty_eur_per_day for t in types])
+        self.crisis = c.crisis_eur_per_person_night
+        self.ac = c.ac_eur_per_person_night
+        self._penalty_paid = np.zeros(n_centres)  # euros paid per centre so far (each has a cap)
+
+    def penalty(self, centres: list[ApplicationCentre]) -> float:
+        """Penalty payments of today: each centre above its norm pays its daily amount, up to its cap."""
+        total = 0.0
+        for i, c in enumerate(centres):
+            if c.above_norm > 0 and self._penalty_paid[i] < c.cfg.penalty_cap_eur:
+                pay = min(c.cfg.penalty_eur_per_day, c.cfg.penalty_cap_eur - self._penalty_paid[i])
+                self._penalty_paid[i] += pay
+                total += pay
+        return total
+
+    def night(self, occupancy: np.ndarray, places: np.ndarray, crisis: int, at_centres: int) -> float:
+        """Places (by type), crisis shelter and the application centres for one night (euros)."""
+        return float(occupancy @ self.occupied + (places - occupancy) @ self.empty) + crisis * self.crisis + at_centres * self.ac
 
 
 class Monitor:

@@ -142,7 +142,7 @@ def test_people_are_conserved_counts_are_non_negative_and_places_are_never_excee
 def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     chain = Chain(scenario_from_dict(world), seed)
     chain.run()
-    p, L, R = chain.people, chain.reception.locations, chain.reception
+    p, L, R = chain.people, chain.locations, chain.placement
     n = p.n
     where, status = p.where[:n], p.status[:n]
     # every location's occupancy is the number of records placed there, and a closed location is empty

@@ -20,8 +20,12 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import simpy
 
+from sim.calendar import Calendar
+from sim.capacity.interface import ChainPort
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
+from sim.scenario import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -89,17 +93,18 @@ class Geography:
 class CapacityCycle:
     """The Spreidingswet calendar and the municipal projects it sets off, inside one run."""
 
-    def __init__(self, chain, env):
+    def __init__(self, scenario: Scenario, cal: Calendar, municipalities: pd.DataFrame, chain: ChainPort, env: simpy.Environment):
         self.chain = chain
         self.env = env
-        self.cfg = chain.s.capacity.spreidingswet
-        self.cal = chain.cal
-        self.h = chain.h
-        self.geo = Geography(chain.municipalities, self.cfg.socio_economic_column)
+        self.cfg = scenario.capacity.spreidingswet
+        self.emergency_lead_time_days = scenario.reception.emergency.lead_time_days
+        self.cal = cal
+        self.h = cal.horizon_days
+        self.geo = Geography(municipalities, self.cfg.socio_economic_column)
         # one entropy value per run; every municipality and project derives its own generator from it,
         # so the draws of a project do not depend on when other projects ran (common random numbers)
-        self._entropy = int(chain.streams.projects.integers(2**62))
-        self._estimate_rng = chain.streams.estimate
+        self._entropy = int(chain.stream("projects").integers(2**62))
+        self._estimate_rng = chain.stream("estimate")
         self.pipeline = 0  # places in started projects not yet open or failed
         self.task_now = 0  # national task of the most recent estimate (places)
         self._cost_today = 0.0
@@ -107,11 +112,10 @@ class CapacityCycle:
         self.projects: list[dict] = []
         self.rows: list[dict] = []
         self.cycle_info: list[dict] = []
-        L = chain.reception.locations
         if self.cfg.emergency_reserve_places > 0:
-            lid = L.add(EMERGENCY, self.cfg.emergency_reserve_places, 0.0, NEVER, -1, "reserve")
-            L.reserved[lid] = True
-            chain.reception.open(lid)
+            chain.open_location(
+                EMERGENCY, self.cfg.emergency_reserve_places, 0.0, NEVER, -1, "reserve", reserved=True, open_now=True
+            )
         env.process(self.calendar())
 
     # ------------------------------------------------------------------ helpers for the model
@@ -138,7 +142,7 @@ class CapacityCycle:
     def counted(self, now: float, pipeline_within_days: float = 0.0) -> np.ndarray:
         """Places per municipality that count for the task at ``now``: open durable and AMV locations
         large and long-lived enough (AMV of any size), plus projects due to open within the window."""
-        L = self.chain.reception.locations
+        L = self.chain.locations
         n = L.n
         cfg = self.cfg
         life = np.where(np.array([o == "initial" for o in L.origin[:n]]), np.inf, L.close_day[:n] - L.open_day[:n])
@@ -160,12 +164,11 @@ class CapacityCycle:
 
     def national_need(self, now: float, deadline: float) -> int:
         """The capacity estimate: forecast occupancy at the deadline ÷ planning occupancy rate (places)."""
-        d = self.chain.monitor.data["occupancy_total"]
         today = int(min(max(now - 1, 0), self.h - 1))
-        current = float(d[today]) if now >= 1 else float(self.chain.initial_total)
+        current = self.chain.occupancy_on(today if now >= 1 else -1)
         trend = 0.0
         if today >= 365:
-            trend = (d[today] - d[today - 365]) / 365.0  # persons/day over the last year
+            trend = (current - self.chain.occupancy_on(today - 365)) / 365.0  # persons/day over the last year
         forecast = max(current + trend * (deadline - now), 0.0)
         error = (1 + self.cfg.forecast_bias) * np.exp(self.cfg.forecast_error_sd * self._estimate_rng.standard_normal())
         return int(round(forecast * error / self.cfg.planning_occupancy_rate))
@@ -244,14 +247,12 @@ class CapacityCycle:
             return
         task_p = self.geo.by_province(info["task"])
         real_p = self.geo.by_province(info["realised"]["deadline"])
-        L = self.chain.reception.locations
-        lead = self.chain.s.reception.emergency.lead_time_days
+        lead = self.emergency_lead_time_days
         for p in np.flatnonzero(real_p < task_p):
             members = np.flatnonzero(self.geo.province_of == p)
             where = int(members[np.argmax(self.geo.population[members])])
             t_open = self.env.now + lead
-            lid = L.add(EMERGENCY, per, t_open, t_open + 365.25, where, f"cycle{info['cycle']}_request")
-            self.env.process(self.chain.location_process(self.env, lid))
+            self.chain.open_location(EMERGENCY, per, t_open, t_open + 365.25, where, f"cycle{info['cycle']}_request")
             info["emergency_requested"][p] += per
 
     def _start_time(self, rng: np.random.Generator, t_est: float, t_dead: float) -> float | None:
@@ -393,11 +394,9 @@ class CapacityCycle:
             return
         yield env.timeout(construction + delay)
         ptype_life = ptype.lifespan_years * 365.25
-        L = self.chain.reception.locations
-        lid = L.add(
+        self.chain.open_location(
             proj["location_type"], proj["places"], env.now, env.now + ptype_life, proj["municipality"], f"cycle{proj['cycle']}"
         )
-        env.process(self.chain.location_process(env, lid))
         proj["status"] = "open"
         proj["open_day"] = env.now
         self.pipeline -= proj["places"]
@@ -496,7 +495,7 @@ class CapacityCycle:
             prov_task = self.geo.by_province(first["task"])
             prov_real = self.geo.by_province(first["realised"]["deadline"])
             meeting = int((prov_real >= prov_task).sum())
-        L = self.chain.reception.locations
+        L = self.chain.locations
         n = L.n
         opened = (L.open_day[:n] < self.h) & np.array([o != "initial" for o in L.origin[:n]])
         opened &= ~np.isin(np.array(L.origin[:n]), ["reserve"])

@@ -1,0 +1,175 @@
+"""The state of the chain on the start date: existing locations, their residents, the backlog, the queues.
+
+A run starts where the country is, not from empty (no warm-up): the
+scenario's ``initial_state`` gives occupancy by location type, the status
+holders waiting for a home, the people awaiting departure and the people at
+the application centres; existing locations come from the municipalities file
+(places per municipality) and from the scenario's scheduled locations.
+Residents are spread over the open locations of their type in proportion to
+places; everyone in a location who is neither a status holder nor awaiting
+departure is in the IND procedure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.calendar import Calendar
+from sim.housing import Housing
+from sim.people import AC_WAITING, AMV, FIRST, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART, People
+from sim.procedure import Procedure, departure_delays, draw_outcomes
+from sim.reception.locations import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, TYPE_CODE, Locations
+from sim.reception.placement import Placement
+from sim.registration import ApplicationCentre, route_to_centres
+from sim.scenario import Scenario, ScenarioError
+
+DAYS_PER_YEAR = 365.25
+
+
+def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -> list[tuple[int, int, float, int, str]]:
+    """Existing locations on the start date as (type, places, close_day, municipality index, origin).
+
+    Regular places per municipality (November 2025) become a durable location
+    and an AMV location (the AMV share); emergency places an emergency
+    location. Remaining lifetimes are spread evenly over the scenario's ranges
+    in municipality-code order: a deterministic estimate, the same in every run.
+    """
+    ist = scenario.initial_state
+    out: list[tuple[int, int, float, int, str]] = []
+    if municipalities is None or not ist.use_municipal_places:
+        return out
+    df = municipalities
+    regular = np.round(
+        df.get("regular_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.regular_places_scale
+    ).astype(np.int64)
+    emergency = np.round(
+        df.get("emergency_places_2025_11", pd.Series(0, index=df.index)).to_numpy(float) * ist.emergency_places_scale
+    ).astype(np.int64)
+    ac = np.flatnonzero(df["cbs_code"].to_numpy() == ist.ac_municipality)
+    if len(ac):
+        regular[ac[0]] = max(0, regular[ac[0]] - ist.ac_places_in_regular)
+    with_regular = np.flatnonzero(regular > 0)
+    lo, hi = ist.durable_remaining_years
+    for rank, m in enumerate(with_regular):
+        frac = (rank + 0.5) / len(with_regular)
+        close = (lo + (hi - lo) * frac) * DAYS_PER_YEAR
+        amv = int(round(regular[m] * ist.amv_share_of_regular))
+        if regular[m] - amv > 0:
+            out.append((DURABLE, int(regular[m] - amv), close, int(m), "initial"))
+        if amv > 0:
+            out.append((AMV_PLACES, amv, close, int(m), "initial"))
+    with_emergency = np.flatnonzero(emergency > 0)
+    lo, hi = ist.emergency_remaining_days
+    for rank, m in enumerate(with_emergency):
+        frac = (rank + 0.5) / len(with_emergency)
+        out.append((EMERGENCY, int(emergency[m]), lo + (hi - lo) * frac, int(m), "initial"))
+    return out
+
+
+def municipality_index(municipalities: pd.DataFrame | None, code: str | None) -> int:
+    """Row of a CBS code in the municipalities table, or -1 (none given, or no table)."""
+    if code is None or municipalities is None:
+        return -1
+    hits = np.flatnonzero(municipalities["cbs_code"].to_numpy() == code)
+    return int(hits[0]) if len(hits) else -1
+
+
+def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, municipalities: pd.DataFrame | None) -> None:
+    """The locations open on the start date, and the scheduled ones that open later (not yet open)."""
+    L = locations
+    horizon = cal.horizon_days
+    for type_code, places, close, muni, origin in initial_locations(scenario, municipalities):
+        lid = L.add(type_code, places, 0.0, close if close < horizon else NEVER, muni, origin)
+        L.is_open[lid] = True
+    for loc in scenario.capacity.scheduled:
+        open_day = cal.day(loc.opens)
+        close_day = cal.day(loc.closes) if loc.closes else NEVER
+        if close_day <= 0:
+            continue
+        muni = municipality_index(municipalities, loc.municipality)
+        lid = L.add(TYPE_CODE[loc.type], loc.places, max(open_day, 0), close_day, muni, "scheduled")
+        if open_day <= 0:
+            L.is_open[lid] = True
+
+
+def populate(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    people: People,
+    placement: Placement,
+    centres: list[ApplicationCentre],
+    procedure: Procedure,
+    housing: Housing,
+) -> int:
+    """Create the people present on the start date and put them where they are; returns their number."""
+    s, p, L = scenario, people, placement.locations
+    ist = s.initial_state
+    # residents of existing locations, spread over them in proportion to their places
+    residents = []
+    for type_code, key in (
+        (DURABLE, "occupancy_durable"),
+        (TEMPORARY, "occupancy_temporary"),
+        (EMERGENCY, "occupancy_emergency"),
+        (AMV_PLACES, "occupancy_amv"),
+    ):
+        want = getattr(ist, key)
+        lids = np.flatnonzero(L.is_open[: L.n] & (L.type[: L.n] == type_code))
+        places = L.places[lids]
+        if want > places.sum():
+            raise ScenarioError(
+                s.source_file,
+                f"initial_state.{key}",
+                f"{want} persons exceed the {int(places.sum())} {key.split('_')[1]} places open on the start date",
+            )
+        if want == 0:
+            continue
+        share = places / places.sum() * want
+        occ = np.floor(share).astype(np.int64)
+        rest = want - occ.sum()
+        occ[np.argsort(-(share - occ), kind="stable")[:rest]] += 1
+        ids = p.add(want)
+        p.cat[ids] = AMV if type_code == AMV_PLACES else FIRST
+        p.loc[ids] = np.repeat(lids, occ)
+        p.where[ids] = LOCATION
+        p.t_place[ids] = -1.0
+        L.occ[lids] += occ
+        residents.append(ids)
+    placement.placed_ever += sum(len(r) for r in residents)
+    residents = np.concatenate(residents) if residents else np.empty(0, np.int64)
+    ac_ids = p.add(ist.ac_occupancy)
+    p.cat[ac_ids] = FIRST
+    centre_of = route_to_centres(rng.random(len(ac_ids)), [c.share_of_arrivals for c in s.registration.centres])
+    p.centre[ac_ids] = centre_of
+    p.where[ac_ids] = AC_WAITING
+    p.t_arrive[ac_ids] = -np.sort(rng.uniform(0, 5, len(ac_ids)))[::-1]
+    p.t_reg_start[ac_ids] = p.t_arrive[ac_ids]
+    p.t_reg_end[ac_ids] = p.t_arrive[ac_ids]
+    for c in centres:
+        c.present += int((centre_of == c.index).sum())
+    everyone = np.concatenate([residents, ac_ids])
+    p.initial[everyone] = True
+    # statuses: status holders and people awaiting departure among the residents, the rest in procedure
+    order = rng.permutation(residents)
+    holders = order[: ist.status_holders_waiting]
+    leaving = order[ist.status_holders_waiting : ist.status_holders_waiting + ist.awaiting_departure]
+    pending = np.concatenate([order[ist.status_holders_waiting + ist.awaiting_departure :], ac_ids])
+    p.status[holders] = STATUS_HOLDER
+    p.t_permit[holders] = -np.sort(rng.uniform(0, 98, len(holders)))[::-1]  # a normal wait is ~14 weeks
+    housing.enter(holders)
+    p.status[leaving] = TO_DEPART
+    p.outcome[leaving] = np.where(rng.random(len(leaving)) < 0.7, 2, 3)
+    p.returns[leaving] = rng.random(len(leaving)) < s.departure.return_share
+    procedure.schedule_departures(leaving, departure_delays(s, p.outcome[leaving], rng.random(len(leaving))))
+    p.status[pending] = IN_PROCEDURE
+    p.outcome[pending] = draw_outcomes(s, p.cat[pending], rng.random(len(pending)))
+    p.depart_delay_days[pending] = departure_delays(s, p.outcome[pending], rng.random(len(pending)))
+    p.returns[pending] = rng.random(len(pending)) < s.departure.return_share
+    # the backlog's order: residents in random order, then the newest (at the centres)
+    weeks = max(len(pending) / max(s.procedure.decisions_per_week, 1.0), 1.0)
+    entered = -np.sort(rng.uniform(0, 7 * weeks, len(pending) - len(ac_ids)))[::-1]
+    p.t_reg_end[pending[: len(pending) - len(ac_ids)]] = entered
+    procedure.enter(pending)
+    placement.adult_queue.push(ac_ids)
+    placement.waiting[0] += len(ac_ids)
+    return len(everyone)

@@ -1,0 +1,111 @@
+"""Reception locations: the table of locations and the places in them.
+
+A location has a type (durable azc, temporary, emergency/noodopvang, AMV), a
+municipality, a number of places, and opening and closing days (simulation
+days). Who is placed where is decided by :mod:`sim.reception.placement`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DURABLE, TEMPORARY, EMERGENCY, AMV_PLACES = range(4)
+TYPE_NAMES = ("durable", "temporary", "emergency", "amv")
+TYPE_CODE = {name: i for i, name in enumerate(TYPE_NAMES)}
+ADULT_ORDER = (DURABLE, TEMPORARY, EMERGENCY)
+NEVER = np.inf
+
+MUNICIPALITY_COLUMNS = ("cbs_code", "name", "province", "population_2024_01_01")
+
+
+def read_municipalities(path: str | Path) -> pd.DataFrame:
+    """Municipalities with population and places (columns as in sim/data/municipalities.csv)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"municipalities file not found: {path}")
+    try:
+        df = pd.read_csv(path)
+    except Exception as exc:  # any parser error means the file is unusable
+        raise ValueError(f"{path.name} is not a readable CSV file: {exc}") from None
+    missing = [c for c in MUNICIPALITY_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path.name} lacks column(s) {', '.join(missing)}")
+    if df["cbs_code"].duplicated().any():
+        raise ValueError(f"{path.name}: duplicate cbs_code {df['cbs_code'][df['cbs_code'].duplicated()].iloc[0]}")
+    for col in ("population_2024_01_01", "regular_places_2025_11", "emergency_places_2025_11"):
+        if col in df and (pd.to_numeric(df[col], errors="coerce").isna().any() or (df[col] < 0).any()):
+            raise ValueError(f"{path.name}: column {col} must hold numbers ≥ 0")
+    return df.reset_index(drop=True)
+
+
+class Locations:
+    """The table of locations (one row each) and the places in them."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self.type = np.zeros(capacity, np.int8)
+        self.places = np.zeros(capacity, np.int64)
+        self.occ = np.zeros(capacity, np.int64)
+        self.is_open = np.zeros(capacity, bool)
+        self.open_day = np.full(capacity, NEVER)
+        self.close_day = np.full(capacity, NEVER)
+        self.municipality = np.full(capacity, -1, np.int32)
+        self.on_demand = np.zeros(capacity, bool)
+        self.reserved = np.zeros(capacity, bool)  # held back for application-centre overflow only
+        self.origin: list[str] = []
+
+    def add(
+        self,
+        type_code: int,
+        places: int,
+        open_day: float,
+        close_day: float = NEVER,
+        municipality: int = -1,
+        origin: str = "scheduled",
+        on_demand: bool = False,
+    ) -> int:
+        """Register a location (not yet open); returns its id."""
+        if self.n == len(self.type):
+            for name, arr in list(vars(self).items()):
+                if isinstance(arr, np.ndarray):
+                    fill = NEVER if arr.dtype.kind == "f" else (-1 if name == "municipality" else 0)
+                    new = np.full(2 * len(arr), fill, arr.dtype)
+                    new[: len(arr)] = arr
+                    setattr(self, name, new)
+        i = self.n
+        self.n += 1
+        self.type[i] = type_code
+        self.places[i] = places
+        self.occ[i] = 0
+        self.open_day[i] = open_day
+        self.close_day[i] = close_day
+        self.municipality[i] = municipality
+        self.on_demand[i] = on_demand
+        self.origin.append(origin)
+        return i
+
+    def places_by_type(self) -> np.ndarray:
+        n = self.n
+        return np.bincount(self.type[:n], weights=self.places[:n] * self.is_open[:n], minlength=4).astype(np.int64)
+
+    def occupancy_by_type(self) -> np.ndarray:
+        n = self.n
+        return np.bincount(self.type[:n], weights=self.occ[:n], minlength=4).astype(np.int64)
+
+    def frame(self, cal=None) -> pd.DataFrame:
+        n = self.n
+        df = pd.DataFrame(
+            {
+                "type": pd.Categorical.from_codes(self.type[:n], TYPE_NAMES),
+                "places": self.places[:n],
+                "open_day": self.open_day[:n],
+                "close_day": self.close_day[:n],
+                "municipality": self.municipality[:n],
+                "origin": self.origin[:n],
+                "on_demand": self.on_demand[:n],
+            }
+        )
+        return df
