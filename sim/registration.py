@@ -17,7 +17,7 @@ import heapq
 import numpy as np
 from scipy import stats
 
-from sim.people import AC_REGISTERING, AC_WAITING, People
+from sim.people import AC_REGISTERING, AC_WAITING, AMV, People
 
 
 def service_days(cfg, u: np.ndarray) -> np.ndarray:
@@ -43,6 +43,7 @@ class ApplicationCentre:
         self._pending_end = np.empty(0)
         self.present = 0  # persons at the centre (registering + registered, waiting for a place)
         self.registering = 0
+        self.registering_amv = 0  # of whom unaccompanied minors (they need an AMV place)
 
     def admit(self, people: People, ids: np.ndarray) -> None:
         """Register arrivals (sorted by arrival time) in FIFO order across the slots."""
@@ -83,6 +84,7 @@ class ApplicationCentre:
         self._pending_end = np.concatenate([self._pending_end, ends])
         self.present += len(ids)
         self.registering += len(ids)
+        self.registering_amv += int(np.count_nonzero(people.cat[ids] == AMV))
 
     def completed(self, people: People, now: float) -> np.ndarray:
         """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""
@@ -95,6 +97,7 @@ class ApplicationCentre:
         self._pending_end = self._pending_end[~done]
         people.where[ids] = AC_WAITING
         self.registering -= len(ids)
+        self.registering_amv -= int(np.count_nonzero(people.cat[ids] == AMV))
         return ids
 
     @property

@@ -36,6 +36,7 @@ class Placement:
         self.crisis_queue = IdQueue()  # residents of crisis shelter, oldest first
         self.waiting = np.zeros(2, np.int64)  # valid entries of (adult_queue, amv_queue)
         self.crisis = 0  # persons in crisis emergency shelter tonight
+        self.crisis_amv = 0  # of whom unaccompanied minors
         self.waiting_elsewhere = 0  # family registered elsewhere, waiting at home for a place
         self.moves = 0
         self.placed_ever = 0
@@ -45,14 +46,18 @@ class Placement:
 
     # --- places -----------------------------------------------------------------------
 
-    def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
+    def free_by_type(self, exclude: np.ndarray | None = None) -> np.ndarray:
+        """Free places per location type (durable, temporary, emergency, AMV) in open, usable locations."""
         n = self.locations.n
         L = self.locations
         mask = L.is_open[:n] & (self.allow_reserved | ~L.reserved[:n])
         if exclude is not None:
             mask &= ~exclude
         # free places per type in one pass (np.isin on the type column was the hot spot of a run)
-        free = np.bincount(L.type[:n], weights=(L.places[:n] - L.occ[:n]) * mask, minlength=4)
+        return np.bincount(L.type[:n], weights=(L.places[:n] - L.occ[:n]) * mask, minlength=4)
+
+    def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
+        free = self.free_by_type(exclude)
         return int(round(sum(free[t] for t in types)))
 
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
@@ -102,7 +107,9 @@ class Placement:
         p.t_place[placed[first_time]] = now
         was_at = p.where[placed]
         self.waiting_elsewhere -= int(np.count_nonzero(was_at == ELSEWHERE))
-        self.crisis -= int(np.count_nonzero(was_at == CRISIS))
+        from_crisis = was_at == CRISIS
+        self.crisis -= int(np.count_nonzero(from_crisis))
+        self.crisis_amv -= int(np.count_nonzero(from_crisis & (p.cat[placed] == AMV)))
         moved = placed[~first_time]
         p.moves[moved] += 1
         self.moves += len(moved)
@@ -122,7 +129,9 @@ class Placement:
             occ = self.locations.occ
             occ -= np.bincount(p.loc[in_loc], minlength=len(occ))
             p.loc[in_loc] = -1
-        self.crisis -= int(np.count_nonzero(at == CRISIS))
+        in_crisis = at == CRISIS
+        self.crisis -= int(np.count_nonzero(in_crisis))
+        self.crisis_amv -= int(np.count_nonzero(in_crisis & (p.cat[ids] == AMV)))
         self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
 
     # --- arriving and leaving -----------------------------------------------------------
@@ -160,10 +169,13 @@ class Placement:
         for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres))):
             self.centres[c].present -= int(k)
 
-    def demand(self, amv_counts: bool) -> int:
-        """People who need a place (for COA's emergency rule): waiting, registering, in crisis shelter."""
-        waiting = int(self.waiting[0]) + (int(self.waiting[1]) if amv_counts else 0)
-        return waiting + sum(c.registering for c in self.centres) + self.crisis
+    def demand(self) -> tuple[int, int]:
+        """People who need a place, as (adults and families, unaccompanied minors): waiting for one,
+        registering at a centre, or in crisis shelter (for COA's emergency rule)."""
+        registering_amv = sum(c.registering_amv for c in self.centres)
+        registering = sum(c.registering for c in self.centres) - registering_amv
+        adults = int(self.waiting[0]) + registering + self.crisis - self.crisis_amv
+        return adults, int(self.waiting[1]) + registering_amv + self.crisis_amv
 
     # --- the daily transfer -------------------------------------------------------------
 
@@ -254,9 +266,10 @@ class Placement:
         p.loc[residents] = -1
         p.where[residents] = CRISIS  # provisional: the placement below moves whoever finds a place
         self.crisis += len(residents)
+        amv = p.cat[residents] == AMV
+        self.crisis_amv += int(np.count_nonzero(amv))
         L.is_open[lid] = False
         L.close_day[lid] = min(L.close_day[lid], now)
-        amv = p.cat[residents] == AMV
         for group, is_amv in ((residents[~amv], False), (residents[amv], True)):
             placed = self.place(group, now, is_amv, exclude=lid)
             stranded = np.setdiff1d(group, placed, assume_unique=True)
