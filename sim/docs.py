@@ -14,15 +14,43 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
+from sim.params import DATA_PATTERN, KIND_PATTERN, SECTION_PATTERN
 from sim.scenario import field_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
-# A default's source must say where it comes from: one of these markers.
-SOURCE_MARKERS = ("facts §", "estimate", "fitted", "data/", "design.md", "issue", "scenario choice", "loader", "-")
+SOURCES_MD = DOCS / "sources.md"
+
+
+def heading_anchor(heading: str) -> str:
+    """The id GitHub gives a markdown heading: lowercase, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def source_anchors(path: Path = SOURCES_MD) -> list[str]:
+    """The heading ids of docs/sources.md, in order (what `sources §<anchor>` may cite)."""
+    in_code = False
+    anchors = []
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and (m := re.match(r"#{1,6} +(.+?) *#*$", line)):
+            anchors.append(heading_anchor(m.group(1)))
+    return anchors
+
+
+def source_markdown(source: str) -> str:
+    """A parameter's source with its citations as links: sources.md anchors, sim/data files, the kind."""
+    text = SECTION_PATTERN.sub(lambda m: f"[{m.group(0)}](sources.md#{m.group(1)})", source)
+    text = DATA_PATTERN.sub(lambda m: f"[{m.group(0)}](../sim/{m.group(0)})", text)
+    if kind := KIND_PATTERN.match(text):
+        text = f"[{kind.group(0)}](sources.md#{heading_anchor(kind.group(0))})" + text[kind.end() :]
+    return text
 
 
 def _fmt(value) -> str:
@@ -53,12 +81,12 @@ def parameters_markdown() -> str:
         "",
         "Generated from the scenario schema by `python -m sim.docs` — do not edit by hand.",
         "",
-        "Every default names its source: `facts §N` is a row of the project's fact sheet",
-        "(shared/domain/facts.md, with its sources), `data/…` a file in `sim/data/` (see",
-        "`sim/data/SOURCES.md`), `estimate` an assumption with no source, `fitted` a value",
-        "fitted to observations (the back-test's fitted values live in",
-        "`scenarios/backtest_2022.toml`, see `docs/validation.md`), `scenario choice` a value",
-        "a scenario sets on purpose. Keys ending in `[]` are fields of each item of a list.",
+        "Every default names its source: `sources §…` is a section of [sources.md](sources.md)",
+        "(each figure with its publisher, date and confidence), `data/…` a file in `sim/data/`",
+        "(see [SOURCES.md](../sim/data/SOURCES.md)), and a source that starts with `estimate`,",
+        "`fitted`, `scenario choice` or `model choice` says which kind of value it is (see",
+        "[Modelling choices](sources.md#modelling-choices)). Keys ending in `[]` are fields of",
+        "each item of a list.",
         "",
         "| key | unit | default | range | description | source |",
         "|---|---|---|---|---|---|",
@@ -67,7 +95,15 @@ def parameters_markdown() -> str:
         lines.append(
             "| "
             + " | ".join(
-                _cell(x) for x in (f"`{r['key']}`", r["unit"], _fmt(r["default"]), r["bounds"], r["description"], r["source"])
+                _cell(x)
+                for x in (
+                    f"`{r['key']}`",
+                    r["unit"],
+                    _fmt(r["default"]),
+                    r["bounds"],
+                    r["description"],
+                    source_markdown(r["source"]),
+                )
             )
             + " |"
         )

@@ -94,27 +94,27 @@ class Factor(Strict):
         ...,
         unit="-",
         desc="dotted scenario key, as for --set (e.g. inflow.first_applications_per_year)",
-        source="experiment choice",
+        source="scenario choice",
         min_length=1,
     )
     levels: list[Level] | None = param(
         None,
         unit="as the key",
         desc="values to try (full factorial), or equally likely values (sampled designs)",
-        source="experiment choice",
+        source="scenario choice",
         min_length=1,
     )
     distribution: Literal["uniform", "loguniform", "triangular", "truncnormal"] | None = param(
-        None, unit="-", desc="distribution over [low, high] for sampled designs", source="experiment choice"
+        None, unit="-", desc="distribution over [low, high] for sampled designs", source="scenario choice"
     )
-    low: float | None = param(None, unit="as the key", desc="lower bound", source="experiment choice")
-    high: float | None = param(None, unit="as the key", desc="upper bound", source="experiment choice")
-    mode: float | None = param(None, unit="as the key", desc="mode (triangular)", source="experiment choice")
-    mean: float | None = param(None, unit="as the key", desc="mean before truncation (truncnormal)", source="experiment choice")
+    low: float | None = param(None, unit="as the key", desc="lower bound", source="scenario choice")
+    high: float | None = param(None, unit="as the key", desc="upper bound", source="scenario choice")
+    mode: float | None = param(None, unit="as the key", desc="mode (triangular)", source="scenario choice")
+    mean: float | None = param(None, unit="as the key", desc="mean before truncation (truncnormal)", source="scenario choice")
     sd: float | None = param(
-        None, unit="as the key", desc="standard deviation before truncation (truncnormal)", source="experiment choice", gt=0
+        None, unit="as the key", desc="standard deviation before truncation (truncnormal)", source="scenario choice", gt=0
     )
-    integer: bool = param(False, unit="-", desc="round sampled values to whole numbers", source="experiment choice")
+    integer: bool = param(False, unit="-", desc="round sampled values to whole numbers", source="scenario choice")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Factor:
@@ -160,19 +160,19 @@ class Design(Strict):
         "full_factorial",
         unit="-",
         desc="full_factorial (every combination of levels), latin_hypercube, sobol (Saltelli, for Sobol indices) or morris (elementary effects)",
-        source="issue 4",
+        source="model choice",
     )
     samples: int | None = param(
         None,
         unit="-",
         desc="latin_hypercube: points; sobol: base sample N (a power of 2; N·(D+2) points, N·(2D+2) with second_order); morris: trajectories (N·(D+1) points)",
-        source="experiment choice",
+        source="scenario choice",
         ge=1,
     )
-    second_order: bool = param(False, unit="-", desc="sobol: also sample for second-order indices", source="experiment choice")
-    morris_levels: int = param(4, unit="-", desc="morris: grid levels", source="SALib default", ge=2)
+    second_order: bool = param(False, unit="-", desc="sobol: also sample for second-order indices", source="scenario choice")
+    morris_levels: int = param(4, unit="-", desc="morris: grid levels", source="model choice: SALib's default", ge=2)
     seed: int | None = param(
-        None, unit="-", desc="seed of the design sampler (default: the root seed)", source="experiment choice", ge=0
+        None, unit="-", desc="seed of the design sampler (default: the root seed)", source="scenario choice", ge=0
     )
 
 
@@ -180,28 +180,28 @@ class Outputs(Strict):
     """What each run keeps besides its summary row."""
 
     timeseries: list[str] = param(
-        list(DEFAULT_SERIES), unit="-", desc="daily monitor columns to keep ([] keeps none)", source="experiment choice"
+        list(DEFAULT_SERIES), unit="-", desc="daily monitor columns to keep ([] keeps none)", source="scenario choice"
     )
     resolution: Literal["daily", "weekly", "monthly"] = param(
         "monthly",
         unit="-",
         desc="time step of the kept series: flows are summed, stocks averaged over each period",
-        source="experiment choice",
+        source="scenario choice",
     )
     replications: Literal["every", "quantiles"] = param(
         "every",
         unit="-",
         desc="load every replication's series, or quantiles over the replications of each design point",
-        source="experiment choice",
+        source="scenario choice",
     )
     quantiles: list[float] = param(
         [0.05, 0.5, 0.95],
         unit="share",
         desc="quantiles when replications = 'quantiles'",
-        source="experiment choice",
+        source="scenario choice",
         min_length=1,
     )
-    cycles: bool = param(True, unit="-", desc="keep the Spreidingswet cycle rows", source="experiment choice")
+    cycles: bool = param(True, unit="-", desc="keep the Spreidingswet cycle rows", source="scenario choice")
 
     @field_validator("timeseries")
     @classmethod
@@ -223,33 +223,33 @@ class Experiment(Strict):
     """An experiment file: base scenarios × a design over factors × replications."""
 
     name: str | None = param(
-        None, unit="-", desc="name of the results directory (default: the file's stem)", source="experiment choice"
+        None, unit="-", desc="name of the results directory (default: the file's stem)", source="scenario choice"
     )
-    description: str = param("", unit="-", desc="what the experiment asks", source="experiment choice")
+    description: str = param("", unit="-", desc="what the experiment asks", source="scenario choice")
     scenarios: list[str] = param(
         ...,
         unit="path",
         desc="base scenario files, relative to the experiment file; each is crossed with the design",
-        source="experiment choice",
+        source="scenario choice",
         min_length=1,
     )
     set: list[str] = param(
         [],
         unit="-",
         desc="key=value overrides applied to every scenario before the factors (like --set)",
-        source="experiment choice",
+        source="scenario choice",
     )
-    replications: int = param(..., unit="-", desc="replications per design point", source="experiment choice", ge=1)
+    replications: int = param(..., unit="-", desc="replications per design point", source="scenario choice", ge=1)
     root_seed: int = param(
         1,
         unit="-",
         desc="root seed: replication r of every design point uses replication_seed(root_seed, r)",
-        source="experiment choice",
+        source="scenario choice",
         ge=0,
     )
-    factors: list[Factor] = param([], unit="-", desc="varied scenario values", source="experiment choice")
-    design: Design = param(Design(), unit="-", desc="how factor values are combined", source="experiment choice")
-    outputs: Outputs = param(Outputs(), unit="-", desc="what each run keeps", source="experiment choice")
+    factors: list[Factor] = param([], unit="-", desc="varied scenario values", source="scenario choice")
+    design: Design = param(Design(), unit="-", desc="how factor values are combined", source="scenario choice")
+    outputs: Outputs = param(Outputs(), unit="-", desc="what each run keeps", source="scenario choice")
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

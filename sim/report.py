@@ -200,7 +200,7 @@ def _norms(ctx: Context) -> tuple[float, float]:
         centres = an._find(m, ("centres",))
         if isinstance(centres, list) and centres and isinstance(centres[0], dict) and "norm_persons" in centres[0]:
             return float(centres[0]["norm_persons"]), float(centres[0].get("physical_limit_persons", math.nan))
-    return 2000.0, math.nan  # the norm agreed with Westerwolde (facts §3)
+    return 2000.0, math.nan  # the norm agreed with Westerwolde (sources §ter-apel-norm)
 
 
 def factor_groups(ctx: Context) -> list[tuple[str, list[str]]]:

@@ -4,8 +4,8 @@ A scenario is a TOML file read with :mod:`tomllib` and checked against the
 pydantic schema below, which forbids unknown keys. ``extends = "baseline.toml"``
 lets a variant state only what differs; ``--set section.key=value`` overrides
 single values from the command line. Every parameter carries a unit, a
-one-line description and the source of its default (``facts §N`` refers to
-``shared/domain/facts.md``; "estimate" means no source was found).
+one-line description and the source of its default, citing ``docs/sources.md``
+(the convention is in :mod:`sim.params`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 Category = Literal["first", "amv", "family"]
 LocationType = Literal["durable", "temporary", "emergency", "amv"]
 
-# facts §2: quarterly shares of first applications 20/21/29/30 % (2018, 2019, 2022, 2023),
+# sources §seasonality: quarterly shares of first applications 20/21/29/30 % (2018, 2019, 2022, 2023),
 # i.e. multipliers of about 0.80/0.85/1.15/1.20, spread evenly over each quarter's months.
 SEASONAL_DEFAULT = [0.80] * 3 + [0.85] * 3 + [1.15] * 3 + [1.20] * 3
 
@@ -68,20 +68,20 @@ class Inflow(Strict):
         "rate",
         unit="-",
         desc="'rate': yearly levels with seasonality and shocks; 'replay': a monthly series from a CSV file",
-        source="design.md",
+        source="model choice",
     )
     first_applications_per_year: float = param(
         25_000,
         unit="persons/year",
         desc="first asylum applications in the first simulated year, AMV included",
-        source="facts §2: ~24,000 first applications in 2025; forecast 40,000–55,300 total",
+        source="sources §inflow-per-year: ~24,000 first applications in 2025; forecast 40,000–55,300 total",
         ge=0,
     )
     amv_share_of_first: float = param(
         0.12,
         unit="share",
         desc="share of first applications made by unaccompanied minors (AMV)",
-        source="facts §4: 12–15 % of first applications",
+        source="sources §amv-inflow: 12–15 % of first applications",
         ge=0,
         le=1,
     )
@@ -89,7 +89,7 @@ class Inflow(Strict):
         16_000,
         unit="persons/year",
         desc="family reunification arrivals (nareizigers) in the first simulated year",
-        source="facts §2 and data/history: 16,470 nareizigers in 2025",
+        source="sources §inflow-per-year and data/history/inflow_replay.csv: 16,470 nareizigers in 2025",
         ge=0,
     )
     trend_per_year: float = param(
@@ -104,7 +104,7 @@ class Inflow(Strict):
         SEASONAL_DEFAULT,
         unit="multiplier",
         desc="12 monthly multipliers of the daily rate (January first); normalised to mean 1",
-        source="facts §2: quarterly shares 20/21/29/30 %",
+        source="sources §seasonality: quarterly shares 20/21/29/30 %",
     )
     dispersion: Literal["poisson", "negative_binomial"] = param(
         "negative_binomial",
@@ -148,7 +148,7 @@ class Inflow(Strict):
 class Centre(Strict):
     """An application centre (aanmeldcentrum): Ter Apel, optionally Budel."""
 
-    name: str = param("Ter Apel", unit="-", desc="name used in outputs", source="facts §3")
+    name: str = param("Ter Apel", unit="-", desc="name used in outputs", source="sources §registration")
     share_of_arrivals: float = param(
         1.0,
         unit="share",
@@ -165,7 +165,11 @@ class Centre(Strict):
         ge=1,
     )
     service_mean_days: float = param(
-        3.0, unit="days", desc="mean length of the registration phase", source="facts §3: registration takes about 3 days", gt=0
+        3.0,
+        unit="days",
+        desc="mean length of the registration phase",
+        source="sources §registration: registration takes about 3 days",
+        gt=0,
     )
     service_distribution: Literal["exponential", "lognormal", "deterministic"] = param(
         "exponential", unit="-", desc="distribution of the registration phase length", source="estimate"
@@ -175,7 +179,7 @@ class Centre(Strict):
         2000,
         unit="persons",
         desc="agreed maximum at the centre; every person-night above it is an overflow night",
-        source="facts §3: norm 2,000 (Westerwolde agreement)",
+        source="sources §ter-apel-norm: norm 2,000 (Westerwolde agreement)",
         ge=0,
     )
     physical_limit_persons: int = param(
@@ -189,11 +193,15 @@ class Centre(Strict):
         50_000,
         unit="euros/day",
         desc="penalty payment for each day above the norm",
-        source="facts §3/§7: €50,000/day from 30 Oct 2024",
+        source="sources §ter-apel-penalty: €50,000/day from 30 Oct 2024",
         ge=0,
     )
     penalty_cap_eur: float = param(
-        5_000_000, unit="euros", desc="cap on the penalty payments over the run", source="facts §3/§7: cap €5 m", ge=0
+        5_000_000,
+        unit="euros",
+        desc="cap on the penalty payments over the run",
+        source="sources §ter-apel-penalty: cap €5 m",
+        ge=0,
     )
 
     @model_validator(mode="after")
@@ -207,13 +215,17 @@ class Registration(Strict):
     """Registration at the application centres and the daily transfer to reception locations."""
 
     centres: list[Centre] = param(
-        [Centre()], unit="-", desc="application centres; shares of arrivals must sum to 1", source="facts §3", min_length=1
+        [Centre()],
+        unit="-",
+        desc="application centres; shares of arrivals must sum to 1",
+        source="sources §registration",
+        min_length=1,
     )
     family_register_elsewhere_share: float = param(
         0.5,
         unit="share",
         desc="share of nareizigers who register elsewhere (by appointment, Zevenaar) instead of at an application centre",
-        source="estimate; facts §3 says they can register at Zevenaar",
+        source="estimate; sources §registration: they can register at Zevenaar",
         ge=0,
         le=1,
     )
@@ -239,19 +251,19 @@ class Registration(Strict):
 class Emergency(Strict):
     """Emergency shelter (noodopvang) opened by COA on demand."""
 
-    on_demand: bool = param(True, unit="-", desc="open emergency locations when people wait for a place", source="design.md")
+    on_demand: bool = param(True, unit="-", desc="open emergency locations when people wait for a place", source="model choice")
     location_size: int = param(
         300,
         unit="places",
         desc="places per emergency location opened on demand",
-        source="facts §6: COA emergency locations 300+",
+        source="sources §location-types: COA emergency locations 300+",
         ge=1,
     )
     lead_time_days: float = param(
         28,
         unit="days",
         desc="time from the decision to open to the first night",
-        source="estimate within facts §6: 1–8 weeks",
+        source="estimate within sources §location-types: 1–8 weeks",
         ge=0,
     )
     ceiling_places: int = param(
@@ -261,14 +273,14 @@ class Emergency(Strict):
         182,
         unit="days",
         desc="an emergency location stays open at least this long",
-        source="facts §6: minimum lease half a year",
+        source="sources §location-types: minimum lease half a year",
         ge=0,
     )
     lifespan_days: float = param(
         365,
         unit="days",
         desc="an emergency location opened on demand closes after this long unless still needed",
-        source="facts §6: 6–12 months",
+        source="sources §location-types: 6–12 months",
         ge=0,
     )
     open_trigger_persons: int = param(
@@ -291,12 +303,12 @@ class Emergency(Strict):
 class Reception(Strict):
     """Reception locations (azc, temporary, emergency, AMV) and COA's allocation policy."""
 
-    emergency: Emergency = param(Emergency(), unit="-", desc="emergency shelter on demand", source="design.md")
+    emergency: Emergency = param(Emergency(), unit="-", desc="emergency shelter on demand", source="model choice")
     amv_overflow_to_emergency: bool = param(
         True,
         unit="-",
         desc="let AMV use emergency places when no AMV place is free (otherwise they wait at the centre)",
-        source="estimate: COA opened emergency AMV locations when AMV places ran short (facts §4: 1,720 places against ~3,000 needed)",
+        source="estimate: COA opened emergency AMV locations when AMV places ran short (sources §amv-shortage: 1,720 places against ~3,000 needed)",
     )
     consolidation_moves_per_day: int = param(
         300,
@@ -314,7 +326,12 @@ class Outcomes(Strict):
     """Shares of IND decisions; they must sum to 1."""
 
     permit: float = param(
-        0.70, unit="share", desc="residence permit", source="facts §5: approval 70–85 % historically, 78 % in 2022", ge=0, le=1
+        0.70,
+        unit="share",
+        desc="residence permit",
+        source="sources §approval-rate: approval 70–85 % historically, 78 % in 2022",
+        ge=0,
+        le=1,
     )
     rejection: float = param(
         0.20,
@@ -348,14 +365,14 @@ class Procedure(Strict):
         423,
         unit="decisions/week",
         desc="IND first-asylum decisions per week",
-        source="facts §5: a 2023 assignment of ~22,000 decisions a year",
+        source="sources §ind-production: a 2023 assignment of ~22,000 decisions a year",
         ge=0,
     )
     production_changes: list[ProductionChange] = param(
         [], unit="-", desc="changes of production over time", source="scenario choice"
     )
     outcomes_first: Outcomes = param(
-        Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="facts §5"
+        Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="sources §approval-rate"
     )
     outcomes_amv: Outcomes = param(
         Outcomes(permit=0.85, rejection=0.10, dublin=0.05),
@@ -364,7 +381,7 @@ class Procedure(Strict):
         source="estimate: minors are granted more often",
     )
     legal_term_days: float = param(
-        456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="facts §5", gt=0
+        456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="sources §ind-decision-term", gt=0
     )
 
 
@@ -385,7 +402,7 @@ class Housing(Strict):
         13_000,
         unit="persons/half-year",
         desc="status holders municipalities house per half-year",
-        source="facts §5: 13,000 for 2025-H2",
+        source="sources §housing-task: 13,000 for 2025-H2",
         ge=0,
     )
     task_changes: list[HousingChange] = param(
@@ -414,7 +431,7 @@ class Departure(Strict):
         0.51,
         unit="share",
         desc="share of departures that are a (voluntary or forced) return; the rest leave to an unknown destination",
-        source="facts §5: 2024 departures 3,240 independent + 2,750 forced vs 5,740 unknown",
+        source="sources §coa-outflow: 2024 departures 3,240 independent + 2,750 forced vs 5,740 unknown",
         ge=0,
         le=1,
     )
@@ -436,7 +453,7 @@ class InitialState(Strict):
         True,
         unit="-",
         desc="open the regular and emergency places of the municipalities file on the start date",
-        source="design.md",
+        source="model choice",
     )
     regular_places_scale: float = param(
         1.0,
@@ -446,13 +463,17 @@ class InitialState(Strict):
         ge=0,
     )
     emergency_places_scale: float = param(
-        1.0, unit="multiplier", desc="scales every municipality's emergency places", source="as regular_places_scale", ge=0
+        1.0,
+        unit="multiplier",
+        desc="scales every municipality's emergency places",
+        source="data/municipalities.csv is November 2025; other dates: estimate",
+        ge=0,
     )
     ac_municipality: str = param(
         "GM1950",
         unit="CBS code",
         desc="municipality whose regular places include the application centre (Westerwolde)",
-        source="data/README.md",
+        source="data/MUNICIPALITIES_SOURCE.md",
     )
     ac_places_in_regular: int = param(
         2000,
@@ -465,7 +486,7 @@ class InitialState(Strict):
         0.053,
         unit="share",
         desc="share of each municipality's regular places that are AMV places",
-        source="estimate: ~2,500 AMV places (facts §4: 1,720 in Nov 2024, ~3,000 needed) of 47,293",
+        source="estimate: ~2,500 AMV places (sources §amv-shortage: 1,720 in Nov 2024, ~3,000 needed) of 47,293",
         ge=0,
         le=1,
     )
@@ -473,13 +494,13 @@ class InitialState(Strict):
         (3.0, 15.0),
         unit="years",
         desc="remaining lifetimes of existing regular locations, spread evenly over this range in municipality-code order",
-        source="estimate: core locations 10+ years (facts §6)",
+        source="estimate: core locations 10+ years (sources §location-types)",
     )
     emergency_remaining_days: tuple[float, float] = param(
         (90.0, 730.0),
         unit="days",
         desc="remaining lifetimes of existing emergency locations, spread evenly over this range",
-        source="estimate: facts §6 leases 6–12 months, repeatedly extended",
+        source="estimate: leases 6–12 months, repeatedly extended (sources §location-types)",
     )
     ac_occupancy: int = param(
         1800,
@@ -500,7 +521,7 @@ class InitialState(Strict):
         17_000,
         unit="persons",
         desc="status holders in locations waiting for a home",
-        source="estimate: facts §5 16,200 end 2022",
+        source="estimate: 16,200 end 2022 (sources §status-holders-waiting)",
         ge=0,
     )
     awaiting_departure: int = param(
@@ -547,14 +568,26 @@ class Capacity(Strict):
     scheduled: list[ScheduledLocation] = param(
         [], unit="-", desc="locations opening and closing on fixed dates", source="scenario choice"
     )
-    spreidingswet: Spreidingswet = param(Spreidingswet(), unit="-", desc="the Spreidingswet capacity cycle", source="facts §1")
+    spreidingswet: Spreidingswet = param(
+        Spreidingswet(), unit="-", desc="the Spreidingswet capacity cycle", source="sources §spreidingswet-law"
+    )
 
 
 class TypeCost(Strict):
     occupied_eur_per_day: float = param(
-        ..., unit="euros/place-day", desc="cost of an occupied place per day", source="see table", ge=0
+        ...,
+        unit="euros/place-day",
+        desc="cost of an occupied place per day",
+        source="scenario choice: set per location type in costs (each names its source)",
+        ge=0,
     )
-    empty_eur_per_day: float = param(..., unit="euros/place-day", desc="cost of an empty place per day", source="see table", ge=0)
+    empty_eur_per_day: float = param(
+        ...,
+        unit="euros/place-day",
+        desc="cost of an empty place per day",
+        source="scenario choice: set per location type in costs (each names its source)",
+        ge=0,
+    )
 
 
 class Costs(Strict):
@@ -564,7 +597,7 @@ class Costs(Strict):
         TypeCost(occupied_eur_per_day=70, empty_eur_per_day=47),
         unit="euros/place-day",
         desc="durable azc",
-        source="facts §7: Court of Audit 2023, €70 occupied, €47 empty",
+        source="sources §costs-audit: Court of Audit 2023, €70 occupied, €47 empty",
     )
     temporary: TypeCost = param(
         TypeCost(occupied_eur_per_day=90, empty_eur_per_day=55),
@@ -576,7 +609,7 @@ class Costs(Strict):
         TypeCost(occupied_eur_per_day=190, empty_eur_per_day=120),
         unit="euros/place-day",
         desc="emergency locations",
-        source="facts §7: €69,400/year in 2023 (≈ €190/day); empty: estimate",
+        source="sources §costs-per-place: €69,400/year in 2023 (≈ €190/day); empty: estimate",
     )
     amv: TypeCost = param(
         TypeCost(occupied_eur_per_day=150, empty_eur_per_day=80),
@@ -588,14 +621,14 @@ class Costs(Strict):
         150,
         unit="euros/person-night",
         desc="crisis emergency shelter (crisisnoodopvang) when nothing else is free",
-        source="facts §7: €130–175 per person per night",
+        source="sources §costs-per-place: €130–175 per person per night",
         ge=0,
     )
     ac_eur_per_person_night: float = param(
         83,
         unit="euros/person-night",
         desc="a night at an application centre",
-        source="facts §7: regular place €83/day (2023)",
+        source="sources §costs-per-place: regular place €83/day (2023)",
         ge=0,
     )
 
@@ -609,27 +642,32 @@ class Scenario(Strict):
     name: str = param("scenario", unit="-", desc="name used in outputs and reports", source="scenario choice")
     description: str = param("", unit="-", desc="what this scenario represents", source="scenario choice")
     start_date: dt.date = param(
-        dt.date(2026, 1, 1), unit="date", desc="first simulated day", source="issue 2: start from today's state"
+        dt.date(2026, 1, 1), unit="date", desc="first simulated day", source="model choice: start from today's state"
     )
     horizon_years: float = param(
-        10.0, unit="years", desc="length of the run (ignored when end_date is set)", source="issue 2", gt=0, le=50
+        10.0,
+        unit="years",
+        desc="length of the run (ignored when end_date is set)",
+        source="model choice: long enough for several two-year cycles",
+        gt=0,
+        le=50,
     )
     end_date: dt.date | None = param(
         None, unit="date", desc="last simulated day (exclusive); overrides horizon_years", source="scenario choice"
     )
-    inflow: Inflow = param(Inflow(), unit="-", desc="arrivals", source="-")
-    registration: Registration = param(Registration(), unit="-", desc="application centres", source="-")
-    reception: Reception = param(Reception(), unit="-", desc="locations and allocation", source="-")
-    procedure: Procedure = param(Procedure(), unit="-", desc="IND procedure", source="-")
-    housing: Housing = param(Housing(), unit="-", desc="status holders and housing", source="-")
-    departure: Departure = param(Departure(), unit="-", desc="departures", source="-")
-    initial_state: InitialState = param(InitialState(), unit="-", desc="state on the start date", source="-")
-    capacity: Capacity = param(Capacity(), unit="-", desc="new capacity", source="-")
-    costs: Costs = param(Costs(), unit="-", desc="costs", source="-")
+    inflow: Inflow = param(Inflow(), unit="-", desc="arrivals", source="model choice")
+    registration: Registration = param(Registration(), unit="-", desc="application centres", source="model choice")
+    reception: Reception = param(Reception(), unit="-", desc="locations and allocation", source="model choice")
+    procedure: Procedure = param(Procedure(), unit="-", desc="IND procedure", source="model choice")
+    housing: Housing = param(Housing(), unit="-", desc="status holders and housing", source="model choice")
+    departure: Departure = param(Departure(), unit="-", desc="departures", source="model choice")
+    initial_state: InitialState = param(InitialState(), unit="-", desc="state on the start date", source="model choice")
+    capacity: Capacity = param(Capacity(), unit="-", desc="new capacity", source="model choice")
+    costs: Costs = param(Costs(), unit="-", desc="costs", source="model choice")
 
     # Where the file came from, for resolving relative paths; not part of the scenario's identity.
     source_file: str | None = param(
-        None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="loader"
+        None, unit="path", desc="file the scenario was loaded from (set by the loader)", source="model choice: set by the loader"
     )
 
     @field_validator("end_date")
@@ -902,7 +940,7 @@ def field_docs(
         else:
             value = field.get_default(call_default_factory=True) if not field.is_required() else "(required)"
         source = extra.get("source", "")
-        if override and (base is None or getattr(base, name, None) != value or source == "see table"):
+        if override and (base is None or getattr(base, name, None) != value):
             source = override
         if _is_model(ann):
             sub_base = _class_default(ann)

@@ -24,7 +24,7 @@ def test_replay_series_covers_2022_to_2025_with_a_source_per_row():
 
 
 def test_replay_matches_the_annual_totals_of_2022():
-    # IND: 35,535 first applications in 2022 (facts §2); monthly IND figures and CBS-filled months differ by definition
+    # IND: 35,535 first applications in 2022 (sources §inflow-per-year); monthly IND figures and CBS-filled months differ by definition
     series = read_replay(REPLAY)
     first_2022 = series.loc["2022", "first_applications"].sum()
     assert abs(first_2022 - 35_535) / 35_535 < 0.03

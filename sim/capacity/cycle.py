@@ -209,7 +209,7 @@ class CapacityCycle:
         self.task_now = int(tasks.sum())
         counted = self.counted(t_est, pipeline_within_days=365.25)
         # the provincial round table shares out the province's gap: a municipality with places to
-        # spare covers part of its neighbours' tasks (facts §1: ~90,000 agreed at the PRTs)
+        # spare covers part of its neighbours' tasks (sources §spreidingswet-first-cycle: ~90,000 agreed at the PRTs)
         raw_gap = np.maximum(tasks - counted.astype(np.int64), 0)
         prov_gap = np.maximum(self.geo.by_province(tasks) - self.geo.by_province(counted), 0)
         gap = np.zeros_like(raw_gap)

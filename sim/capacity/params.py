@@ -26,22 +26,27 @@ class Stage(Strict):
 class ProjectType(Strict):
     """One kind of location project a municipality can choose."""
 
-    source: str = param("estimate", unit="-", desc="where this project type's numbers come from", source="design.md")
+    source: str = param("estimate", unit="-", desc="where this project type's numbers come from", source="model choice")
     location_type: str = param(
-        "durable", unit="-", desc="the location type it opens: durable, temporary, emergency or amv", source="design.md"
+        "durable", unit="-", desc="the location type it opens: durable, temporary, emergency or amv", source="model choice"
     )
     weight: float = param(
         1.0, unit="-", desc="relative preference when time is no constraint (range 0–1)", source="estimate", ge=0
     )
-    size_places: int = param(300, unit="places", desc="places per project", source="facts §6", ge=1)
-    lifespan_years: float = param(10.0, unit="years", desc="how long the location stays open", source="facts §6", gt=0)
+    size_places: int = param(300, unit="places", desc="places per project", source="sources §location-types", ge=1)
+    lifespan_years: float = param(
+        10.0, unit="years", desc="how long the location stays open", source="sources §location-types", gt=0
+    )
     site_and_council: Stage = param(
-        Stage(mean_months=3), unit="months", desc="site selection and council decision", source="estimate within facts §6"
+        Stage(mean_months=3),
+        unit="months",
+        desc="site selection and council decision",
+        source="estimate within sources §location-types",
     )
     participation: Stage = param(
-        Stage(mean_months=1), unit="months", desc="participation of residents", source="estimate within facts §6"
+        Stage(mean_months=1), unit="months", desc="participation of residents", source="estimate within sources §location-types"
     )
-    permit: Stage = param(Stage(mean_months=2), unit="months", desc="permit", source="estimate within facts §6")
+    permit: Stage = param(Stage(mean_months=2), unit="months", desc="permit", source="estimate within sources §location-types")
     appeal_probability: float = param(
         0.2, unit="share", desc="chance of objection and appeal against the permit", source="estimate", ge=0, le=1
     )
@@ -49,10 +54,10 @@ class ProjectType(Strict):
         Stage(mean_months=9),
         unit="months",
         desc="objection and appeal, when there is one",
-        source="estimate: Apeldoorn a year of appeals (facts §6)",
+        source="estimate: Apeldoorn a year of appeals (sources §project-delays)",
     )
     construction: Stage = param(
-        Stage(mean_months=3), unit="months", desc="construction or conversion", source="estimate within facts §6"
+        Stage(mean_months=3), unit="months", desc="construction or conversion", source="estimate within sources §location-types"
     )
     delay_probability: float = param(
         0.2, unit="share", desc="chance of a delay on top of the stages", source="estimate", ge=0, le=1
@@ -62,7 +67,7 @@ class ProjectType(Strict):
         0.1,
         unit="share",
         desc="chance the project fails at the permit or appeal stage (e.g. a court suspends it)",
-        source="estimate; facts §6: Nuenen suspended Nov 2025",
+        source="estimate; sources §project-delays: Nuenen suspended Nov 2025",
         ge=0,
         le=1,
     )
@@ -79,9 +84,9 @@ class ProjectType(Strict):
 
 
 def _types() -> dict[str, ProjectType]:
-    # facts §6: new build incl. zoning and appeals 24–48 months; 30–50 % chance of a 6–12 month delay
+    # sources §location-types: new build incl. zoning and appeals 24–48 months; 30–50 % chance of a 6–12 month delay
     new_build = ProjectType(
-        source="facts §6: new build incl. zoning and appeals 24–48 months, 300–1,500 places, core locations 10+ years; 30–50 % chance of a 6–12 month delay (E); stage split and failure: estimate",
+        source="sources §location-types: new build incl. zoning and appeals 24–48 months, 300–1,500 places, core locations 10+ years; sources §project-delays: 30–50 % chance of a 6–12 month delay (E); stage split and failure: estimate",
         location_type="durable",
         weight=0.35,
         size_places=400,
@@ -96,9 +101,9 @@ def _types() -> dict[str, ProjectType]:
         delay_months=(6.0, 12.0),
         failure_probability=0.15,
     )
-    # facts §6: conversion of an existing building 3–9 months, 100–400 places, 5–10 years
+    # sources §location-types: conversion of an existing building 3–9 months, 100–400 places, 5–10 years
     conversion = ProjectType(
-        source="facts §6: conversion 3–9 months (E), 100–400 places, 5–10 years; stage split, delay and failure: estimate",
+        source="sources §location-types: conversion 3–9 months (E), 100–400 places, 5–10 years; stage split, delay and failure: estimate",
         location_type="durable",
         weight=0.2,
         size_places=200,
@@ -113,9 +118,9 @@ def _types() -> dict[str, ProjectType]:
         delay_months=(1.0, 3.0),
         failure_probability=0.1,
     )
-    # facts §6: modular / pavilions 6–18 months, 100–400 places, 5–15 years
+    # sources §location-types: modular / pavilions 6–18 months, 100–400 places, 5–15 years
     modular = ProjectType(
-        source="facts §6: modular/pavilions 6–18 months (E), 100–400 places, 5–15 years; stage split, delay and failure: estimate",
+        source="sources §location-types: modular/pavilions 6–18 months (E), 100–400 places, 5–15 years; stage split, delay and failure: estimate",
         location_type="durable",
         weight=0.25,
         size_places=250,
@@ -130,9 +135,9 @@ def _types() -> dict[str, ProjectType]:
         delay_months=(3.0, 6.0),
         failure_probability=0.1,
     )
-    # temporary location (< 5 years, does not count for the task in the second cycle, facts §1)
+    # temporary location (< 5 years, does not count for the task in the second cycle, sources §spreidingswet-second-cycle)
     temporary = ProjectType(
-        source="estimate: a temporary location of under 5 years (facts §1: does not count in the second cycle)",
+        source="estimate: a temporary location of under 5 years (sources §spreidingswet-second-cycle: does not count in the second cycle)",
         location_type="temporary",
         weight=0.15,
         size_places=250,
@@ -147,9 +152,9 @@ def _types() -> dict[str, ProjectType]:
         delay_months=(1.0, 3.0),
         failure_probability=0.1,
     )
-    # facts §6: emergency location 1–8 weeks to open, leases 6–12 months
+    # sources §location-types: emergency location 1–8 weeks to open, leases 6–12 months
     emergency = ProjectType(
-        source="facts §6: COA emergency location, 1–8 weeks to open (E), 300+ places, leases 6–12 months; failure: estimate",
+        source="sources §location-types: COA emergency location, 1–8 weeks to open (E), 300+ places, leases 6–12 months; failure: estimate",
         location_type="emergency",
         weight=0.05,
         size_places=300,
@@ -174,7 +179,7 @@ class Enforcement(Strict):
         False,
         unit="-",
         desc="shortfalls after the deadline are enforced: a warning, then compulsion",
-        source="facts §1: compulsion not used in the first cycle",
+        source="sources §spreidingswet-first-cycle: compulsion not used in the first cycle",
     )
     compulsion_delay_months: float = param(
         6.0, unit="months", desc="from the deadline to compulsion (range 3–12)", source="estimate", ge=0
@@ -183,7 +188,7 @@ class Enforcement(Strict):
         0.4,
         unit="share",
         desc="share of municipalities that wait to see what others do when enforcement is not credible (range 0.1–0.6)",
-        source="estimate: 8 of 12 provinces missed the first deadline (facts §1)",
+        source="estimate: 8 of 12 provinces missed the first deadline (sources §spreidingswet-first-cycle)",
         ge=0,
         le=1,
     )
@@ -207,7 +212,7 @@ class PoliticalUncertainty(Strict):
         None,
         unit="date",
         desc="start of the period (none: no such period)",
-        source="facts §1: withdrawal announced by the 2024 coalition, not enacted",
+        source="sources §spreidingswet-second-cycle: withdrawal announced by the 2024 coalition, not enacted",
     )
     end: dt.date | None = param(None, unit="date", desc="end of the period", source="scenario choice")
     start_probability_factor: float = param(
@@ -239,26 +244,38 @@ class PoliticalUncertainty(Strict):
 class Spreidingswet(Strict):
     """The Spreidingswet cycle (Wet gemeentelijke taak mogelijk maken asielopvangvoorzieningen)."""
 
-    enabled: bool = param(True, unit="-", desc="run the capacity cycle", source="facts §1: in force since 1 Feb 2024")
+    enabled: bool = param(
+        True, unit="-", desc="run the capacity cycle", source="sources §spreidingswet-law: in force since 1 Feb 2024"
+    )
     first_estimate_date: dt.date = param(
         dt.date(2026, 2, 1),
         unit="date",
         desc="capacity estimate (capaciteitsraming) of the first cycle in the run",
-        source="facts §1: before 1 Feb of year 1; second cycle 2026–27",
+        source="sources §spreidingswet-cycle: before 1 Feb of year 1; sources §spreidingswet-second-cycle: 2026–27",
     )
-    cycle_years: int = param(2, unit="years", desc="years between capacity estimates", source="facts §1", ge=1, le=10)
+    cycle_years: int = param(
+        2, unit="years", desc="years between capacity estimates", source="sources §spreidingswet-cycle", ge=1, le=10
+    )
     report_after_months: float = param(
-        9, unit="months", desc="provincial report (PRT) deadline after the estimate (1 Nov of year 1)", source="facts §1", gt=0
+        9,
+        unit="months",
+        desc="provincial report (PRT) deadline after the estimate (1 Nov of year 1)",
+        source="sources §spreidingswet-cycle",
+        gt=0,
     )
     decision_after_months: float = param(
         10.7,
         unit="months",
         desc="distribution decision (verdeelbesluit) after the estimate (~23 Dec of year 1)",
-        source="facts §1",
+        source="sources §spreidingswet-cycle",
         gt=0,
     )
     deadline_after_months: float = param(
-        17, unit="months", desc="realisation deadline after the estimate (1 Jul of year 2)", source="facts §1", gt=0
+        17,
+        unit="months",
+        desc="realisation deadline after the estimate (1 Jul of year 2)",
+        source="sources §spreidingswet-cycle",
+        gt=0,
     )
     first_cycle_tasks: str = param(
         "task_2026",
@@ -283,7 +300,7 @@ class Spreidingswet(Strict):
         0.91,
         unit="share",
         desc="occupancy COA plans for; the need is forecast occupancy divided by this",
-        source="facts §8: 91 % (2023–24)",
+        source="sources §capacity-planning: 91 % (2023–24)",
         gt=0,
         le=1,
     )
@@ -291,7 +308,7 @@ class Spreidingswet(Strict):
         0.15,
         unit="log-share",
         desc="standard deviation of the log forecast error of occupancy at the deadline",
-        source="estimate from facts §2/§9: the MPP over-forecast inflow by ~37 % in 2023 and 2024",
+        source="estimate from sources §forecast-record: the MPP over-forecast inflow by ~37 % in 2023 and 2024",
         ge=0,
     )
     forecast_bias: float = param(
@@ -301,7 +318,7 @@ class Spreidingswet(Strict):
         0.085,
         unit="share",
         desc="share of the task for unaccompanied minors",
-        source="facts §1: about 8.5 % (first cycle)",
+        source="sources §spreidingswet-first-cycle: about 8.5 %",
         ge=0,
         le=1,
     )
@@ -309,14 +326,14 @@ class Spreidingswet(Strict):
         50,
         unit="places",
         desc="largest AMV location; the task's AMV part is built in units of this size",
-        source="facts §4: COA asked each province for a 50-place AMV location",
+        source="sources §amv-locations: COA asked each province for a 50-place AMV location",
         ge=1,
     )
     amv_failure_per_50_places: float = param(
         0.15,
         unit="share",
         desc="chance an AMV project fails for lack of local acceptance at 50 places; scales with size/50 (range 0.05–0.3)",
-        source="estimate: the seed letter asks for smaller, locally fitting units",
+        source="estimate: the seed letter asks for smaller, locally fitting units (sources §seed-letter)",
         ge=0,
         le=1,
     )
@@ -324,20 +341,24 @@ class Spreidingswet(Strict):
         100,
         unit="places",
         desc="a durable location counts for the task from this size (AMV locations always count)",
-        source="facts §1: ≥100 places and ≥5 years",
+        source="sources §spreidingswet-cycle: ≥100 places and ≥5 years",
         ge=0,
     )
     count_min_lifespan_years: float = param(
-        5, unit="years", desc="a location counts for the task if it lives at least this long", source="facts §1", ge=0
+        5,
+        unit="years",
+        desc="a location counts for the task if it lives at least this long",
+        source="sources §spreidingswet-cycle",
+        ge=0,
     )
     socio_economic_column: str | None = param(
         None,
         unit="-",
         desc="municipalities-file column with a socio-economic correction factor on the population split (none: population only)",
-        source="facts §1: split by population with a socio-economic correction",
+        source="sources §spreidingswet-cycle: split by population with a socio-economic correction",
     )
     project_types: dict[str, ProjectType] = param(
-        _types(), unit="-", desc="kinds of projects municipalities choose from", source="facts §6 and estimates"
+        _types(), unit="-", desc="kinds of projects municipalities choose from", source="sources §location-types and estimates"
     )
     lateness_aversion_per_month: float = param(
         0.3,
@@ -349,17 +370,17 @@ class Spreidingswet(Strict):
         (0.0, 9.0),
         unit="months",
         desc="willing municipalities start between these months after the estimate (the round-table period)",
-        source="estimate: facts §1 PRT until 1 Nov",
+        source="estimate: PRT until 1 Nov (sources §spreidingswet-cycle)",
     )
-    enforcement: Enforcement = param(Enforcement(), unit="-", desc="IBT and compulsion", source="facts §1")
+    enforcement: Enforcement = param(Enforcement(), unit="-", desc="IBT and compulsion", source="sources §spreidingswet-cycle")
     political_uncertainty: PoliticalUncertainty = param(
-        PoliticalUncertainty(), unit="-", desc="debate on withdrawing the law", source="facts §1"
+        PoliticalUncertainty(), unit="-", desc="debate on withdrawing the law", source="sources §spreidingswet-second-cycle"
     )
     incentive_eur_per_durable_place: float = param(
         1500,
         unit="euros/place",
         desc="paid per durable place opened",
-        source="facts §1: €2,500 first round, €1,500 later (L)",
+        source="sources §spreidingswet-incentive: €2,500 first round, €1,500 later (L)",
         ge=0,
     )
     incentive_effect_per_1000_eur: float = param(
@@ -372,20 +393,20 @@ class Spreidingswet(Strict):
         325,
         unit="places",
         desc="emergency places the ministry asks of each province short at the deadline (0 = no request)",
-        source="facts §1: 325 per short province in 2025",
+        source="sources §spreidingswet-first-cycle: 325 per short province in 2025",
         ge=0,
     )
     emergency_reserve_places: int = param(
         0,
         unit="places",
         desc="emergency places held back for application-centre overflow (used only when a centre is above its norm)",
-        source="scenario choice; seed letter",
+        source="scenario choice; sources §seed-letter",
     )
     reserve_delays_starts_months: float = param(
         3.0,
         unit="months",
         desc="with a reserve: how much later municipalities start (a reserve takes the pressure off; range 0–6)",
-        source="estimate: the seed letter says a reserve delays structural solutions",
+        source="estimate: the seed letter says a reserve delays structural solutions (sources §seed-letter)",
         ge=0,
     )
     report_municipalities: bool = param(

@@ -1,8 +1,9 @@
 """Derive ``inflow_replay.csv`` (the back-test's monthly inflow) from the compiled history series.
 
-Run once, by hand, with the directory of the compiled series (``shared/data/history``)::
+Run once, by hand, with the directory of the compiled series (described in
+docs/sources.md, "History series")::
 
-    python sim/data/history/derive_inflow.py /path/to/shared/data/history
+    python sim/data/history/derive_inflow.py /path/to/history
 
 Rules (also written in each row's ``note``):
 
@@ -15,8 +16,9 @@ Rules (also written in each row's ``note``):
   are not used;
 * unaccompanied minors (AMV): the IND monthly figure, else the year's AMV total
   minus the known months, spread over the missing months in proportion to their
-  first applications (2022: IND 4,207; 2023: IND 5,804, facts §4); for 2024–25
-  no AMV total exists: 13 % of first applications (facts §4: 12–15 %; estimate).
+  first applications (2022: IND 4,207; 2023: IND 5,804, sources §amv-inflow); for
+  2024–25 no AMV total exists: 13 % of first applications (sources §amv-inflow:
+  12–15 %; estimate).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ FIRST = ("first_applications", "first_applications_cbs", "first_applications_der
 FAMILY = ("family_reunification", "family_reunification_cbs", "family_reunification_derived")
 AMV_YEAR = {
     2022: (4207, "https://ind.nl/nl/nieuws/asielinstroom-in-december-2022"),
-    2023: (5804, "facts §4 (IND: 5,804 AMV first applications in 2023)"),
+    2023: (5804, "sources §amv-inflow (IND: 5,804 AMV first applications in 2023)"),
 }
 AMV_SHARE_ESTIMATE = 0.13
 MONTHS = [f"{y}-{m:02d}" for y in range(2022, 2026) for m in range(1, 13)]
@@ -102,12 +104,14 @@ def main(src: Path, out: Path) -> None:
             for m in missing:
                 known[m] = round(AMV_SHARE_ESTIMATE * rows[m]["first_applications"])
                 srcs[m].append("amv=estimate")
-                notes[m].append(f"amv: estimate, {AMV_SHARE_ESTIMATE:.0%} of first applications (facts §4: 12–15 %)")
+                notes[m].append(f"amv: estimate, {AMV_SHARE_ESTIMATE:.0%} of first applications (sources §amv-inflow: 12–15 %)")
         for m in ms:
             rows[m]["amv_first_applications"] = min(known[m], rows[m]["first_applications"])
     with out.open("w", newline="") as fh:
         fh.write("# Monthly asylum inflow for the back-test replay (persons per month). Derived by derive_inflow.py from\n")
-        fh.write("# shared/data/history (inflow_monthly.csv, inflow_quarterly_cbs.csv); rows marked 'filled' in note are\n")
+        fh.write(
+            "# the history series (docs/sources.md#history-inflow: inflow_monthly.csv, inflow_quarterly_cbs.csv); rows marked 'filled' in note are\n"
+        )
         fh.write("# not observed monthly figures but quarter (or year) totals spread over the missing months.\n")
         w = csv.DictWriter(
             fh, ["month", "first_applications", "family_reunification", "amv_first_applications", "source", "note"]
