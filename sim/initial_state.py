@@ -155,7 +155,8 @@ def populate(
     leaving = order[ist.status_holders_waiting : ist.status_holders_waiting + ist.awaiting_departure]
     pending = np.concatenate([order[ist.status_holders_waiting + ist.awaiting_departure :], ac_ids])
     p.status[holders] = STATUS_HOLDER
-    p.t_permit[holders] = -np.sort(rng.uniform(0, 98, len(holders)))[::-1]  # a normal wait is ~14 weeks
+    # a normal wait is ~14 weeks (sources §status-holders-waiting)
+    p.t_permit[holders] = -np.sort(rng.uniform(0, 98, len(holders)))[::-1]
     housing.enter(holders)
     p.status[leaving] = TO_DEPART
     p.outcome[leaving] = np.where(rng.random(len(leaving)) < 0.7, 2, 3)
