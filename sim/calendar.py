@@ -11,6 +11,10 @@ import datetime as dt
 
 import numpy as np
 
+DAYS_PER_YEAR = 365.25  # the Julian year: calendar dates are used at the edges, this for rates and spans
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+HALF_YEAR_DAYS = DAYS_PER_YEAR / 2
+
 
 class Calendar:
     """Converts between simulation days and dates for one scenario."""

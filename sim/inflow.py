@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calendar import Calendar
+from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
 from sim.procedure import departure_delays, draw_outcomes
 from sim.registration import ApplicationCentre, route_to_centres, service_days
@@ -83,15 +83,15 @@ def rate_means(scenario: Scenario, cal: Calendar) -> np.ndarray:
     """Expected arrivals per day and category (H × 3: first without AMV, AMV, family)."""
     cfg = scenario.inflow
     horizon = cal.horizon_days
-    t_years = np.arange(horizon) / 365.25
+    t_years = np.arange(horizon) / DAYS_PER_YEAR
     season = np.asarray(cfg.seasonal_factors, float)
     season = season / season.mean()
     factor = season[cal.months() - 1] * (1.0 + cfg.trend_per_year) ** t_years
     per_day = np.empty((horizon, 3))
-    first = cfg.first_applications_per_year / 365.25
+    first = cfg.first_applications_per_year / DAYS_PER_YEAR
     per_day[:, FIRST] = first * (1 - cfg.amv_share_of_first) * factor
     per_day[:, AMV] = first * cfg.amv_share_of_first * factor
-    per_day[:, FAMILY] = cfg.family_reunification_per_year / 365.25 * factor
+    per_day[:, FAMILY] = cfg.family_reunification_per_year / DAYS_PER_YEAR * factor
     column = {"first": FIRST, "amv": AMV, "family": FAMILY}
     for shock in cfg.shocks:
         d0 = cal.day(shock.start)

@@ -15,16 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.calendar import Calendar
+from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.housing import Housing
-from sim.people import AC_WAITING, AMV, FIRST, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART, People
+from sim.people import AC_WAITING, AMV, DUBLIN, FIRST, IN_PROCEDURE, LOCATION, REJECTION, STATUS_HOLDER, TO_DEPART, People
 from sim.procedure import Procedure, departure_delays, draw_outcomes
 from sim.reception.locations import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, TYPE_CODE, Locations
 from sim.reception.placement import Placement
 from sim.registration import ApplicationCentre, route_to_centres
 from sim.scenario import Scenario, ScenarioError
-
-DAYS_PER_YEAR = 365.25
 
 
 def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -> list[tuple[int, int, float, int, str]]:
@@ -142,7 +140,7 @@ def populate(
     centre_of = route_to_centres(rng.random(len(ac_ids)), [c.share_of_arrivals for c in s.registration.centres])
     p.centre[ac_ids] = centre_of
     p.where[ac_ids] = AC_WAITING
-    p.t_arrive[ac_ids] = -np.sort(rng.uniform(0, 5, len(ac_ids)))[::-1]
+    p.t_arrive[ac_ids] = -np.sort(rng.uniform(0, ist.ac_arrival_spread_days, len(ac_ids)))[::-1]
     p.t_reg_start[ac_ids] = p.t_arrive[ac_ids]
     p.t_reg_end[ac_ids] = p.t_arrive[ac_ids]
     for c in centres:
@@ -155,11 +153,11 @@ def populate(
     leaving = order[ist.status_holders_waiting : ist.status_holders_waiting + ist.awaiting_departure]
     pending = np.concatenate([order[ist.status_holders_waiting + ist.awaiting_departure :], ac_ids])
     p.status[holders] = STATUS_HOLDER
-    # a normal wait is ~14 weeks (sources §status-holders-waiting)
-    p.t_permit[holders] = -np.sort(rng.uniform(0, 98, len(holders)))[::-1]
+    p.t_permit[holders] = -np.sort(rng.uniform(0, ist.status_holder_wait_days, len(holders)))[::-1]
     housing.enter(holders)
     p.status[leaving] = TO_DEPART
-    p.outcome[leaving] = np.where(rng.random(len(leaving)) < 0.7, 2, 3)
+    o = s.procedure.outcomes_first
+    p.outcome[leaving] = np.where(rng.random(len(leaving)) < o.rejection / max(o.rejection + o.dublin, 1e-12), REJECTION, DUBLIN)
     p.returns[leaving] = rng.random(len(leaving)) < s.departure.return_share
     procedure.schedule_departures(leaving, departure_delays(s, p.outcome[leaving], rng.random(len(leaving))))
     p.status[pending] = IN_PROCEDURE

@@ -28,7 +28,7 @@ import pandas as pd
 import simpy
 
 from sim import inflow
-from sim.calendar import Calendar, step_series
+from sim.calendar import HALF_YEAR_DAYS, Calendar, step_series
 from sim.housing import Housing
 from sim.initial_state import add_locations, populate
 from sim.metrics import DailyCost, Monitor, summarise
@@ -41,7 +41,6 @@ from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 from sim.streams import Streams
 
-HALF_YEAR_DAYS = 365.25 / 2
 T_INFLOW, T_DEPART, T_HOUSING, T_IND, T_LOCATIONS, T_TRANSFER, T_COA, T_MONITOR = 0.0, 0.01, 0.02, 0.03, 0.2, 0.5, 0.6, 0.99
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError, field_validator, model_validator
 
+from sim.calendar import DAYS_PER_YEAR
 from sim.capacity.params import Spreidingswet
 from sim.params import Strict, param
 
@@ -525,7 +526,25 @@ class InitialState(Strict):
         ge=0,
     )
     awaiting_departure: int = param(
-        5_000, unit="persons", desc="rejected persons in locations waiting to leave", source="estimate", ge=0
+        5_000,
+        unit="persons",
+        desc="rejected persons in locations waiting to leave; rejection and Dublin cases in the proportion of procedure.outcomes_first",
+        source="estimate",
+        ge=0,
+    )
+    status_holder_wait_days: float = param(
+        98,
+        unit="days",
+        desc="the permits of the status holders waiting on the start date date from up to this many days before it (spread evenly)",
+        source="sources §status-holders-waiting: a normal wait for a home is ~14 weeks",
+        ge=0,
+    )
+    ac_arrival_spread_days: float = param(
+        5,
+        unit="days",
+        desc="the people at the application centres on the start date arrived within this many days before it (spread evenly)",
+        source="estimate: registration takes ~3 days (sources §registration), transfer a few more",
+        ge=0,
     )
 
     @field_validator("durable_remaining_years", "emergency_remaining_days")
@@ -684,7 +703,7 @@ class Scenario(Strict):
         """Number of simulated days."""
         if self.end_date is not None:
             return (self.end_date - self.start_date).days
-        return int(round(self.horizon_years * 365.25))
+        return int(round(self.horizon_years * DAYS_PER_YEAR))
 
     def resolve_path(self, name: str) -> Path:
         """A data file named in the scenario: relative to the scenario file, else to sim/data."""

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+from sim.calendar import DAYS_PER_YEAR, HALF_YEAR_DAYS
 from sim.model import simulate
 from sim.scenario import scenario_from_dict
 
@@ -115,7 +116,7 @@ def erlang_c_registration(seed: int = 11) -> Check:
     scen = scenario_from_dict(
         _empty_world(
             horizon_years=15,
-            inflow={"first_applications_per_year": lam * 365.25},
+            inflow={"first_applications_per_year": lam * DAYS_PER_YEAR},
             registration={"centres": [{"slots": c, "service_mean_days": mean_s, "service_distribution": "exponential"}]},
             capacity={"scheduled": [{"type": "durable", "places": 20_000, "opens": "2029-12-31"}]},
             procedure={"decisions_per_week": 2_000},
@@ -149,7 +150,7 @@ def centre_above_norm(seed: int = 12) -> Check:
     scen = scenario_from_dict(
         _empty_world(
             horizon_years=20,
-            inflow={"first_applications_per_year": lam * 365.25},
+            inflow={"first_applications_per_year": lam * DAYS_PER_YEAR},
             registration={
                 "centres": [{"slots": c, "service_mean_days": mean_s, "norm_persons": norm, "physical_limit_persons": norm}]
             },
@@ -318,7 +319,7 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
     t_exit = p["t_exit"].to_numpy()
     housed_task = (p["exit_kind"] == "housed").to_numpy()
     days = scen.horizon_days
-    half = 365.25 / 2
+    half = HALF_YEAR_DAYS
     n_halves = int(days // half)
     housed_per_half = [int((housed_task & (t_exit >= k * half) & (t_exit < (k + 1) * half)).sum()) for k in range(n_halves)]
     assert ts["status_holders_waiting"].min() > 0, "the flow-balance world must keep status holders waiting"

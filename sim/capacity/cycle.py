@@ -22,12 +22,10 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.calendar import Calendar
+from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.scenario import Scenario
-
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def add_months(date: dt.date, months: float) -> dt.date:
@@ -150,7 +148,7 @@ class CapacityCycle:
         ok = (
             L.is_open[:n]
             & (durable | (L.type[:n] == AMV_PLACES))
-            & (life >= cfg.count_min_lifespan_years * 365.25)
+            & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
             & (L.municipality[:n] >= 0)
         )
         out = np.bincount(L.municipality[:n][ok], weights=L.places[:n][ok], minlength=len(self.geo.codes))
@@ -167,8 +165,9 @@ class CapacityCycle:
         today = int(min(max(now - 1, 0), self.h - 1))
         current = self.chain.occupancy_on(today if now >= 1 else -1)
         trend = 0.0
-        if today >= 365:
-            trend = (current - self.chain.occupancy_on(today - 365)) / 365.0  # persons/day over the last year
+        window = self.cfg.forecast_trend_window_days
+        if today >= window:
+            trend = (current - self.chain.occupancy_on(today - window)) / float(window)  # persons/day over the window
         forecast = max(current + trend * (deadline - now), 0.0)
         error = (1 + self.cfg.forecast_bias) * np.exp(self.cfg.forecast_error_sd * self._estimate_rng.standard_normal())
         return int(round(forecast * error / self.cfg.planning_occupancy_rate))
@@ -207,7 +206,7 @@ class CapacityCycle:
         t_dead = self.day(deadline)
         tasks = self.tasks(k, t_est, t_dead)
         self.task_now = int(tasks.sum())
-        counted = self.counted(t_est, pipeline_within_days=365.25)
+        counted = self.counted(t_est, pipeline_within_days=self.cfg.count_pipeline_within_months * DAYS_PER_MONTH)
         # the provincial round table shares out the province's gap: a municipality with places to
         # spare covers part of its neighbours' tasks (sources §spreidingswet-first-cycle: ~90,000 agreed at the PRTs)
         raw_gap = np.maximum(tasks - counted.astype(np.int64), 0)
@@ -393,7 +392,7 @@ class CapacityCycle:
             self.pipeline -= proj["places"]
             return
         yield env.timeout(construction + delay)
-        ptype_life = ptype.lifespan_years * 365.25
+        ptype_life = ptype.lifespan_years * DAYS_PER_YEAR
         self.chain.open_location(
             proj["location_type"], proj["places"], env.now, env.now + ptype_life, proj["municipality"], f"cycle{proj['cycle']}"
         )

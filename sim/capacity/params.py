@@ -351,6 +351,20 @@ class Spreidingswet(Strict):
         source="sources §spreidingswet-cycle",
         ge=0,
     )
+    count_pipeline_within_months: float = param(
+        12,
+        unit="months",
+        desc="at the estimate, places of projects expected to open within this many months count for the task",
+        source="sources §spreidingswet-cycle: places available within 12 months count",
+        ge=0,
+    )
+    forecast_trend_window_days: int = param(
+        365,
+        unit="days",
+        desc="the capacity estimate extrapolates the change in occupancy over this many past days to the deadline",
+        source="model choice: a linear trend over the last year, the simplest forecast a ministry could make from occupancy alone",
+        ge=1,
+    )
     socio_economic_column: str | None = param(
         None,
         unit="-",
