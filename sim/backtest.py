@@ -172,15 +172,15 @@ def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
 # The fitted parameters: (override key template, grid). Both lack a source (see the scenario comments).
 FIT_GRID = {
     "housing_2022_per_half_year": np.arange(7000.0, 11001.0, 500.0),
-    "emergency_lead_time_days": np.arange(28.0, 113.0, 14.0),
+    "emergency_offers_per_week": np.arange(1.0, 8.1, 1.0),
 }
 
 
-def _fit_overrides(housing: float, lead_time: float) -> list[str]:
+def _fit_overrides(housing: float, offers: float) -> list[str]:
     return [
         f"housing.task_per_half_year={housing:.0f}",
         f"housing.task_changes.0.persons_per_half_year={housing:.0f}",
-        f"reception.emergency.lead_time_days={lead_time:.0f}",
+        f"reception.emergency.offers_per_week={offers:g}",
     ]
 
 
@@ -208,16 +208,16 @@ def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers
     step = [g[1] - g[0] for g in grid]
 
     def objective(x: np.ndarray) -> float:
-        housing, lead = float(x[0]), float(x[1])
-        scen = load_scenario(scenario_path, _fit_overrides(housing, lead) + ["end_date=2023-01-01"])
+        housing, offers = float(x[0]), float(x[1])
+        scen = load_scenario(scenario_path, _fit_overrides(housing, offers) + ["end_date=2023-01-01"])
         ts = run_replications(scen, replications, seed, workers)
         value = fit_loss(compare(ts, observations), ts)
-        print(f"  housing {housing:>7,.0f}/half-year  lead time {lead:>4.0f} d  loss {value:.4f}", file=out, flush=True)
+        print(f"  housing {housing:>7,.0f}/half-year  offers {offers:>4.1f}/week  loss {value:.4f}", file=out, flush=True)
         return value
 
     ranges = tuple(slice(g[0], g[-1] + s / 2, s) for g, s in zip(grid, step))
     x, fval, _, _ = optimize.brute(objective, ranges, finish=None, full_output=True)
-    return {"housing_2022_per_half_year": float(x[0]), "emergency_lead_time_days": float(x[1]), "loss": float(fval)}
+    return {"housing_2022_per_half_year": float(x[0]), "emergency_offers_per_week": float(x[1]), "loss": float(fval)}
 
 
 # --------------------------------------------------------------------------- command line
@@ -270,7 +270,7 @@ def main(args) -> int:
         fit = calibrate(Path(args.scenario), args.replications, args.seed, args.workers)
         print(
             f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
-            f"emergency lead time {fit['emergency_lead_time_days']:.0f} days; loss {fit['loss']:.4f}"
+            f"emergency offers {fit['emergency_offers_per_week']:g} a week; loss {fit['loss']:.4f}"
         )
         return 0
     ts = run_replications(scenario, args.replications, args.seed, args.workers)

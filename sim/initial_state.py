@@ -24,6 +24,8 @@ from sim.reception.placement import Placement
 from sim.registration import ApplicationCentre, route_to_centres
 from sim.scenario import Scenario, ScenarioError
 
+KEY_INITIAL = 1_000_000_000  # lease keys of the locations open on the start date
+
 
 def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -> list[tuple[int, int, float, int, str]]:
     """Existing locations on the start date as (type, places, close_day, municipality index, origin).
@@ -77,8 +79,12 @@ def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, munic
     """The locations open on the start date, and the scheduled ones that open later (not yet open)."""
     L = locations
     horizon = cal.horizon_days
-    for type_code, places, close, muni, origin in initial_locations(scenario, municipalities):
-        lid = L.add(type_code, places, 0.0, close if close < horizon else NEVER, muni, origin)
+    for i, (type_code, places, close, muni, origin) in enumerate(initial_locations(scenario, municipalities)):
+        # existing emergency locations are on leases like the ones COA finds (extended while needed)
+        leased = type_code == EMERGENCY
+        lid = L.add(
+            type_code, places, 0.0, close if close < horizon else NEVER, muni, origin, extendable=leased, key=KEY_INITIAL + i
+        )
         L.is_open[lid] = True
     for loc in scenario.capacity.scheduled:
         open_day = cal.day(loc.opens)
@@ -169,6 +175,6 @@ def populate(
     entered = -np.sort(rng.uniform(0, 7 * weeks, len(pending) - len(ac_ids)))[::-1]
     p.t_reg_end[pending[: len(pending) - len(ac_ids)]] = entered
     procedure.enter(pending)
-    placement.adult_queue.push(ac_ids)
+    placement.queues[0].push(ac_ids)
     placement.waiting[0] += len(ac_ids)
     return len(everyone)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.people import FAMILY, GONE, People
+from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
@@ -26,6 +27,7 @@ COLUMNS = (
     "ac_occupancy",
     "ac_registering",
     "ac_above_norm",
+    "ac_in_relief",
     "sleeping_outside",
     "waiting_elsewhere",
     "occupancy_durable",
@@ -38,6 +40,7 @@ COLUMNS = (
     "places_temporary",
     "places_emergency",
     "places_amv",
+    "places_crisis",
     "places_in_pipeline",
     "places_durable_task",
     "ind_backlog",
@@ -75,10 +78,9 @@ class DailyCost:
 
     def __init__(self, scenario: Scenario, n_centres: int):
         c = scenario.costs
-        types = (c.durable, c.temporary, c.emergency, c.amv)  # the order of the location type codes
+        types = (c.durable, c.temporary, c.emergency, c.amv, c.crisis)  # the order of the location type codes
         self.occupied = np.array([t.occupied_eur_per_day for t in types])
         self.empty = np.array([t.empty_eur_per_day for t in types])
-        self.crisis = c.crisis_eur_per_person_night
         self.ac = c.ac_eur_per_person_night
         self._penalty_paid = np.zeros(n_centres)  # euros paid per centre so far (each has a cap)
 
@@ -92,9 +94,9 @@ class DailyCost:
                 total += pay
         return total
 
-    def night(self, occupancy: np.ndarray, places: np.ndarray, crisis: int, at_centres: int) -> float:
-        """Places (by type), crisis shelter and the application centres for one night (euros)."""
-        return float(occupancy @ self.occupied + (places - occupancy) @ self.empty) + crisis * self.crisis + at_centres * self.ac
+    def night(self, occupancy: np.ndarray, places: np.ndarray, at_centres: int) -> float:
+        """Places (by location type, occupied and empty) and the application centres for one night (euros)."""
+        return float(occupancy @ self.occupied + (places - occupancy) @ self.empty) + at_centres * self.ac
 
 
 class Monitor:
@@ -104,6 +106,45 @@ class Monitor:
         self.h = horizon_days
         self.data = {c: np.zeros(horizon_days, np.int64 if c in INT_COLUMNS else float) for c in COLUMNS}
         self.any_above_norm = np.zeros(horizon_days, bool)
+
+    def night(self, day: int, today: dict, centres, locations, placement, procedure, housing, capacity, costs: DailyCost) -> None:
+        """Count the night of ``day``: where everyone is, the places, the backlog and queues, and the costs."""
+        places, occ = locations.places_by_type(), locations.occupancy_by_type()
+        ac = sum(c.present for c in centres)
+        penalty = costs.penalty(centres)
+        cost = costs.night(occ, places, ac) + penalty
+        if capacity is not None:
+            cost += capacity.take_cost()  # incentives paid per durable place opened
+        self.any_above_norm[day] = any(c.above_norm > 0 for c in centres)
+        self.record(
+            day,
+            **today,
+            moves=placement.moves,
+            ac_occupancy=ac,
+            ac_registering=sum(c.registering for c in centres),
+            ac_above_norm=sum(c.above_norm for c in centres),
+            ac_in_relief=sum(c.in_relief for c in centres),
+            sleeping_outside=sum(c.outside for c in centres),
+            waiting_elsewhere=placement.waiting_elsewhere,
+            occupancy_durable=occ[DURABLE],
+            occupancy_temporary=occ[TEMPORARY],
+            occupancy_emergency=occ[EMERGENCY],
+            occupancy_amv=occ[AMV_PLACES],
+            occupancy_crisis=occ[CRISIS_PLACES],
+            occupancy_total=ac + int(occ.sum()),  # COA's count: a right to reception tonight, not waiting at home
+            places_durable=places[DURABLE],
+            places_temporary=places[TEMPORARY],
+            places_emergency=places[EMERGENCY],
+            places_amv=places[AMV_PLACES],
+            places_crisis=places[CRISIS_PLACES],
+            places_in_pipeline=capacity.places_in_pipeline() if capacity else 0,
+            places_durable_task=capacity.current_task() if capacity else 0,
+            ind_backlog=procedure.size,
+            status_holders_waiting=housing.waiting,
+            awaiting_departure=procedure.awaiting_departure,
+            cost_eur=cost,
+            penalty_eur=penalty,
+        )
 
     def record(self, day: int, **values) -> None:
         for key, value in values.items():

@@ -34,9 +34,10 @@ from sim.initial_state import add_locations, populate
 from sim.metrics import DailyCost, Monitor, summarise
 from sim.people import DEPARTED, DUBLIN, EXIT_DUBLIN, EXIT_HOUSED, EXIT_RETURN, EXIT_UNKNOWN, FAMILY, GONE, HOUSED, People
 from sim.procedure import Procedure
-from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, TEMPORARY, Locations, read_municipalities
-from sim.reception.emergency import EmergencyRules
+from sim.reception import CRISIS_PLACES, EMERGENCY, Locations, read_municipalities
+from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
+from sim.reception.requests import request_process
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -77,7 +78,7 @@ class Chain:
         self._locations = Locations()
         self.centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
         self.placement = Placement(s, self.people, self._locations, self.centres)
-        self.emergency = EmergencyRules(s, self._locations, self.placement)
+        self.search = EmergencySearch(s, self._locations, self.placement, self.streams.reception, self.h)
         self.procedure = Procedure(self.people, self.h)
         task = step_series(
             s.start_date,
@@ -109,12 +110,16 @@ class Chain:
         return self._locations
 
     def open_location(
-        self, type_code, places, open_day, close_day, municipality, origin, *, reserved=False, open_now=False
+        self, type_code, places, open_day, close_day, municipality=-1, origin="search", *, reserved=False, open_now=False, key=-1
     ) -> int:
-        lid = self._locations.add(type_code, places, open_day, close_day, municipality, origin)
-        self._locations.reserved[lid] = reserved
+        L = self._locations
+        leased = type_code in (EMERGENCY, CRISIS_PLACES) and bool(np.isfinite(close_day))
+        lid = L.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
+        L.reserved[lid] = reserved
         if open_now:
             self._open(lid)
+        elif type_code in (EMERGENCY, CRISIS_PLACES):
+            self.search.promise(lid)  # COA counts emergency and crisis places that will open as coming
         self.env.process(self.location_process(self.env, lid))
         return lid
 
@@ -138,19 +143,26 @@ class Chain:
 
     def _open(self, lid: int) -> None:
         self._locations.is_open[lid] = True
-        self.emergency.opened(lid)
+        self.search.opened(lid)
 
     def location_process(self, env: simpy.Environment, lid: int):
-        """A location's life: it opens, lives, closes (its residents move)."""
+        """A location's life: it opens, lives, its lease may be extended, it closes (its residents move)."""
         L = self._locations
         if not L.is_open[lid]:
             yield env.timeout(max(L.open_day[lid] + T_LOCATIONS - env.now, 0))
             if L.close_day[lid] <= env.now:
+                self.search.opened(lid)  # it never opens: no longer coming
                 return
             self._open(lid)
-        if np.isfinite(L.close_day[lid]) and L.close_day[lid] < self.h:
+        while np.isfinite(L.close_day[lid]) and L.close_day[lid] < self.h:
             yield env.timeout(max(L.close_day[lid] + T_LOCATIONS - env.now, 0))
-            self.placement.close_location(lid, env.now)
+            if not L.is_open[lid]:
+                return  # COA ended the lease early
+            extended = self.search.extend(lid, env.now)
+            if extended is None:
+                self.placement.close_location(lid, env.now)
+                return
+            L.close_day[lid] = extended
 
     # ------------------------------------------------------------------ the flows
 
@@ -225,52 +237,28 @@ class Chain:
             self.placement.transfer(day, env.now)
 
     def coa_process(self, env: simpy.Environment):
-        """COA requests emergency locations when people wait for a place, and closes them when not needed."""
+        """COA searches for emergency locations while people need places, and ends leases not needed."""
+        window = self.s.reception.emergency.pressure_window_days
+        above = self.monitor.any_above_norm
         for day in range(self.h):
             yield env.timeout(day + T_COA - env.now)
-            self.emergency.review(
-                day, env.now, lambda lid: env.process(self.location_process(env, lid)), self.placement.close_location
-            )
+            pressure = np.count_nonzero(above[max(day - window, 0) : day]) / window  # share of recent nights above the norm
+            self.search.review(day, env.now, pressure, self.open_location, self.placement.close_location)
 
     def monitor_process(self, env: simpy.Environment):
         """The night's count and the day's costs."""
-        L, P = self._locations, self.placement
         for day in range(self.h):
             yield env.timeout(day + T_MONITOR - env.now)
-            places, occ = L.places_by_type(), L.occupancy_by_type()
-            ac = sum(c.present for c in self.centres)
-            penalty = self.costs.penalty(self.centres)
-            cost = self.costs.night(occ, places, P.crisis, ac) + penalty
-            cap = self.capacity
-            if cap is not None:
-                cost += cap.take_cost()  # incentives paid per durable place opened
-            self.monitor.any_above_norm[day] = any(c.above_norm > 0 for c in self.centres)
-            self.monitor.record(
+            self.monitor.night(
                 day,
-                **self.today,
-                moves=P.moves,
-                ac_occupancy=ac,
-                ac_registering=sum(c.registering for c in self.centres),
-                ac_above_norm=sum(c.above_norm for c in self.centres),
-                sleeping_outside=sum(c.outside for c in self.centres),
-                waiting_elsewhere=P.waiting_elsewhere,
-                occupancy_durable=occ[DURABLE],
-                occupancy_temporary=occ[TEMPORARY],
-                occupancy_emergency=occ[EMERGENCY],
-                occupancy_amv=occ[AMV_PLACES],
-                occupancy_crisis=P.crisis,
-                occupancy_total=ac + P.waiting_elsewhere + int(occ.sum()) + P.crisis,
-                places_durable=places[DURABLE],
-                places_temporary=places[TEMPORARY],
-                places_emergency=places[EMERGENCY],
-                places_amv=places[AMV_PLACES],
-                places_in_pipeline=cap.places_in_pipeline() if cap else 0,
-                places_durable_task=cap.current_task() if cap else 0,
-                ind_backlog=self.procedure.size,
-                status_holders_waiting=self.housing.waiting,
-                awaiting_departure=self.procedure.awaiting_departure,
-                cost_eur=cost,
-                penalty_eur=penalty,
+                self.today,
+                self.centres,
+                self._locations,
+                self.placement,
+                self.procedure,
+                self.housing,
+                self.capacity,
+                self.costs,
             )
             self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
 
@@ -283,6 +271,8 @@ class Chain:
             env.process(proc(env))
         for lid in range(self._locations.n):
             env.process(self.location_process(env, lid))
+        entropy = int(self.streams.requests.integers(2**62))
+        env.process(request_process(env, self.s.reception.requests, self.cal.day, entropy, self.open_location))
         if self.s.capacity.spreidingswet.enabled:
             from sim.capacity.cycle import CapacityCycle
 

@@ -17,8 +17,8 @@ FIRST, AMV, FAMILY = 0, 1, 2
 CATEGORY_NAMES = ("first", "amv", "family")
 
 # Where a person is
-AC_REGISTERING, AC_WAITING, ELSEWHERE, LOCATION, CRISIS, GONE = range(6)
-WHERE_NAMES = ("ac_registering", "ac_waiting", "waiting_elsewhere", "location", "crisis", "gone")
+AC_REGISTERING, AC_WAITING, ELSEWHERE, LOCATION, GONE = range(5)
+WHERE_NAMES = ("ac_registering", "ac_waiting", "waiting_elsewhere", "location", "gone")
 
 # Procedural status
 IN_PROCEDURE, STATUS_HOLDER, TO_DEPART, HOUSED, DEPARTED = range(5)
@@ -120,6 +120,20 @@ class IdQueue:
             self._buf, self._head, self._tail = new, 0, len(live)
         self._buf[self._tail : self._tail + k] = ids
         self._tail += k
+
+    def push_front(self, ids: np.ndarray) -> None:
+        """Put ``ids`` (in order) ahead of everyone queued: they are served first."""
+        k = len(ids)
+        if k == 0:
+            return
+        if self._head < k:
+            live = self._buf[self._head : self._tail]
+            new = np.empty(max(2 * (len(live) + k), 4096), np.int64)
+            start = k + (len(new) - len(live) - k) // 2  # room on both sides
+            new[start : start + len(live)] = live
+            self._buf, self._head, self._tail = new, start, start + len(live)
+        self._head -= k
+        self._buf[self._head : self._head + k] = ids
 
     def view(self) -> np.ndarray:
         """The queue's entries, head first (including stale ones)."""

@@ -7,7 +7,10 @@ multi-server FIFO recurrence (each arrival takes the server that frees first),
 which is what a SimPy ``Resource`` would do, without a process per person.
 After registration people stay at the centre until COA transfers them to a
 location (see :mod:`sim.reception`); above the norm every person-night is an
-overflow night, above the physical limit people sleep outside.
+overflow night. Above the beds (the physical limit) the relief valves take
+people in: chairs in the waiting area and a night shelter, each with a
+capacity; above those people sleep outside. Buses to a second centre (Budel)
+are the third valve (:mod:`sim.reception.placement`).
 """
 
 from __future__ import annotations
@@ -106,9 +109,17 @@ class ApplicationCentre:
         return max(0, self.present - self.cfg.norm_persons)
 
     @property
+    def in_relief(self) -> int:
+        """Persons above the beds who spend the night on chairs in the waiting area or in the night shelter."""
+        return min(
+            max(0, self.present - self.cfg.physical_limit_persons), self.cfg.chairs_persons + self.cfg.night_shelter_places
+        )
+
+    @property
     def outside(self) -> int:
-        """Persons above the physical limit tonight: they sleep outside."""
-        return max(0, self.present - self.cfg.physical_limit_persons)
+        """Persons above the beds and the relief valves (chairs, night shelter) tonight: they sleep outside."""
+        cfg = self.cfg
+        return max(0, self.present - cfg.physical_limit_persons - cfg.chairs_persons - cfg.night_shelter_places)
 
 
 def route_to_centres(u: np.ndarray, shares: list[float]) -> np.ndarray:

@@ -29,7 +29,7 @@ DATA_DIR = Path(__file__).parent / "data"
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 Category = Literal["first", "amv", "family"]
-LocationType = Literal["durable", "temporary", "emergency", "amv"]
+LocationType = Literal["durable", "temporary", "emergency", "amv", "crisis"]
 
 # sources §seasonality: quarterly shares of first applications 20/21/29/30 % (2018, 2019, 2022, 2023),
 # i.e. multipliers of about 0.80/0.85/1.15/1.20, spread evenly over each quarter's months.
@@ -186,7 +186,7 @@ class Centre(Strict):
     physical_limit_persons: int = param(
         2300,
         unit="persons",
-        desc="beds on site; above this people sleep outside",
+        desc="beds on site; above them people use the relief valves (chairs, night shelter), then sleep outside",
         source="estimate: Westerwolde's 2,279 regular places include the centre (data/municipalities.csv)",
         ge=0,
     )
@@ -202,6 +202,20 @@ class Centre(Strict):
         unit="euros",
         desc="cap on the penalty payments over the run",
         source="sources §ter-apel-penalty: cap €5 m",
+        ge=0,
+    )
+    chairs_persons: int = param(
+        120,
+        unit="persons",
+        desc="people who can spend the night on chairs in the waiting area once the beds are full (a relief valve)",
+        source="estimate from sources §ter-apel-2022: 50–120 slept on chairs on single nights in May–July 2022",
+        ge=0,
+    )
+    night_shelter_places: int = param(
+        200,
+        unit="places",
+        desc="night shelter (nachtopvang) with daily buses for people above the beds and chairs (a relief valve)",
+        source="sources §relief-shelters: a night shelter of ~200 places (275 in the 2021 definition)",
         ge=0,
     )
 
@@ -237,6 +251,13 @@ class Registration(Strict):
         source="estimate",
         ge=0,
     )
+    overflow_transport_per_day: int = param(
+        100,
+        unit="persons/day",
+        desc="registered people waiting for a place moved per day from a centre above its norm to another centre with room below its norm (buses to Budel)",
+        source="estimate from sources §registration: groups of 64–100 were moved from Ter Apel to Budel",
+        ge=0,
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Registration:
@@ -250,61 +271,183 @@ class Registration(Strict):
 
 
 class Emergency(Strict):
-    """Emergency shelter (noodopvang) opened by COA on demand."""
+    """COA's emergency shelter (noodopvang): locations found by searching, on leases that end.
 
-    on_demand: bool = param(True, unit="-", desc="open emergency locations when people wait for a place", source="model choice")
-    location_size: int = param(
-        300,
-        unit="places",
-        desc="places per emergency location opened on demand",
-        source="sources §location-types: COA emergency locations 300+",
-        ge=1,
+    While people need a place that no free or promised place covers, COA searches:
+    offers (a hall, a hotel, a ship, a holiday park) arrive at a rate that rises with
+    the shortfall and with pressure at the application centres, up to a bound. An
+    offer can be refused locally; an accepted one opens after its lead time for its
+    lease, which is extended at its end with some chance while the places are still
+    needed. When a lease ends its residents move.
+    """
+
+    on_demand: bool = param(
+        True, unit="-", desc="search for emergency locations when people wait for a place", source="model choice"
     )
-    lead_time_days: float = param(
-        28,
-        unit="days",
-        desc="time from the decision to open to the first night",
-        source="estimate within sources §location-types: 1–8 weeks",
+    offers_per_week: float = param(
+        3.0,
+        unit="offers/week",
+        desc="offers of emergency locations a week when the shortfall is far above half_saturation_persons and there is no pressure",
+        source="estimate from sources §location-counts: ~80 emergency locations opened in the second half of 2022 (~3 a week)",
+        ge=0,
+        le=1000,
+    )
+    half_saturation_persons: float = param(
+        2000,
+        unit="persons",
+        desc="shortfall at which the search finds half its most offers (the rate is offers_per_week × s / (s + this))",
+        source="estimate",
+        gt=0,
+    )
+    pressure_boost: float = param(
+        1.0,
+        unit="share",
+        desc="relative rise of the offer rate when an application centre was above its norm on every night of the pressure window (1 = doubles)",
+        source="estimate: crises bring ministers, mayors and offers (sources §ter-apel-2022)",
         ge=0,
     )
+    pressure_window_days: int = param(
+        28,
+        unit="days",
+        desc="nights over which pressure is measured (share of nights a centre was above its norm)",
+        source="estimate",
+        ge=1,
+    )
+    refusal_probability: float = param(
+        0.3,
+        unit="share",
+        desc="chance an offer is refused locally (council, residents) and never opens",
+        source="estimate",
+        ge=0,
+        le=1,
+    )
+    size_places: tuple[int, int] = param(
+        (100, 1000),
+        unit="places",
+        desc="size of an offered location: log-uniform between these (hotels smaller, halls and ships larger)",
+        source="sources §location-types: 300 and more, hotels smaller",
+    )
+    lead_time_days: tuple[float, float] = param(
+        (7.0, 56.0),
+        unit="days",
+        desc="time from accepting an offer to its first night: uniform between these",
+        source="estimate within sources §location-types: 1–8 weeks",
+    )
+    lease_days: tuple[float, float] = param(
+        (90.0, 365.0),
+        unit="days",
+        desc="length of a lease (and of each extension): uniform between these",
+        source="sources §location-types: leases 6–12 months; over 80 % of late-2021 locations lasted 4 weeks to 6 months",
+    )
+    extension_probability: float = param(
+        0.6,
+        unit="share",
+        desc="chance a lease is extended at its end while its places are still needed (otherwise its residents move)",
+        source="estimate from sources §location-types: leases repeatedly extended",
+        ge=0,
+        le=1,
+    )
     ceiling_places: int = param(
-        60_000, unit="places", desc="most emergency places open or requested at once", source="estimate", ge=0
+        60_000, unit="places", desc="most emergency places open or promised at once (a policy cap)", source="estimate", ge=0
     )
     min_lease_days: float = param(
         182,
         unit="days",
-        desc="an emergency location stays open at least this long",
+        desc="COA may end a lease early, when its places are not needed, only after this long",
         source="sources §location-types: minimum lease half a year",
-        ge=0,
-    )
-    lifespan_days: float = param(
-        365,
-        unit="days",
-        desc="an emergency location opened on demand closes after this long unless still needed",
-        source="sources §location-types: 6–12 months",
         ge=0,
     )
     open_trigger_persons: int = param(
         100,
         unit="persons",
-        desc="shortfall (people waiting for a place minus free and requested places) above which a location is requested",
+        desc="shortfall (people needing a place minus free and promised places) above which COA searches",
         source="estimate",
         ge=0,
     )
     close_buffer_persons: int = param(
         1500,
         unit="places",
-        desc="free places that must remain elsewhere before an emergency location closes",
+        desc="free places that must remain elsewhere before an emergency location closes (early or at its lease end)",
         source="estimate",
         ge=0,
     )
-    review_interval_days: int = param(7, unit="days", desc="how often closing is reviewed", source="estimate", ge=1)
+    review_interval_days: int = param(7, unit="days", desc="how often early closing is reviewed", source="estimate", ge=1)
+
+    @field_validator("size_places", "lead_time_days", "lease_days")
+    @classmethod
+    def _low_high(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] <= v[1]:
+            raise ValueError(f"needs [low, high] with 0 ≤ low ≤ high, got [{v[0]}, {v[1]}]")
+        return v
+
+    @field_validator("size_places")
+    @classmethod
+    def _positive_size(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] < 1 or v[1] > 100_000:
+            raise ValueError(f"sizes must lie in [1, 100000] places, got [{v[0]}, {v[1]}]")
+        return v
+
+
+class Request(Strict):
+    """A request by the ministry for places: crisis shelter from the safety regions (2022), emergency places from provinces."""
+
+    date: dt.date = param(..., unit="date", desc="day of the request", source="scenario choice")
+    kind: Literal["crisis", "emergency"] = param(
+        "crisis",
+        unit="-",
+        desc="'crisis': municipal crisis emergency shelter (crisisnoodopvang); 'emergency': emergency locations",
+        source="sources §crisis-shelter",
+    )
+    places: int = param(..., unit="places", desc="places asked for in all", source="scenario choice", gt=0, le=1_000_000)
+    units: int = param(
+        1,
+        unit="-",
+        desc="parties that each deliver an equal share (25 safety regions, 12 provinces)",
+        source="scenario choice",
+        ge=1,
+        le=1000,
+    )
+    delivered_share: tuple[float, float] = param(
+        (0.7, 1.0),
+        unit="share",
+        desc="share of its part each party delivers: uniform between these",
+        source="estimate",
+    )
+    lead_time_days: tuple[float, float] = param(
+        (3.0, 28.0),
+        unit="days",
+        desc="time from the request to a party's first night: uniform between these",
+        source="sources §crisis-shelter: days to weeks",
+    )
+    duration_days: tuple[float, float] = param(
+        (60.0, 365.0),
+        unit="days",
+        desc="how long a party's places stay (then extended while needed, as emergency leases): uniform between these",
+        source="sources §crisis-shelter: designed for 2–3 weeks, repeatedly extended by months",
+    )
+
+    @field_validator("delivered_share", "lead_time_days", "duration_days")
+    @classmethod
+    def _low_high(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] <= v[1]:
+            raise ValueError(f"needs [low, high] with 0 ≤ low ≤ high, got [{v[0]}, {v[1]}]")
+        return v
+
+    @field_validator("delivered_share")
+    @classmethod
+    def _share(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[1] > 1:
+            raise ValueError(f"shares must lie in [0, 1], got [{v[0]}, {v[1]}]")
+        return v
 
 
 class Reception(Strict):
-    """Reception locations (azc, temporary, emergency, AMV) and COA's allocation policy."""
+    """Reception locations (azc, temporary, emergency, AMV, crisis) and COA's placement policy."""
 
-    emergency: Emergency = param(Emergency(), unit="-", desc="emergency shelter on demand", source="model choice")
+    emergency: Emergency = param(Emergency(), unit="-", desc="COA's search for emergency locations", source="model choice")
+    requests: list[Request] = param(
+        [], unit="-", desc="the ministry's requests for crisis or emergency places, on fixed dates", source="scenario choice"
+    )
     amv_overflow_to_emergency: bool = param(
         True,
         unit="-",
@@ -314,7 +457,7 @@ class Reception(Strict):
     consolidation_moves_per_day: int = param(
         300,
         unit="persons/day",
-        desc="most residents moved per day from emergency (or crisis) shelter into free regular places",
+        desc="most residents moved per day from crisis and emergency shelter into free places of a better type",
         source="estimate",
         ge=0,
     )
@@ -636,12 +779,11 @@ class Costs(Strict):
         desc="AMV locations",
         source="estimate: small units with guardianship staff",
     )
-    crisis_eur_per_person_night: float = param(
-        150,
-        unit="euros/person-night",
-        desc="crisis emergency shelter (crisisnoodopvang) when nothing else is free",
-        source="sources §costs-per-place: €130–175 per person per night",
-        ge=0,
+    crisis: TypeCost = param(
+        TypeCost(occupied_eur_per_day=150, empty_eur_per_day=75),
+        unit="euros/place-day",
+        desc="municipal crisis emergency shelter (crisisnoodopvang)",
+        source="sources §costs-per-place: €130–175 per person per night charged by safety regions; empty: estimate (half)",
     )
     ac_eur_per_person_night: float = param(
         83,

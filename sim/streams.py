@@ -24,6 +24,7 @@ STREAM_NAMES = (
     "estimate",
     "decisions",
     "analysis",  # bootstrap resampling in sim.analysis (never used inside a run)
+    "requests",  # the ministry's requests (each party keyed from one entropy value)
 )
 
 

@@ -11,17 +11,19 @@ from sim.people import AMV
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
     """Minors (AMV) cannot use adult places, so free adult places must not hide their need: when no AMV
-    place is free, COA requests emergency places for them and every minor is placed within the lead
-    time plus a week of review slack. (The emergency trigger once set waiting minors against free adult
+    place is free, COA searches emergency places for them; with a search that finds an offer within a
+    few days once a dozen people need a place, every minor is placed within the lead time plus three weeks. (The emergency trigger once set waiting minors against free adult
     places: with many free durable places no emergency location was ever requested and minors waited
     at the centre for the whole run.)"""
     lead = 14
+    # a search that finds an offer within days once the shortfall passes the trigger
+    search = {"offers_per_week": 50, "half_saturation_persons": 10, "refusal_probability": 0, "lead_time_days": [lead, lead]}
     s = small_scenario(
         horizon_years=0.4,
         inflow={"first_applications_per_year": 3000, "amv_share_of_first": 0.5, "family_reunification_per_year": 0},
         reception={
             "amv_overflow_to_emergency": True,
-            "emergency": {"on_demand": True, "lead_time_days": lead, "open_trigger_persons": 10},
+            "emergency": {"on_demand": True, "open_trigger_persons": 10, **search},
         },
         capacity={
             "scheduled": [
@@ -38,7 +40,17 @@ def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_
     assert minors.sum() > 50
     wait = p.t_place[:n][minors] - p.t_reg_end[:n][minors]
     assert not np.isnan(wait).any(), f"{int(np.isnan(wait).sum())} minors were never placed"
-    assert wait.max() <= lead + 7 + 1
+    assert wait.max() <= lead + 21
     # and the adults kept the free adult places: nobody else waited
     free_adult = chain.locations.places[0] - chain.locations.occ[0]
     assert free_adult > 1000
+
+
+def test_the_search_sets_minors_need_against_amv_places_and_adults_need_against_regular_places():
+    """Emergency places needed = adults beyond free regular places + minors beyond free AMV places − free
+    emergency and crisis places; free places of one group never cover the other's need."""
+    chain = Chain(small_scenario(), seed=1)
+    free = np.array([5000, 0, 0, 0, 0])  # durable, temporary, emergency, AMV, crisis
+    assert chain.search.needed((0, 200), free) == 200  # minors: free durable places do not help
+    assert chain.search.needed((4800, 0), free) == 0  # adults fit in the durable places
+    assert chain.search.needed((5100, 30), np.array([5000, 0, 50, 10, 20])) == 100 + 20 - 70

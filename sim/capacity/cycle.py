@@ -25,7 +25,10 @@ import simpy
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
-from sim.scenario import Scenario
+from sim.reception.requests import deliveries
+from sim.scenario import Request, Scenario
+
+KEY_CYCLE_REQUESTS = 1_000_000  # request numbers of the cycle's requests (the scenario's are numbered from 0)
 
 
 def add_months(date: dt.date, months: float) -> dt.date:
@@ -246,12 +249,21 @@ class CapacityCycle:
             return
         task_p = self.geo.by_province(info["task"])
         real_p = self.geo.by_province(info["realised"]["deadline"])
-        lead = self.emergency_lead_time_days
         for p in np.flatnonzero(real_p < task_p):
             members = np.flatnonzero(self.geo.province_of == p)
             where = int(members[np.argmax(self.geo.population[members])])
-            t_open = self.env.now + lead
-            self.chain.open_location(EMERGENCY, per, t_open, t_open + 365.25, where, f"cycle{info['cycle']}_request")
+            # the province delivers like a party to any request: after a lead time, for a lease
+            req = Request(
+                date=self.cal.date(self.env.now),
+                kind="emergency",
+                places=per,
+                lead_time_days=self.emergency_lead_time_days,
+                duration_days=self.cfg.emergency_request_duration_days,
+                delivered_share=(1.0, 1.0),
+            )
+            index = KEY_CYCLE_REQUESTS + 100 * info["cycle"] + int(p)
+            for type_code, places, open_day, close_day, key in deliveries(req, index, self.env.now, self._entropy):
+                self.chain.open_location(type_code, places, open_day, close_day, where, f"cycle{info['cycle']}_request", key=key)
             info["emergency_requested"][p] += per
 
     def _start_time(self, rng: np.random.Generator, t_est: float, t_dead: float) -> float | None:

@@ -410,6 +410,12 @@ class Spreidingswet(Strict):
         source="sources §spreidingswet-first-cycle: 325 per short province in 2025",
         ge=0,
     )
+    emergency_request_duration_days: tuple[float, float] = param(
+        (182.0, 365.0),
+        unit="days",
+        desc="how long the requested emergency places stay (then extended while needed): uniform between these",
+        source="sources §location-types: leases 6–12 months",
+    )
     emergency_reserve_places: int = param(
         0,
         unit="places",

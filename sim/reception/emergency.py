@@ -1,13 +1,27 @@
-"""COA's emergency shelter rules (noodopvang): when emergency locations are requested and closed.
+"""COA's emergency shelter (noodopvang): locations are found by searching, not ordered.
 
-COA counts the people who need a place (waiting at a centre or elsewhere,
-registering, in crisis shelter) against the free places they can use (adults:
-durable, temporary, emergency; unaccompanied minors: AMV, and emergency when
-the scenario allows it) and the places already requested, treating places of
-locations whose lease ends within the lead time as gone. Above a trigger it requests emergency locations of a fixed size, which
-open after the lead time, up to a ceiling. Once a review period, on-demand
-locations past their minimum lease close, emptiest first, if their residents
-fit elsewhere with a buffer of free places to spare.
+Every day COA sets the people who need a place (waiting at a centre or
+elsewhere, registering) against the free places they can use (adults: durable,
+temporary, emergency, crisis; minors: AMV, and emergency when the scenario
+allows it) and the places already promised, counting places whose lease ends
+within the longest lead time as gone. While that shortfall exceeds a trigger,
+COA searches: offers of locations (a hall, a hotel, a ship, a holiday park)
+arrive as a Poisson process whose rate rises with the shortfall and with
+pressure at the application centres (the share of recent nights above the
+norm), up to a bound:
+
+    offers per day = offers_per_week / 7 × s / (s + half_saturation) × (1 + pressure_boost × pressure)
+
+An offer may be refused locally; an accepted one opens after its lead time for
+the length of its lease. At the lease's end the location is extended with some
+chance while its places are still needed; otherwise it closes and its
+residents move. Once a review period COA ends leases early (after the minimum
+lease) when the places are not needed.
+
+Common random numbers: candidate offers are drawn up front at a fixed ceiling
+rate, each with its own uniforms (thinning, refusal, size, lead time, lease),
+and thinned to the day's rate. Two scenarios with the same seed therefore see
+the same candidates, and a higher rate accepts a superset of them.
 """
 
 from __future__ import annotations
@@ -16,98 +30,171 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.reception.locations import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, Locations
+from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
 from sim.reception.placement import Placement
 from sim.scenario import Scenario
 
+# candidate offers are drawn at this rate (per week) or the scenario's bound, whichever is higher, so the
+# candidates do not depend on the search parameters (common random numbers across them)
+CANDIDATE_RATE_PER_WEEK = 40.0
+KEY_SEARCH = 0  # lease keys: search offers count up from here; other origins use their own ranges
 
-class EmergencyRules:
-    """COA's on-demand emergency locations: requests, the places still to open, and closing."""
 
-    def __init__(self, scenario: Scenario, locations: Locations, placement: Placement):
-        self.cfg = scenario.reception.emergency
+class EmergencySearch:
+    """COA's search for emergency locations, the places it has been promised, and its leases."""
+
+    def __init__(
+        self, scenario: Scenario, locations: Locations, placement: Placement, rng: np.random.Generator, horizon_days: int
+    ):
+        cfg = self.cfg = scenario.reception.emergency
         self.amv_counts = scenario.reception.amv_overflow_to_emergency
         self.locations = locations
         self.placement = placement
-        self.requested_places = 0  # emergency places requested, not yet open
+        self.promised = 0  # places of emergency and crisis locations that will open (accepted offers, requests)
+        self._promised_at: dict[int, int] = {}
+        self.offers_accepted = 0
+        self.offers_refused = 0
+        # one seed for candidate counts, one for their attributes, one for lease extensions: each stream's
+        # numbers for day d do not depend on the horizon or on anything the run does
+        seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(3)
+        counts_rng, attr_rng = (np.random.Generator(np.random.PCG64(s)) for s in seeds[:2])
+        self.extension_entropy = int(seeds[2].generate_state(1, np.uint64)[0])
+        self.rate_ceiling = max(CANDIDATE_RATE_PER_WEEK, cfg.offers_per_week * (1 + cfg.pressure_boost)) / 7
+        per_day = counts_rng.poisson(self.rate_ceiling, size=horizon_days)
+        self._offset = np.concatenate([[0], np.cumsum(per_day)])
+        # per candidate: thinning, refusal, size, lead time, lease
+        self._u = attr_rng.random((int(self._offset[-1]), 5))
+
+    # --- what COA knows ------------------------------------------------------------------
+
+    def promise(self, lid: int) -> None:
+        """A location that will open later: its places count as coming."""
+        places = int(self.locations.places[lid])
+        self._promised_at[lid] = places
+        self.promised += places
 
     def opened(self, lid: int) -> None:
-        """A location opened: if it was requested on demand, its places are no longer 'requested'."""
-        if self.locations.on_demand[lid]:
-            self.requested_places -= int(self.locations.places[lid])
-
-    def needed(self, demand: tuple[int, int], free: np.ndarray) -> int:
-        """Emergency places needed beyond the free ones: adults who find no free regular place, plus
-        (when minors may use emergency places) minors who find no free AMV place; each group is set
-        against the places it can use, so free adult places never hide minors' need."""
-        adults, minors = demand
-        need = max(adults - int(free[DURABLE] + free[TEMPORARY]), 0) + self.minors_in_emergency(minors, free)
-        return need - int(free[EMERGENCY])
+        """A location opened: if it was promised, its places are no longer 'coming'."""
+        self.promised -= self._promised_at.pop(lid, 0)
 
     def minors_in_emergency(self, minors: int, free: np.ndarray) -> int:
         """Minors who find no free AMV place and (when the scenario allows it) need an emergency place."""
         return max(minors - int(free[AMV_PLACES]), 0) if self.amv_counts else 0
 
+    def needed(self, demand: tuple[int, int], free: np.ndarray) -> int:
+        """Emergency places needed beyond the free ones: adults who find no free regular place, plus
+        minors who find no free AMV place (when they may use emergency places); each group is set
+        against the places it can use, so free adult places never hide minors' need."""
+        adults, minors = demand
+        need = max(adults - int(free[DURABLE] + free[TEMPORARY]), 0) + self.minors_in_emergency(minors, free)
+        return need - int(free[EMERGENCY] + free[CRISIS_PLACES])
+
+    def spare(self, demand: tuple[int, int], free: np.ndarray) -> int:
+        """Adult places (regular, emergency, crisis) left free once everyone who needs one has one."""
+        adult_free = int(free[DURABLE] + free[TEMPORARY] + free[EMERGENCY] + free[CRISIS_PLACES])
+        return adult_free - demand[0] - self.minors_in_emergency(demand[1], free)
+
     def shortfall(self, now: float, demand: tuple[int, int]) -> int:
-        """Emergency places still to request: :meth:`needed`, minus places already requested, with the
-        places of locations that close within the lead time counted as gone and their residents as
-        needing a place again (COA knows its leases end)."""
+        """Places still to find: :meth:`needed`, minus places promised, with the places of locations whose
+        lease ends within the longest lead time counted as gone and their residents as needing a place."""
         L = self.locations
         n = L.n
-        horizon = now + self.cfg.lead_time_days
+        horizon = now + self.cfg.lead_time_days[1]
         closing = L.is_open[:n] & (L.close_day[:n] <= horizon)
-        leaving = np.bincount(L.type[:n][closing], weights=L.occ[:n][closing], minlength=4)
-        demand = (
-            demand[0] + int(leaving[DURABLE] + leaving[TEMPORARY] + leaving[EMERGENCY]),
-            demand[1] + int(leaving[AMV_PLACES]),
-        )
-        return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.requested_places
+        leaving = np.bincount(L.type[:n][closing], weights=L.occ[:n][closing], minlength=N_TYPES)
+        demand = (demand[0] + int(leaving.sum() - leaving[AMV_PLACES]), demand[1] + int(leaving[AMV_PLACES]))
+        return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
 
-    def request(self, now: float, shortfall: int) -> list[int]:
-        """Request emergency locations to cover ``shortfall`` (up to the ceiling); returns their ids."""
+    # --- the search ------------------------------------------------------------------------
+
+    def rate(self, shortfall: int, pressure: float) -> float:
+        """Offers per day at this shortfall (persons) and pressure (share of recent nights above the norm)."""
         cfg = self.cfg
-        if not cfg.on_demand or shortfall <= cfg.open_trigger_persons:
-            return []
+        s = max(shortfall - cfg.open_trigger_persons, 0)
+        if not cfg.on_demand or s <= 0:
+            return 0.0
+        return cfg.offers_per_week / 7 * s / (s + cfg.half_saturation_persons) * (1 + cfg.pressure_boost * pressure)
+
+    def search(self, day: int, now: float, shortfall: int, pressure: float, open_location: Callable[..., int]) -> None:
+        """The day's offers: thin the day's candidates to the rate, refuse some, accept what is still needed."""
+        lam = self.rate(shortfall, pressure)
+        a, b = self._offset[day], self._offset[day + 1]
+        if lam <= 0 or a == b:
+            return
+        cfg = self.cfg
+        u = self._u[a:b]
         L = self.locations
         n = L.n
-        current = int(L.places[:n][(L.type[:n] == EMERGENCY) & L.is_open[:n]].sum()) + self.requested_places
-        room = max(0, cfg.ceiling_places - current)
-        k = min(int(np.ceil(shortfall / cfg.location_size)), room // cfg.location_size)
-        ids = []
-        for _ in range(k):
-            lid = L.add(EMERGENCY, cfg.location_size, now + cfg.lead_time_days, NEVER, -1, "on_demand", on_demand=True)
-            self.requested_places += cfg.location_size
-            ids.append(lid)
-        return ids
+        room = cfg.ceiling_places - int(L.places[:n][(L.type[:n] == EMERGENCY) & L.is_open[:n]].sum()) - self.promised
+        for j in np.flatnonzero(u[:, 0] < lam / self.rate_ceiling):
+            if u[j, 1] < cfg.refusal_probability:
+                self.offers_refused += 1
+                continue
+            lo, hi = cfg.size_places
+            size = int(round(np.exp(np.log(lo) + u[j, 2] * (np.log(hi) - np.log(lo)))))
+            if shortfall <= cfg.open_trigger_persons:
+                break
+            if size > room:
+                continue
+            lead = cfg.lead_time_days[0] + u[j, 3] * (cfg.lead_time_days[1] - cfg.lead_time_days[0])
+            lease = cfg.lease_days[0] + u[j, 4] * (cfg.lease_days[1] - cfg.lease_days[0])
+            open_location(EMERGENCY, size, now + lead, now + lead + lease, key=KEY_SEARCH + a + j)
+            self.offers_accepted += 1
+            shortfall -= size
+            room -= size
 
-    def closable(self, now: float, demand: tuple[int, int]) -> list[int]:
-        """On-demand emergency locations past their minimum lease whose residents fit elsewhere with a
-        buffer of free places to spare: emptiest first."""
+    # --- leases -----------------------------------------------------------------------------
+
+    def still_needed(self, lid: int) -> bool:
+        """Would closing ``lid`` leave fewer free places than the close buffer, once everyone has a place?"""
+        L = self.locations
+        exclude = np.zeros(L.n, bool)
+        exclude[lid] = True
+        demand = self.placement.demand()
+        return self.spare(demand, self.placement.free_by_type(exclude=exclude)) - int(L.occ[lid]) < self.cfg.close_buffer_persons
+
+    def extend(self, lid: int, now: float) -> float | None:
+        """At the end of a lease: a new closing day if the lease is extended, else None."""
+        L = self.locations
+        if not L.extendable[lid] or not self.still_needed(lid):
+            return None
+        rng = np.random.default_rng([self.extension_entropy, int(L.key[lid]), int(L.extensions[lid])])
+        u_extend, u_lease = rng.random(2)
+        if u_extend >= self.cfg.extension_probability:
+            return None
+        L.extensions[lid] += 1
+        lo, hi = self.cfg.lease_days
+        return now + lo + u_lease * (hi - lo)
+
+    def closable(self, now: float) -> list[int]:
+        """Leased locations past their minimum lease whose residents fit elsewhere with the close buffer
+        to spare: emptiest first (COA ends leases early when the places are not needed)."""
         cfg = self.cfg
         L = self.locations
         n = L.n
-        cand = np.flatnonzero(L.on_demand[:n] & L.is_open[:n] & (now - L.open_day[:n] >= cfg.min_lease_days))
+        cand = np.flatnonzero(L.extendable[:n] & L.is_open[:n] & (now - L.open_day[:n] >= cfg.min_lease_days))
         if len(cand) == 0:
             return []
-        # adult places (regular and emergency) left free once everyone who needs one has one
-        free = self.placement.free_by_type()
-        spare = int(free[DURABLE] + free[TEMPORARY] + free[EMERGENCY]) - demand[0] - self.minors_in_emergency(demand[1], free)
+        spare = self.spare(self.placement.demand(), self.placement.free_by_type())
         out = []
         for lid in cand[np.argsort(L.occ[cand], kind="stable")]:
             # closing frees nothing: its empty places go, its residents take places elsewhere
-            cost = int(L.places[lid] - L.occ[lid]) + int(L.occ[lid])
+            cost = int(L.places[lid])
             if spare - cost >= cfg.close_buffer_persons:
                 out.append(int(lid))
                 spare -= cost
         return out
 
     def review(
-        self, day: int, now: float, open_location: Callable[[int], None], close_location: Callable[[int, float], None]
+        self,
+        day: int,
+        now: float,
+        pressure: float,
+        open_location: Callable[..., int],
+        close_location: Callable[[int, float], None],
     ) -> None:
-        """The day's decisions: request locations for the shortfall; on review days, close what is not needed."""
-        demand = self.placement.demand()
-        for lid in self.request(now, self.shortfall(now, demand)):
-            open_location(lid)
+        """The day's decisions: search for the shortfall; on review days, end leases that are not needed."""
+        self.search(day, now, self.shortfall(now, self.placement.demand()), pressure, open_location)
         if day % self.cfg.review_interval_days == 0:
-            for lid in self.closable(now, demand):
+            for lid in self.closable(now):
                 close_location(lid, now)

@@ -1,8 +1,11 @@
 """Reception locations: the table of locations and the places in them.
 
-A location has a type (durable azc, temporary, emergency/noodopvang, AMV), a
-municipality, a number of places, and opening and closing days (simulation
-days). Who is placed where is decided by :mod:`sim.reception.placement`.
+A location has a type (durable azc, temporary, emergency/noodopvang, AMV,
+municipal crisis shelter/crisisnoodopvang), a municipality, a number of places,
+and opening and closing days (simulation days). Emergency and crisis locations
+are on leases that can be extended while their places are needed
+(``extendable``; the draws for each extension come from the location's ``key``).
+Who is placed where is decided by :mod:`sim.reception.placement`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DURABLE, TEMPORARY, EMERGENCY, AMV_PLACES = range(4)
-TYPE_NAMES = ("durable", "temporary", "emergency", "amv")
+DURABLE, TEMPORARY, EMERGENCY, AMV_PLACES, CRISIS_PLACES = range(5)
+TYPE_NAMES = ("durable", "temporary", "emergency", "amv", "crisis")
+N_TYPES = len(TYPE_NAMES)
 TYPE_CODE = {name: i for i, name in enumerate(TYPE_NAMES)}
-ADULT_ORDER = (DURABLE, TEMPORARY, EMERGENCY)
+ADULT_ORDER = (DURABLE, TEMPORARY, EMERGENCY, CRISIS_PLACES)  # COA's order of preference for adults and families
+REGULAR = (DURABLE, TEMPORARY, AMV_PLACES)  # the types that are not emergency or crisis shelter
 NEVER = np.inf
 
 MUNICIPALITY_COLUMNS = ("cbs_code", "name", "province", "population_2024_01_01")
@@ -53,8 +58,11 @@ class Locations:
         self.open_day = np.full(capacity, NEVER)
         self.close_day = np.full(capacity, NEVER)
         self.municipality = np.full(capacity, -1, np.int32)
-        self.on_demand = np.zeros(capacity, bool)
+        self.on_demand = np.zeros(capacity, bool)  # found by COA's search
         self.reserved = np.zeros(capacity, bool)  # held back for application-centre overflow only
+        self.extendable = np.zeros(capacity, bool)  # a lease: extended at its end while its places are needed
+        self.key = np.full(capacity, -1, np.int64)  # identifies the lease's random draws (common random numbers)
+        self.extensions = np.zeros(capacity, np.int16)
         self.origin: list[str] = []
 
     def add(
@@ -66,12 +74,14 @@ class Locations:
         municipality: int = -1,
         origin: str = "scheduled",
         on_demand: bool = False,
+        extendable: bool = False,
+        key: int = -1,
     ) -> int:
         """Register a location (not yet open); returns its id."""
         if self.n == len(self.type):
             for name, arr in list(vars(self).items()):
                 if isinstance(arr, np.ndarray):
-                    fill = NEVER if arr.dtype.kind == "f" else (-1 if name == "municipality" else 0)
+                    fill = NEVER if arr.dtype.kind == "f" else (-1 if name in ("municipality", "key") else 0)
                     new = np.full(2 * len(arr), fill, arr.dtype)
                     new[: len(arr)] = arr
                     setattr(self, name, new)
@@ -84,20 +94,22 @@ class Locations:
         self.close_day[i] = close_day
         self.municipality[i] = municipality
         self.on_demand[i] = on_demand
+        self.extendable[i] = extendable
+        self.key[i] = key
         self.origin.append(origin)
         return i
 
     def places_by_type(self) -> np.ndarray:
         n = self.n
-        return np.bincount(self.type[:n], weights=self.places[:n] * self.is_open[:n], minlength=4).astype(np.int64)
+        return np.bincount(self.type[:n], weights=self.places[:n] * self.is_open[:n], minlength=N_TYPES).astype(np.int64)
 
     def occupancy_by_type(self) -> np.ndarray:
         n = self.n
-        return np.bincount(self.type[:n], weights=self.occ[:n], minlength=4).astype(np.int64)
+        return np.bincount(self.type[:n], weights=self.occ[:n], minlength=N_TYPES).astype(np.int64)
 
-    def frame(self, cal=None) -> pd.DataFrame:
+    def frame(self) -> pd.DataFrame:
         n = self.n
-        df = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "type": pd.Categorical.from_codes(self.type[:n], TYPE_NAMES),
                 "places": self.places[:n],
@@ -106,6 +118,6 @@ class Locations:
                 "municipality": self.municipality[:n],
                 "origin": self.origin[:n],
                 "on_demand": self.on_demand[:n],
+                "extensions": self.extensions[:n],
             }
         )
-        return df

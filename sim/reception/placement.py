@@ -3,41 +3,51 @@
 Registered people wait at their application centre (or, for family who
 register elsewhere, at home) in two FIFO queues: adults and families, and
 unaccompanied minors (AMV). Every day COA's buses take up to the transfer limit
-to free places: durable first, then temporary, then emergency; minors only AMV
-places (optionally emergency, see the scenario). When a location closes its
-residents move (one move each) to a free place or, if none is free, to crisis
-emergency shelter (crisisnoodopvang), which has no place limit and is the
-overflow tier. People in crisis shelter take any place that frees up, and once
-a week emergency residents move up into free regular places so emergency
-locations can close.
+to free places in COA's order of preference: durable, temporary, emergency,
+then municipal crisis shelter; minors only AMV places (and emergency when the
+scenario allows it). When a centre is above its norm and another has room below
+its norm, buses move registered people between them (to Budel).
+
+When a location closes its residents move (one move each) to a free place; who
+finds none goes back to the application centre and is first in line there. Every
+day residents of crisis shelter move into free places of a better type, and once
+a week, when nobody waits, emergency residents move into free regular places so
+emergency locations can close; both within a daily budget of moves.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.people import AC_WAITING, AMV, CRISIS, ELSEWHERE, GONE, LOCATION, IdQueue, People
-from sim.reception.locations import ADULT_ORDER, AMV_PLACES, DURABLE, EMERGENCY, TEMPORARY, Locations
+from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, IdQueue, People
+from sim.reception.locations import (
+    ADULT_ORDER,
+    AMV_PLACES,
+    CRISIS_PLACES,
+    DURABLE,
+    EMERGENCY,
+    N_TYPES,
+    TEMPORARY,
+    Locations,
+)
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
 
 class Placement:
-    """The queues of people waiting for a place, the places they get, crisis shelter and the moves."""
+    """The queues of people waiting for a place, the places they get, and the moves."""
 
     def __init__(self, scenario: Scenario, people: People, locations: Locations, centres: list[ApplicationCentre]):
         self.cfg = scenario.reception
         self.transfer_limit = scenario.registration.transfer_limit_per_day
+        self.transport_limit = scenario.registration.overflow_transport_per_day
         self.people = people
         self.locations = locations
         self.centres = centres
-        self.adult_queue = IdQueue()  # registered adults and families waiting for a place, FIFO
-        self.amv_queue = IdQueue()  # registered minors waiting for an AMV place
-        self.crisis_queue = IdQueue()  # residents of crisis shelter, oldest first
-        self.waiting = np.zeros(2, np.int64)  # valid entries of (adult_queue, amv_queue)
-        self.crisis = 0  # persons in crisis emergency shelter tonight
-        self.crisis_amv = 0  # of whom unaccompanied minors
+        self.queues = (IdQueue(), IdQueue())  # (adults and families, minors) waiting for a place, FIFO
+        self.waiting = np.zeros(2, np.int64)  # valid entries of each queue
         self.waiting_elsewhere = 0  # family registered elsewhere, waiting at home for a place
+        self.returned = 0  # people who lost their place when a location closed and went back to a centre (count)
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
@@ -47,14 +57,14 @@ class Placement:
     # --- places -----------------------------------------------------------------------
 
     def free_by_type(self, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Free places per location type (durable, temporary, emergency, AMV) in open, usable locations."""
+        """Free places per location type in open, usable locations (``exclude``: a mask of locations to leave out)."""
         n = self.locations.n
         L = self.locations
         mask = L.is_open[:n] & (self.allow_reserved | ~L.reserved[:n])
         if exclude is not None:
             mask &= ~exclude
         # free places per type in one pass (np.isin on the type column was the hot spot of a run)
-        return np.bincount(L.type[:n], weights=(L.places[:n] - L.occ[:n]) * mask, minlength=4)
+        return np.bincount(L.type[:n], weights=(L.places[:n] - L.occ[:n]) * mask, minlength=N_TYPES)
 
     def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
         free = self.free_by_type(exclude)
@@ -88,16 +98,26 @@ class Placement:
         return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64))
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
+        """The location types a person may be placed in, in COA's order of preference."""
         if amv:
             return (AMV_PLACES, EMERGENCY) if self.cfg.amv_overflow_to_emergency else (AMV_PLACES,)
         return ADULT_ORDER
 
-    def place(self, ids: np.ndarray, now: float, amv: bool, exclude: int = -1, slots: np.ndarray | None = None) -> np.ndarray:
-        """Put ``ids`` (in order) into free places (``slots`` if already found); returns the ids that found one."""
+    def place(
+        self,
+        ids: np.ndarray,
+        now: float,
+        amv: bool,
+        exclude: int = -1,
+        slots: np.ndarray | None = None,
+        types: tuple[int, ...] | None = None,
+    ) -> np.ndarray:
+        """Put ``ids`` (in order) into free places (``slots`` if already found; ``types`` to narrow the choice);
+        returns the ids that found one. People who held a place must have released it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
         if slots is None:
-            slots = self._slots(self.types_for(amv), len(ids), exclude)
+            slots = self._slots(types or self.types_for(amv), len(ids), exclude)
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
@@ -105,11 +125,7 @@ class Placement:
         first_time = np.isnan(p.t_place[placed])
         self.placed_ever += int(np.count_nonzero(first_time))
         p.t_place[placed[first_time]] = now
-        was_at = p.where[placed]
-        self.waiting_elsewhere -= int(np.count_nonzero(was_at == ELSEWHERE))
-        from_crisis = was_at == CRISIS
-        self.crisis -= int(np.count_nonzero(from_crisis))
-        self.crisis_amv -= int(np.count_nonzero(from_crisis & (p.cat[placed] == AMV)))
+        self.waiting_elsewhere -= int(np.count_nonzero(p.where[placed] == ELSEWHERE))
         moved = placed[~first_time]
         p.moves[moved] += 1
         self.moves += len(moved)
@@ -121,7 +137,7 @@ class Placement:
         return placed
 
     def release(self, ids: np.ndarray) -> None:
-        """People give up their place or shelter (housed, departed, moved): free their places."""
+        """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
         p = self.people
         at = p.where[ids]
         in_loc = ids[at == LOCATION]
@@ -129,9 +145,6 @@ class Placement:
             occ = self.locations.occ
             occ -= np.bincount(p.loc[in_loc], minlength=len(occ))
             p.loc[in_loc] = -1
-        in_crisis = at == CRISIS
-        self.crisis -= int(np.count_nonzero(in_crisis))
-        self.crisis_amv -= int(np.count_nonzero(in_crisis & (p.cat[ids] == AMV)))
         self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
 
     # --- arriving and leaving -----------------------------------------------------------
@@ -139,14 +152,14 @@ class Placement:
     def wait_elsewhere(self, ids: np.ndarray) -> None:
         """Family registered elsewhere wait at home (with their sponsor) for a place."""
         self.waiting_elsewhere += len(ids)
-        self.adult_queue.push(ids)
+        self.queues[0].push(ids)
         self.waiting[0] += len(ids)
 
     def wait_at_centre(self, ids: np.ndarray) -> None:
         """People whose registration ended (in order of completion) wait at their centre for a place."""
         amv = self.people.cat[ids] == AMV
-        self.amv_queue.push(ids[amv])
-        self.adult_queue.push(ids[~amv])
+        self.queues[1].push(ids[amv])
+        self.queues[0].push(ids[~amv])
         self.waiting += (len(ids) - int(amv.sum()), int(amv.sum()))
 
     def leave(self, ids: np.ndarray, now: float) -> None:
@@ -169,13 +182,26 @@ class Placement:
         for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres))):
             self.centres[c].present -= int(k)
 
+    def _back_to_centre(self, ids: np.ndarray) -> None:
+        """People who lost their place and found no other go back to the first application centre, first in line."""
+        if len(ids) == 0:
+            return
+        p = self.people
+        p.where[ids] = AC_WAITING
+        p.centre[ids] = 0
+        self.centres[0].present += len(ids)
+        amv = p.cat[ids] == AMV
+        for q, group in ((0, ids[~amv]), (1, ids[amv])):
+            self.queues[q].push_front(group)
+            self.waiting[q] += len(group)
+        self.returned += len(ids)
+
     def demand(self) -> tuple[int, int]:
-        """People who need a place, as (adults and families, unaccompanied minors): waiting for one,
-        registering at a centre, or in crisis shelter (for COA's emergency rule)."""
+        """People who need a place, as (adults and families, unaccompanied minors): waiting for one
+        (at a centre or elsewhere) or registering at a centre (for COA's search)."""
         registering_amv = sum(c.registering_amv for c in self.centres)
         registering = sum(c.registering for c in self.centres) - registering_amv
-        adults = int(self.waiting[0]) + registering + self.crisis - self.crisis_amv
-        return adults, int(self.waiting[1]) + registering_amv + self.crisis_amv
+        return int(self.waiting[0]) + registering, int(self.waiting[1]) + registering_amv
 
     # --- the daily transfer -------------------------------------------------------------
 
@@ -183,15 +209,16 @@ class Placement:
         """Registered people move from the centres to free places; crisis and emergency residents move up."""
         p = self.people
         cfg = self.cfg
+        self._transport_overflow()
         limit = self.transfer_limit
         # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
         self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
-        for q, queue, is_amv in ((1, self.amv_queue, True), (0, self.adult_queue, False)):
+        for q, is_amv in ((1, True), (0, False)):
             if limit <= 0 or self.waiting[q] == 0:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
             slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
-            ids = queue.pop(len(slots), lambda c: (p.where[c] == AC_WAITING) | (p.where[c] == ELSEWHERE))
+            ids = self.queues[q].pop(len(slots), lambda c: (p.where[c] == AC_WAITING) | (p.where[c] == ELSEWHERE))
             from_ac = ids[p.where[ids] == AC_WAITING]
             placed = self.place(ids, now, is_amv, slots=slots[: len(ids)])
             assert len(placed) == len(ids)
@@ -199,21 +226,39 @@ class Placement:
             limit -= len(ids)
             self._leave_centres(from_ac, now)
         self.allow_reserved = False
-        # people in crisis shelter take any place that is left (a move each)
-        moves = cfg.consolidation_moves_per_day
-        if self.crisis and moves:
-            for is_amv in (True, False):
-                free = self.free_places(self.types_for(is_amv))
-                if free == 0:
+        budget = cfg.consolidation_moves_per_day
+        # crisis shelter is the last resort: its residents take free places of any better type every day
+        L = self.locations
+        n = L.n
+        if budget > 0 and L.occ[:n][L.type[:n] == CRISIS_PLACES].sum() > 0:
+            budget -= self._move_up(now, CRISIS_PLACES, (DURABLE, TEMPORARY, EMERGENCY), budget)
+        # once a week, when nobody waits, emergency residents move into free regular places
+        if day % cfg.emergency.review_interval_days == 0 and self.waiting[0] == 0 and budget > 0:
+            self._move_up(now, EMERGENCY, (DURABLE, TEMPORARY), budget * cfg.emergency.review_interval_days)
+
+    def _transport_overflow(self) -> None:
+        """Buses move registered people from a centre above its norm to centres with room below theirs."""
+        budget = self.transport_limit
+        if budget <= 0 or len(self.centres) < 2:
+            return
+        p = self.people
+        for src in self.centres:
+            excess = min(src.above_norm, budget)
+            if excess <= 0:
+                continue
+            for dst in self.centres:
+                room = dst.cfg.norm_persons - dst.present
+                if dst is src or room <= 0:
                     continue
-                cand = self.crisis_queue.view()
-                cand = cand[(p.where[cand] == CRISIS) & ((p.cat[cand] == AMV) == is_amv)][: min(free, moves)]
-                placed = self.place(cand, now, is_amv)
-                moves -= len(placed)
-            self.crisis_queue.compact(lambda c: p.where[c] == CRISIS)
-        # once a week, emergency residents move into free regular places, so emergency locations can close
-        if day % cfg.emergency.review_interval_days == 0 and self.waiting[0] == 0 and moves > 0:
-            self._move_up(now, moves * cfg.emergency.review_interval_days)
+                k = min(excess, room)
+                # the most recently registered adults at the source: they would wait longest there
+                cand = self.queues[0].view()
+                cand = cand[(p.where[cand] == AC_WAITING) & (p.centre[cand] == src.index)][-k:]
+                p.centre[cand] = dst.index
+                src.present -= len(cand)
+                dst.present += len(cand)
+                excess -= len(cand)
+                budget -= len(cand)
 
     def _maybe_located(self) -> np.ndarray:
         """Ids (ascending) that may hold a place: everyone not gone at the last refresh and everyone added
@@ -227,21 +272,22 @@ class Placement:
             return self._located
         return np.concatenate([self._located, np.arange(self._located_n, p.n)])
 
-    def _move_up(self, now: float, budget: int) -> None:
+    def _move_up(self, now: float, from_type: int, to_types: tuple[int, ...], budget: int) -> int:
+        """Move up to ``budget`` adult residents of ``from_type`` locations into free places of ``to_types``,
+        emptying the locations whose lease ends first, then the emptiest, so whole locations can close.
+        Returns the number moved."""
         p, L = self.people, self.locations
-        free = self.free_places((DURABLE, TEMPORARY))
-        k = min(free, budget)
+        k = min(self.free_places(to_types), budget)
         if k <= 0:
-            return
+            return 0
         n = L.n
-        em = np.flatnonzero(L.is_open[:n] & (L.type[:n] == EMERGENCY) & (L.occ[:n] > 0))
-        if len(em) == 0:
-            return
-        # empty the locations whose lease ends first, then the emptiest, so whole locations can close
-        em = em[np.lexsort((L.occ[em], L.close_day[em]))]
+        src = np.flatnonzero(L.is_open[:n] & (L.type[:n] == from_type) & (L.occ[:n] > 0))
+        if len(src) == 0:
+            return 0
+        src = src[np.lexsort((L.occ[src], L.close_day[src]))]
         # residents of those locations in that order (by id within a location), adults only, the first k
         rank = np.full(n, -1, np.int64)
-        rank[em] = np.arange(len(em))
+        rank[src] = np.arange(len(src))
         cand = self._maybe_located()
         cand_loc = p.loc[cand]
         r = np.where(cand_loc >= 0, rank[cand_loc], -1)
@@ -249,31 +295,32 @@ class Placement:
         sel = sel[p.cat[cand[sel]] != AMV]
         ids = cand[sel[np.argsort(r[sel], kind="stable")]][:k]
         self.release(ids)
-        placed = self.place(ids, now, False)
+        placed = self.place(ids, now, False, types=to_types)
         assert len(placed) == len(ids)
+        return len(ids)
 
     # --- closing -------------------------------------------------------------------------
 
+    def residents(self, lid: int) -> np.ndarray:
+        """Ids of the people placed in location ``lid``."""
+        cand = self._maybe_located()
+        return cand[self.people.loc[cand] == lid]
+
     def close_location(self, lid: int, now: float) -> None:
-        """Close a location; its residents move to free places or to crisis shelter (a move each)."""
+        """Close a location; its residents move to free places (a move each) or, finding none, go back
+        to the application centre."""
         L = self.locations
         if not L.is_open[lid]:
             return
         p = self.people
-        cand = self._maybe_located()
-        residents = cand[p.loc[cand] == lid]
-        L.occ[lid] -= len(residents)
-        p.loc[residents] = -1
-        p.where[residents] = CRISIS  # provisional: the placement below moves whoever finds a place
-        self.crisis += len(residents)
-        amv = p.cat[residents] == AMV
-        self.crisis_amv += int(np.count_nonzero(amv))
+        residents = self.residents(lid)
+        self.release(residents)
         L.is_open[lid] = False
         L.close_day[lid] = min(L.close_day[lid], now)
+        amv = p.cat[residents] == AMV
         for group, is_amv in ((residents[~amv], False), (residents[amv], True)):
             placed = self.place(group, now, is_amv, exclude=lid)
-            stranded = np.setdiff1d(group, placed, assume_unique=True)
-            p.moves[stranded] += 1  # a move into crisis shelter is a move too
+            stranded = group[len(placed) :]
+            p.moves[stranded] += 1  # going back to the centre is a move too
             self.moves += len(stranded)
-        stranded = residents[p.where[residents] == CRISIS]
-        self.crisis_queue.push(stranded)
+            self._back_to_centre(stranded)
