@@ -56,16 +56,16 @@ DEFAULT_SERIES = (
 )
 PARTS = "parts"
 LOCK = ".sweep.lock"  # the process id of the sweep writing the directory
-# modules that cannot change a run's numbers (commands, storage, reporting); every other file of the
-# package (the model, its data, and this module's output reduction) is part of the code digest
+# modules and packages that cannot change a run's numbers (commands, storage, analysis, reporting); every
+# other file of the package (the model, its data, and this module's output reduction) is part of the code digest
 NOT_MODEL_CODE = {
     "__main__.py",
     "cli.py",
     "runner.py",
     "executors.py",
     "store.py",
-    "analysis.py",
-    "report.py",
+    "analysis",
+    "report",
     "backtest.py",
     "verification.py",
     "docs.py",
@@ -435,7 +435,7 @@ def model_code_digest() -> str:
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if not f.is_file() or "__pycache__" in rel.parts or f.suffix not in (".py", ".csv") or str(rel) in NOT_MODEL_CODE:
+        if not f.is_file() or "__pycache__" in rel.parts or f.suffix not in (".py", ".csv") or rel.parts[0] in NOT_MODEL_CODE:
             continue
         h.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()

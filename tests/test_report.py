@@ -21,6 +21,7 @@ import pytest
 from sim import analysis as an
 from sim import report
 from sim.cli import main as cli_main
+from sim.report import figures
 from sim.store import Results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,12 +187,12 @@ def test_realisation_figures_from_cycle_rows():
     )
     res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows), manifest={})
     ctx = report.build_context(res, None, an.RiskSettings())
-    g, key, first = report._realisation(ctx, "province")
+    g, key, first = figures._realisation(ctx, "province")
     assert key == "province" and first == 0
     assert g.set_index("province")["mean"].to_dict() == pytest.approx({"Drenthe": 0.9, "Utrecht": 0.5})
-    g, key, _ = report._realisation(ctx, "drenthe")
+    g, key, _ = figures._realisation(ctx, "drenthe")
     assert g.set_index("municipality")["mean"].to_dict() == pytest.approx({"Assen": 1.0, "Emmen": 500 / 600})
-    for fn in (report.fig_provinces, report.fig_drenthe):
+    for fn in (figures.fig_provinces, figures.fig_drenthe):
         fig = fn(ctx)
         assert not isinstance(fig, str)
 
@@ -311,5 +312,5 @@ def test_fan_bands_from_a_quantile_series():
     assert (b["q05"] == 10).all() and (b["q50"] == 20).all() and (b["q95"] == 30).all()
     assert b["q25"].isna().all()
     assert any("no per-replication time series" in n for n in ctx.settings.notes)  # no risk events from quantiles
-    fig = report.fig_emergency(ctx)
+    fig = figures.fig_emergency(ctx)
     assert not isinstance(fig, str)

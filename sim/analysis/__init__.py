@@ -1,0 +1,74 @@
+"""Comparing scenarios and reporting risk; ``opvangsim compare DIR [--baseline NAME]``.
+
+The layers, each a module:
+
+* :mod:`~sim.analysis.runs` — what was run: :func:`load_dir` reads a run
+  directory, a sweep directory or a directory holding several run directories
+  (through :func:`sim.store.load_results`), and the manifests are read there;
+* :mod:`~sim.analysis.arms` — the arms (one per scenario and design point),
+  their labels and factor values, and which baseline arm each is paired with;
+* :mod:`~sim.analysis.stats` — intervals on arrays: the paired difference
+  (replication r of every scenario ran with the same seeds, so the difference
+  is taken per replication: a paired t interval, or a percentile bootstrap when
+  the differences are skewed), proportions (Wilson or Clopper–Pearson), the
+  empirical exceedance curve;
+* :mod:`~sim.analysis.paired` — the paired comparison table;
+* :mod:`~sim.analysis.risk` — risk events per arm and quantiles over replications;
+* :mod:`~sim.analysis.sensitivity` — SALib Sobol or Morris indices;
+* :mod:`~sim.analysis.discovery` — scenario discovery;
+* :mod:`~sim.analysis.compare` — the ``compare`` command (text and CSV).
+
+The names below are the public interface; the command line finds
+``add_arguments`` and ``main`` here.
+"""
+
+from sim.analysis.arms import (
+    METRIC_LABELS,
+    arms,
+    counterparts,
+    design_factors,
+    label,
+    pick_baseline,
+    summary_metrics,
+    with_arm,
+)
+from sim.analysis.compare import add_arguments, add_risk_arguments, format_paired, format_risk, main, risk_settings
+from sim.analysis.discovery import scenario_discovery
+from sim.analysis.paired import paired_comparison
+from sim.analysis.risk import RiskSettings, emergency_series, quantile_table, replication_events, risk_table
+from sim.analysis.runs import design_kind, load_dir, run_manifests
+from sim.analysis.sensitivity import sensitivity
+from sim.analysis.stats import LEVEL, PairedDifference, exceedance, paired_difference, proportion_ci
+
+__all__ = [
+    "LEVEL",
+    "METRIC_LABELS",
+    "PairedDifference",
+    "RiskSettings",
+    "add_arguments",
+    "add_risk_arguments",
+    "arms",
+    "counterparts",
+    "design_factors",
+    "design_kind",
+    "emergency_series",
+    "exceedance",
+    "format_paired",
+    "format_risk",
+    "label",
+    "load_dir",
+    "main",
+    "paired_comparison",
+    "paired_difference",
+    "pick_baseline",
+    "proportion_ci",
+    "quantile_table",
+    "replication_events",
+    "risk_settings",
+    "risk_table",
+    "run_manifests",
+    "scenario_discovery",
+    "sensitivity",
+    "summary_metrics",
+    "with_arm",
+]

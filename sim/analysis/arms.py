@@ -1,0 +1,183 @@
+"""Arms: the (scenario, design point) pairs of the results, their labels, factors and baseline counterparts.
+
+An "arm" is one (scenario, design point) of the results: a run directory has
+one, a sweep one per design point. Replication r of every arm ran with the
+same seeds (common random numbers), so arms are compared replication by
+replication against the baseline arm they are paired with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.runs import _find, run_manifests
+from sim.scenario import ScenarioError
+from sim.store import Results
+
+NOT_METRICS = {"scenario", "design_point", "replication", "seed", "error", "run_seconds"}
+FACTOR_PREFIX = "factor:"  # sweep summaries carry each design point's factor values as "factor:<key>" columns
+
+# Summary metrics in the order a reader wants them, with a label and a unit.
+METRIC_LABELS = {
+    "emergency_person_nights": "emergency shelter (person-nights)",
+    "peak_emergency_occupancy": "peak emergency occupancy (persons)",
+    "ac_days_above_norm": "days Ter Apel above norm (days)",
+    "ac_peak_occupancy": "peak application-centre occupancy (persons)",
+    "person_nights_outside": "sleeping outside (person-nights)",
+    "moves_per_person": "moves per person",
+    "mean_registration_wait_days": "mean registration wait (days)",
+    "mean_days_to_decision": "mean time to decision (days)",
+    "mean_housing_wait_days": "mean housing wait (days)",
+    "cases_over_legal_term": "cases over the legal term (cases)",
+    "total_cost_eur": "total cost (EUR)",
+    "penalty_cost_eur": "penalty payments (EUR)",
+    "share_realised_by_deadline": "share of task realised by deadline",
+    "durable_places_opened": "durable places opened (places)",
+    "emergency_places_opened": "emergency places opened (places)",
+    "provinces_meeting_task_first_cycle": "provinces meeting task, first cycle",
+    "incentive_cost_eur": "incentive payments (EUR)",
+    "projects_started": "location projects started",
+    "projects_failed": "location projects failed",
+    "arrivals_total": "arrivals (persons)",
+    "housed_total": "housed (persons)",
+    "departed_total": "departed (persons)",
+    "final_occupancy_total": "occupancy at the end (persons)",
+}
+
+
+def label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def design_factors(results: Results) -> pd.DataFrame:
+    """Factor values per (scenario, design point), from the manifest or factor columns of the summary.
+
+    Empty when the results carry no design (a run, or a collection of runs).
+    """
+    s = results.summary
+    if s.empty:
+        return pd.DataFrame()
+    cols = [c for c in s.columns if c.startswith(FACTOR_PREFIX)]
+    if cols:
+        f = s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
+        return f.rename(columns={c: c[len(FACTOR_PREFIX) :] for c in cols})
+    for manifest in run_manifests(results).values():
+        points = _find(manifest, ("design_points", "points"))
+        if isinstance(points, list) and points and all(isinstance(p, dict) for p in points):
+            # {"design_point": 0, "values": {"inflow.x": 1}} (sim.experiment) or flat {"design_point": 0, "inflow.x": 1}
+            df = pd.DataFrame(
+                [
+                    {
+                        **{k: v for k, v in p.items() if k not in ("values", "scenario_file", "scenario_digest")},
+                        **(p.get("values") or {}),
+                    }
+                    for p in points
+                ]
+            )
+            if "design_point" not in df:
+                df.insert(0, "design_point", np.arange(len(df)))
+            if "scenario" in df:
+                df = df.rename(columns={"scenario": "scenario_factor"})
+            factors = df.drop(columns=[c for c in df.columns if c in NOT_METRICS and c != "design_point"])
+            arms = s[["scenario", "design_point"]].drop_duplicates()
+            return arms.merge(factors, on="design_point", how="left")
+    return pd.DataFrame()
+
+
+def arms(results: Results) -> pd.DataFrame:
+    """One row per (scenario, design point) with a readable ``arm`` label and the factor values."""
+    s = results.summary
+    if s.empty:
+        return pd.DataFrame(columns=["scenario", "design_point", "arm"])
+    a = s[["scenario", "design_point"]].drop_duplicates().sort_values(["scenario", "design_point"], kind="stable")
+    order = list(dict.fromkeys(s["scenario"]))  # keep the order the user gave (baseline first in a collection)
+    a = a.assign(_o=a["scenario"].map({n: i for i, n in enumerate(order)})).sort_values(["_o", "design_point"]).drop(columns="_o")
+    f = design_factors(results)
+    if len(f):
+        a = a.merge(f, on=["scenario", "design_point"], how="left")
+    factor_cols = [c for c in a.columns if c not in ("scenario", "design_point")]
+    per_scenario = a.groupby("scenario")["design_point"].transform("nunique")
+    labels = []
+    for i, row in a.iterrows():
+        if per_scenario[i] == 1:
+            labels.append(str(row["scenario"]))
+            continue
+        varying = [c for c in factor_cols if a.loc[a["scenario"] == row["scenario"], c].nunique() > 1]
+        if varying:
+            parts = ", ".join(f"{c.split('.')[-1]}={format_value(row[c])}" for c in varying)
+            labels.append(f"{row['scenario']} [{parts}]")
+        else:
+            labels.append(f"{row['scenario']} #{row['design_point']}")
+    return a.assign(arm=labels).reset_index(drop=True)
+
+
+def format_value(v: Any) -> str:
+    """A factor value as labels show it: integers without a decimal point, other floats to 3 significant digits."""
+    if isinstance(v, float) and v.is_integer():
+        return f"{int(v)}"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def with_arm(df: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with an ``arm`` column joined on (scenario, design point)."""
+    if df.empty or "scenario" not in df:
+        return df
+    key = ["scenario", "design_point"] if "design_point" in df else ["scenario"]
+    return df.merge(arm_table[key + ["arm"]].drop_duplicates(key), on=key, how="left")
+
+
+def pick_baseline(arm_table: pd.DataFrame, name: str | None) -> str:
+    """The baseline scenario: the one named, else one called 'baseline', else the first."""
+    scenarios = list(dict.fromkeys(arm_table["scenario"]))
+    if name is not None:
+        if name not in scenarios:
+            raise ScenarioError(None, "--baseline", f"no scenario '{name}' in these results; there are: {', '.join(scenarios)}")
+        return name
+    return "baseline" if "baseline" in scenarios else scenarios[0]
+
+
+def counterparts(arm_table: pd.DataFrame, baseline: str) -> dict[str, str]:
+    """For every non-baseline arm, the baseline arm it is paired with.
+
+    With design factors: the baseline arm that agrees on every factor the
+    baseline itself varies (e.g. the same inflow level). Without: the k-th
+    design point of the baseline for the k-th of the scenario (a factorial with
+    the scenario as outer factor), or the baseline's only arm.
+    """
+    base = arm_table[arm_table["scenario"] == baseline]
+    factor_cols = [c for c in arm_table.columns if c not in ("scenario", "design_point", "arm")]
+    out = {}
+    for _, row in arm_table[arm_table["scenario"] != baseline].iterrows():
+        cands = base
+        for c in factor_cols:
+            m = cands[c] == row[c]
+            if m.any() and base[c].nunique() > 1:
+                cands = cands[m]
+        if len(cands) == 1:
+            out[row["arm"]] = cands["arm"].iloc[0]
+            continue
+        mine = arm_table[arm_table["scenario"] == row["scenario"]]
+        k = list(mine["arm"]).index(row["arm"])
+        if len(mine) == len(base):
+            out[row["arm"]] = base["arm"].iloc[k]
+    return out
+
+
+def summary_metrics(summary: pd.DataFrame) -> list[str]:
+    """Numeric summary columns that are metrics, known ones first."""
+    numeric = [
+        c
+        for c in summary.columns
+        if c not in NOT_METRICS
+        and not c.startswith(FACTOR_PREFIX)
+        and "." not in c
+        and pd.api.types.is_numeric_dtype(summary[c])
+        and not pd.api.types.is_bool_dtype(summary[c])
+    ]
+    known = [c for c in METRIC_LABELS if c in numeric]
+    return known + [c for c in numeric if c not in known]

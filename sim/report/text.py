@@ -1,0 +1,312 @@
+"""The report's words and tables: what was run, the headline comparison, plain-language paragraphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import analysis as an
+from sim.analysis.runs import _find
+from sim.report.context import HEADLINE_METRICS, Context, short_labels
+from sim.runner import mean_ci
+
+
+def _flatten(d, prefix="") -> dict:
+    out = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def what_changes(manifests: dict[str, dict], baseline: str) -> dict[str, str]:
+    """For each run, the scenario keys whose value differs from the baseline's (from the manifests)."""
+    base = _flatten(manifests.get(baseline, {}).get("scenario", {}))
+    out = {}
+    for name, m in manifests.items():
+        scen = _flatten(m.get("scenario", {}))
+        if not scen:
+            factors = _find(m, ("factors",))
+            out[name] = (
+                (
+                    "factors: "
+                    + ", ".join(
+                        map(
+                            str,
+                            factors.keys()
+                            if isinstance(factors, dict)
+                            else [f.get("key", f.get("name", "?")) if isinstance(f, dict) else f for f in factors],
+                        )
+                    )
+                )
+                if factors
+                else ""
+            )
+            continue
+        if name == baseline:
+            out[name] = "(the baseline)"
+            continue
+        diffs = [
+            f"{k} = {scen[k]!r} (baseline {base.get(k)!r})"
+            for k in sorted(scen)
+            if k not in ("name", "description") and scen[k] != base.get(k)
+        ]
+        out[name] = "; ".join(diffs) if diffs else "nothing (same scenario; different name)"
+    return out
+
+
+def _money(v: float) -> str:
+    return f"{'−' if v < 0 else '+'}€{abs(v) / 1e6:,.1f} million"
+
+
+def _ci_text(row, money=False, pct=False) -> str:
+    """'+12,345 (95 % CI +10,000 to +14,690)' for a paired-table row; shares in percentage points."""
+    if money:
+        f = _money
+    elif pct:
+        f = lambda v: f"{v * 100:+.1f} percentage points"  # noqa: E731
+    else:
+        f = lambda v: f"{v:+,.0f}" if abs(v) >= 10 else f"{v:+,.2f}"  # noqa: E731
+    if row["method"] == "identical differences":
+        return "no change in any replication" if row["mean_diff"] == 0 else f"{f(row['mean_diff'])} in every replication"
+    if pd.isna(row["ci_low"]):
+        return f"{f(row['mean_diff'])} (no interval with {int(row['n_pairs'])} replication(s))"
+    sure = "" if (row["ci_low"] > 0 or row["ci_high"] < 0) else ", not distinguishable from no change"
+    return f"{f(row['mean_diff'])} (95 % CI {f(row['ci_low'])} to {f(row['ci_high'])}{sure})"
+
+
+def paragraphs(ctx: Context) -> dict[str, str]:
+    """A plain-language paragraph per scenario, every number taken from the tables."""
+    out = {}
+    s = an.with_arm(ctx.results.summary, ctx.arms)
+    risk = ctx.risk.set_index(["arm", "event"]) if len(ctx.risk) else None
+    ac_event = f"Ter Apel above norm for > {ctx.settings.ac_days} days"
+    pairs = an.counterparts(ctx.arms, ctx.baseline)
+    for arm in ctx.arm_names:
+        sub = s[s["arm"] == arm]
+        n = len(sub)
+        parts = []
+        if "emergency_person_nights" in sub:
+            v = sub["emergency_person_nights"].to_numpy(float)
+            parts.append(
+                f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights"
+                + (
+                    f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})."
+                    if n > 1
+                    else "."
+                )
+            )
+        if risk is not None and (arm, ac_event) in risk.index:
+            r = risk.loc[(arm, ac_event)]
+            parts.append(
+                f"Ter Apel was above its norm for more than {ctx.settings.ac_days} days in {int(r['with_event'])} of {n} replications "
+                f"({r['probability']:.0%}, 95 % interval {r['ci_low']:.0%}–{r['ci_high']:.0%})."
+            )
+        if arm in pairs:
+            base = pairs[arm]
+            p = ctx.paired[(ctx.paired["arm"] == arm)].set_index("metric")
+            if "emergency_person_nights" in p.index:
+                row = p.loc["emergency_person_nights"]
+                rel = f" ({row['relative_diff']:+.1%})" if pd.notna(row["relative_diff"]) else ""
+                parts.append(f"Compared with {base}, emergency shelter changes by {_ci_text(row)} person-nights{rel}.")
+            if "ac_days_above_norm" in p.index:
+                parts.append(f"Days with Ter Apel above its norm: {_ci_text(p.loc['ac_days_above_norm'])}.")
+            if risk is not None and (arm, ac_event) in risk.index and (base, ac_event) in risk.index:
+                before, after = risk.loc[(base, ac_event), "probability"], risk.loc[(arm, ac_event), "probability"]
+                parts.append(
+                    f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days "
+                    + (f"stays at {after:.0%}." if before == after else f"goes from {before:.0%} to {after:.0%}.")
+                )
+            if "total_cost_eur" in p.index:
+                parts.append(f"Total cost: {_ci_text(p.loc['total_cost_eur'], money=True)}.")
+            if "share_realised_by_deadline" in p.index:
+                parts.append(
+                    f"Share of the Spreidingswet task realised by the deadline: {_ci_text(p.loc['share_realised_by_deadline'], pct=True)}."
+                )
+        elif arm != ctx.baseline and ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0] != ctx.baseline:
+            parts.append("No baseline counterpart was found to pair it with.")
+        out[arm] = " ".join(parts)
+    return out
+
+
+KEY_METRICS = (
+    "emergency_person_nights",
+    "peak_emergency_occupancy",
+    "ac_days_above_norm",
+    "total_cost_eur",
+    "share_realised_by_deadline",
+)
+
+
+def headline_frame(ctx: Context) -> pd.DataFrame:
+    """One row per scenario: the paired difference of the key metrics against its baseline, with the 95 % interval."""
+    p = ctx.paired
+    if p.empty:
+        s = an.with_arm(ctx.results.summary, ctx.arms)
+        rows = []
+        for m in HEADLINE_METRICS:
+            if m in s:
+                mean, lo, hi = mean_ci(s[m].to_numpy(float))
+                rows.append({"metric": _table_label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
+        return pd.DataFrame(rows)
+    rows = []
+    short = short_labels(ctx)
+    for arm, sub in p.groupby("arm", sort=False):
+        sub = sub.set_index("metric")
+        row = {
+            "scenario": short.get(arm, arm),
+            "against": short.get(sub["baseline"].iloc[0], sub["baseline"].iloc[0]),
+            "pairs": int(sub["n_pairs"].max()),
+        }
+        for m in KEY_METRICS:
+            if m in sub.index:
+                r = sub.loc[m]
+                if r["method"] == "identical differences":
+                    cell = "no change" if r["mean_diff"] == 0 else f"{_fmt(r['mean_diff'], m, signed=True)} (every replication)"
+                elif pd.isna(r["ci_low"]):
+                    cell = _fmt(r["mean_diff"], m, signed=True)
+                else:
+                    cell = f"{_fmt(r['mean_diff'], m, signed=True)} [{_fmt(r['ci_low'], m, signed=True)}, {_fmt(r['ci_high'], m, signed=True)}]"
+                row[f"Δ {_table_label(m)}"] = cell
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _factor_note(ctx: Context) -> str:
+    a = ctx.arms
+    cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    return f" Labels read: scenario · {' · '.join(cols)}." if cols else ""
+
+
+def full_frame(ctx: Context) -> pd.DataFrame:
+    """Every headline metric of every scenario: both means, the difference, its interval and the pairing's gain."""
+    p = ctx.paired[ctx.paired["metric"].isin(HEADLINE_METRICS)]
+    short = short_labels(ctx)
+    return pd.DataFrame(
+        {
+            "scenario": p["arm"].map(lambda a: short.get(a, a)),
+            "metric": p["metric"].map(_table_label),
+            "baseline mean": [_fmt(v, m) for v, m in zip(p["baseline_mean"], p["metric"])],
+            "scenario mean": [_fmt(v, m) for v, m in zip(p["scenario_mean"], p["metric"])],
+            "difference": [_fmt(v, m, signed=True) for v, m in zip(p["mean_diff"], p["metric"])],
+            "95 % CI": [f"{_fmt(lo, m)} to {_fmt(hi, m)}" for lo, hi, m in zip(p["ci_low"], p["ci_high"], p["metric"])],
+            "interval": p["method"],
+            "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
+        }
+    )
+
+
+def _table_label(metric: str) -> str:
+    """Label of a metric as tables show it (euros in millions)."""
+    text = an.label(metric)
+    return text.replace("(EUR)", "(EUR million)") if metric.endswith("_eur") else text
+
+
+def _fmt(v: float, metric: str, signed: bool = False) -> str:
+    """A metric's value as tables show it (euros in millions, shares in per cent)."""
+    if v is None or pd.isna(v):
+        return "n/a"
+    sign = "+" if signed else ""
+    if metric.endswith("_eur"):
+        return f"{v / 1e6:{sign},.1f}"
+    if metric.startswith("share"):
+        return f"{v * 100:{sign}.1f} pp" if signed else f"{v:.1%}"
+    return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign},.2f}"
+
+
+def risk_frame(ctx: Context, arms: list[str] | None = None) -> pd.DataFrame:
+    """Events as rows, scenarios (``arms``, default all) as columns; cells 'P [interval] (k/n)'."""
+    r = ctx.risk if arms is None else ctx.risk[ctx.risk["arm"].isin(arms)]
+    if r.empty:
+        return pd.DataFrame()
+    cell = [
+        ("n/a" if pd.isna(p) else f"{p:.0%}") + f" [{lo:.0%}–{hi:.0%}] ({k}/{n})"
+        for p, lo, hi, k, n in zip(r["probability"], r["ci_low"], r["ci_high"], r["with_event"], r["replications"])
+    ]
+    wide = r.assign(cell=cell).pivot(index="event", columns="arm", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(r["event"])), columns=[a for a in ctx.arm_names if a in wide.columns])
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def _period(scen: dict) -> str:
+    if not scen:
+        return ""
+    if scen.get("end_date"):
+        return f"{scen.get('start_date', '?')} to {scen['end_date']}"
+    return f"{scen.get('start_date', '?')} + {scen.get('horizon_years', '?')} years"
+
+
+def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
+    """What a sweep ran: one row per base scenario, with its design points and what the scenario file changes."""
+    points = (m.get("resolved") or {}).get("design_points") or []
+    if not points:
+        return pd.DataFrame()
+    scen = {}
+    for p in points:
+        scen.setdefault(p.get("scenario", "?"), {"file": p.get("scenario_file", ""), "points": []})["points"].append(p)
+    canon = {}
+    for name, info in scen.items():
+        try:  # the manifest keeps digests, not scenarios: read the files as they are now to say what each changes
+            from sim.scenario import load_scenario
+
+            exp_dir = Path(str(m.get("experiment_file", "."))).parent
+            found = next((c for c in (Path(info["file"]), exp_dir / info["file"]) if c.exists()), Path(info["file"]))
+            canon[name] = load_scenario(found, list((m.get("resolved") or {}).get("experiment", {}).get("set", []))).canonical()
+        except Exception:
+            canon[name] = {}
+    changes = what_changes({n: {"scenario": c} for n, c in canon.items()}, ctx.baseline) if ctx.baseline in canon else {}
+    rows = []
+    for name, info in scen.items():
+        levels: dict[str, list] = {}
+        for p in info["points"]:
+            for k, v in (p.get("values") or {}).items():
+                if v not in levels.setdefault(k, []):
+                    levels[k].append(v)
+        rows.append(
+            {
+                "scenario": name,
+                "file": info["file"],
+                "description": canon[name].get("description", ""),
+                f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "")
+                if canon[name]
+                else "(file not readable)",
+                "design points": len(info["points"]),
+                "factor values": "; ".join(
+                    f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()
+                ),
+            }
+        )  # replications, root seed and version are the sweep's, stated once above the table
+    return pd.DataFrame(rows)
+
+
+def runs_frame(ctx: Context) -> pd.DataFrame:
+    if (ctx.results.manifest or {}).get("kind") == "sweep":
+        sweep = _sweep_frame(ctx, ctx.results.manifest)
+        if len(sweep):
+            return sweep
+    manifests = an.run_manifests(ctx.results)
+    changes = what_changes(manifests, ctx.baseline)
+    rows = []
+    for name, m in manifests.items():
+        scen = m.get("scenario", {}) if isinstance(m.get("scenario"), dict) else {}
+        seeds = m.get("seeds") or []
+        rows.append(
+            {
+                "name": name,
+                "kind": m.get("kind", "?"),
+                "file": m.get("scenario_file") or m.get("experiment_file") or "",
+                "period": _period(scen),
+                "what it changes vs " + ctx.baseline: changes.get(name, ""),
+                "replications": m.get("replications", ""),
+                "root seed": m.get("root_seed", ""),
+                "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
+                "version": m.get("package_version", ""),
+                "finished": str(m.get("finished", ""))[:19],
+            }
+        )
+    return pd.DataFrame(rows)
