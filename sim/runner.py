@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from tqdm import tqdm
 
+from sim.analysis.stats import mean_ci
 from sim.model import simulate
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.streams import replication_seed
@@ -47,19 +47,6 @@ def run_replication(scenario: Scenario, root_seed: int, replication: int) -> tup
 def _run_packed(args) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     scenario_json, root_seed, replication = args
     return run_replication(Scenario.model_validate_json(scenario_json), root_seed, replication)
-
-
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the t-based confidence interval over replications (nan width for one replication)."""
-    v = np.asarray(values, float)
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return m, m - half, m + half
 
 
 def headline_table(summary: pd.DataFrame) -> str:

@@ -83,6 +83,17 @@ def test_variance_reduction_measures_the_shared_noise():
     assert (paired.high - paired.low) < 0.2 * (independent.high - independent.low)
 
 
+def test_mean_interval_is_the_textbook_t_interval():
+    """mean ± t(0.975, n−1)·s/√n; nan values are not replications; one value has no interval, equal values a point."""
+    v = np.array([3.0, 5.0, 4.0, 8.0, np.nan])
+    half = stats.t.ppf(0.975, 3) * np.std(v[:4], ddof=1) / 2.0
+    assert an.mean_ci(v) == pytest.approx((5.0, 5.0 - half, 5.0 + half))
+    m, lo, hi = an.mean_ci(np.array([7.0]))
+    assert m == 7.0 and math.isnan(lo) and math.isnan(hi)
+    assert an.mean_ci(np.array([2.0, 2.0, 2.0])) == (2.0, 2.0, 2.0)
+    assert all(math.isnan(x) for x in an.mean_ci(np.array([])))
+
+
 def test_paired_difference_with_few_pairs_is_honest():
     assert math.isnan(an.paired_difference(np.array([]), np.array([])).mean)
     one = an.paired_difference(np.array([5.0]), np.array([3.0]))

@@ -38,7 +38,7 @@ from sim.analysis.paired import paired_comparison
 from sim.analysis.risk import RiskSettings, emergency_series, quantile_table, replication_events, risk_table
 from sim.analysis.runs import design_kind, load_dir, run_manifests
 from sim.analysis.sensitivity import sensitivity
-from sim.analysis.stats import LEVEL, PairedDifference, exceedance, paired_difference, proportion_ci
+from sim.analysis.stats import LEVEL, PairedDifference, exceedance, mean_ci, paired_difference, proportion_ci
 
 __all__ = [
     "LEVEL",
@@ -58,6 +58,7 @@ __all__ = [
     "label",
     "load_dir",
     "main",
+    "mean_ci",
     "paired_comparison",
     "paired_difference",
     "pick_baseline",

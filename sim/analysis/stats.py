@@ -1,7 +1,10 @@
 """Intervals over replications: means, paired differences, proportions, exceedance.
 
 Pure functions on arrays (no results, no pandas): what the tables of
-:mod:`sim.analysis` are made of.
+:mod:`sim.analysis`, the report and ``opvangsim run``'s headline table are made of.
+The intervals are scipy.stats': Student t (:func:`scipy.stats.ttest_1samp`),
+the percentile bootstrap (:func:`scipy.stats.bootstrap`), Wilson and
+Clopper–Pearson (:func:`scipy.stats.binomtest`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,25 @@ from sim.streams import Streams
 
 LEVEL = 0.95
 ANALYSIS_SEED = 20260101  # fixed: the bootstrap intervals of a results directory are reproducible
+
+
+def mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Mean of the values that are not nan and its Student t interval, in the values' unit.
+
+    One value has no interval (nan bounds); values that are all equal have a
+    zero-width one (the t interval is undefined there, but no replication differs).
+    """
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return math.nan, math.nan, math.nan
+    m = float(v.mean())
+    if len(v) == 1:
+        return m, math.nan, math.nan
+    if np.ptp(v) == 0:
+        return m, m, m
+    ci = stats.ttest_1samp(v, 0.0).confidence_interval(level)
+    return m, float(ci.low), float(ci.high)
 
 
 @dataclass(frozen=True)
@@ -73,8 +95,8 @@ def paired_difference(
         return PairedDifference(
             n, m, float(res.confidence_interval.low), float(res.confidence_interval.high), "bootstrap percentile", sd, v_ind, vr
         )
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return PairedDifference(n, m, m - half, m + half, "paired t", sd, v_ind, vr)
+    _, low, high = mean_ci(d, level)  # the t interval of the per-replication differences: the paired t interval
+    return PairedDifference(n, m, low, high, "paired t", sd, v_ind, vr)
 
 
 def proportion_ci(k: int, n: int, level: float = LEVEL, method: str = "wilson") -> tuple[float, float, float]:

@@ -9,8 +9,8 @@ import pandas as pd
 
 from sim import analysis as an
 from sim.analysis.runs import _find
+from sim.analysis.stats import mean_ci
 from sim.report.context import HEADLINE_METRICS, Context, short_labels
-from sim.runner import mean_ci
 
 
 def _flatten(d, prefix="") -> dict:
