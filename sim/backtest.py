@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis.series import band_name, fan_bands
 from sim.runner import _run_packed, run_replication
 from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 
@@ -147,11 +148,12 @@ def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
+    lo, mid, hi = (band_name(q) for q in (BAND[0], 0.5, BAND[1]))
+    runs = timeseries.assign(scenario="backtest", design_point=0)  # one arm: the keys the band function groups by
     for ax, measure in zip(axes.flat, MEASURES):
-        daily = timeseries.groupby("date")[measure]
-        q = daily.quantile([BAND[0], 0.5, BAND[1]]).unstack()
-        ax.fill_between(q.index, q[BAND[0]], q[BAND[1]], color="tab:blue", alpha=0.25, lw=0, label="simulated 90 % band")
-        ax.plot(q.index, q[0.5], color="tab:blue", lw=1.2, label="simulated median")
+        q = fan_bands(runs, measure, (BAND[0], 0.5, BAND[1]))
+        ax.fill_between(q["date"], q[lo], q[hi], color="tab:blue", alpha=0.25, lw=0, label="simulated 90 % band")
+        ax.plot(q["date"], q[mid], color="tab:blue", lw=1.2, label="simulated median")
         obs = table[table["measure"] == measure] if not table.empty else table
         if len(obs):
             ax.scatter(pd.to_datetime(obs["date"]), obs["observed"], color="black", s=18, zorder=3, label="observed")

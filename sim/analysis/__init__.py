@@ -12,6 +12,8 @@ The layers, each a module:
   is taken per replication: a paired t interval, or a percentile bootstrap when
   the differences are skewed), proportions (Wilson or Clopper–Pearson), the
   empirical exceedance curve;
+* :mod:`~sim.analysis.series` — time series over replications: the emergency
+  sum and fan bands (through :func:`sim.store.timeseries_quantiles`);
 * :mod:`~sim.analysis.paired` — the paired comparison table;
 * :mod:`~sim.analysis.risk` — risk events per arm and quantiles over replications;
 * :mod:`~sim.analysis.sensitivity` — SALib Sobol or Morris indices;
@@ -27,6 +29,7 @@ from sim.analysis.arms import (
     arms,
     counterparts,
     design_factors,
+    format_value,
     label,
     pick_baseline,
     summary_metrics,
@@ -35,12 +38,15 @@ from sim.analysis.arms import (
 from sim.analysis.compare import add_arguments, add_risk_arguments, format_paired, format_risk, main, risk_settings
 from sim.analysis.discovery import scenario_discovery
 from sim.analysis.paired import paired_comparison
-from sim.analysis.risk import RiskSettings, emergency_series, quantile_table, replication_events, risk_table
+from sim.analysis.risk import RiskSettings, quantile_table, replication_events, risk_table
 from sim.analysis.runs import design_kind, load_dir, run_manifests
 from sim.analysis.sensitivity import sensitivity
+from sim.analysis.series import EMERGENCY, FAN_QUANTILES, band_name, column_values, emergency_series, fan_bands
 from sim.analysis.stats import LEVEL, PairedDifference, exceedance, mean_ci, paired_difference, proportion_ci
 
 __all__ = [
+    "EMERGENCY",
+    "FAN_QUANTILES",
     "LEVEL",
     "METRIC_LABELS",
     "PairedDifference",
@@ -48,13 +54,17 @@ __all__ = [
     "add_arguments",
     "add_risk_arguments",
     "arms",
+    "band_name",
+    "column_values",
     "counterparts",
     "design_factors",
     "design_kind",
     "emergency_series",
     "exceedance",
+    "fan_bands",
     "format_paired",
     "format_risk",
+    "format_value",
     "label",
     "load_dir",
     "main",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.arms import arms, label, with_arm
+from sim.analysis.series import emergency_series, is_daily, row_days
 from sim.analysis.stats import LEVEL, proportion_ci
 from sim.store import Results
 
@@ -29,24 +30,6 @@ class RiskSettings:
     level: float = LEVEL
     method: str = "wilson"
     notes: list[str] = field(default_factory=list)
-
-
-def emergency_series(ts: pd.DataFrame) -> pd.Series | None:
-    """Persons in emergency and crisis shelter per row (the summary's definition of emergency)."""
-    if "occupancy_emergency" not in ts:
-        return None
-    return ts["occupancy_emergency"] + (ts["occupancy_crisis"] if "occupancy_crisis" in ts else 0)
-
-
-def row_days(ts: pd.DataFrame) -> np.ndarray:
-    """Days each time-series row stands for: 1 for a daily series, the ``days`` column of a coarser one."""
-    if "days" in ts:
-        return ts["days"].to_numpy(float)
-    return np.ones(len(ts))
-
-
-def is_daily(ts: pd.DataFrame) -> bool:
-    return "days" not in ts or bool((ts["days"] == 1).all())
 
 
 def replication_events(results: Results, settings: RiskSettings) -> pd.DataFrame:

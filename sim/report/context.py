@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from sim import analysis as an
@@ -43,50 +42,23 @@ class Context:
     def arm_names(self) -> list[str]:
         return list(dict.fromkeys(self.arms["arm"]))
 
-    def series(self, column: str) -> pd.DataFrame | None:
-        """Per-replication values of a time-series column (or of the emergency sum) with arm and date.
-
-        A quantile series (a sweep that kept quantiles over replications) comes
-        back with the quantile in the ``replication`` column's place.
-        """
-        ts = self.results.timeseries
-        if ts.empty or "replication" not in ts or "date" not in ts:
-            return None
-        if "quantile" in ts:
-            ts = ts.assign(replication=ts["quantile"])
-        if column == "emergency":
-            values = an.emergency_series(ts)
-        elif column in ts:
-            values = ts[column]
-        else:
-            return None
-        if values is None:
-            return None
-        df = an.with_arm(ts[["scenario", "design_point", "replication", "date"]].assign(v=values.to_numpy()), self.arms)
-        return df.assign(date=pd.to_datetime(df["date"]))
+    def has_series(self, column: str) -> bool:
+        """Whether the results have a time series of ``column`` (or of the emergency sum) to draw."""
+        return self._fan(column) is not None
 
     def bands(self, column: str, arm: str) -> pd.DataFrame | None:
-        """Median, 50 % and 90 % bands over replications per date for one arm (cached)."""
-        key = (column, arm)
-        if key not in self._bands:
-            s = self.series(column)
-            if s is None:
-                self._bands[key] = None
-            else:
-                wide = s[s["arm"] == arm].pivot_table(index="date", columns="replication", values="v", aggfunc="first")
-                names = ["q05", "q25", "q50", "q75", "q95"]
-                if "quantile" in self.results.timeseries:
-                    # quantiles already taken over replications: use the ones kept, leave the others empty
-                    cols = {f"q{round(float(c) * 100):02d}": wide[c] for c in wide.columns}
-                    self._bands[key] = pd.DataFrame({n: cols.get(n, pd.Series(np.nan, index=wide.index)) for n in names})
-                else:
-                    q = (
-                        np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
-                        if len(wide)
-                        else np.empty((5, 0))
-                    )
-                    self._bands[key] = pd.DataFrame(q.T, index=wide.index, columns=names)
-        return self._bands[key]
+        """Median, 50 % and 90 % bands over replications per date for one arm (columns q05 … q95)."""
+        fan = self._fan(column)
+        if fan is None:
+            return None
+        return fan[fan["arm"] == arm].set_index("date")[[an.band_name(q) for q in an.FAN_QUANTILES]]
+
+    def _fan(self, column: str) -> pd.DataFrame | None:
+        """Fan bands of every arm (cached per column)."""
+        if column not in self._bands:
+            fan = an.fan_bands(self.results.timeseries, column)
+            self._bands[column] = None if fan is None else an.with_arm(fan, self.arms)
+        return self._bands[column]
 
 
 def build_context(results: Results, baseline: str | None, settings: an.RiskSettings) -> Context:

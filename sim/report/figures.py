@@ -64,16 +64,16 @@ def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = T
 
 def fig_occupancy(ctx: Context):
     """Fan charts of occupancy by location type against places, one panel per scenario."""
-    available = [t for t in TYPES if ctx.series(t[0][0]) is not None]
+    available = [t for t in TYPES if ctx.has_series(t[0][0])]
     if not available:
         return "no per-replication time series with occupancy by location type"
     names = ctx.arm_names[:MAX_PANELS]
     fig, axes = _panels(len(names), 2.8)
     for ax, arm in zip(axes, names):
         for cols, places, name, colour in available + (
-            [(("occupancy_total",), "", "total (all types)", "black")] if ctx.series("occupancy_total") is not None else []
+            [(("occupancy_total",), "", "total (all types)", "black")] if ctx.has_series("occupancy_total") else []
         ):
-            b = ctx.bands(cols[0] if len(cols) == 1 else "emergency", arm)
+            b = ctx.bands(cols[0] if len(cols) == 1 else an.EMERGENCY, arm)
             if b is None or b.empty:
                 continue
             _fan(ax, b, colour, name)
@@ -100,7 +100,7 @@ def _norms(ctx: Context) -> tuple[float, float]:
 
 def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
     """Fans of several scenarios on shared axes; one panel per level of the other design factors."""
-    if ctx.series(column) is None:
+    if not ctx.has_series(column):
         return f"no per-replication time series with {column}"
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     scenarios = list(dict.fromkeys(ctx.arms["scenario"]))
@@ -153,7 +153,7 @@ def fig_ter_apel(ctx: Context):
 
 def fig_emergency(ctx: Context):
     """Persons in emergency and crisis shelter."""
-    return _overlay(ctx, "emergency", "Emergency and crisis shelter occupancy", "persons in emergency + crisis shelter")
+    return _overlay(ctx, an.EMERGENCY, "Emergency and crisis shelter occupancy", "persons in emergency + crisis shelter")
 
 
 def _deadlines(ctx: Context) -> list[pd.Timestamp]:
@@ -165,8 +165,8 @@ def _deadlines(ctx: Context) -> list[pd.Timestamp]:
 
 def fig_pipeline(ctx: Context):
     """Places planned (task), under construction (pipeline) and open (durable), around the deadlines."""
-    s = ctx.series("places_in_pipeline")
-    if s is None or not (s["v"] > 0).any():
+    pipeline = an.column_values(ctx.results.timeseries, "places_in_pipeline")
+    if not ctx.has_series("places_in_pipeline") or not (pipeline > 0).any():
         return "no capacity pipeline in these runs (the Spreidingswet cycle was not enabled or nothing was built)"
     names = ctx.arm_names[:MAX_PANELS]
     fig, axes = _panels(len(names), 2.8)
