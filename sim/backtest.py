@@ -142,12 +142,10 @@ def format_table(table: pd.DataFrame) -> str:
 
 def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
     """Simulated median and 90 % band per measure, with the observed points on top."""
-    import matplotlib
+    from matplotlib.figure import Figure  # not pyplot: no backend to switch, no global figure state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
+    fig = Figure(figsize=(12, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
     lo, mid, hi = (band_name(q) for q in (BAND[0], 0.5, BAND[1]))
     runs = timeseries.assign(scenario="backtest", design_point=0)  # one arm: the keys the band function groups by
     for ax, measure in zip(axes.flat, MEASURES):
@@ -161,11 +159,9 @@ def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=8, loc="upper left")
     fig.autofmt_xdate()
-    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

@@ -45,8 +45,12 @@ def _fan(ax, b: pd.DataFrame, colour: str, name: str) -> None:
 
 
 def _figure(width_in: float, height_in: float) -> Figure:
-    """A figure not registered with pyplot: no GUI backend, no global state, freed with its last reference."""
-    return Figure(figsize=(width_in, height_in))
+    """A figure not registered with pyplot (no GUI backend, no global state, freed with its last reference).
+
+    Constrained layout places titles, legends outside the axes and tick labels
+    without overlap, whatever their number and length.
+    """
+    return Figure(figsize=(width_in, height_in), layout="constrained")
 
 
 def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True):
@@ -120,21 +124,7 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
         _date_axis(ax)
         if gtitle:
             ax.set_title(gtitle, fontsize=10)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=min(len(labels), 5),
-        fontsize=8,
-        frameon=False,
-        title="line median, bands 50 % and 90 % of replications",
-        title_fontsize=8,
-    )
-    fig.suptitle(title)
-    rows = math.ceil(len(labels) / 5)
-    fig.tight_layout(rect=(0, (0.45 + 0.2 * rows) / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
-    return fig
+    return _finish_time_panels(fig, axes, "line median, bands 50 % and 90 % of replications", title, max_columns=5)
 
 
 def fig_ter_apel(ctx: Context):
@@ -203,21 +193,20 @@ def _style_time_panel(ax, title: str, ylabel: str) -> None:
     _date_axis(ax)
 
 
-def _finish_time_panels(fig, axes, legend_title: str, title: str):
-    """One legend below the panels and a title above them, with room for both."""
+def _finish_time_panels(fig: Figure, axes: list, legend_title: str, title: str, max_columns: int | None = None) -> Figure:
+    """One legend below the panels (the first panel's entries, in at most ``max_columns`` columns) and a title above."""
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
         handles,
         labels,
-        loc="lower center",
-        ncol=max(1, len(labels)),
+        loc="outside lower center",
+        ncol=max(1, min(len(labels), max_columns or len(labels))),
         fontsize=8,
         frameon=False,
         title=legend_title,
         title_fontsize=8,
     )
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.55 / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -258,8 +247,7 @@ def fig_paired(ctx: Context):
     fig.suptitle(f"Paired differences against {ctx.baseline} (mean and 95 % interval, common random numbers)")
     foot = ("Unchanged in every replication: " + ", ".join(an.label(m) for m in unchanged) + ".") if unchanged else ""
     if foot:
-        fig.text(0.01, 0.005, foot, fontsize=8, va="bottom")
-    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight() if foot else 0, 1, 1 - 0.35 / fig.get_figheight()))
+        fig.supxlabel(foot, fontsize=8)
     return fig
 
 
@@ -293,9 +281,8 @@ def fig_risk_curves(ctx: Context):
         ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if scale == 1.0 else "{x:,.1f}"))
         ax.tick_params(axis="x", labelsize=7)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=7, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), fontsize=7, frameon=False)
     fig.suptitle("Risk curves: share of replications exceeding each threshold")
-    fig.tight_layout(rect=(0, (0.25 + 0.18 * rows) / fig.get_figheight(), 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -323,7 +310,6 @@ def fig_sensitivity(ctx: Context):
         ax.set_ylabel("index")
         ax.legend(fontsize=7)
     fig.suptitle("Sensitivity of the outputs to the uncertain parameters")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -391,7 +377,6 @@ def _realisation_fig(ctx: Context, level: str, title: str):
     ax.set_ylabel("task realised by the deadline (%)")
     ax.legend(fontsize=7, title="mean; whiskers 5–95 % of replications", title_fontsize=7)
     ax.set_title(title + (f" (cycle {first})" if first is not None else ""))
-    fig.tight_layout()
     return fig
 
 
