@@ -303,7 +303,7 @@ def test_no_sensitivity_for_a_factorial_design():
     assert sens.empty and "full_factorial" in note
 
 
-def test_scenario_discovery_finds_the_box_that_drives_the_output():
+def test_cart_box_finds_the_box_that_drives_the_output():
     g = rng(5)
     n = 200
     a, b = g.uniform(0, 1, n), g.uniform(0, 1, n)
@@ -320,13 +320,54 @@ def test_scenario_discovery_finds_the_box_that_drives_the_output():
         }
     )
     res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
-    boxes, note = an.scenario_discovery(res, threshold=500.0)
-    assert boxes, note
-    best = boxes[0]
+    boxes, note = an.cart_boxes(res, threshold=500.0)
+    assert len(boxes), note
+    best = boxes.iloc[0]
     assert best["density"] > 0.95 and best["coverage"] > 0.95
     assert "x.a >" in best["conditions"]
     threshold = float(best["conditions"].split("x.a >")[1].split()[0])
     assert abs(threshold - 0.8) < 0.05
+
+
+def test_box_measures_count_what_lies_inside():
+    """100 cases, 25 of interest; a box of 20 cases holds 15 of them: coverage 15/25, density 15/20, mass 20/100."""
+    inside = np.zeros(100, bool)
+    inside[:20] = True
+    of_interest = np.zeros(100, bool)
+    of_interest[5:30] = True
+    m = an.box_measures(inside, of_interest)
+    assert (m.coverage, m.density, m.mass) == pytest.approx((0.6, 0.75, 0.2))
+
+
+def test_cart_box_measures_on_a_grid_with_a_known_box():
+    """On a 10 × 10 grid the cases of interest are the box a ≥ 7, b ≥ 5 (15 cases) with two holes, plus three strays.
+
+    The box holds 15 cases (mass 0.15), 13 of them of interest (density 13/15), out of 16 cases of interest
+    in all (coverage 13/16); a depth-2 tree finds exactly that box.
+    """
+    a, b = (g.ravel().astype(float) for g in np.meshgrid(np.arange(10), np.arange(10), indexing="ij"))
+    interest = (a >= 7) & (b >= 5)
+    for hole in ((7, 5), (9, 9)):
+        interest[(a == hole[0]) & (b == hole[1])] = False
+    for stray in ((0, 0), (3, 9), (5, 2)):
+        interest[(a == stray[0]) & (b == stray[1])] = True
+    summary = pd.DataFrame(
+        {
+            "scenario": "s",
+            "design_point": np.arange(100),
+            "replication": 0,
+            "emergency_person_nights": np.where(interest, 1000.0, 0.0),
+            "factor:x.a": a,
+            "factor:x.b": b,
+        }
+    )
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
+    boxes, note = an.cart_boxes(res, threshold=500.0)
+    assert "CART" in note
+    best = boxes.iloc[0]
+    assert best["conditions"] == "x.a > 6.5 and x.b > 4.5"
+    assert best["design_points"] == 15
+    assert (best["coverage"], best["density"], best["mass"]) == pytest.approx((13 / 16, 13 / 15, 0.15))
 
 
 # ----------------------------------------------------------------------------- loading and the CLI

@@ -17,7 +17,8 @@ The layers, each a module:
 * :mod:`~sim.analysis.paired` — the paired comparison table;
 * :mod:`~sim.analysis.risk` — risk events per arm and quantiles over replications;
 * :mod:`~sim.analysis.sensitivity` — SALib Sobol or Morris indices;
-* :mod:`~sim.analysis.discovery` — scenario discovery;
+* :mod:`~sim.analysis.discovery` — scenario discovery: CART boxes with their
+  coverage, density and mass;
 * :mod:`~sim.analysis.compare` — the ``compare`` command (text and CSV).
 
 The names below are the public interface; the command line finds
@@ -36,7 +37,7 @@ from sim.analysis.arms import (
     with_arm,
 )
 from sim.analysis.compare import add_arguments, add_risk_arguments, format_paired, format_risk, main, risk_settings
-from sim.analysis.discovery import scenario_discovery
+from sim.analysis.discovery import BoxMeasures, box_measures, cart_boxes
 from sim.analysis.paired import paired_comparison
 from sim.analysis.risk import RiskSettings, quantile_table, replication_events, risk_table
 from sim.analysis.runs import design_kind, load_dir, run_manifests
@@ -48,14 +49,17 @@ __all__ = [
     "EMERGENCY",
     "FAN_QUANTILES",
     "LEVEL",
+    "BoxMeasures",
     "METRIC_LABELS",
     "PairedDifference",
     "RiskSettings",
     "add_arguments",
     "add_risk_arguments",
     "arms",
+    "box_measures",
     "band_name",
     "column_values",
+    "cart_boxes",
     "counterparts",
     "design_factors",
     "design_kind",
@@ -78,7 +82,6 @@ __all__ = [
     "risk_settings",
     "risk_table",
     "run_manifests",
-    "scenario_discovery",
     "sensitivity",
     "summary_metrics",
     "with_arm",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.arms import arms, pick_baseline
-from sim.analysis.discovery import scenario_discovery
+from sim.analysis.discovery import cart_boxes
 from sim.analysis.paired import paired_comparison
 from sim.analysis.risk import RiskSettings, quantile_table, risk_table
 from sim.analysis.runs import load_dir
@@ -124,7 +124,7 @@ def main(args) -> int:
     risk = risk_table(results, settings)
     quant = quantile_table(results)
     sens, sens_note = sensitivity(results)
-    boxes, disc_note = scenario_discovery(results)
+    boxes, disc_note = cart_boxes(results)
     out = Path(args.out) if args.out else Path(args.dir) / "analysis"
     out.mkdir(parents=True, exist_ok=True)
     paired.to_csv(out / "paired_differences.csv", index=False)
@@ -132,8 +132,8 @@ def main(args) -> int:
     quant.to_csv(out / "quantiles.csv", index=False)
     if len(sens):
         sens.to_csv(out / "sensitivity.csv", index=False)
-    if boxes:
-        pd.DataFrame(boxes).to_csv(out / "scenario_discovery.csv", index=False)
+    if len(boxes):
+        boxes.to_csv(out / "cart_boxes.csv", index=False)
     print(f"Paired differences against '{base}' (mean of scenario − baseline per replication):")
     print(format_paired(paired))
     print(
@@ -148,7 +148,9 @@ def main(args) -> int:
     if len(sens):
         print(sens.to_string(index=False))
     print(disc_note)
-    for b in boxes:
-        print(f"  {b['conditions']}: density {b['density']:.0%}, coverage {b['coverage']:.0%} ({b['points']} points)")
+    for b in boxes.itertuples():
+        print(
+            f"  {b.conditions}: coverage {b.coverage:.0%}, density {b.density:.0%}, mass {b.mass:.0%} ({b.design_points} design points)"
+        )
     print(f"\nwritten to {out}/")
     return 0

@@ -34,7 +34,7 @@ class Context:
     settings: an.RiskSettings
     sensitivity: pd.DataFrame
     sensitivity_note: str
-    discovery: list
+    discovery: pd.DataFrame  # CART boxes
     discovery_note: str
     _bands: dict = field(default_factory=dict)
 
@@ -65,7 +65,7 @@ def build_context(results: Results, baseline: str | None, settings: an.RiskSetti
     a = an.arms(results)
     base = an.pick_baseline(a, baseline)
     sens, sens_note = an.sensitivity(results)
-    boxes, disc_note = an.scenario_discovery(results)
+    boxes, disc_note = an.cart_boxes(results)
     return Context(
         results,
         a,

@@ -103,8 +103,8 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     if len(ctx.sensitivity):
         parts.append(_table(ctx.sensitivity.round(3)))
     parts.append(f'<p class="note">{e(ctx.discovery_note)}</p>')
-    if ctx.discovery:
-        parts.append(_table(pd.DataFrame(ctx.discovery).round(3)))
+    if len(ctx.discovery):
+        parts.append(_table(ctx.discovery.round(3)))
     parts.append("<h2>Figures</h2>")
     for d in drawn:
         uri = "data:image/png;base64," + base64.b64encode(d.png).decode("ascii")
