@@ -151,7 +151,7 @@ def test_figures_without_inputs_are_skipped_with_a_note(tmp_path):
 
 
 def test_realisation_figures_from_cycle_rows():
-    """Province bars and Drenthe's municipalities are drawn when the cycles carry those rows."""
+    """Province bars, and the municipalities of the province asked for, are drawn when the cycles carry those rows."""
     rows = []
     for rep in range(3):
         for prov, task, real in (("Drenthe", 1000, 900.0), ("Utrecht", 3000, 1500.0)):
@@ -186,13 +186,13 @@ def test_realisation_figures_from_cycle_rows():
         {"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2], "emergency_person_nights": [1.0, 2.0, 3.0]}
     )
     res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows), manifest={})
-    ctx = report.build_context(res, None, an.RiskSettings())
-    g, key, first = figures._realisation(ctx, "province")
+    ctx = report.build_context(res, None, an.RiskSettings(), province="Drenthe")
+    g, key, first = an.realisation_by_deadline(res, ctx.arms)
     assert key == "province" and first == 0
     assert g.set_index("province")["mean"].to_dict() == pytest.approx({"Drenthe": 0.9, "Utrecht": 0.5})
-    g, key, _ = figures._realisation(ctx, "drenthe")
+    g, key, _ = an.realisation_by_deadline(res, ctx.arms, province="Drenthe")
     assert g.set_index("municipality")["mean"].to_dict() == pytest.approx({"Assen": 1.0, "Emmen": 500 / 600})
-    for fn in (figures.fig_provinces, figures.fig_drenthe):
+    for fn in (figures.fig_provinces, figures.fig_municipalities):
         fig = fn(ctx)
         assert not isinstance(fig, str)
 
@@ -314,3 +314,60 @@ def test_fan_bands_from_a_quantile_series():
     assert any("no per-replication time series" in n for n in ctx.settings.notes)  # no risk events from quantiles
     fig = figures.fig_emergency(ctx)
     assert not isinstance(fig, str)
+
+
+# ----------------------------------------------------------------------------- what ran: norms and provinces
+
+
+def _norm_lines(fig) -> set[float]:
+    """Heights of the dashed and dotted reference lines of a figure's first panel (persons; the fans are solid)."""
+    return {float(line.get_ydata()[0]) for line in fig.axes[0].lines if line.get_linestyle() in ("--", ":")}
+
+
+def _variant_with_norm(path: Path, norm: int, limit: int) -> Path:
+    """The baseline with one application centre of the given norm and physical limit (persons)."""
+    path.write_text(
+        f'extends = "{ROOT / "scenarios" / "baseline.toml"}"\nname = "variant"\n'
+        f"[[registration.centres]]\nnorm_persons = {norm}\nphysical_limit_persons = {limit}\n"
+    )
+    return path
+
+
+def test_ter_apel_norm_is_the_norm_the_scenario_ran_with(tmp_path):
+    scenario = _variant_with_norm(tmp_path / "variant.toml", 1500, 1700)
+    out = tmp_path / "run"
+    assert cli_main(["run", str(scenario), "--set", "horizon_years=0.05", "--quiet", "--out", str(out)]) == 0
+    ctx = report.build_context(an.load_dir(out), None, an.RiskSettings())
+    assert _norm_lines(figures.fig_ter_apel(ctx)) == {1500.0, 1700.0}
+
+
+def test_sweep_scenarios_are_rebuilt_only_while_their_files_are_unchanged(tmp_path):
+    """A sweep's manifest keeps scenario digests: a file edited after the sweep no longer counts as what ran."""
+    variant = _variant_with_norm(tmp_path / "variant.toml", 1800, 1900)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        'name = "norms"\nscenarios = ["variant.toml"]\nset = ["horizon_years=0.05"]\nreplications = 1\n'
+        '[design]\nkind = "full_factorial"\n[outputs]\ntimeseries = ["ac_occupancy"]\n'
+    )
+    out = tmp_path / "sweep"
+    assert cli_main(["sweep", str(exp), "--out", str(out), "--serial", "--quiet"]) == 0
+    ctx = report.build_context(an.load_dir(out), None, an.RiskSettings())
+    assert ctx.notes == []
+    assert _norm_lines(figures.fig_ter_apel(ctx)) == {1800.0, 1900.0}
+    _variant_with_norm(variant, 1750, 1900)
+    ctx = report.build_context(an.load_dir(out), None, an.RiskSettings())
+    assert ctx.scenarios == {}
+    assert any("changed since it ran" in n for n in ctx.notes)
+    assert _norm_lines(figures.fig_ter_apel(ctx)) == set()  # no norm is drawn rather than a wrong one
+
+
+def test_municipal_realisation_is_drawn_for_the_province_asked_for_only(runs, made, tmp_path, capsys):
+    _, drawn, notes = made  # no --province: no municipal figure, and no note about one
+    assert not any("municipalities" in x for x in [d.name for d in drawn] + notes)
+    out = tmp_path / "r"
+    assert cli_main(["report", str(runs), "--out", str(out), "--province", "Atlantis"]) == 2
+    err = capsys.readouterr().err
+    assert "--province" in err and "Drenthe" in err and "Traceback" not in err
+    assert not out.exists()
+    assert cli_main(["report", str(runs), "--out", str(out), "--province", "Drenthe"]) == 0
+    assert "realisation_municipalities" in capsys.readouterr().out

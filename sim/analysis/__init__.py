@@ -17,6 +17,7 @@ The layers, each a module:
 * :mod:`~sim.analysis.paired` — the paired comparison table;
 * :mod:`~sim.analysis.risk` — risk events per arm and quantiles over replications;
 * :mod:`~sim.analysis.sensitivity` — SALib Sobol or Morris indices;
+* :mod:`~sim.analysis.cycles` — the Spreidingswet task realised by its deadline;
 * :mod:`~sim.analysis.discovery` — scenario discovery: CART boxes with their
   coverage, density and mass;
 * :mod:`~sim.analysis.compare` — the ``compare`` command (text and CSV).
@@ -34,37 +35,41 @@ from sim.analysis.arms import (
     label,
     pick_baseline,
     summary_metrics,
+    varying_factors,
     with_arm,
 )
 from sim.analysis.compare import add_arguments, add_risk_arguments, format_paired, format_risk, main, risk_settings
+from sim.analysis.cycles import Realisation, provinces, realisation_by_deadline
 from sim.analysis.discovery import BoxMeasures, box_measures, cart_boxes
 from sim.analysis.paired import paired_comparison
 from sim.analysis.risk import RiskSettings, quantile_table, replication_events, risk_table
-from sim.analysis.runs import design_kind, load_dir, run_manifests
+from sim.analysis.runs import design_kind, experiment_of, load_dir, run_manifests, scenarios_run
 from sim.analysis.sensitivity import sensitivity
 from sim.analysis.series import EMERGENCY, FAN_QUANTILES, band_name, column_values, emergency_series, fan_bands
 from sim.analysis.stats import LEVEL, PairedDifference, exceedance, mean_ci, paired_difference, proportion_ci
 
 __all__ = [
+    "BoxMeasures",
     "EMERGENCY",
     "FAN_QUANTILES",
     "LEVEL",
-    "BoxMeasures",
     "METRIC_LABELS",
     "PairedDifference",
+    "Realisation",
     "RiskSettings",
     "add_arguments",
     "add_risk_arguments",
     "arms",
-    "box_measures",
     "band_name",
-    "column_values",
+    "box_measures",
     "cart_boxes",
+    "column_values",
     "counterparts",
     "design_factors",
     "design_kind",
     "emergency_series",
     "exceedance",
+    "experiment_of",
     "fan_bands",
     "format_paired",
     "format_risk",
@@ -77,12 +82,16 @@ __all__ = [
     "paired_difference",
     "pick_baseline",
     "proportion_ci",
+    "provinces",
     "quantile_table",
+    "realisation_by_deadline",
     "replication_events",
     "risk_settings",
     "risk_table",
     "run_manifests",
+    "scenarios_run",
     "sensitivity",
     "summary_metrics",
+    "varying_factors",
     "with_arm",
 ]

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from sim.analysis.runs import _find, run_manifests
 from sim.scenario import ScenarioError
 from sim.store import Results
 
@@ -49,42 +47,21 @@ METRIC_LABELS = {
 
 
 def label(metric: str) -> str:
+    """A summary metric's name in words, with its unit."""
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
 def design_factors(results: Results) -> pd.DataFrame:
-    """Factor values per (scenario, design point), from the manifest or factor columns of the summary.
+    """Factor values per (scenario, design point), from the ``factor:<key>`` columns a sweep writes to its summary.
 
-    Empty when the results carry no design (a run, or a collection of runs).
+    Empty when the results carry no factors (a run, a collection of runs, a sweep of base scenarios only).
     """
     s = results.summary
-    if s.empty:
-        return pd.DataFrame()
     cols = [c for c in s.columns if c.startswith(FACTOR_PREFIX)]
-    if cols:
-        f = s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
-        return f.rename(columns={c: c[len(FACTOR_PREFIX) :] for c in cols})
-    for manifest in run_manifests(results).values():
-        points = _find(manifest, ("design_points", "points"))
-        if isinstance(points, list) and points and all(isinstance(p, dict) for p in points):
-            # {"design_point": 0, "values": {"inflow.x": 1}} (sim.experiment) or flat {"design_point": 0, "inflow.x": 1}
-            df = pd.DataFrame(
-                [
-                    {
-                        **{k: v for k, v in p.items() if k not in ("values", "scenario_file", "scenario_digest")},
-                        **(p.get("values") or {}),
-                    }
-                    for p in points
-                ]
-            )
-            if "design_point" not in df:
-                df.insert(0, "design_point", np.arange(len(df)))
-            if "scenario" in df:
-                df = df.rename(columns={"scenario": "scenario_factor"})
-            factors = df.drop(columns=[c for c in df.columns if c in NOT_METRICS and c != "design_point"])
-            arms = s[["scenario", "design_point"]].drop_duplicates()
-            return arms.merge(factors, on="design_point", how="left")
-    return pd.DataFrame()
+    if s.empty or not cols:
+        return pd.DataFrame()
+    f = s.groupby(["scenario", "design_point"], sort=True)[cols].first().reset_index()
+    return f.rename(columns={c: c[len(FACTOR_PREFIX) :] for c in cols})
 
 
 def arms(results: Results) -> pd.DataFrame:
@@ -181,3 +158,10 @@ def summary_metrics(summary: pd.DataFrame) -> list[str]:
     ]
     known = [c for c in METRIC_LABELS if c in numeric]
     return known + [c for c in numeric if c not in known]
+
+
+def varying_factors(arm_table: pd.DataFrame) -> list[str]:
+    """The factor columns of an arms table whose value differs between arms."""
+    return [
+        c for c in arm_table.columns if c not in ("scenario", "design_point", "arm") and arm_table[c].nunique(dropna=False) > 1
+    ]

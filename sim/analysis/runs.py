@@ -1,20 +1,27 @@
 """What was run: results directories and their manifests.
 
-Every table of :mod:`sim.analysis` reads results through :func:`load_dir`
-(a run directory, a sweep directory, or a directory holding several run
-directories) and what was run through the functions here, so that the
-manifests are read in one module.
+Every table of :mod:`sim.analysis` and the report read results through
+:func:`load_dir` (a run directory, a sweep directory, or a directory holding
+several run directories) and what was run through the functions here, so the
+manifests are read in this one module. They read only keys that ``opvangsim
+run`` (sim.runner) and ``opvangsim sweep`` (sim.experiment) write: a run's
+``scenario`` (resolved), a sweep's ``resolved.experiment`` and
+``resolved.design_points`` (values and scenario digests, not yet the resolved
+scenarios: :func:`scenarios_run` rebuilds those from the files).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
-from sim.scenario import ScenarioError
+from sim.experiment import Experiment
+from sim.scenario import Scenario, ScenarioError
 from sim.store import Results, load_results
+
+ArmKey = tuple[str, int]  # (scenario name, design point)
 
 
 def load_dir(path: str | Path) -> Results:
@@ -61,36 +68,84 @@ def run_manifests(results: Results) -> dict[str, dict]:
     m = results.manifest or {}
     if m.get("kind") == "collection":
         return dict(m.get("runs", {}))
-    return {
-        str(
-            m.get("scenario_name")
-            or m.get("experiment_name")
-            or m.get("name")
-            or (results.path.name if results.path else "results")
-        ): m
-    }
-
-
-def _find(obj: Any, keys: tuple[str, ...]) -> Any:
-    """First value under any of ``keys`` in a nested manifest (breadth first)."""
-    queue = [obj]
-    while queue:
-        cur = queue.pop(0)
-        if isinstance(cur, dict):
-            for k in keys:
-                if k in cur and cur[k] not in (None, {}, []):
-                    return cur[k]
-            queue.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            queue.extend(v for v in cur if isinstance(v, (dict, list)))
-    return None
+    name = m.get("scenario_name") or m.get("experiment_name") or (results.path.name if results.path else "results")
+    return {str(name): m}
 
 
 def design_kind(results: Results) -> str | None:
-    """'sobol', 'morris', 'lhs', 'factorial', ... as the manifest states it (None for plain runs)."""
-    for manifest in run_manifests(results).values():
-        d = _find(manifest, ("design",))
-        for cand in (d, _find(d, ("kind", "method", "type", "name")) if isinstance(d, dict) else None):
-            if isinstance(cand, str):
-                return cand.lower()
-    return None
+    """The design of a sweep directory ('full_factorial', 'latin_hypercube', 'sobol', 'morris'); None otherwise."""
+    m = results.manifest or {}
+    if m.get("kind") != "sweep":
+        return None
+    return ((m.get("resolved") or {}).get("experiment") or {}).get("design", {}).get("kind")
+
+
+def experiment_of(results: Results) -> Experiment | None:
+    """The experiment a sweep directory ran, as its manifest resolved it; None for runs, or one this version cannot read."""
+    return _experiment(results.manifest or {})
+
+
+def _experiment(m: dict) -> Experiment | None:
+    spec = (m.get("resolved") or {}).get("experiment")
+    if m.get("kind") != "sweep" or not isinstance(spec, dict):
+        return None
+    try:
+        return Experiment.model_validate(spec)
+    except ValidationError:
+        return None
+
+
+def scenarios_run(results: Results) -> tuple[dict[ArmKey, Scenario], list[str]]:
+    """The scenario each arm (scenario name, design point) ran, and notes naming the arms whose scenario is unknown.
+
+    A run's manifest holds its scenario as resolved (``scenario``). A sweep's
+    manifest holds, per design point, the digest of its scenario but not the
+    scenario: it is rebuilt from the experiment's files as they are now and
+    kept only where its digest matches the one the sweep recorded.
+    """
+    found: dict[ArmKey, Scenario] = {}
+    notes: list[str] = []
+    for name, m in run_manifests(results).items():
+        if m.get("kind") == "run" and isinstance(m.get("scenario"), dict):
+            try:
+                found[(name, 0)] = Scenario.model_validate(m["scenario"])
+            except ValidationError:
+                notes.append(f"{name}: the manifest's scenario cannot be read by this version of opvangsim")
+        elif m.get("kind") == "sweep":
+            # in a collection, a sweep of one base scenario is named as its directory (see load_dir)
+            rename = name if results.manifest.get("kind") == "collection" else None
+            sweep, note = _sweep_scenarios(m, name, rename)
+            found.update(sweep)
+            notes += note
+        else:
+            notes.append(f"{name}: the manifest holds no scenario")
+    return found, notes
+
+
+def _sweep_scenarios(m: dict, name: str, rename: str | None) -> tuple[dict[ArmKey, Scenario], list[str]]:
+    from sim.experiment import design_points
+
+    file = Path(str(m.get("experiment_file", "")))
+    recorded = {p["design_point"]: p["scenario_digest"] for p in (m.get("resolved") or {}).get("design_points", [])}
+    exp = _experiment(m)
+    try:
+        points = design_points(exp, file) if exp is not None else None
+    except ScenarioError as exc:
+        points, why = None, str(exc)
+    else:
+        why = "its manifest holds an experiment this version of opvangsim cannot read"
+    if points is None:
+        return {}, [f"sweep {name}: the scenarios it ran could not be rebuilt ({why})"]
+    names = {p.scenario.name for p in points}
+    found = {
+        (rename if rename and len(names) == 1 else p.scenario.name, p.index): p.scenario
+        for p in points
+        if recorded.get(p.index) == p.scenario.digest()
+    }
+    notes = []
+    if len(found) < len(points):
+        notes.append(
+            f"sweep {name}: the scenario files of {len(points) - len(found)} of its {len(points)} design points changed "
+            "since it ran (their digests differ from the manifest's); what depends on those scenarios is left out for them"
+        )
+    return found, notes

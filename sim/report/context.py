@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim import analysis as an
+from sim.scenario import Scenario
 from sim.store import Results
 
 HEADLINE_METRICS = (
@@ -36,6 +37,9 @@ class Context:
     sensitivity_note: str
     discovery: pd.DataFrame  # CART boxes
     discovery_note: str
+    scenarios: dict[str, Scenario]  # the scenario each arm ran, where it is known
+    province: str | None = None  # whose municipalities the realisation figure shows (None: no such figure)
+    notes: list[str] = field(default_factory=list)  # what the report could not establish, and why
     _bands: dict = field(default_factory=dict)
 
     @property
@@ -61,11 +65,14 @@ class Context:
         return self._bands[column]
 
 
-def build_context(results: Results, baseline: str | None, settings: an.RiskSettings) -> Context:
+def build_context(results: Results, baseline: str | None, settings: an.RiskSettings, province: str | None = None) -> Context:
+    """Compute every table of the report once; ``province``: draw the task realised per municipality of it."""
     a = an.arms(results)
     base = an.pick_baseline(a, baseline)
     sens, sens_note = an.sensitivity(results)
     boxes, disc_note = an.cart_boxes(results)
+    run, notes = an.scenarios_run(results)
+    scenarios = {arm: run[(s, dp)] for s, dp, arm in zip(a["scenario"], a["design_point"], a["arm"]) if (s, dp) in run}
     return Context(
         results,
         a,
@@ -78,6 +85,9 @@ def build_context(results: Results, baseline: str | None, settings: an.RiskSetti
         sens_note,
         boxes,
         disc_note,
+        scenarios,
+        province,
+        notes,
     )
 
 
@@ -88,7 +98,7 @@ def factor_groups(ctx: Context) -> list[tuple[str, list[str]]]:
     every scenario in it: the panels of an overlay chart compare like with like.
     """
     a = ctx.arms
-    factor_cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    factor_cols = an.varying_factors(a)
     if not factor_cols:
         return [("", ctx.arm_names)]
     groups = []
@@ -102,7 +112,7 @@ def factor_groups(ctx: Context) -> list[tuple[str, list[str]]]:
 def short_labels(ctx: Context) -> dict[str, str]:
     """Arm labels for crowded axes: the scenario and the values of the varying factors, without factor names."""
     a = ctx.arms
-    factor_cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    factor_cols = an.varying_factors(a)
     if not factor_cols:
         return dict(zip(a["arm"], a["arm"]))
     return {

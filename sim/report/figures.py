@@ -21,7 +21,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import analysis as an
-from sim.analysis.runs import _find
 from sim.report.context import HEADLINE_METRICS, Context, factor_groups, short_labels
 
 MAX_PANELS = 16  # more panels than this are unreadable even in a report (a 5 × 3 sweep has 15)
@@ -93,13 +92,20 @@ def fig_occupancy(ctx: Context):
     )
 
 
-def _norms(ctx: Context) -> tuple[float, float]:
-    """The application centre's norm and physical limit (persons) from the first manifest that states them."""
-    for m in an.run_manifests(ctx.results).values():
-        centres = _find(m, ("centres",))
-        if isinstance(centres, list) and centres and isinstance(centres[0], dict) and "norm_persons" in centres[0]:
-            return float(centres[0]["norm_persons"]), float(centres[0].get("physical_limit_persons", math.nan))
-    return 2000.0, math.nan  # the norm agreed with Westerwolde (facts §3)
+def _centre_limits(ctx: Context) -> dict[tuple[int, int], list[str]]:
+    """Norm and physical limit of the application centres together (persons), with the arms that ran them.
+
+    The occupancy drawn is that of every centre together, so the lines are the
+    centres' norms (and limits) summed, read from the scenario each arm ran.
+    """
+    limits: dict[tuple[int, int], list[str]] = {}
+    for arm in ctx.arm_names:
+        scenario = ctx.scenarios.get(arm)
+        if scenario is not None:
+            centres = scenario.registration.centres
+            key = (sum(c.norm_persons for c in centres), sum(c.physical_limit_persons for c in centres))
+            limits.setdefault(key, []).append(arm)
+    return limits
 
 
 def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
@@ -129,12 +135,15 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
 
 def fig_ter_apel(ctx: Context):
     """Ter Apel (application centre) occupancy against its norm."""
-    norm, limit = _norms(ctx)
+    limits = _centre_limits(ctx)
+    centres = {len(ctx.scenarios[arms[0]].registration.centres) for arms in limits.values()}
+    together = " of the centres together" if max(centres, default=1) > 1 else ""
 
     def lines(ax):
-        ax.axhline(norm, color="black", linestyle="--", linewidth=1, label=f"norm ({norm:,.0f})")
-        if not math.isnan(limit):
-            ax.axhline(limit, color="black", linestyle=":", linewidth=1, label=f"physical limit ({limit:,.0f})")
+        for (norm, limit), arms in limits.items():
+            which = f"; {len(arms)} of {len(ctx.arm_names)} scenarios" if len(limits) > 1 else ""
+            ax.axhline(norm, color="black", linestyle="--", linewidth=1, label=f"norm{together} ({norm:,.0f}{which})")
+            ax.axhline(limit, color="black", linestyle=":", linewidth=1, label=f"physical limit{together} ({limit:,.0f}{which})")
 
     return _overlay(
         ctx, "ac_occupancy", "Application-centre (Ter Apel) occupancy against its norm", "persons at the centre", lines
@@ -313,50 +322,14 @@ def fig_sensitivity(ctx: Context):
     return fig
 
 
-def _realisation(ctx: Context, level: str):
-    c = ctx.results.cycles
-    need = {"province", "task", "realised_by_deadline"}
-    if c.empty or not need <= set(c.columns):
-        return None
-    c = an.with_arm(c, ctx.arms)
-    if "municipality" in c:
-        is_muni = c["municipality"].notna() & (c["municipality"].astype(str).str.len() > 0)
-    else:
-        is_muni = pd.Series(False, index=c.index)
-    if "level" in c:  # sim.capacity writes one row per province and per municipality, with their level
-        is_muni = c["level"] == "municipality"
-    if level == "province":
-        rows = c[~is_muni]
-        key = "province"
-    else:
-        rows = c[is_muni & (c["province"] == "Drenthe")]
-        key = "municipality"
-    if rows.empty:
-        return None
-    first = rows["cycle"].min() if "cycle" in rows else None
-    if first is not None:
-        rows = rows[rows["cycle"] == first]
-    # min_count: a deadline after the horizon leaves realised_by_deadline empty, which is not 0 % realised
-    g = rows.groupby(["arm", "replication", key])[["task", "realised_by_deadline"]].sum(min_count=1).reset_index()
-    g["share"] = np.where(g["task"] > 0, g["realised_by_deadline"] / g["task"].where(g["task"] > 0, 1), np.nan)
-    g = g[g.groupby("arm")["share"].transform(lambda x: x.notna().any())]
-    if g.empty:
-        return None
-    return (
-        g.groupby(["arm", key])["share"]
-        .agg(["mean", lambda x: np.nanquantile(x, 0.05), lambda x: np.nanquantile(x, 0.95)])
-        .set_axis(["mean", "q05", "q95"], axis=1)
-        .reset_index(),
-        key,
-        first,
-    )
-
-
-def _realisation_fig(ctx: Context, level: str, title: str):
-    out = _realisation(ctx, level)
-    if out is None:
-        return f"no cycle results with {'provinces' if level == 'province' else 'Drenthe municipalities'}, tasks and realisation"
-    g, key, first = out
+def _realisation_fig(ctx: Context, province: str | None, title: str):
+    """Bars of the share of the task realised by the deadline, per province or per municipality of ``province``."""
+    found = an.realisation_by_deadline(ctx.results, ctx.arms, province)
+    if found is None:
+        return (
+            f"no cycle results with {'provinces' if province is None else f'municipalities of {province}'}, tasks and realisation"
+        )
+    g, key, first = found
     units = list(dict.fromkeys(g[key]))
     arms_ = [a for a in ctx.arm_names if a in set(g["arm"])][:MAX_PANELS]
     fig = _figure(11, 4.5)
@@ -382,12 +355,12 @@ def _realisation_fig(ctx: Context, level: str, title: str):
 
 def fig_provinces(ctx: Context):
     """Share of the Spreidingswet task realised by the deadline, per province."""
-    return _realisation_fig(ctx, "province", "Spreidingswet task realised by the deadline, per province")
+    return _realisation_fig(ctx, None, "Spreidingswet task realised by the deadline, per province")
 
 
-def fig_drenthe(ctx: Context):
-    """Share of the task realised by the deadline, per municipality of Drenthe."""
-    return _realisation_fig(ctx, "drenthe", "Task realised by the deadline, municipalities of Drenthe")
+def fig_municipalities(ctx: Context):
+    """Share of the task realised by the deadline, per municipality of the province asked for (--province)."""
+    return _realisation_fig(ctx, ctx.province, f"Task realised by the deadline, municipalities of {ctx.province}")
 
 
 FIGURES: tuple[tuple[str, Callable], ...] = (
@@ -399,12 +372,13 @@ FIGURES: tuple[tuple[str, Callable], ...] = (
     ("risk_curves", fig_risk_curves),
     ("sensitivity", fig_sensitivity),
     ("realisation_provinces", fig_provinces),
-    ("realisation_drenthe", fig_drenthe),
 )
 
 
 @dataclass
 class Drawn:
+    """A figure as written: its file stem, caption (also the image's alt text), PNG bytes and files (PNG, SVG)."""
+
     name: str
     caption: str
     png: bytes
@@ -415,7 +389,8 @@ def draw_figures(ctx: Context, out: Path) -> tuple[list[Drawn], list[str]]:
     """Every figure as PNG + SVG in ``out``; notes for the ones skipped."""
     out.mkdir(parents=True, exist_ok=True)
     drawn, notes = [], []
-    for name, fn in FIGURES:
+    asked = (("realisation_municipalities", fig_municipalities),) if ctx.province else ()
+    for name, fn in FIGURES + asked:
         fig = fn(ctx)
         if isinstance(fig, str):
             notes.append(f"{name}: skipped — {fig}")

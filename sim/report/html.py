@@ -120,7 +120,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
             "with few replications that last estimate is itself noisy.</p>",
             _table(full_frame(ctx)),
         ]
-    all_notes = notes + ctx.settings.notes
+    all_notes = notes + ctx.notes + ctx.settings.notes
     if all_notes:
         parts += ["<h2>Notes</h2>", "<ul>"] + [f"<li>{e(n)}</li>" for n in all_notes] + ["</ul>"]
     parts += ["</body>", "</html>"]

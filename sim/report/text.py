@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from sim import analysis as an
-from sim.analysis.runs import _find
 from sim.analysis.stats import mean_ci
 from sim.report.context import HEADLINE_METRICS, Context, short_labels
+from sim.scenario import Scenario
 
 
 def _flatten(d, prefix="") -> dict:
@@ -23,33 +21,15 @@ def _flatten(d, prefix="") -> dict:
     return out
 
 
-def what_changes(manifests: dict[str, dict], baseline: str) -> dict[str, str]:
-    """For each run, the scenario keys whose value differs from the baseline's (from the manifests)."""
-    base = _flatten(manifests.get(baseline, {}).get("scenario", {}))
+def what_changes(scenarios: dict[str, dict], baseline: str) -> dict[str, str]:
+    """For each name, the scenario keys whose value differs from the baseline's (scenarios as canonical dicts)."""
+    base = _flatten(scenarios.get(baseline, {}))
     out = {}
-    for name, m in manifests.items():
-        scen = _flatten(m.get("scenario", {}))
-        if not scen:
-            factors = _find(m, ("factors",))
-            out[name] = (
-                (
-                    "factors: "
-                    + ", ".join(
-                        map(
-                            str,
-                            factors.keys()
-                            if isinstance(factors, dict)
-                            else [f.get("key", f.get("name", "?")) if isinstance(f, dict) else f for f in factors],
-                        )
-                    )
-                )
-                if factors
-                else ""
-            )
-            continue
+    for name, canonical in scenarios.items():
         if name == baseline:
             out[name] = "(the baseline)"
             continue
+        scen = _flatten(canonical)
         diffs = [
             f"{k} = {scen[k]!r} (baseline {base.get(k)!r})"
             for k in sorted(scen)
@@ -177,8 +157,8 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
 
 
 def _factor_note(ctx: Context) -> str:
-    a = ctx.arms
-    cols = [c for c in a.columns if c not in ("scenario", "design_point", "arm") and a[c].nunique(dropna=False) > 1]
+    """How to read the short labels of a sweep: which factor values follow the scenario name."""
+    cols = an.varying_factors(ctx.arms)
     return f" Labels read: scenario · {' · '.join(cols)}." if cols else ""
 
 
@@ -241,40 +221,43 @@ def _period(scen: dict) -> str:
     return f"{scen.get('start_date', '?')} + {scen.get('horizon_years', '?')} years"
 
 
+def _first_scenarios(ctx: Context) -> dict[str, Scenario]:
+    """Per base scenario, the scenario its first design point with a known scenario ran."""
+    out: dict[str, Scenario] = {}
+    for name, arm in zip(ctx.arms["scenario"], ctx.arms["arm"]):
+        if name not in out and arm in ctx.scenarios:
+            out[name] = ctx.scenarios[arm]
+    return out
+
+
 def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
-    """What a sweep ran: one row per base scenario, with its design points and what the scenario file changes."""
+    """What a sweep ran: one row per base scenario, with its design points and what the scenario changes.
+
+    The design points of one base scenario share the experiment's ``set`` and
+    the first design point of every base scenario has the same factor values,
+    so comparing first design points shows what the base scenarios change.
+    """
     points = (m.get("resolved") or {}).get("design_points") or []
     if not points:
         return pd.DataFrame()
-    scen = {}
+    scen: dict[str, dict] = {}
     for p in points:
-        scen.setdefault(p.get("scenario", "?"), {"file": p.get("scenario_file", ""), "points": []})["points"].append(p)
-    canon = {}
-    for name, info in scen.items():
-        try:  # the manifest keeps digests, not scenarios: read the files as they are now to say what each changes
-            from sim.scenario import load_scenario
-
-            exp_dir = Path(str(m.get("experiment_file", "."))).parent
-            found = next((c for c in (Path(info["file"]), exp_dir / info["file"]) if c.exists()), Path(info["file"]))
-            canon[name] = load_scenario(found, list((m.get("resolved") or {}).get("experiment", {}).get("set", []))).canonical()
-        except Exception:
-            canon[name] = {}
-    changes = what_changes({n: {"scenario": c} for n, c in canon.items()}, ctx.baseline) if ctx.baseline in canon else {}
+        scen.setdefault(p["scenario"], {"file": p["scenario_file"], "points": []})["points"].append(p)
+    canon = {name: s.canonical() for name, s in _first_scenarios(ctx).items()}
+    changes = what_changes(canon, ctx.baseline) if ctx.baseline in canon else {}
     rows = []
     for name, info in scen.items():
         levels: dict[str, list] = {}
         for p in info["points"]:
-            for k, v in (p.get("values") or {}).items():
+            for k, v in p["values"].items():
                 if v not in levels.setdefault(k, []):
                     levels[k].append(v)
         rows.append(
             {
                 "scenario": name,
                 "file": info["file"],
-                "description": canon[name].get("description", ""),
-                f"what it changes vs {ctx.baseline} (scenario file)": changes.get(name, "")
-                if canon[name]
-                else "(file not readable)",
+                "description": canon[name]["description"] if name in canon else "",
+                f"what it changes vs {ctx.baseline}": changes.get(name, "") if name in canon else "(unknown: see the notes)",
                 "design points": len(info["points"]),
                 "factor values": "; ".join(
                     f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()
@@ -285,23 +268,28 @@ def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
 
 
 def runs_frame(ctx: Context) -> pd.DataFrame:
+    """What was run: one row per run (or per base scenario of a sweep) with its file, period, changes and seeds."""
     if (ctx.results.manifest or {}).get("kind") == "sweep":
         sweep = _sweep_frame(ctx, ctx.results.manifest)
         if len(sweep):
             return sweep
     manifests = an.run_manifests(ctx.results)
-    changes = what_changes(manifests, ctx.baseline)
+    canon = {name: s.canonical() for name, s in _first_scenarios(ctx).items()}
+    changes = what_changes(canon, ctx.baseline) if ctx.baseline in canon else {}
     rows = []
     for name, m in manifests.items():
-        scen = m.get("scenario", {}) if isinstance(m.get("scenario"), dict) else {}
         seeds = m.get("seeds") or []
+        if m.get("kind") == "sweep":
+            changed = "factors: " + ", ".join(m.get("factors", []))
+        else:
+            changed = changes.get(name, "(unknown: see the notes)")
         rows.append(
             {
                 "name": name,
                 "kind": m.get("kind", "?"),
                 "file": m.get("scenario_file") or m.get("experiment_file") or "",
-                "period": _period(scen),
-                "what it changes vs " + ctx.baseline: changes.get(name, ""),
+                "period": _period(canon.get(name, {})),
+                "what it changes vs " + ctx.baseline: changed,
                 "replications": m.get("replications", ""),
                 "root seed": m.get("root_seed", ""),
                 "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
