@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def format_paired(table: pd.DataFrame) -> str:
 
 
 def format_risk(table: pd.DataFrame) -> str:
+    """The risk table as aligned text: one line per arm and event."""
     if table.empty:
         return "(no risk events could be computed)"
     view = pd.DataFrame(
@@ -55,6 +57,7 @@ def format_risk(table: pd.DataFrame) -> str:
 
 
 def _num(v: float) -> str:
+    """A number as the text tables show it: thousands separated, small values to 3 significant digits."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
     if abs(v) >= 100:
@@ -77,7 +80,7 @@ def _levels(text: str) -> tuple[int, ...]:
     return levels
 
 
-def add_risk_arguments(parser) -> None:
+def add_risk_arguments(parser: argparse.ArgumentParser) -> None:
     """Thresholds shared by ``compare`` and ``report``."""
     parser.add_argument("--baseline", help="name of the baseline scenario (default: 'baseline', else the first)")
     parser.add_argument(
@@ -95,7 +98,7 @@ def add_risk_arguments(parser) -> None:
     )
 
 
-def risk_settings(args) -> RiskSettings:
+def risk_settings(args: argparse.Namespace) -> RiskSettings:
     for key in ("emergency_days", "ac_days"):
         if getattr(args, key) < 0:
             raise ScenarioError(None, "--" + key.replace("_", "-"), "must be ≥ 0 days")
@@ -107,13 +110,13 @@ def risk_settings(args) -> RiskSettings:
     )
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a results directory (run or sweep), or a directory holding several run directories")
     add_risk_arguments(parser)
     parser.add_argument("--out", help="where to write the CSV files (default DIR/analysis)")
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     settings = risk_settings(args)
     results = load_dir(args.dir)
     if results.summary.empty:

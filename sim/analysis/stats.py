@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sim.scenario import ScenarioError
 from sim.streams import Streams
 
 LEVEL = 0.95
@@ -105,7 +104,7 @@ def proportion_ci(k: int, n: int, level: float = LEVEL, method: str = "wilson") 
     With no replications the share is unknown (nan) and the interval the whole [0, 1].
     """
     if method not in ("wilson", "exact"):
-        raise ScenarioError(None, "--interval", f"must be 'wilson' or 'exact' (Clopper–Pearson), not {method!r}")
+        raise ValueError(f"method must be 'wilson' or 'exact' (Clopper–Pearson), not {method!r}")
     if n == 0:
         return math.nan, 0.0, 1.0
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method=method)

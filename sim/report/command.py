@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from sim import analysis as an
@@ -43,7 +44,7 @@ def make_report(
     return target, drawn, notes
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a results directory (run or sweep), or a directory holding several run directories")
     an.add_risk_arguments(parser)
     parser.add_argument("--out", help="report directory (default DIR/report)")
@@ -55,7 +56,7 @@ def add_arguments(parser) -> None:
     )
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     settings = an.risk_settings(args)
     target, drawn, notes = make_report(args.dir, args.out, args.baseline, settings, args.title, args.province)
     print(f"report: {target}")

@@ -18,6 +18,7 @@ import matplotlib.dates as mdates
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import analysis as an
@@ -32,12 +33,12 @@ TYPES = (  # (occupancy column(s), places column, label, colour)
 )
 
 
-def _date_axis(ax) -> None:
+def _date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
 
 
-def _fan(ax, b: pd.DataFrame, colour: str, name: str) -> None:
+def _fan(ax: Axes, b: pd.DataFrame, colour: str, name: str) -> None:
     ax.fill_between(b.index, b["q05"], b["q95"], color=colour, alpha=0.15, linewidth=0)
     ax.fill_between(b.index, b["q25"], b["q75"], color=colour, alpha=0.35, linewidth=0)
     ax.plot(b.index, b["q50"], color=colour, linewidth=1.5, label=name)
@@ -52,7 +53,7 @@ def _figure(width_in: float, height_in: float) -> Figure:
     return Figure(figsize=(width_in, height_in), layout="constrained")
 
 
-def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True):
+def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True) -> tuple[Figure, list[Axes]]:
     n = max(1, n)
     cols = 1 if n == 1 else 2
     rows = math.ceil(n / cols)
@@ -65,7 +66,7 @@ def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = T
     return fig, list(axes.flat[:n])
 
 
-def fig_occupancy(ctx: Context):
+def fig_occupancy(ctx: Context) -> Figure | str:
     """Fan charts of occupancy by location type against places, one panel per scenario."""
     available = [t for t in TYPES if ctx.has_series(t[0][0])]
     if not available:
@@ -108,7 +109,7 @@ def _centre_limits(ctx: Context) -> dict[tuple[int, int], list[str]]:
     return limits
 
 
-def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
+def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra: Callable[[Axes], None] | None = None) -> Figure | str:
     """Fans of several scenarios on shared axes; one panel per level of the other design factors."""
     if not ctx.has_series(column):
         return f"no per-replication time series with {column}"
@@ -133,13 +134,13 @@ def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra=None):
     return _finish_time_panels(fig, axes, "line median, bands 50 % and 90 % of replications", title, max_columns=5)
 
 
-def fig_ter_apel(ctx: Context):
+def fig_ter_apel(ctx: Context) -> Figure | str:
     """Ter Apel (application centre) occupancy against its norm."""
     limits = _centre_limits(ctx)
     centres = {len(ctx.scenarios[arms[0]].registration.centres) for arms in limits.values()}
     together = " of the centres together" if max(centres, default=1) > 1 else ""
 
-    def lines(ax):
+    def lines(ax: Axes) -> None:
         for (norm, limit), arms in limits.items():
             which = f"; {len(arms)} of {len(ctx.arm_names)} scenarios" if len(limits) > 1 else ""
             ax.axhline(norm, color="black", linestyle="--", linewidth=1, label=f"norm{together} ({norm:,.0f}{which})")
@@ -150,7 +151,7 @@ def fig_ter_apel(ctx: Context):
     )
 
 
-def fig_emergency(ctx: Context):
+def fig_emergency(ctx: Context) -> Figure | str:
     """Persons in emergency and crisis shelter."""
     return _overlay(ctx, an.EMERGENCY, "Emergency and crisis shelter occupancy", "persons in emergency + crisis shelter")
 
@@ -162,7 +163,7 @@ def _deadlines(ctx: Context) -> list[pd.Timestamp]:
     return sorted(set(pd.to_datetime(c["deadline"].dropna().unique(), errors="coerce").dropna()))
 
 
-def fig_pipeline(ctx: Context):
+def fig_pipeline(ctx: Context) -> Figure | str:
     """Places planned (task), under construction (pipeline) and open (durable), around the deadlines."""
     pipeline = an.column_values(ctx.results.timeseries, "places_in_pipeline")
     if not ctx.has_series("places_in_pipeline") or not (pipeline > 0).any():
@@ -194,7 +195,7 @@ def fig_pipeline(ctx: Context):
     )
 
 
-def _style_time_panel(ax, title: str, ylabel: str) -> None:
+def _style_time_panel(ax: Axes, title: str, ylabel: str) -> None:
     """A panel of a per-scenario time figure: scenario title, unit label, thousands separators, date axis."""
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
@@ -202,7 +203,7 @@ def _style_time_panel(ax, title: str, ylabel: str) -> None:
     _date_axis(ax)
 
 
-def _finish_time_panels(fig: Figure, axes: list, legend_title: str, title: str, max_columns: int | None = None) -> Figure:
+def _finish_time_panels(fig: Figure, axes: list[Axes], legend_title: str, title: str, max_columns: int | None = None) -> Figure:
     """One legend below the panels (the first panel's entries, in at most ``max_columns`` columns) and a title above."""
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
@@ -219,7 +220,7 @@ def _finish_time_panels(fig: Figure, axes: list, legend_title: str, title: str, 
     return fig
 
 
-def fig_paired(ctx: Context):
+def fig_paired(ctx: Context) -> Figure | str:
     """Mean paired difference against the baseline with its 95 % interval, per headline metric."""
     p = ctx.paired
     if p.empty:
@@ -260,7 +261,7 @@ def fig_paired(ctx: Context):
     return fig
 
 
-def fig_risk_curves(ctx: Context):
+def fig_risk_curves(ctx: Context) -> Figure | str:
     """Exceedance probability against threshold: peak emergency occupancy and emergency person-nights."""
     s = an.with_arm(ctx.results.summary, ctx.arms)
     metrics = [m for m in ("peak_emergency_occupancy", "emergency_person_nights", "ac_days_above_norm") if m in s]
@@ -295,7 +296,7 @@ def fig_risk_curves(ctx: Context):
     return fig
 
 
-def fig_sensitivity(ctx: Context):
+def fig_sensitivity(ctx: Context) -> Figure | str:
     """Sensitivity indices per factor with their intervals, one panel per output."""
     sens = ctx.sensitivity
     if sens.empty:
@@ -322,12 +323,15 @@ def fig_sensitivity(ctx: Context):
     return fig
 
 
-def _realisation_fig(ctx: Context, province: str | None, title: str):
+def _realisation_fig(ctx: Context, province: str | None, title: str) -> Figure | str:
     """Bars of the share of the task realised by the deadline, per province or per municipality of ``province``."""
     found = an.realisation_by_deadline(ctx.results, ctx.arms, province)
     if found is None:
+        if province is None:
+            return "no cycle results with provinces, tasks and realisation"
         return (
-            f"no cycle results with {'provinces' if province is None else f'municipalities of {province}'}, tasks and realisation"
+            f"no cycle results with municipalities of {province}, tasks and realisation "
+            "(runs write them with capacity.spreidingswet.report_municipalities = true)"
         )
     g, key, first = found
     units = list(dict.fromkeys(g[key]))
@@ -353,17 +357,17 @@ def _realisation_fig(ctx: Context, province: str | None, title: str):
     return fig
 
 
-def fig_provinces(ctx: Context):
+def fig_provinces(ctx: Context) -> Figure | str:
     """Share of the Spreidingswet task realised by the deadline, per province."""
     return _realisation_fig(ctx, None, "Spreidingswet task realised by the deadline, per province")
 
 
-def fig_municipalities(ctx: Context):
+def fig_municipalities(ctx: Context) -> Figure | str:
     """Share of the task realised by the deadline, per municipality of the province asked for (--province)."""
     return _realisation_fig(ctx, ctx.province, f"Task realised by the deadline, municipalities of {ctx.province}")
 
 
-FIGURES: tuple[tuple[str, Callable], ...] = (
+FIGURES: tuple[tuple[str, Callable[[Context], Figure | str]], ...] = (
     ("occupancy_fan", fig_occupancy),
     ("ter_apel", fig_ter_apel),
     ("emergency_occupancy", fig_emergency),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.report.context import Context, factor_groups
 from sim.report.figures import Drawn
-from sim.report.text import _factor_note, _fmt, _table_label, full_frame, headline_frame, paragraphs, risk_frame, runs_frame
+from sim.report.text import factor_note, full_frame, headline_frame, paragraphs, quantiles_frame, risk_frame, runs_frame
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
@@ -70,7 +70,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     parts += [
         "<h2>Headline comparison</h2>",
         f'<p class="note">Mean difference of each scenario minus {e(ctx.baseline)}, paired by replication, with its 95 % interval in brackets; '
-        "euros in millions, shares in percentage points." + e(_factor_note(ctx)) + "</p>",
+        "euros in millions, shares in percentage points." + e(factor_note(ctx)) + "</p>",
         _table(headline_frame(ctx)),
     ]
     parts.append("<h2>In plain words</h2>")
@@ -91,14 +91,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
                 parts.append(f"<h3>{e(gtitle)}</h3>")
             parts.append(_table(rf))
     if len(ctx.quantiles):
-        q = ctx.quantiles.copy()
-        for c in ["mean", "p05", "p25", "p50", "p75", "p95"]:
-            q[c] = [_fmt(v, m) for v, m in zip(q[c], q["metric"])]
-        q["label"] = q["metric"].map(_table_label)
-        parts += [
-            "<h3>Distribution over replications</h3>",
-            _table(q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"})),
-        ]
+        parts += ["<h3>Distribution over replications</h3>", _table(quantiles_frame(ctx))]
     parts += ["<h2>Sensitivity and scenario discovery</h2>", f'<p class="note">{e(ctx.sensitivity_note)}</p>']
     if len(ctx.sensitivity):
         parts.append(_table(ctx.sensitivity.round(3)))

@@ -11,7 +11,7 @@ from sim.report.context import HEADLINE_METRICS, Context, short_labels
 from sim.scenario import Scenario
 
 
-def _flatten(d, prefix="") -> dict:
+def _flatten(d: object, prefix: str = "") -> dict:
     out = {}
     if isinstance(d, dict):
         for k, v in d.items():
@@ -43,7 +43,7 @@ def _money(v: float) -> str:
     return f"{'−' if v < 0 else '+'}€{abs(v) / 1e6:,.1f} million"
 
 
-def _ci_text(row, money=False, pct=False) -> str:
+def _ci_text(row: pd.Series, money: bool = False, pct: bool = False) -> str:
     """'+12,345 (95 % CI +10,000 to +14,690)' for a paired-table row; shares in percentage points."""
     if money:
         f = _money
@@ -156,7 +156,7 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _factor_note(ctx: Context) -> str:
+def factor_note(ctx: Context) -> str:
     """How to read the short labels of a sweep: which factor values follow the scenario name."""
     cols = an.varying_factors(ctx.arms)
     return f" Labels read: scenario · {' · '.join(cols)}." if cols else ""
@@ -178,6 +178,15 @@ def full_frame(ctx: Context) -> pd.DataFrame:
             "variance reduction by pairing": p["variance_reduction"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}"),
         }
     )
+
+
+def quantiles_frame(ctx: Context) -> pd.DataFrame:
+    """The distribution over replications of a few metrics per scenario, as tables show values."""
+    q = ctx.quantiles.copy()
+    for c in [c for c in q.columns if c not in ("arm", "metric", "label", "replications")]:  # mean and quantiles
+        q[c] = [_fmt(v, m) for v, m in zip(q[c], q["metric"])]
+    q["label"] = q["metric"].map(_table_label)
+    return q.drop(columns=["metric"]).rename(columns={"arm": "scenario", "label": "metric"})
 
 
 def _table_label(metric: str) -> str:
