@@ -72,11 +72,21 @@ def read_replay(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def _child_generators(rng: np.random.Generator, k: int) -> list[np.random.Generator]:
+    """``k`` independent generators seeded by one draw of ``rng``: whatever they draw, ``rng`` has moved by
+    exactly one number, so the streams that follow do not depend on the horizon."""
+    seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(k)
+    return [np.random.Generator(np.random.PCG64(s)) for s in seeds]
+
+
 def _draw_counts(mean: np.ndarray, rng: np.random.Generator, dispersion: str, k: float) -> np.ndarray:
+    """Counts for the rows of ``mean`` (days × categories), row by row: day d's counts do not depend on how
+    many days follow (the gamma and Poisson draws come from separate generators)."""
+    gamma_rng, poisson_rng = _child_generators(rng, 2)
     if dispersion == "negative_binomial":
         # Gamma-Poisson mixture: variance = mean + mean**2 / k (group arrivals, weekday effects)
-        mean = rng.gamma(k, np.maximum(mean, 0) / k)
-    return rng.poisson(np.maximum(mean, 0))
+        mean = gamma_rng.gamma(k, np.maximum(mean, 0) / k)
+    return poisson_rng.poisson(np.maximum(mean, 0))
 
 
 def rate_means(scenario: Scenario, cal: Calendar) -> np.ndarray:
@@ -103,9 +113,14 @@ def rate_means(scenario: Scenario, cal: Calendar) -> np.ndarray:
 
 
 def replay_counts(scenario: Scenario, cal: Calendar, rng: np.random.Generator) -> np.ndarray:
-    """Daily arrivals from a monthly series: each month's total split over its days (multinomial)."""
+    """Daily arrivals from a monthly series: each month's total split over its days (multinomial).
+
+    A month cut by the start or the end of the run is drawn whole and only its days inside the run are
+    kept, so a day's arrivals do not depend on where the run ends (common random numbers across horizons).
+    """
     cfg = scenario.inflow
     series = read_replay(scenario.resolve_path(cfg.replay_file))
+    (month_rng,) = _child_generators(rng, 1)
     horizon = cal.horizon_days
     counts = np.zeros((horizon, 3), np.int64)
     months = cal.dates.astype("datetime64[M]")
@@ -114,17 +129,18 @@ def replay_counts(scenario: Scenario, cal: Calendar, rng: np.random.Generator) -
         stamp = pd.Timestamp(month)
         row = series.loc[stamp]
         month_days = pd.Period(stamp, "M").days_in_month
-        share = len(days) / month_days  # a month cut by the start or the horizon keeps its share
-        first_total = row["first_applications"] * cfg.replay_scale * share
+        first_day = (np.datetime64(month, "D") - cal.dates[0]).astype(int)  # simulation day of the 1st (may be < 0)
+        first_total = row["first_applications"] * cfg.replay_scale
         if "amv_first_applications" in series:
-            amv_total = row["amv_first_applications"] * cfg.replay_scale * share
+            amv_total = row["amv_first_applications"] * cfg.replay_scale
         else:
             amv_total = first_total * cfg.amv_share_of_first
-        totals = {FIRST: first_total - amv_total, AMV: amv_total, FAMILY: row["family_reunification"] * cfg.replay_scale * share}
+        totals = {FIRST: first_total - amv_total, AMV: amv_total, FAMILY: row["family_reunification"] * cfg.replay_scale}
         for cat, total in totals.items():
             n = int(np.floor(total))
-            n += rng.random() < (total - n)  # keep the expected total exact
-            counts[days, cat] = rng.multinomial(n, np.full(len(days), 1 / len(days)))
+            n += month_rng.random() < (total - n)  # keep the expected total exact
+            whole = month_rng.multinomial(n, np.full(month_days, 1 / month_days))
+            counts[days, cat] = whole[days - first_day]
     return counts
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DAYS_PER_YEAR
 from sim.people import FAMILY, GONE, People
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
 from sim.registration import ApplicationCentre
@@ -50,27 +51,6 @@ COLUMNS = (
     "penalty_eur",
 )
 INT_COLUMNS = tuple(c for c in COLUMNS if c not in ("cost_eur", "penalty_eur"))
-
-SUMMARY_COLUMNS = (
-    "replication",
-    "seed",
-    "emergency_person_nights",
-    "peak_emergency_occupancy",
-    "ac_days_above_norm",
-    "ac_peak_occupancy",
-    "person_nights_outside",
-    "moves_per_person",
-    "mean_registration_wait_days",
-    "mean_days_to_decision",
-    "mean_housing_wait_days",
-    "cases_over_legal_term",
-    "total_cost_eur",
-    "penalty_cost_eur",
-    "arrivals_total",
-    "housed_total",
-    "departed_total",
-    "final_occupancy_total",
-)
 
 
 class DailyCost:
@@ -168,13 +148,28 @@ def _censored_mean(start: np.ndarray, end: np.ndarray, horizon: float) -> float:
 
 
 def summarise(
-    monitor: Monitor, people: People, horizon: float, legal_term_days: float, placed_ever: int, total_moves: int
+    monitor: Monitor,
+    people: People,
+    horizon: float,
+    legal_term_days: float,
+    placed_ever: int,
+    total_moves: int,
+    window: tuple[int, int] | None = None,
 ) -> dict:
-    """The headline metrics of one run (persons, person-nights, days, euros)."""
+    """The headline metrics of one run (persons, person-nights, days, euros).
+
+    Metrics of the night (shelter, the centres, costs) count the evaluation ``window`` of days
+    [first, end) only, so peaks are not set by the start state and scenarios compare over the same
+    days; metrics of people (waits, moves) count everyone who arrived during the run.
+    """
     d = monitor.data
+    a, b = window if window is not None else (0, monitor.h)
+    days = max(b - a, 1)
     n = people.n
     new = ~people.initial[:n]
-    emergency = d["occupancy_emergency"] + d["occupancy_crisis"]
+    emergency = (d["occupancy_emergency"] + d["occupancy_crisis"])[a:b]
+    above = monitor.any_above_norm[a:b]
+    outside = d["sleeping_outside"][a:b]
     # registration wait: time from arrival to the start of registration (the queue wait, Wq)
     reg = new & ~np.isnan(people.t_reg_start[:n]) & (people.t_reg_start[:n] < horizon)
     # time to decision: from entering the procedure (end of registration) to the decision, censored at the horizon
@@ -186,11 +181,16 @@ def summarise(
     housed_end = np.where(people.where[:n] == GONE, people.t_exit[:n], np.nan)
     over_term = np.where(np.isnan(t_dec), horizon, t_dec) - t_in > legal_term_days
     return {
-        "emergency_person_nights": float(emergency.sum()),  # emergency + crisis shelter, person-nights
-        "peak_emergency_occupancy": int(emergency.max(initial=0)),  # persons
-        "ac_days_above_norm": int(monitor.any_above_norm.sum()),  # days any centre is above its norm
-        "ac_peak_occupancy": int(d["ac_occupancy"].max(initial=0)),  # persons
-        "person_nights_outside": float(d["sleeping_outside"].sum()),  # person-nights
+        "window_first_day": int(a),  # the evaluation window, simulation days [first, first + days)
+        "window_days": int(b - a),
+        "emergency_person_nights": float(emergency.sum()),  # emergency + crisis shelter in the window, person-nights
+        "emergency_persons_per_night": float(emergency.sum() / days),  # the same as an average night (persons)
+        "peak_emergency_occupancy": int(emergency.max(initial=0)),  # persons, in the window
+        "ac_days_above_norm": int(above.sum()),  # days any centre is above its norm, in the window
+        "ac_person_nights_above_norm": float(d["ac_above_norm"][a:b].sum()),  # person-nights above the norms
+        "ac_peak_occupancy": int(d["ac_occupancy"][a:b].max(initial=0)),  # persons
+        "person_nights_outside": float(outside.sum()),  # person-nights
+        "nights_anyone_outside": int(np.count_nonzero(outside)),  # nights
         "moves_per_person": total_moves / placed_ever if placed_ever else 0.0,  # moves between locations per person ever placed
         "mean_registration_wait_days": float(np.mean(people.t_reg_start[:n][reg] - people.t_arrive[:n][reg]))
         if reg.any()
@@ -198,9 +198,10 @@ def summarise(
         "mean_days_to_decision": _censored_mean(t_in, t_dec, horizon),
         "mean_housing_wait_days": _censored_mean(people.t_permit[:n][holders], housed_end[holders], horizon),
         "cases_over_legal_term": int(over_term.sum()),  # cases decided after, or still pending beyond, the legal term
-        "total_cost_eur": float(d["cost_eur"].sum()),
-        "penalty_cost_eur": float(d["penalty_eur"].sum()),
-        "arrivals_total": int(d["arrivals"].sum()),
+        "total_cost_eur": float(d["cost_eur"][a:b].sum()),  # in the window
+        "cost_eur_per_year": float(d["cost_eur"][a:b].sum() / days * DAYS_PER_YEAR),
+        "penalty_cost_eur": float(d["penalty_eur"][a:b].sum()),
+        "arrivals_total": int(d["arrivals"].sum()),  # the whole run
         "housed_total": int(d["housed"].sum()),
         "departed_total": int(d["departed"].sum()),
         "final_occupancy_total": int(d["occupancy_total"][-1]) if monitor.h else 0,

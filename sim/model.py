@@ -290,12 +290,13 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     chain.run()
     P = chain.placement
     summary = {"replication": int(replication), "seed": int(seed)}
+    window = scenario.evaluation_window()
     summary.update(
-        summarise(chain.monitor, chain.people, float(chain.h), scenario.procedure.legal_term_days, P.placed_ever, P.moves)
+        summarise(chain.monitor, chain.people, float(chain.h), scenario.procedure.legal_term_days, P.placed_ever, P.moves, window)
     )
     cycles = pd.DataFrame()
     if chain.capacity is not None:
-        summary.update(chain.capacity.summary())
+        summary.update(chain.capacity.summary(window))
         cycles = chain.capacity.cycles_frame(replication)
     ts = chain.monitor.frame(chain.cal.dates, replication)
     ts["moves"] = np.diff(ts["moves"].to_numpy(), prepend=0)

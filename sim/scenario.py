@@ -794,6 +794,23 @@ class Costs(Strict):
     )
 
 
+# --------------------------------------------------------------------------- evaluation
+
+
+class Evaluation(Strict):
+    """The window over which a run's headline metrics (peaks, person-nights, days above the norm, costs) count."""
+
+    from_date: dt.date | None = param(
+        None,
+        unit="date",
+        desc="first day counted (default: one year after the start date, so the start state does not set peaks; the start date for runs under two years)",
+        source="model choice",
+    )
+    to_date: dt.date | None = param(
+        None, unit="date", desc="first day no longer counted (default: the end of the run)", source="model choice"
+    )
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -825,6 +842,7 @@ class Scenario(Strict):
     initial_state: InitialState = param(InitialState(), unit="-", desc="state on the start date", source="model choice")
     capacity: Capacity = param(Capacity(), unit="-", desc="new capacity", source="model choice")
     costs: Costs = param(Costs(), unit="-", desc="costs", source="model choice")
+    evaluation: Evaluation = param(Evaluation(), unit="-", desc="window of the headline metrics", source="model choice")
 
     # Where the file came from, for resolving relative paths; not part of the scenario's identity.
     source_file: str | None = param(
@@ -846,6 +864,17 @@ class Scenario(Strict):
         if self.end_date is not None:
             return (self.end_date - self.start_date).days
         return int(round(self.horizon_years * DAYS_PER_YEAR))
+
+    def evaluation_window(self) -> tuple[int, int]:
+        """The evaluation window as simulation days [first, end)."""
+        h = self.horizon_days
+        ev = self.evaluation
+        if ev.from_date is not None:
+            first = (ev.from_date - self.start_date).days
+        else:
+            first = 365 if h >= 2 * 365 else 0
+        end = (ev.to_date - self.start_date).days if ev.to_date is not None else h
+        return max(first, 0), min(end, h)
 
     def resolve_path(self, name: str) -> Path:
         """A data file named in the scenario: relative to the scenario file, else to sim/data."""
@@ -1008,9 +1037,25 @@ def scenario_from_dict(data: dict, file: str | Path | None = None, check_data_fi
         path, msg = _format_error(errors[0])
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise ScenarioError(file, path, msg + more) from None
+    check_window(scenario, file)
     if check_data_files:
         check_files(scenario, file)
     return scenario
+
+
+def check_window(scenario: Scenario, file: str | Path | None) -> None:
+    """The evaluation window lies inside the run and is not empty."""
+    ev, start = scenario.evaluation, scenario.start_date
+    end = start + dt.timedelta(days=scenario.horizon_days)
+    for key in ("from_date", "to_date"):
+        value = getattr(ev, key)
+        if value is not None and not start <= value <= end:
+            raise ScenarioError(file, f"evaluation.{key}", f"{value} lies outside the run ({start} to {end})")
+    first, last = scenario.evaluation_window()
+    if last <= first:
+        raise ScenarioError(
+            file, "evaluation", f"the window is empty (days {first} to {last} of the run); set from_date before to_date"
+        )
 
 
 def check_files(scenario: Scenario, file: str | Path | None) -> None:
