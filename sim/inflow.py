@@ -21,7 +21,6 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
-from sim.procedure import departure_delays, draw_outcomes
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -155,8 +154,8 @@ def daily_counts(scenario: Scenario, cal: Calendar, rng: np.random.Generator) ->
 def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[ApplicationCentre]) -> dict[str, np.ndarray]:
     """One row per arrival of the run (``counts``: arrivals per day × category), in arrival order.
 
-    Returns the person fields to copy into the records (``cat``, ``t_arrive``, ``outcome``,
-    ``depart_delay_days``, ``returns``, ``service_days``, ``status``, ``where``, ``t_permit``,
+    Returns the person fields to copy into the records (``cat``, ``t_arrive``, ``u_outcome``,
+    ``u_delay``, ``returns``, ``service_days``, ``status``, ``where``, ``t_permit``,
     ``t_exit``, ``exit_kind``), the routing masks (``sponsor``, ``elsewhere``, ``to_ac``), the
     ``centre`` of each, and ``offset`` (the first row of each day).
 
@@ -190,7 +189,6 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     u_outcome = st.procedure.random(total)
     u_delay, u_return = two(st.departure)
     u_sponsor, u_elsewhere = two(st.housing)
-    outcome = draw_outcomes(s, cat, u_outcome)
     family = cat == FAMILY
     sponsor = family & (u_sponsor < s.housing.family_join_sponsor_share)
     elsewhere = family & ~sponsor & (u_elsewhere < s.registration.family_register_elsewhere_share)
@@ -209,8 +207,8 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         offset=offset,
         cat=cat,
         t_arrive=t_arrive,
-        outcome=outcome,
-        depart_delay_days=departure_delays(s, outcome, u_delay),
+        u_outcome=u_outcome,  # the outcome and the departure delay are read off these at the decision
+        u_delay=u_delay,
         returns=u_return < s.departure.return_share,
         service_days=service,
         status=status,

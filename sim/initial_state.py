@@ -18,7 +18,7 @@ import pandas as pd
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.housing import Housing
 from sim.people import AC_WAITING, AMV, DUBLIN, FIRST, IN_PROCEDURE, LOCATION, REJECTION, STATUS_HOLDER, TO_DEPART, People
-from sim.procedure import Procedure, departure_delays, draw_outcomes
+from sim.procedure import Procedure, departure_delays
 from sim.reception.locations import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, TYPE_CODE, Locations
 from sim.reception.placement import Placement
 from sim.registration import ApplicationCentre, route_to_centres
@@ -82,9 +82,8 @@ def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, munic
     for i, (type_code, places, close, muni, origin) in enumerate(initial_locations(scenario, municipalities)):
         # existing emergency locations are on leases like the ones COA finds (extended while needed)
         leased = type_code == EMERGENCY
-        lid = L.add(
-            type_code, places, 0.0, close if close < horizon else NEVER, muni, origin, extendable=leased, key=KEY_INITIAL + i
-        )
+        # the true closing day even beyond the horizon: COA plans with it (a run's days do not depend on its length)
+        lid = L.add(type_code, places, 0.0, close, muni, origin, extendable=leased, key=KEY_INITIAL + i)
         L.is_open[lid] = True
     for loc in scenario.capacity.scheduled:
         open_day = cal.day(loc.opens)
@@ -167,8 +166,8 @@ def populate(
     p.returns[leaving] = rng.random(len(leaving)) < s.departure.return_share
     procedure.schedule_departures(leaving, departure_delays(s, p.outcome[leaving], rng.random(len(leaving))))
     p.status[pending] = IN_PROCEDURE
-    p.outcome[pending] = draw_outcomes(s, p.cat[pending], rng.random(len(pending)))
-    p.depart_delay_days[pending] = departure_delays(s, p.outcome[pending], rng.random(len(pending)))
+    p.u_outcome[pending] = rng.random(len(pending))  # outcome and delay are read off these at the decision
+    p.u_delay[pending] = rng.random(len(pending))
     p.returns[pending] = rng.random(len(pending)) < s.departure.return_share
     # the backlog's order: residents in random order, then the newest (at the centres)
     weeks = max(len(pending) / max(s.procedure.decisions_per_week, 1.0), 1.0)

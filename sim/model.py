@@ -28,12 +28,12 @@ import pandas as pd
 import simpy
 
 from sim import inflow
-from sim.calendar import HALF_YEAR_DAYS, Calendar, step_series
+from sim.calendar import Calendar
 from sim.housing import Housing
 from sim.initial_state import add_locations, populate
 from sim.metrics import DailyCost, Monitor, summarise
 from sim.people import DEPARTED, DUBLIN, EXIT_DUBLIN, EXIT_HOUSED, EXIT_RETURN, EXIT_UNKNOWN, FAMILY, GONE, HOUSED, People
-from sim.procedure import Procedure
+from sim.procedure import Procedure, family_queue
 from sim.reception import CRISIS_PLACES, EMERGENCY, Locations, read_municipalities
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
@@ -79,20 +79,12 @@ class Chain:
         self.centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
         self.placement = Placement(s, self.people, self._locations, self.centres)
         self.search = EmergencySearch(s, self._locations, self.placement, self.streams.reception, self.h)
-        self.procedure = Procedure(self.people, self.h)
-        task = step_series(
-            s.start_date,
-            self.h,
-            s.housing.task_per_half_year,
-            [(c.date, c.persons_per_half_year) for c in s.housing.task_changes],
-        )
-        self.housing = Housing(self.people, task / HALF_YEAR_DAYS)
-        self.production = step_series(
-            s.start_date,
-            self.h,
-            s.procedure.decisions_per_week,
-            [(c.date, c.decisions_per_week) for c in s.procedure.production_changes],
-        )
+        self.procedure = Procedure(s, self.people, self.cal)
+        replay = inflow.read_replay(s.resolve_path(s.inflow.replay_file)) if s.inflow.mode == "replay" else None
+        self.procedure.family_backlog, family_arrivals = family_queue(s, self.cal, self.streams.procedure, replay)
+        if s.procedure.family.drives_arrivals:
+            self.counts[:, FAMILY] = family_arrivals
+        self.housing = Housing(s, self.people, self.cal, self.streams.housing)
         self.monitor = Monitor(self.h)
         self.costs = DailyCost(s, len(self.centres))
         self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
@@ -207,7 +199,7 @@ class Chain:
     def housing_process(self, env: simpy.Environment):
         for day in range(self.h):
             yield env.timeout(day + T_HOUSING - env.now)
-            ids = self.housing.intake(day)
+            ids = self.housing.intake(day, env.now)
             self.exit(ids, EXIT_HOUSED, env.now)
             self.people.status[ids] = HOUSED
             self.today["housed"] += len(ids)
@@ -216,7 +208,8 @@ class Chain:
         """The IND decides a week's production at once, every seventh day."""
         for day in range(0, self.h, 7):
             yield env.timeout(day + T_IND - env.now)
-            holders, leavers = self.procedure.decide(int(round(self.production[day])), env.now)
+            k = self.procedure.production(day, self.monitor.data["ind_backlog"])
+            holders, leavers = self.procedure.decide(k, env.now)
             self.housing.enter(holders)
             self.today["decisions"] = len(holders) + len(leavers)
 

@@ -45,6 +45,8 @@ class People:
         "t_exit",
         "service_days",
         "depart_delay_days",
+        "u_outcome",
+        "u_delay",
     )
 
     def __init__(self, capacity: int):
@@ -154,6 +156,27 @@ class IdQueue:
                 out.append(chunk[ok])
                 self._head += len(chunk)
                 need -= len(ok)
+        if not out:
+            return np.empty(0, np.int64)
+        return np.concatenate(out) if len(out) > 1 else out[0]
+
+    def pop_ready(self, k: int, valid, ready) -> np.ndarray:
+        """Remove and return up to ``k`` valid ids from the head that are ``ready``, oldest first; stale
+        (invalid) entries are dropped, and the first valid entry that is not ready stops the scan."""
+        out = []
+        need = int(k)
+        while need > 0 and self._head < self._tail:
+            chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
+            ok = valid(chunk)
+            blocked = np.flatnonzero(ok & ~ready(chunk))
+            stop = int(blocked[0]) if len(blocked) else len(chunk)  # entries before the first valid, unready one
+            take = np.flatnonzero(ok[:stop])[:need]
+            out.append(chunk[take])
+            need -= len(take)
+            # advance past the taken entries and the stale ones before them (or before the blocking entry)
+            self._head += int(take[-1]) + 1 if need == 0 and len(take) else stop
+            if stop < len(chunk):
+                break
         if not out:
             return np.empty(0, np.int64)
         return np.concatenate(out) if len(out) > 1 else out[0]

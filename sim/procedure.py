@@ -1,31 +1,58 @@
-"""The IND asylum procedure and departures (vertrek).
+"""The IND procedure (asielprocedure), family reunification (nareis) and departures (vertrek).
 
-Registered applicants join a FIFO backlog. Every week the IND decides as many
-cases as its production allows (a parameter that may change over time). Each
-person's outcome (permit, rejection, Dublin) was drawn on arrival, so more
-production changes *when* people are decided, never *what* is decided.
-Rejected people and Dublin cases leave reception after a delay, to a return or
-to an unknown destination.
+First asylum: registered applicants join a FIFO backlog. Every week the IND
+decides as many cases as its production allows: a series that may change over
+time, or production that responds, with a lag, to the backlog (a scenario
+choice). Each person carries one uniform for the outcome and one for the
+departure delay, drawn on arrival; the outcome is read off the shares in force
+on the day of the decision (they can change, e.g. a moratorium), so more
+production changes *when* people are decided and a change of shares *what* is
+decided, with the same people in every scenario. Rejected people and Dublin
+cases leave reception after a delay, to a return or to an unknown destination.
+
+Family reunification: applications by status holders for family abroad form a
+second queue with its own production; approved applications bring family
+members after a travel delay. That queue depends on nothing else in the chain,
+so :func:`family_queue` computes it when the run starts.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from sim.calendar import DAYS_PER_YEAR, Calendar, step_series
 from sim.people import AMV, DUBLIN, FAMILY, IN_PROCEDURE, NO_OUTCOME, PERMIT, REJECTION, STATUS_HOLDER, TO_DEPART, IdQueue, People
+from sim.scenario import Outcomes, Scenario
 
 
-def draw_outcomes(scenario, cat: np.ndarray, u: np.ndarray) -> np.ndarray:
+def outcomes_from_shares(o: Outcomes, u: np.ndarray) -> np.ndarray:
     """Outcome per person from one uniform each (inverse CDF over permit, rejection, Dublin)."""
+    return np.where(u < o.permit, PERMIT, np.where(u < o.permit + o.rejection, REJECTION, DUBLIN)).astype(np.int8)
+
+
+def first_outcomes_on(scenario: Scenario, day_date) -> Outcomes:
+    """The first-asylum outcome shares in force on a date."""
+    cfg = scenario.procedure
+    current = cfg.outcomes_first
+    for change in sorted(cfg.outcome_changes, key=lambda c: c.date):
+        if change.date <= day_date:
+            current = change
+    return current
+
+
+def draw_outcomes(scenario: Scenario, cat: np.ndarray, u: np.ndarray, first: Outcomes | None = None) -> np.ndarray:
+    """Outcome per person (minors by the AMV shares, other applicants by ``first``, default the initial shares)."""
     out = np.full(len(cat), NO_OUTCOME, np.int8)
-    for is_amv, o in ((False, scenario.procedure.outcomes_first), (True, scenario.procedure.outcomes_amv)):
-        sel = (cat == AMV) if is_amv else (cat != AMV) & (cat != FAMILY)
-        v = u[sel]
-        out[sel] = np.where(v < o.permit, PERMIT, np.where(v < o.permit + o.rejection, REJECTION, DUBLIN))
+    for sel, o in (
+        ((cat != AMV) & (cat != FAMILY), first or scenario.procedure.outcomes_first),
+        (cat == AMV, scenario.procedure.outcomes_amv),
+    ):
+        out[sel] = outcomes_from_shares(o, u[sel])
     return out
 
 
-def departure_delays(scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
+def departure_delays(scenario: Scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Days from decision to departure (exponential, by inverse CDF of one uniform each)."""
     cfg = scenario.departure
     mean = np.where(outcome == DUBLIN, cfg.dublin_mean_delay_days, cfg.mean_delay_days)
@@ -33,17 +60,36 @@ def departure_delays(scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray
 
 
 class Procedure:
-    """The IND backlog (FIFO) and the departures it schedules."""
+    """The IND's first-asylum backlog (FIFO), its production, and the departures it schedules."""
 
-    def __init__(self, people: People, horizon_days: int):
+    def __init__(self, scenario: Scenario, people: People, cal: Calendar):
+        self.s = scenario
+        self.cfg = scenario.procedure
         self.people = people
+        self.cal = cal
         self.backlog = IdQueue()
         self.size = 0  # cases pending
         self.decided = 0
         self._due: dict[int, list[np.ndarray]] = {}  # departure day -> ids
         self.awaiting_departure = 0
-        self.horizon_days = horizon_days
         self._next_due_day = 0  # first day whose departures have not been collected yet
+        self.series = step_series(
+            scenario.start_date,
+            cal.horizon_days,
+            self.cfg.decisions_per_week,
+            [(c.date, c.decisions_per_week) for c in self.cfg.production_changes],
+        )
+
+    def production(self, day: int, backlog_history: np.ndarray) -> int:
+        """Decisions this week: the series, or (responsive) what clears the backlog seen a lag ago within the
+        target, between the series and the most the IND can reach."""
+        base = float(self.series[day])
+        cfg = self.cfg
+        if cfg.production_mode == "responsive":
+            seen = day - cfg.responsive_lag_days
+            backlog = float(backlog_history[seen]) if seen >= 0 else float(self.size)
+            base = min(max(base, backlog / cfg.responsive_target_weeks), max(cfg.responsive_max_per_week, base))
+        return int(round(base))
 
     def enter(self, ids: np.ndarray) -> None:
         """Registered applicants join the backlog (in order of registration)."""
@@ -51,12 +97,14 @@ class Procedure:
         self.size += len(ids)
 
     def decide(self, k: int, now: float) -> tuple[np.ndarray, np.ndarray]:
-        """Decide the ``k`` oldest cases; returns (new status holders, people who must leave)."""
+        """Decide the ``k`` oldest cases with the shares in force today; returns (new status holders, people who must leave)."""
         p = self.people
         ids = self.backlog.pop(k, lambda c: p.status[c] == IN_PROCEDURE)
         self.size -= len(ids)
         self.decided += len(ids)
         p.t_decision[ids] = now
+        p.outcome[ids] = draw_outcomes(self.s, p.cat[ids], p.u_outcome[ids], first_outcomes_on(self.s, self.cal.date(now)))
+        p.depart_delay_days[ids] = departure_delays(self.s, p.outcome[ids], p.u_delay[ids])
         permit = p.outcome[ids] == PERMIT
         holders = ids[permit]
         leavers = ids[~permit]
@@ -89,3 +137,52 @@ class Procedure:
         ids = np.concatenate(parts)
         self.awaiting_departure -= len(ids)
         return ids
+
+
+def family_applications(scenario: Scenario, cal: Calendar, rng: np.random.Generator, replay: pd.DataFrame | None) -> np.ndarray:
+    """Family reunification applications per day: the replay file's monthly ``family_applications`` spread over
+    each month's days, else a Poisson rate (drawn day by day, so a day does not depend on the horizon)."""
+    cfg = scenario.procedure.family
+    h = cal.horizon_days
+    if replay is not None and "family_applications" in replay:
+        out = np.zeros(h)
+        months = cal.dates.astype("datetime64[M]")
+        for month in np.unique(months):
+            days = np.flatnonzero(months == month)
+            stamp = pd.Timestamp(month)
+            out[days] = float(replay.loc[stamp, "family_applications"]) / pd.Period(stamp, "M").days_in_month
+        return rng.poisson(out)
+    return rng.poisson(np.full(h, cfg.applications_per_year / DAYS_PER_YEAR))
+
+
+def family_queue(
+    scenario: Scenario, cal: Calendar, rng: np.random.Generator, replay: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The family reunification queue over the run: (applications pending each night, family members
+    arriving each day from approvals). Weekly FIFO production; a binomial share approved; each approval
+    brings ``persons_per_approval`` people on average (Poisson) after an exponential travel time."""
+    cfg = scenario.procedure.family
+    h = cal.horizon_days
+    apps_rng, decide_rng, travel_rng = (
+        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(int(rng.integers(2**63))).spawn(3)
+    )
+    apps = family_applications(scenario, cal, apps_rng, replay)
+    production = step_series(
+        scenario.start_date, h, cfg.decisions_per_week, [(c.date, c.decisions_per_week) for c in cfg.production_changes]
+    )
+    backlog = np.empty(h, np.int64)
+    arrivals = np.zeros(h, np.int64)
+    pending = cfg.initial_backlog
+    for day in range(h):
+        pending += int(apps[day])
+        if day % 7 == 0:
+            decided = min(pending, int(round(production[day])))
+            pending -= decided
+            approved = decide_rng.binomial(decided, cfg.approval_share)
+            persons = decide_rng.poisson(approved * cfg.persons_per_approval)
+            if persons:
+                travel = travel_rng.exponential(cfg.travel_days, persons) if cfg.travel_days > 0 else np.zeros(persons)
+                when = day + np.floor(travel).astype(np.int64)
+                arrivals += np.bincount(when[when < h], minlength=h)
+        backlog[day] = pending
+    return backlog, arrivals

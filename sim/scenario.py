@@ -502,21 +502,115 @@ class ProductionChange(Strict):
     )
 
 
+class OutcomeChange(Outcomes):
+    """Outcome shares of first-asylum decisions from a date on (e.g. a decision moratorium)."""
+
+    date: dt.date = param(..., unit="date", desc="from this date (the date of the decision counts)", source="scenario choice")
+
+
+class FamilyProcedure(Strict):
+    """Family reunification (nareis): applications by status holders for family abroad, their own IND queue.
+
+    Applications join a FIFO queue decided by the IND's family production; approved applications
+    bring family members (nareizigers) after a travel delay. The queue does not depend on the rest of
+    the chain, so it is computed when the run starts. With ``drives_arrivals`` its approvals are the
+    family arrivals of the run; otherwise those follow the inflow's family series and the queue gives
+    the backlog (``ind_backlog_family``) only.
+    """
+
+    applications_per_year: float = param(
+        12_000,
+        unit="applications/year",
+        desc="family reunification applications (used unless the replay file has a family_applications column)",
+        source="sources §inflow-per-year: 11,880 family reunification applications in 2024",
+        ge=0,
+        le=1_000_000,
+    )
+    decisions_per_week: float = param(
+        230,
+        unit="decisions/week",
+        desc="IND family reunification decisions per week",
+        source="estimate: about the applications of 2024",
+        ge=0,
+        le=100_000,
+    )
+    production_changes: list[ProductionChange] = param(
+        [], unit="-", desc="changes of that production over time", source="scenario choice"
+    )
+    approval_share: float = param(
+        0.75, unit="share", desc="share of family reunification applications approved", source="estimate", ge=0, le=1
+    )
+    initial_backlog: int = param(
+        12_000,
+        unit="applications",
+        desc="family reunification applications pending on the start date",
+        source="estimate from sources §ind-backlog: ~18,000 at the end of 2022",
+        ge=0,
+        le=1_000_000,
+    )
+    persons_per_approval: float = param(
+        1.4, unit="persons", desc="family members who travel per approved application", source="estimate", gt=0, le=20
+    )
+    travel_days: float = param(
+        90, unit="days", desc="mean time from approval to arrival (visa, travel); exponential", source="estimate", ge=0, le=3650
+    )
+    drives_arrivals: bool = param(
+        False,
+        unit="-",
+        desc="family arrivals are the queue's approvals (instead of the inflow's family series)",
+        source="model choice",
+    )
+
+
 class Procedure(Strict):
-    """The IND asylum procedure: weekly production from a FIFO backlog."""
+    """The IND asylum procedure: weekly production from a FIFO backlog, and family reunification."""
 
     decisions_per_week: float = param(
         423,
         unit="decisions/week",
-        desc="IND first-asylum decisions per week",
+        desc="IND first-asylum decisions per week (with 'responsive': the floor)",
         source="sources §ind-production: a 2023 assignment of ~22,000 decisions a year",
         ge=0,
+        le=100_000,
     )
     production_changes: list[ProductionChange] = param(
         [], unit="-", desc="changes of production over time", source="scenario choice"
     )
+    production_mode: Literal["series", "responsive"] = param(
+        "series",
+        unit="-",
+        desc="'series': production follows decisions_per_week and its changes; 'responsive': the IND scales up to clear the backlog it saw responsive_lag_days ago within responsive_target_weeks, between that series and responsive_max_per_week",
+        source="model choice",
+    )
+    responsive_target_weeks: float = param(
+        26,
+        unit="weeks",
+        desc="with 'responsive': the backlog the IND aims to clear in this many weeks",
+        source="sources §ind-decision-term: the legal term of 6 months",
+        gt=0,
+        le=520,
+    )
+    responsive_lag_days: int = param(
+        180,
+        unit="days",
+        desc="with 'responsive': how old the backlog figure is that production answers (hiring and training)",
+        source="estimate",
+        ge=0,
+        le=3650,
+    )
+    responsive_max_per_week: float = param(
+        900,
+        unit="decisions/week",
+        desc="with 'responsive': most decisions a week the IND can reach",
+        source="estimate above the ~670/week of 2023 (sources §ind-production)",
+        ge=0,
+        le=100_000,
+    )
     outcomes_first: Outcomes = param(
         Outcomes(), unit="-", desc="outcomes for adult and family first applicants", source="sources §approval-rate"
+    )
+    outcome_changes: list[OutcomeChange] = param(
+        [], unit="-", desc="changes of the first-asylum outcome shares over time (by date of decision)", source="scenario choice"
     )
     outcomes_amv: Outcomes = param(
         Outcomes(permit=0.85, rejection=0.10, dublin=0.05),
@@ -527,6 +621,7 @@ class Procedure(Strict):
     legal_term_days: float = param(
         456, unit="days", desc="legal decision term (15 months since 27 Sep 2022)", source="sources §ind-decision-term", gt=0
     )
+    family: FamilyProcedure = param(FamilyProcedure(), unit="-", desc="family reunification (nareis)", source="model choice")
 
 
 # --------------------------------------------------------------------------- housing and departure
@@ -540,17 +635,61 @@ class HousingChange(Strict):
 
 
 class Housing(Strict):
-    """Status holders (vergunninghouders) and the municipal housing task (taakstelling)."""
+    """Status holders (vergunninghouders) and the municipal housing task (taakstelling).
 
+    The ministry sets a task per half-year; municipalities realise a share of it that varies from
+    half-year to half-year, and a status holder can be housed only after the matching delay (linking to
+    a municipality and finding a home). A shortfall leaves status holders waiting in reception.
+    """
+
+    task_mode: Literal["series", "expected_permits"] = param(
+        "expected_permits",
+        unit="-",
+        desc="'series': the task is task_per_half_year with task_changes (published tasks); 'expected_permits': from the second half-year on, the ministry sets each task to the permits of the previous half-year plus a share of the waiting list",
+        source="sources §housing-task: tasks follow the expected number of permits",
+    )
     task_per_half_year: float = param(
         13_000,
         unit="persons/half-year",
-        desc="status holders municipalities house per half-year",
+        desc="the housing task (with 'series': until the first change; with 'expected_permits': the first half-year's)",
         source="sources §housing-task: 13,000 for 2025-H2",
         ge=0,
+        le=1_000_000,
     )
     task_changes: list[HousingChange] = param(
-        [], unit="-", desc="changes of the housing task over time", source="scenario choice"
+        [], unit="-", desc="changes of the housing task over time ('series' only)", source="scenario choice"
+    )
+    task_backlog_share: float = param(
+        0.2,
+        unit="share",
+        desc="with 'expected_permits': share of the status holders waiting when a task is set that the task adds to catch up",
+        source="estimate from sources §housing-task: 2022-H2 13,500 + 1,833 backlog",
+        ge=0,
+        le=1,
+    )
+    realisation_mean: float = param(
+        0.85,
+        unit="share",
+        desc="mean share of a half-year's task that municipalities realise",
+        source="estimate from sources §status-holders-waiting: the waiting list grew from ~5,500 (2019) to 16,200 (end 2022)",
+        gt=0,
+        le=1.5,
+    )
+    realisation_sd: float = param(
+        0.1,
+        unit="share",
+        desc="standard deviation of that share between half-years (a beta distribution on [0, 1.5])",
+        source="estimate",
+        ge=0,
+        le=0.5,
+    )
+    matching_delay_days: float = param(
+        56,
+        unit="days",
+        desc="a status holder can be housed only this long after the permit (linking to a municipality, finding a home)",
+        source="estimate from sources §status-holders-waiting: a normal wait is ~14 weeks",
+        ge=0,
+        le=3650,
     )
     family_join_sponsor_share: float = param(
         0.6,

@@ -298,7 +298,14 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
             ]
         },
         procedure={"decisions_per_week": 450},
-        housing={"task_per_half_year": 5_000},  # below the permit rate: status holders wait all the time
+        # a published task below the permit rate, realised in full, no matching delay: status holders wait all the time
+        housing={
+            "task_mode": "series",
+            "task_per_half_year": 5_000,
+            "realisation_mean": 1.0,
+            "realisation_sd": 0.0,
+            "matching_delay_days": 0,
+        },
     )
     scen = scenario_from_dict(data)
     r = simulate(scen, seed=seed, keep_records=True)
