@@ -78,7 +78,6 @@ def municipality_index(municipalities: pd.DataFrame | None, code: str | None) ->
 def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, municipalities: pd.DataFrame | None) -> None:
     """The locations open on the start date, and the scheduled ones that open later (not yet open)."""
     L = locations
-    horizon = cal.horizon_days
     for i, (type_code, places, close, muni, origin) in enumerate(initial_locations(scenario, municipalities)):
         # existing emergency locations are on leases like the ones COA finds (extended while needed)
         leased = type_code == EMERGENCY

@@ -35,6 +35,7 @@ from sim.metrics import DailyCost, Monitor, summarise
 from sim.people import DEPARTED, DUBLIN, EXIT_DUBLIN, EXIT_HOUSED, EXIT_RETURN, EXIT_UNKNOWN, FAMILY, GONE, HOUSED, People
 from sim.procedure import Procedure, family_queue
 from sim.reception import CRISIS_PLACES, EMERGENCY, Locations, read_municipalities
+from sim.reception.acquisition import Acquisition
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
 from sim.reception.requests import request_process
@@ -79,6 +80,7 @@ class Chain:
         self.centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
         self.placement = Placement(s, self.people, self._locations, self.centres)
         self.search = EmergencySearch(s, self._locations, self.placement, self.streams.reception, self.h)
+        self.acquisition = Acquisition(s, self._locations, int(self.streams.acquisition.integers(2**62)))
         self.procedure = Procedure(s, self.people, self.cal)
         replay = inflow.read_replay(s.resolve_path(s.inflow.replay_file)) if s.inflow.mode == "replay" else None
         self.procedure.family_backlog, family_arrivals = family_queue(s, self.cal, self.streams.procedure, replay)
@@ -118,6 +120,10 @@ class Chain:
     def occupancy_on(self, day: int) -> float:
         return float(self.monitor.data["occupancy_total"][day]) if day >= 0 else float(self.initial_total)
 
+    def pressure(self, window_days: int) -> float:
+        day = int(self.env.now)
+        return np.count_nonzero(self.monitor.any_above_norm[max(day - window_days, 0) : day]) / window_days
+
     def stream(self, name: str) -> np.random.Generator:
         return self.streams[name]
 
@@ -153,6 +159,8 @@ class Chain:
             extended = self.search.extend(lid, env.now)
             if extended is None:
                 self.placement.close_location(lid, env.now)
+                if self.capacity is not None:
+                    self.capacity.location_closed(lid)  # a task stands: the municipality's gap reopens
                 return
             L.close_day[lid] = extended
 
@@ -232,11 +240,20 @@ class Chain:
     def coa_process(self, env: simpy.Environment):
         """COA searches for emergency locations while people need places, and ends leases not needed."""
         window = self.s.reception.emergency.pressure_window_days
-        above = self.monitor.any_above_norm
         for day in range(self.h):
             yield env.timeout(day + T_COA - env.now)
-            pressure = np.count_nonzero(above[max(day - window, 0) : day]) / window  # share of recent nights above the norm
-            self.search.review(day, env.now, pressure, self.open_location, self.placement.close_location)
+            self.search.review(day, env.now, self.pressure(window), self.open_location, self.placement.close_location)
+
+    def acquisition_process(self, env: simpy.Environment):
+        """COA reviews its regular capacity against its forecast need and starts projects for the gap."""
+        cfg = self.s.reception.acquisition
+        for day in range(cfg.review_interval_days, self.h, cfg.review_interval_days):
+            yield env.timeout(day + T_COA - env.now)
+            cap = self.capacity
+            others, committed = (cap.pipeline, cap.task_now) if cap is not None else (0, 0)
+            then = self.occupancy_on(day - 1 - cfg.trend_window_days)
+            gap = self.acquisition.gap(env.now, self.occupancy_on(day - 1), then, others, committed)
+            self.acquisition.review(env, gap, self.open_location)
 
     def monitor_process(self, env: simpy.Environment):
         """The night's count and the day's costs."""
@@ -260,7 +277,7 @@ class Chain:
     def run(self) -> None:
         env = self.env = simpy.Environment()
         flows = (self.inflow_process, self.departure_process, self.housing_process, self.ind_process)
-        for proc in (*flows, self.transfer_process, self.coa_process, self.monitor_process):
+        for proc in (*flows, self.transfer_process, self.coa_process, self.acquisition_process, self.monitor_process):
             env.process(proc(env))
         for lid in range(self._locations.n):
             env.process(self.location_process(env, lid))

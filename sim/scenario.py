@@ -441,10 +441,79 @@ class Request(Strict):
         return v
 
 
+class Acquisition(Strict):
+    """COA's own acquisition of regular locations, outside the Spreidingswet (and before it).
+
+    Once a review period COA forecasts occupancy ahead (today's plus the recent trend), divides it by
+    its planning occupancy rate, and compares the places it needs with the regular places open and
+    under way; for a gap above a threshold it starts regular projects with municipalities (the same
+    project machinery as the law's), within a most a year.
+    """
+
+    enabled: bool = param(
+        True, unit="-", desc="COA acquires regular locations when its forecast need exceeds them", source="model choice"
+    )
+    review_interval_days: int = param(
+        30, unit="days", desc="how often COA reviews its regular capacity", source="estimate", ge=1, le=3650
+    )
+    planning_occupancy_rate: float = param(
+        0.91,
+        unit="share",
+        desc="occupancy COA plans for: the places it needs are forecast occupancy divided by this",
+        source="sources §capacity-planning: 91 % (2023–24)",
+        gt=0,
+        le=1,
+    )
+    horizon_months: float = param(
+        12, unit="months", desc="how far ahead COA forecasts occupancy", source="estimate", ge=0, le=120
+    )
+    trend_window_days: int = param(
+        180,
+        unit="days",
+        desc="the forecast extrapolates the change in occupancy over this many past days",
+        source="estimate",
+        ge=1,
+        le=3650,
+    )
+    min_gap_places: int = param(500, unit="places", desc="COA starts projects only for a gap above this", source="estimate", ge=0)
+    max_places_per_year: int = param(
+        6000,
+        unit="places/year",
+        desc="most regular places COA can start a year (sites, partners, staff)",
+        source="estimate from sources §location-counts: COA's locations grew from 118 (Jun 2022) to ~314 (Oct 2025), emergency ones included",
+        ge=0,
+        le=1_000_000,
+    )
+    project_mix: dict[str, float] = param(
+        {"conversion": 0.4, "modular": 0.3, "temporary": 0.3},
+        unit="-",
+        desc="COA's preference between project types (names of capacity.spreidingswet.project_types), before weighing lead times",
+        source="estimate",
+    )
+    lateness_aversion_per_month: float = param(
+        0.3,
+        unit="1/month",
+        desc="how strongly COA avoids types that would open after its forecast horizon (as the municipalities' rule)",
+        source="estimate",
+        ge=0,
+        le=10,
+    )
+
+    @field_validator("project_mix")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("needs at least one project type with a weight > 0 and no negative weight")
+        return v
+
+
 class Reception(Strict):
     """Reception locations (azc, temporary, emergency, AMV, crisis) and COA's placement policy."""
 
     emergency: Emergency = param(Emergency(), unit="-", desc="COA's search for emergency locations", source="model choice")
+    acquisition: Acquisition = param(
+        Acquisition(), unit="-", desc="COA's acquisition of regular locations", source="model choice"
+    )
     requests: list[Request] = param(
         [], unit="-", desc="the ministry's requests for crisis or emergency places, on fixed dates", source="scenario choice"
     )

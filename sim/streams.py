@@ -25,6 +25,7 @@ STREAM_NAMES = (
     "decisions",
     "analysis",  # bootstrap resampling in sim.analysis (never used inside a run)
     "requests",  # the ministry's requests (each party keyed from one entropy value)
+    "acquisition",  # COA's regular projects (each keyed from one entropy value)
 )
 
 

@@ -64,7 +64,7 @@ def _empty_world(**over) -> dict:
             "status_holders_waiting": 0,
             "awaiting_departure": 0,
         },
-        "reception": {"emergency": {"on_demand": False}},
+        "reception": {"emergency": {"on_demand": False}, "acquisition": {"enabled": False}},  # fixed capacity
         "registration": {"transfer_limit_per_day": 100_000},
         "capacity": {"spreidingswet": {"enabled": False}},  # no new capacity but the places each check names
     }
@@ -192,7 +192,8 @@ def _stage_world(location_type: str, seed: int):
         _empty_world(
             horizon_years=7,
             inflow={"first_applications_per_year": 10_000, "amv_share_of_first": 0.1},
-            reception={"amv_overflow_to_emergency": False, "emergency": {"on_demand": False}},
+            # no search and no acquisition: nobody moves to another location type
+            reception={"amv_overflow_to_emergency": False, "emergency": {"on_demand": False}, "acquisition": {"enabled": False}},
             registration={"centres": [{"slots": 120}]},  # ρ = 27.4 × 3 / 120 ≈ 0.68
             capacity={"scheduled": sched},
             procedure={"decisions_per_week": 260},  # ρ ≈ 192/260 per week

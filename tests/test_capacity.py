@@ -95,7 +95,8 @@ def test_with_instant_projects_and_no_waiting_every_province_meets_its_task():
     """With all lead times zero, no failures and nobody waiting, the whole task is realised by the deadline."""
     overrides = SHORT + [
         "initial_state.durable_remaining_years=[20.0, 30.0]",
-        "capacity.spreidingswet.start_lag_months=[0.0, 0.0]",
+        "capacity.spreidingswet.report_after_months=1",
+        "capacity.spreidingswet.decision_after_months=2",
         "capacity.spreidingswet.enforcement.strategic_waiting_share=0.0",
         "capacity.spreidingswet.amv_failure_per_50_places=0.0",
     ]

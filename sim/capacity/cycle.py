@@ -1,17 +1,25 @@
-"""The Spreidingswet cycle: capacity estimate → provincial tasks → distribution decision →
-municipal projects → places that open (or not) by the realisation deadline.
+"""The Spreidingswet cycle: capacity estimate → provincial tasks → round table → binding distribution
+decision → municipal projects → places that open (or not) by the realisation deadline; and the task as a
+standing obligation between estimates.
 
 Every ``cycle_years`` the minister publishes a capacity estimate
 (capaciteitsraming): forecast occupancy at the deadline divided by a planning
 occupancy rate. It is split over provinces and municipalities by population
 (optionally corrected). Each municipality compares its task with the places
-that count (durable, large and long-lived enough, or opening within 12 months)
-and, for the gap, decides when to start — strategic waiting without credible
-enforcement (IBT), pauses while withdrawal of the law is debated — and what to
-build given the time left before the deadline: a deadline shorter than a type's
-lead time pushes it towards short-lived, costly places. Projects pass stages
-with random lead times, delays and failures; a finished project opens a
-location that lives for its lifespan and then closes (its residents move).
+that count (durable, large and long-lived enough, or opening within 12 months);
+the provincial round table (PRT) shares out each province's gap. Willing
+municipalities start during the round-table period (between the estimate and
+the provincial report); others wait to see what the rest do, the more so
+without credible enforcement (IBT) and the less so under visible pressure at
+the application centre: at the binding distribution decision every
+municipality's task is reassessed, and waiters start once the deadline has
+passed (or are compelled after it, with enforcement), or not at all. What to
+build is chosen from each type's planned lead time at this site against the
+time left before the deadline (:mod:`sim.capacity.projects`).
+
+The task stands between estimates: when a location that counts closes, or a
+project fails, the municipality's gap reopens and it acts on it with the same
+behaviour.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import simpy
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
+from sim.capacity.projects import Plan, Project, choose, run
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
 from sim.scenario import Request, Scenario
@@ -107,10 +116,16 @@ class CapacityCycle:
         self._entropy = int(chain.stream("projects").integers(2**62))
         self._estimate_rng = chain.stream("estimate")
         self.pipeline = 0  # places in started projects not yet open or failed
+        n_m = len(self.geo.codes)
+        self.counting_pipeline = np.zeros(n_m, np.int64)  # places per municipality in running projects that will count
+        self.planned = np.zeros(n_m, np.int64)  # places per municipality decided on but not yet started
+        self.declined: set[tuple[int, int]] = set()  # (cycle, municipality) that will not act this cycle
+        self._attempts = np.zeros(n_m, np.int64)  # decisions per municipality so far (keys their draws)
+        self.current: dict | None = None  # the most recent cycle's info
         self.task_now = 0  # national task of the most recent estimate (places)
         self._cost_today = 0.0
         self.incentives_paid = 0.0
-        self.projects: list[dict] = []
+        self.projects: list[Project] = []
         self.rows: list[dict] = []
         self.cycle_info: list[dict] = []
         if self.cfg.emergency_reserve_places > 0:
@@ -160,8 +175,8 @@ class CapacityCycle:
         out = np.bincount(L.municipality[:n][ok], weights=L.places[:n][ok], minlength=len(self.geo.codes))
         if pipeline_within_days > 0:
             for p in self.projects:
-                if p["status"] == "running" and p["counts"] and p["expected_open"] <= now + pipeline_within_days:
-                    out[p["municipality"]] += p["places"]
+                if p.status == "running" and p.counts and p.expected_open <= now + pipeline_within_days:
+                    out[p.municipality] += p.places
         return out
 
     # ------------------------------------------------------------------ the estimate
@@ -237,27 +252,30 @@ class CapacityCycle:
         self.task_now = int(tasks.sum())
         self.tasks_now = tasks
         counted = self.counted(t_est, pipeline_within_days=self.cfg.count_pipeline_within_months * DAYS_PER_MONTH)
-        # the provincial round table shares out the province's gap: a municipality with places to
-        # spare covers part of its neighbours' tasks (sources §spreidingswet-first-cycle: ~90,000 agreed at the PRTs)
-        raw_gap = np.maximum(tasks - counted.astype(np.int64), 0)
-        prov_gap = np.maximum(self.geo.by_province(tasks) - self.geo.by_province(counted), 0)
-        gap = np.zeros_like(raw_gap)
-        for p in range(len(self.geo.provinces)):
-            members = np.flatnonzero(self.geo.province_of == p)
-            gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
-        amv_gap = np.round(gap * cfg.amv_share_of_task).astype(np.int64)
+        gap = self.round_table(tasks, counted + self.counting_pipeline + self.planned)
         info = {
             "cycle": k,
             "estimate_date": estimate,
             "deadline": deadline,
+            "t_est": t_est,
+            "t_report": t_est + cfg.report_after_months * DAYS_PER_MONTH,
+            "t_decision": t_est + cfg.decision_after_months * DAYS_PER_MONTH,
+            "t_dead": t_dead,
             "task": tasks,
             "gap": gap,
             "emergency_requested": np.zeros(len(self.geo.provinces), np.int64),
             "realised": {},
         }
         self.cycle_info.append(info)
+        self.current = info
         for m in np.flatnonzero(gap > 0):
-            env.process(self.municipality(k, int(m), int(gap[m] - amv_gap[m]), int(amv_gap[m]), t_est, t_dead))
+            self._decide(info, int(m), int(gap[m]), binding=False)
+        # the binding distribution decision: every municipality's task is reassessed
+        if info["t_decision"] < self.h:
+            yield env.timeout(max(info["t_decision"] - env.now, 0))
+            if self.current is info:
+                for m in range(len(self.geo.codes)):
+                    self.reassess(m)
         # the deadline and the two looks after it
         for label, months in (("deadline", 0), ("deadline_12m", 12), ("deadline_24m", 24)):
             t = self.day(add_months(deadline, months))
@@ -268,6 +286,58 @@ class CapacityCycle:
             info["realised"][label] = self.counted(env.now)
             if label == "deadline":
                 self._after_deadline(info)
+
+    def round_table(self, tasks: np.ndarray, have: np.ndarray) -> np.ndarray:
+        """The provincial round table shares out each province's gap (task − places it has or will have)
+        over its municipalities in proportion to their own gaps: a municipality with places to spare covers
+        part of its neighbours' tasks (sources §spreidingswet-first-cycle: ~90,000 agreed at the PRTs)."""
+        raw_gap = np.maximum(tasks - have.astype(np.int64), 0)
+        prov_gap = np.maximum(self.geo.by_province(tasks) - self.geo.by_province(have), 0)
+        gap = np.zeros_like(raw_gap)
+        for p in range(len(self.geo.provinces)):
+            members = np.flatnonzero(self.geo.province_of == p)
+            gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
+        return gap
+
+    def reassess(self, m: int) -> None:
+        """The standing obligation: municipality ``m``'s gap under the current task, after what it has, builds
+        and has decided to build (shared out by the province's round table); it acts on what is missing."""
+        info = self.current
+        if info is None or (info["cycle"], m) in self.declined or self.env.now < info["t_est"]:
+            return
+        p = self.geo.province_of[m]
+        members = np.flatnonzero(self.geo.province_of == p)
+        have = self.counted(self.env.now)[members] + self.counting_pipeline[members] + self.planned[members]
+        tasks = info["task"][members]
+        prov_gap = max(int(tasks.sum() - have.sum()), 0)
+        gap = min(max(int(info["task"][m] - have[members == m][0]), 0), prov_gap)
+        if gap > 0:
+            self._decide(info, m, gap, binding=True)
+
+    def location_closed(self, lid: int) -> None:
+        """A location closed: if it counted for a task, its municipality's gap reopens."""
+        L = self.chain.locations
+        m = int(L.municipality[lid])
+        if m >= 0 and L.type[lid] in (DURABLE, AMV_PLACES):
+            self.reassess(m)
+
+    def _pressure(self) -> float:
+        """Share of the last pressure window's nights with an application centre above its norm."""
+        return self.chain.pressure(self.cfg.enforcement.pressure_window_days)
+
+    def _decide(self, info: dict, m: int, gap: int, binding: bool) -> None:
+        """Municipality ``m`` decides when to act on ``gap`` places (and AMV units among them)."""
+        attempt = int(self._attempts[m])
+        self._attempts[m] += 1
+        rng = self._rng(info["cycle"], m, attempt)
+        start = self._start_time(rng, info, binding)
+        if start is None:
+            self.declined.add((info["cycle"], m))
+            return
+        if start >= self.h:
+            return
+        self.planned[m] += gap
+        self.env.process(self.municipality(info, m, gap, attempt, start, rng))
 
     def _after_deadline(self, info: dict) -> None:
         """Provinces short at the deadline are asked for emergency places (the ministry's 2025 request)."""
@@ -293,24 +363,29 @@ class CapacityCycle:
                 self.chain.open_location(type_code, places, open_day, close_day, where, f"cycle{info['cycle']}_request", key=key)
             info["emergency_requested"][p] += per
 
-    def _start_time(self, rng: np.random.Generator, t_est: float, t_dead: float) -> float | None:
-        """When a municipality starts (simulation day), or None if it does not act this cycle."""
+    def _start_time(self, rng: np.random.Generator, info: dict, binding: bool) -> float | None:
+        """When a municipality starts (simulation day), or None if it does not act this cycle.
+
+        Willing municipalities start during the round-table period (estimate → provincial report), or, on
+        a gap that reopens once the task is binding, within as long after now. Waiters (more of them without
+        credible enforcement, fewer under pressure at the application centre and with incentives) start once
+        the deadline has passed, or are compelled after it with enforcement, or do not act."""
         cfg, enf = self.cfg, self.cfg.enforcement
+        now = self.env.now
         boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
         waiting = (enf.strategic_waiting_share_enforced if enf.enforced else enf.strategic_waiting_share) / boost
-        lo, hi = cfg.start_lag_months
-        start = t_est + rng.uniform(lo, hi) * DAYS_PER_MONTH
+        waiting *= max(0.0, 1.0 - enf.pressure_reduces_waiting * self._pressure())
         # always draw the same numbers in the same order, whichever branch is taken (common random numbers)
-        u_wait, u_late, u_politics = rng.random(), rng.random(), rng.random()
+        u_start, u_wait, u_late, u_politics = rng.random(4)
+        round_table = info["t_report"] - info["t_est"]
+        start = (now if binding else info["t_est"]) + u_start * round_table
         if u_wait < waiting:
             if enf.enforced:
-                start = t_dead + enf.compulsion_delay_months * DAYS_PER_MONTH  # compulsion (aanwijzing)
+                start = max(info["t_dead"], now) + enf.compulsion_delay_months * DAYS_PER_MONTH  # compulsion (aanwijzing)
             elif u_late < enf.late_start_probability:
-                start = t_dead
+                start = max(info["t_dead"], now)
             else:
                 return None
-        if cfg.emergency_reserve_places > 0:
-            start += cfg.reserve_delays_starts_months * DAYS_PER_MONTH
         pu = cfg.political_uncertainty
         if pu.start is not None:
             a, b = self.day(pu.start), self.day(pu.end)
@@ -318,128 +393,91 @@ class CapacityCycle:
                 start = b
         return start
 
-    def _choose(self, rng: np.random.Generator, months_left: float) -> str:
-        cfg = self.cfg
-        names = list(cfg.project_types)
-        boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
-        w = np.array(
-            [
-                t.weight
-                * (boost if t.location_type == "durable" else 1.0)
-                * np.exp(-cfg.lateness_aversion_per_month * max(0.0, t.expected_months() - months_left))
-                for t in cfg.project_types.values()
-            ]
-        )
-        if w.sum() <= 0:
-            w = np.ones(len(names))
-        return names[int(rng.choice(len(names), p=w / w.sum()))]
-
-    def municipality(self, k: int, m: int, gap: int, amv_gap: int, t_est: float, t_dead: float):
-        """A municipality with a gap decides when to start and what to build."""
+    def municipality(self, info: dict, m: int, gap: int, attempt: int, start: float, rng: np.random.Generator):
+        """A municipality that decided to act: at its start it chooses what to build for the gap (AMV units
+        for the AMV share) and starts the projects."""
         env = self.env
-        rng = self._rng(k, m)
-        start = self._start_time(rng, t_est, t_dead)
-        if start is None or start >= self.h:
-            return
+        k = info["cycle"]
         if start > env.now:
             yield env.timeout(start - env.now)
-        months_left = (t_dead - env.now) / DAYS_PER_MONTH
+        self.planned[m] -= gap
+        cfg = self.cfg
+        days_left = info["t_dead"] - env.now
+        amv_gap = int(round(gap * cfg.amv_share_of_task))
+        remaining = gap - amv_gap
+        names = list(cfg.project_types)
+        boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
+        weights = np.array([t.weight * (boost if t.location_type == "durable" else 1.0) for t in cfg.project_types.values()])
         j = 0
-        remaining = gap
         while remaining > 0:
-            name = self._choose(rng, months_left)
-            ptype = self.cfg.project_types[name]
-            size = min(ptype.size_places, remaining)
-            if ptype.location_type == "durable":
+            # what each type would take at the sites this municipality has in mind (the plans it can know)
+            plans = [Plan.draw(name, cfg.project_types[name], self._rng(k, m, attempt, j, i, 3)) for i, name in enumerate(names)]
+            lateness = cfg.lateness_aversion_per_month if cfg.type_choice_rule else 0.0
+            plan = choose(plans, weights, days_left, lateness, rng.random())
+            size = min(plan.ptype.size_places, remaining)
+            if plan.ptype.location_type == "durable":
                 # a durable location below the counting size would not count for the task: build at least that
-                size = max(size, min(self.cfg.count_min_places, ptype.size_places))
+                size = max(size, min(cfg.count_min_places, plan.ptype.size_places))
             remaining -= size
-            self._launch(k, m, j, name, ptype, size, TYPE_CODE[ptype.location_type], ptype.failure_probability)
+            self._launch(k, m, attempt, j, plan, size, TYPE_CODE[plan.ptype.location_type], plan.ptype.failure_probability)
             j += 1
         # AMV: small units of at most amv_location_max_size, built like a conversion; smaller units are accepted more easily
-        unit = self.cfg.amv_location_max_size
-        amv_type = self.cfg.project_types.get("conversion") or next(iter(self.cfg.project_types.values()))
+        unit = cfg.amv_location_max_size
+        amv_name = "conversion" if "conversion" in cfg.project_types else names[0]
         while amv_gap > 0:
             size = min(unit, amv_gap)
             amv_gap -= size
-            fail = min(1.0, self.cfg.amv_failure_per_50_places * size / 50)
-            self._launch(k, m, j, "amv_unit", amv_type, size, AMV_PLACES, fail)
+            fail = min(1.0, cfg.amv_failure_per_50_places * size / 50)
+            plan = Plan.draw("amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3))
+            self._launch(k, m, attempt, j, plan, size, AMV_PLACES, fail)
             j += 1
 
-    def _launch(self, k: int, m: int, j: int, name: str, ptype, size: int, type_code: int, fail: float) -> None:
+    def _launch(self, k: int, m: int, attempt: int, j: int, plan: Plan, size: int, type_code: int, fail: float) -> None:
+        ptype = plan.ptype
         counts = type_code == AMV_PLACES or (
             type_code == DURABLE
             and size >= self.cfg.count_min_places
             and ptype.lifespan_years >= self.cfg.count_min_lifespan_years
         )
-        proj = {
-            "cycle": k,
-            "municipality": m,
-            "project": j,
-            "kind": name,
-            "location_type": type_code,
-            "places": size,
-            "start": self.env.now,
-            "expected_open": self.env.now + ptype.expected_months() * DAYS_PER_MONTH,
-            "open_day": np.nan,
-            "status": "running",
-            "counts": counts,
-        }
+        proj = Project(
+            f"cycle{k}", m, len(self.projects), plan.kind, type_code, size, self.env.now, self.env.now + plan.planned_days, counts
+        )
+        proj.extra.update(cycle=k, lifespan_years=ptype.lifespan_years)
         self.projects.append(proj)
         self.pipeline += size
-        self.env.process(self.project(proj, ptype, fail))
+        if counts:
+            self.counting_pipeline[m] += size
+        rng = self._rng(k, m, attempt, j, 1)
+        self.env.process(run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
 
-    def _stage(self, rng: np.random.Generator, stage) -> float:
-        if stage.mean_months <= 0:
-            return 0.0
-        if stage.cv <= 0:
-            return stage.mean_months * DAYS_PER_MONTH
-        shape = 1 / stage.cv**2
-        return rng.gamma(shape, stage.mean_months / shape) * DAYS_PER_MONTH
-
-    def _pause(self, rng: np.random.Generator) -> float:
-        """Days to wait if the project is in a debate on withdrawing the law and pauses."""
+    def _pause(self, rng: np.random.Generator, now: float) -> float:
+        """Days a project stage waits because withdrawal of the law is being debated (and it pauses)."""
         pu = self.cfg.political_uncertainty
         u = rng.random()
         if pu.start is None:
             return 0.0
         a, b = self.day(pu.start), self.day(pu.end)
-        if a <= self.env.now < b and u < pu.pause_probability:
-            return b - self.env.now
+        if a <= now < b and u < pu.pause_probability:
+            return b - now
         return 0.0
 
-    def project(self, proj: dict, ptype, fail: float):
-        """A location project: site and council, participation, permit (+ appeal), construction; may be delayed or fail."""
-        env = self.env
-        rng = self._rng(proj["cycle"], proj["municipality"], proj["project"], 1)
-        # draw everything up front, in a fixed order, so timing elsewhere cannot shift this project's numbers
-        durations = [
-            self._stage(rng, s)
-            for s in (ptype.site_and_council, ptype.participation, ptype.permit, ptype.appeal, ptype.construction)
-        ]
-        appeal = rng.random() < ptype.appeal_probability
-        fails = rng.random() < fail
-        delayed = rng.random() < ptype.delay_probability
-        delay = rng.uniform(*ptype.delay_months) * DAYS_PER_MONTH if delayed else 0.0
-        pause_rng = self._rng(proj["cycle"], proj["municipality"], proj["project"], 2)
-        site, participation, permit, appeal_days, construction = durations
-        for days in (site, participation, permit + (appeal_days if appeal else 0.0)):
-            wait = self._pause(pause_rng)
-            yield env.timeout(days + wait)
-        if fails:
-            proj["status"] = "failed"
-            self.pipeline -= proj["places"]
-            return
-        yield env.timeout(construction + delay)
-        ptype_life = ptype.lifespan_years * DAYS_PER_YEAR
+    def _settled(self, proj: Project) -> None:
+        self.pipeline -= proj.places
+        if proj.counts:
+            self.counting_pipeline[proj.municipality] -= proj.places
+
+    def _failed(self, proj: Project) -> None:
+        self._settled(proj)
+        self.reassess(proj.municipality)  # the gap reopens
+
+    def _opened(self, proj: Project) -> None:
+        self._settled(proj)
+        life = proj.extra["lifespan_years"] * DAYS_PER_YEAR
         self.chain.open_location(
-            proj["location_type"], proj["places"], env.now, env.now + ptype_life, proj["municipality"], f"cycle{proj['cycle']}"
+            proj.location_type, proj.places, self.env.now, self.env.now + life, proj.municipality, proj.builder
         )
-        proj["status"] = "open"
-        proj["open_day"] = env.now
-        self.pipeline -= proj["places"]
-        if proj["location_type"] in (DURABLE, AMV_PLACES):
-            pay = proj["places"] * self.cfg.incentive_eur_per_durable_place
+        if proj.location_type in (DURABLE, AMV_PLACES):
+            pay = proj.places * self.cfg.incentive_eur_per_durable_place
             self._cost_today += pay
             self.incentives_paid += pay
 
@@ -447,16 +485,14 @@ class CapacityCycle:
 
     def cycles_frame(self, replication: int) -> pd.DataFrame:
         """One row per cycle × province (and municipality when asked), built column-wise."""
-        if self.projects:
-            pr = {
-                key: np.array([q[key] for q in self.projects])
-                for key in ("cycle", "municipality", "location_type", "places", "open_day")
-            }
-            status = np.array([q["status"] for q in self.projects])
-        else:
-            pr = {key: np.empty(0, int) for key in ("cycle", "municipality", "location_type", "places")}
-            pr["open_day"] = np.empty(0)
-            status = np.empty(0, str)
+        pr = {
+            "cycle": np.array([q.extra["cycle"] for q in self.projects], np.int64),
+            "municipality": np.array([q.municipality for q in self.projects], np.int64),
+            "location_type": np.array([q.location_type for q in self.projects], np.int64),
+            "places": np.array([q.places for q in self.projects], np.int64),
+            "open_day": np.array([q.open_day for q in self.projects], float),
+        }
+        status = np.array([q.status for q in self.projects], dtype=object)
         type_names = ("durable", "temporary", "emergency", "amv")
         levels = ["province"] + (["municipality"] if self.cfg.report_municipalities else [])
         frames = []
@@ -548,5 +584,5 @@ class CapacityCycle:
             "provinces_meeting_task_first_cycle": meeting,
             "incentive_cost_eur": float(self.incentives_paid),
             "projects_started": len(self.projects),
-            "projects_failed": sum(p["status"] == "failed" for p in self.projects),
+            "projects_failed": sum(p.status == "failed" for p in self.projects),
         }

@@ -45,6 +45,10 @@ class ChainPort(Protocol):
         """Persons with a right to reception on the night of ``day`` (before day 0: the start state)."""
         ...
 
+    def pressure(self, window_days: int) -> float:
+        """Share of the last ``window_days`` nights on which an application centre was above its norm."""
+        ...
+
     def stream(self, name: str) -> np.random.Generator:
         """The named random stream of the run (see :mod:`sim.streams`)."""
         ...

@@ -203,6 +203,22 @@ class Enforcement(Strict):
         ge=0,
         le=1,
     )
+    pressure_reduces_waiting: float = param(
+        0.5,
+        unit="share",
+        desc="relative fall of the waiting share when an application centre was above its norm on every night of the pressure window (visible crisis moves councils)",
+        source="estimate: the August 2022 nights outside Ter Apel preceded the law (sources §ter-apel-2022)",
+        ge=0,
+        le=1,
+    )
+    pressure_window_days: int = param(
+        90,
+        unit="days",
+        desc="nights over which a municipality sees pressure at the application centres",
+        source="estimate",
+        ge=1,
+        le=3650,
+    )
 
 
 class PoliticalUncertainty(Strict):
@@ -374,17 +390,17 @@ class Spreidingswet(Strict):
     project_types: dict[str, ProjectType] = param(
         _types(), unit="-", desc="kinds of projects municipalities choose from", source="sources §location-types and estimates"
     )
+    type_choice_rule: bool = param(
+        True,
+        unit="-",
+        desc="municipalities weigh each project type's planned lead time against the time left before the deadline (off: by preference weights alone)",
+        source="model choice: stated with and without in docs/capacity_cycle.md",
+    )
     lateness_aversion_per_month: float = param(
         0.3,
         unit="1/month",
         desc="how strongly a municipality avoids a project type expected to open after the deadline: weight × exp(−a × months late) (range 0.1–1)",
         source="estimate",
-    )
-    start_lag_months: tuple[float, float] = param(
-        (0.0, 9.0),
-        unit="months",
-        desc="willing municipalities start between these months after the estimate (the round-table period)",
-        source="estimate: PRT until 1 Nov (sources §spreidingswet-cycle)",
     )
     enforcement: Enforcement = param(Enforcement(), unit="-", desc="IBT and compulsion", source="sources §spreidingswet-cycle")
     political_uncertainty: PoliticalUncertainty = param(
@@ -421,13 +437,6 @@ class Spreidingswet(Strict):
         unit="places",
         desc="emergency places held back for application-centre overflow (used only when a centre is above its norm)",
         source="scenario choice; sources §seed-letter",
-    )
-    reserve_delays_starts_months: float = param(
-        3.0,
-        unit="months",
-        desc="with a reserve: how much later municipalities start (a reserve takes the pressure off; range 0–6)",
-        source="estimate: the seed letter says a reserve delays structural solutions (sources §seed-letter)",
-        ge=0,
     )
     report_municipalities: bool = param(
         False, unit="-", desc="also write one cycles row per municipality", source="scenario choice"
