@@ -85,7 +85,8 @@ class Procedure:
         target, between the series and the most the IND can reach."""
         base = float(self.series[day])
         cfg = self.cfg
-        if cfg.production_mode == "responsive":
+        until = cfg.responsive_until
+        if cfg.production_mode == "responsive" and (until is None or self.cal.date(day) < until):
             seen = day - cfg.responsive_lag_days
             backlog = float(backlog_history[seen]) if seen >= 0 else float(self.size)
             base = min(max(base, backlog / cfg.responsive_target_weeks), max(cfg.responsive_max_per_week, base))

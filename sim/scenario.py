@@ -651,6 +651,12 @@ class Procedure(Strict):
         desc="'series': production follows decisions_per_week and its changes; 'responsive': the IND scales up to clear the backlog it saw responsive_lag_days ago within responsive_target_weeks, between that series and responsive_max_per_week",
         source="model choice",
     )
+    responsive_until: dt.date | None = param(
+        None,
+        unit="date",
+        desc="with 'responsive': from this date on production follows the series alone (e.g. where a history of decisions is known)",
+        source="scenario choice",
+    )
     responsive_target_weeks: float = param(
         26,
         unit="weeks",
