@@ -13,9 +13,9 @@ from sim.scenario import DATA_DIR, ScenarioError, load_scenario
 REPLAY = DATA_DIR / "history" / "inflow_replay.csv"
 
 
-def test_replay_series_covers_2022_to_2025_with_a_source_per_row():
+def test_replay_series_covers_2015_to_2025_with_a_source_per_row():
     series = read_replay(REPLAY)
-    assert series.index.min() == pd.Timestamp("2022-01-01") and series.index.max() == pd.Timestamp("2025-12-01")
+    assert series.index.min() == pd.Timestamp("2015-01-01") and series.index.max() == pd.Timestamp("2025-12-01")
     assert series["source"].str.contains("first=").all() and series["source"].str.contains("family=").all()
     # a month not observed says how it was filled
     filled = series["note"].str.contains("filled")
@@ -30,6 +30,23 @@ def test_replay_matches_the_annual_totals_of_2022():
     assert abs(first_2022 - 35_535) / 35_535 < 0.03
     family_2022 = series.loc["2022", "family_reunification"].sum()
     assert abs(family_2022 - 10_927) / 10_927 < 0.03
+
+
+@pytest.mark.parametrize(
+    ("year", "first", "family"),
+    # CBS first asylum requests and nareizigers per year (sources §inflow-per-year): the quarter fills keep each year whole
+    [(2015, 43_095, 13_845), (2017, 16_145, 14_490), (2019, 22_540, 4_179), (2020, 13_720, 3_863), (2021, 24_740, 10_120)],
+)
+def test_replay_keeps_the_annual_totals_of_2015_to_2021(year, first, family):
+    series = read_replay(REPLAY).loc[str(year)]
+    assert abs(series["first_applications"].sum() - first) / first < 0.01
+    assert abs(series["family_reunification"].sum() - family) / family < 0.01
+
+
+@pytest.mark.parametrize(("year", "amv"), [(2015, 3_859), (2016, 1_707), (2017, 1_181), (2021, 2_191), (2022, 4_207)])
+def test_replay_minors_sum_to_the_ind_yearly_totals(year, amv):
+    # IND AMV first applications per year (sources §amv-inflow and the history series): missing months are filled from them
+    assert abs(read_replay(REPLAY).loc[str(year), "amv_first_applications"].sum() - amv) <= 6  # rounding per month
 
 
 def test_observations_have_sources_and_known_measures():

@@ -1,4 +1,4 @@
-"""Derive ``inflow_replay.csv`` (the back-test's monthly inflow) from the compiled history series.
+"""Derive ``inflow_replay.csv`` (the back-test's monthly inflow, 2015-01 to 2025-12) from the compiled history series.
 
 Run once, by hand, with the directory of the compiled series (described in
 docs/sources.md, "History series")::
@@ -8,17 +8,25 @@ docs/sources.md, "History series")::
 Rules (also written in each row's ``note``):
 
 * a month's first applications: the IND monthly figure, else the CBS monthly
-  figure, else the CBS-derived monthly figure; family reunification
-  (nareizigers) likewise;
+  figure, else the monthly figure derived in the compiled data (a CBS quarter
+  total minus the quarter's known months, or the IND total minus repeat
+  applications and nareizigers); family reunification (nareizigers) likewise;
 * a month without a figure is filled from the CBS quarter total: the quarter
   total minus the quarter's known months, spread evenly over its missing months
   (``filled: quarter``); IND dashboard counts are a different definition and
   are not used;
 * unaccompanied minors (AMV): the IND monthly figure, else the year's AMV total
   minus the known months, spread over the missing months in proportion to their
-  first applications (2022: IND 4,207; 2023: IND 5,804, sources §amv-inflow); for
-  2024–25 no AMV total exists: 13 % of first applications (sources §amv-inflow:
-  12–15 %; estimate).
+  first applications (IND totals of 2015–17 and 2021–22 from
+  ``inflow_annual.csv``; 2023: 5,804, sources §amv-inflow); a year without a
+  total but with some monthly AMV figures (2018–20) uses the AMV share of first
+  applications in its known months (estimate); a year with neither (2024–25)
+  uses 13 % of first applications (sources §amv-inflow: 12–15 %; estimate).
+
+Family reunification *applications* (the IND dashboard's, 2023–25) are not
+written: they are known for three months only, and the model's
+``sim.procedure.family_applications`` needs a value for every month of a run
+when the replay file has that column.
 """
 
 from __future__ import annotations
@@ -29,12 +37,11 @@ from pathlib import Path
 
 FIRST = ("first_applications", "first_applications_cbs", "first_applications_derived")
 FAMILY = ("family_reunification", "family_reunification_cbs", "family_reunification_derived")
-AMV_YEAR = {
-    2022: (4207, "https://ind.nl/nl/nieuws/asielinstroom-in-december-2022"),
-    2023: (5804, "sources §amv-inflow (IND: 5,804 AMV first applications in 2023)"),
-}
+# AMV totals not in inflow_annual.csv (year: (total, source))
+AMV_YEAR_EXTRA = {2023: (5804, "sources §amv-inflow (IND: 5,804 AMV first applications in 2023)")}
 AMV_SHARE_ESTIMATE = 0.13
-MONTHS = [f"{y}-{m:02d}" for y in range(2022, 2026) for m in range(1, 13)]
+FIRST_YEAR, LAST_YEAR = 2015, 2025
+MONTHS = [f"{y}-{m:02d}" for y in range(FIRST_YEAR, LAST_YEAR + 1) for m in range(1, 13)]
 
 
 def _sources(text: str) -> dict[str, str]:
@@ -46,9 +53,29 @@ def _sources(text: str) -> dict[str, str]:
     return out
 
 
+def _derivation(note: str, column: str) -> str:
+    """How the compiled data derived a monthly figure, in a few words (from its note)."""
+    part = next((p for p in note.split(" || ") if p.startswith(column)), "")
+    if "IND identity" in part:
+        return "IND total minus repeat applications and nareizigers, in the compiled data"
+    return "CBS quarter total minus known months, in the compiled data"
+
+
+def amv_totals(src: Path) -> dict[int, tuple[int, str]]:
+    """Yearly AMV first applications (IND) with their source: inflow_annual.csv, plus the ones cited in docs/sources.md."""
+    out = {}
+    for r in csv.DictReader((src / "inflow_annual.csv").open()):
+        if r["measure"] == "amv_ind" and r["period"].isdigit():
+            out[int(r["period"])] = (int(float(r["value"])), r["source"])
+    for year, item in AMV_YEAR_EXTRA.items():
+        out.setdefault(year, item)
+    return out
+
+
 def main(src: Path, out: Path) -> None:
     monthly = {r["month"]: r for r in csv.DictReader((src / "inflow_monthly.csv").open())}
     quarterly = {r["quarter"]: r for r in csv.DictReader((src / "inflow_quarterly_cbs.csv").open())}
+    amv_year = amv_totals(src)
     rows = {m: {"month": m} for m in MONTHS}
     notes = {m: [] for m in MONTHS}
     srcs = {m: [] for m in MONTHS}
@@ -62,7 +89,7 @@ def main(src: Path, out: Path) -> None:
                     known[m] = float(r[col])
                     srcs[m].append(f"{kind}={s.get(col, col)}")
                     if col.endswith("_derived"):
-                        notes[m].append(f"{kind}: CBS-derived monthly figure (quarter minus known months, in the compiled data)")
+                        notes[m].append(f"{kind}: derived monthly figure ({_derivation(r.get('note', ''), col)})")
                     break
         for q in sorted({f"{m[:4]}Q{(int(m[5:]) - 1) // 3 + 1}" for m in MONTHS}):
             year, qi = int(q[:4]), int(q[-1])
@@ -81,7 +108,7 @@ def main(src: Path, out: Path) -> None:
                 )
         for m in MONTHS:
             rows[m]["first_applications" if kind == "first" else "family_reunification"] = int(known[m])
-    for year in range(2022, 2026):
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
         ms = [m for m in MONTHS if m.startswith(str(year))]
         known = {}
         for m in ms:
@@ -90,8 +117,8 @@ def main(src: Path, out: Path) -> None:
                 known[m] = int(r["amv_first_applications"])
                 srcs[m].append("amv=" + _sources(r["source"]).get("amv_first_applications", "inflow_monthly.csv"))
         missing = [m for m in ms if m not in known]
-        if year in AMV_YEAR:
-            total, url = AMV_YEAR[year]
+        if year in amv_year:
+            total, url = amv_year[year]
             rest = max(total - sum(known.values()), 0)
             weight = sum(rows[m]["first_applications"] for m in missing)
             for m in missing:
@@ -99,6 +126,15 @@ def main(src: Path, out: Path) -> None:
                 srcs[m].append(f"amv={url}")
                 notes[m].append(
                     f"amv: filled from the {year} total {total} minus known months, in proportion to first applications"
+                )
+        elif known:
+            # no yearly total: the minors' share of first applications in the year's known months (an estimate)
+            share = sum(known.values()) / sum(rows[m]["first_applications"] for m in known)
+            for m in missing:
+                known[m] = round(share * rows[m]["first_applications"])
+                srcs[m].append("amv=estimate")
+                notes[m].append(
+                    f"amv: estimate, {share:.1%} of first applications (the AMV share in the {len(ms) - len(missing)} known month(s) of {year})"
                 )
         else:
             for m in missing:
@@ -110,7 +146,7 @@ def main(src: Path, out: Path) -> None:
     with out.open("w", newline="") as fh:
         fh.write("# Monthly asylum inflow for the back-test replay (persons per month). Derived by derive_inflow.py from\n")
         fh.write(
-            "# the history series (docs/sources.md#history-inflow: inflow_monthly.csv, inflow_quarterly_cbs.csv); rows marked 'filled' in note are\n"
+            "# the history series (docs/sources.md#history-inflow: inflow_monthly.csv, inflow_quarterly_cbs.csv, inflow_annual.csv); rows marked 'filled' in note are\n"
         )
         fh.write("# not observed monthly figures but quarter (or year) totals spread over the missing months.\n")
         w = csv.DictWriter(
