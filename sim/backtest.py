@@ -1,12 +1,14 @@
-"""``opvangsim backtest``: replay 2022 onward and compare with what was observed.
+"""``opvangsim backtest``: replay history and compare with what was observed.
 
-The back-test scenario (``scenarios/backtest_2022.toml``) starts from the
-observed state of 1 January 2022 and replays the observed inflow, IND
-production and housing tasks. This module runs it with replications (common
-random numbers, as ``opvangsim run``), and compares every observed point in
-``sim/data/history/observations.csv`` — COA occupancy, status holders waiting,
-the IND backlog and nights with people sleeping outside Ter Apel — with the
-simulated median and 90 % band of that day, and draws the same as a figure.
+The back-test scenarios (``scenarios/backtest_2022.toml``, the default, and
+``scenarios/backtest_2015.toml``, which it extends) start from the observed
+state of 1 January 2022 (2015) and replay the observed inflow, IND production
+and housing tasks. This module runs one with replications (common random
+numbers, as ``opvangsim run``), and compares every observed point in
+``sim/data/history/observations.csv`` inside the run — COA occupancy (in all
+and in emergency locations), status holders waiting, the IND backlog, persons
+at the application centres and nights with people sleeping outside Ter Apel —
+with the simulated median and 90 % band of that day, and draws the same as a figure.
 
 ``--calibrate`` re-fits the scenario's "fitted" parameters against the 2022
 observations only (never later ones) with :func:`scipy.optimize.brute` and
@@ -29,11 +31,20 @@ from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, ScenarioError, load_s
 
 OBSERVATIONS = DATA_DIR / "history" / "observations.csv"
 DEFAULT_SCENARIO = SCENARIO_DIR / "backtest_2022.toml"
-MEASURES = ("occupancy_total", "status_holders_waiting", "ind_backlog", "sleeping_outside")
+MEASURES = (
+    "occupancy_total",
+    "occupancy_emergency",
+    "status_holders_waiting",
+    "ind_backlog",
+    "ac_occupancy",
+    "sleeping_outside",
+)
 LABELS = {
     "occupancy_total": "COA occupancy (persons)",
+    "occupancy_emergency": "in COA emergency locations (persons)",
     "status_holders_waiting": "status holders waiting (persons)",
     "ind_backlog": "IND backlog, first applications",
+    "ac_occupancy": "at the application centres (persons/night)",
     "sleeping_outside": "sleeping outside Ter Apel (persons/night)",
 }
 # Calibration may only see observations up to this date: later ones are for checking.
@@ -144,8 +155,8 @@ def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
     """Simulated median and 90 % band per measure, with the observed points on top."""
     from matplotlib.figure import Figure  # not pyplot: no backend to switch, no global figure state
 
-    fig = Figure(figsize=(12, 7), layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
+    fig = Figure(figsize=(12, 10), layout="constrained")
+    axes = fig.subplots(3, 2, sharex=True)
     lo, mid, hi = (band_name(q) for q in (BAND[0], 0.5, BAND[1]))
     runs = timeseries.assign(scenario="backtest", design_point=0)  # one arm: the keys the band function groups by
     for ax, measure in zip(axes.flat, MEASURES):
