@@ -107,3 +107,22 @@ def test_done_target_2022():
     assert len(occ) == 3 and (occ["rel_error"].abs() < 0.10).all()
     ep = backtest.ter_apel_episode(ts)
     assert ep["share_reps_above_norm"] > 0.5 and ep["share_reps_outside"] > 0.5
+
+
+BACKTEST_2015 = backtest.DEFAULT_SCENARIO.with_name("backtest_2015.toml")
+
+
+def test_backtest_2015_starts_from_coa_occupancy_at_the_end_of_2014():
+    # sources §history-coa-occupancy: 24,929 persons in COA reception on 31 Dec 2014
+    ist = load_scenario(BACKTEST_2015).initial_state
+    total = ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_temporary + ist.occupancy_emergency + ist.occupancy_amv
+    assert total == 24_929
+
+
+def test_backtest_2015_states_the_housing_task_of_every_half_year():
+    # a half-year without a published task is filled explicitly (an estimate), never inherited silently
+    housing = load_scenario(BACKTEST_2015).housing
+    assert housing.task_mode == "series"
+    dates = [c.date for c in housing.task_changes]
+    expected = [dt.date(y, m, 1) for y in range(2015, 2026) for m in (1, 7)][1:]  # 2015-H1 is task_per_half_year
+    assert dates == expected
