@@ -126,3 +126,16 @@ def test_backtest_2015_states_the_housing_task_of_every_half_year():
     dates = [c.date for c in housing.task_changes]
     expected = [dt.date(y, m, 1) for y in range(2015, 2026) for m in (1, 7)][1:]  # 2015-H1 is task_per_half_year
     assert dates == expected
+
+
+def test_backtest_2022_takes_every_input_but_the_state_from_2015():
+    a, b = load_scenario(BACKTEST_2015), load_scenario(backtest.DEFAULT_SCENARIO)
+    for section in ("inflow", "registration", "reception", "housing", "departure", "costs"):
+        assert getattr(a, section) == getattr(b, section), section
+    assert a.capacity.spreidingswet == b.capacity.spreidingswet
+    assert a.procedure.production_changes == b.procedure.production_changes
+    assert a.procedure.outcome_changes == b.procedure.outcome_changes
+    # the outcome shares in force on 1 Jan 2022 are the same in both
+    assert (
+        b.procedure.outcomes_first.permit == [c for c in a.procedure.outcome_changes if c.date == dt.date(2022, 1, 1)][0].permit
+    )
