@@ -144,7 +144,7 @@ def populate(
     centre_of = route_to_centres(rng.random(len(ac_ids)), [c.share_of_arrivals for c in s.registration.centres])
     p.centre[ac_ids] = centre_of
     p.where[ac_ids] = AC_WAITING
-    p.t_arrive[ac_ids] = -np.sort(rng.uniform(0, ist.ac_arrival_spread_days, len(ac_ids)))[::-1]
+    p.t_arrive[ac_ids] = 0.0  # present on the start date (registered, waiting for a place)
     p.t_reg_start[ac_ids] = p.t_arrive[ac_ids]
     p.t_reg_end[ac_ids] = p.t_arrive[ac_ids]
     for c in centres:

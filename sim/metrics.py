@@ -10,11 +10,13 @@ comment and in docs/model.md.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR
-from sim.people import FAMILY, GONE, People
+from sim.people import EXIT_RETURN, FAMILY, GONE, People
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
@@ -66,10 +68,14 @@ class DailyCost:
         self.ac = c.ac_eur_per_person_night
         self._penalty_paid = np.zeros(n_centres)  # euros paid per centre so far (each has a cap)
 
-    def penalty(self, centres: list[ApplicationCentre]) -> float:
-        """Penalty payments of today: each centre above its norm pays its daily amount, up to its cap."""
+    def penalty(self, centres: list[ApplicationCentre], today: dt.date) -> float:
+        """Penalty payments of today: each centre above its norm pays its daily amount, up to its cap, once its
+        penalty applies."""
         total = 0.0
         for i, c in enumerate(centres):
+            since = c.cfg.penalty_from_date
+            if since is not None and today < since:
+                continue
             if c.above_norm > 0 and self._penalty_paid[i] < c.cfg.penalty_cap_eur:
                 pay = min(c.cfg.penalty_eur_per_day, c.cfg.penalty_cap_eur - self._penalty_paid[i])
                 self._penalty_paid[i] += pay
@@ -84,8 +90,9 @@ class DailyCost:
 class Monitor:
     """Daily records, one array per column (persons, places or euros)."""
 
-    def __init__(self, horizon_days: int):
+    def __init__(self, horizon_days: int, start: dt.date):
         self.h = horizon_days
+        self.start = start
         self.data = {c: np.zeros(horizon_days, np.int64 if c in INT_COLUMNS else float) for c in COLUMNS}
         self.any_above_norm = np.zeros(horizon_days, bool)
 
@@ -93,7 +100,7 @@ class Monitor:
         """Count the night of ``day``: where everyone is, the places, the backlog and queues, and the costs."""
         places, occ = locations.places_by_type(), locations.occupancy_by_type()
         ac = sum(c.present for c in centres)
-        penalty = costs.penalty(centres)
+        penalty = costs.penalty(centres, self.start + dt.timedelta(days=day))
         cost = costs.night(occ, places, ac) + penalty
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
@@ -208,5 +215,6 @@ def summarise(
         "arrivals_total": int(d["arrivals"].sum()),  # the whole run
         "housed_total": int(d["housed"].sum()),
         "departed_total": int(d["departed"].sum()),
+        "returns_total": int(np.count_nonzero(people.exit_kind[:n] == EXIT_RETURN)),  # departures that were a return
         "final_occupancy_total": int(d["occupancy_total"][-1]) if monitor.h else 0,
     }

@@ -87,7 +87,7 @@ class Chain:
         if s.procedure.family.drives_arrivals:
             self.counts[:, FAMILY] = family_arrivals
         self.housing = Housing(s, self.people, self.cal, self.streams.housing)
-        self.monitor = Monitor(self.h)
+        self.monitor = Monitor(self.h, s.start_date)
         self.costs = DailyCost(s, len(self.centres))
         self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
         self.capacity = None  # the Spreidingswet cycle, if enabled (sim.capacity)

@@ -211,6 +211,12 @@ class Centre(Strict):
         source="estimate from sources §ter-apel-2022: 50–120 slept on chairs on single nights in May–July 2022",
         ge=0,
     )
+    penalty_from_date: dt.date | None = param(
+        None,
+        unit="date",
+        desc="penalty payments apply from this date (none: from the start of the run)",
+        source="sources §ter-apel-penalty: imposed by court from 2024",
+    )
     night_shelter_places: int = param(
         200,
         unit="places",
@@ -894,13 +900,6 @@ class InitialState(Strict):
         unit="days",
         desc="the permits of the status holders waiting on the start date date from up to this many days before it (spread evenly)",
         source="sources §status-holders-waiting: a normal wait for a home is ~14 weeks",
-        ge=0,
-    )
-    ac_arrival_spread_days: float = param(
-        5,
-        unit="days",
-        desc="the people at the application centres on the start date arrived within this many days before it (spread evenly)",
-        source="estimate: registration takes ~3 days (sources §registration), transfer a few more",
         ge=0,
     )
 

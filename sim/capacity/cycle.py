@@ -160,24 +160,29 @@ class CapacityCycle:
 
     def counted(self, now: float, pipeline_within_days: float = 0.0) -> np.ndarray:
         """Places per municipality that count for the task at ``now``: open durable and AMV locations
-        large and long-lived enough (AMV of any size), plus projects due to open within the window."""
+        large and long-lived enough (AMV of any size), plus projects due to open within the window.
+        Every COA location stands in a municipality; where the scenario does not say which (COA's own
+        projects, scheduled locations without one) its places are spread over municipalities by population."""
         L = self.chain.locations
         n = L.n
         cfg = self.cfg
         life = np.where(np.array([o == "initial" for o in L.origin[:n]]), np.inf, L.close_day[:n] - L.open_day[:n])
         durable = (L.type[:n] == DURABLE) & (L.places[:n] >= cfg.count_min_places)
-        ok = (
-            L.is_open[:n]
-            & (durable | (L.type[:n] == AMV_PLACES))
-            & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
-            & (L.municipality[:n] >= 0)
-        )
-        out = np.bincount(L.municipality[:n][ok], weights=L.places[:n][ok], minlength=len(self.geo.codes))
+        ok = L.is_open[:n] & (durable | (L.type[:n] == AMV_PLACES)) & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
+        placed = ok & (L.municipality[:n] >= 0)
+        out = np.bincount(L.municipality[:n][placed], weights=L.places[:n][placed], minlength=len(self.geo.codes))
+        unplaced = float(L.places[:n][ok & (L.municipality[:n] < 0)].sum())
+        if unplaced:
+            out = out + unplaced * self.geo.population / self.geo.population.sum()
         if pipeline_within_days > 0:
             for p in self.projects:
                 if p.status == "running" and p.counts and p.expected_open <= now + pipeline_within_days:
                     out[p.municipality] += p.places
         return out
+
+    def legal_count(self, now: float) -> np.ndarray:
+        """The law's count per municipality: places that count now, plus those due within the window."""
+        return self.counted(now, pipeline_within_days=self.cfg.count_pipeline_within_months * DAYS_PER_MONTH)
 
     # ------------------------------------------------------------------ the estimate
 
@@ -240,7 +245,7 @@ class CapacityCycle:
                 continue
             yield self.env.timeout(t - self.env.now)
             if self.tasks_now.sum() > 0:
-                self.checks.append((self.env.now, self.share_realised(self.tasks_now, self.counted(self.env.now))))
+                self.checks.append((self.env.now, self.share_realised(self.tasks_now, self.legal_count(self.env.now))))
 
     def cycle(self, k: int, estimate: dt.date):
         cfg = self.cfg
@@ -251,8 +256,8 @@ class CapacityCycle:
         tasks = self.tasks(k, t_est, t_dead)
         self.task_now = int(tasks.sum())
         self.tasks_now = tasks
-        counted = self.counted(t_est, pipeline_within_days=self.cfg.count_pipeline_within_months * DAYS_PER_MONTH)
-        gap = self.round_table(tasks, counted + self.counting_pipeline + self.planned)
+        # what a municipality acts on: places it has, builds, or has decided to build (not only what counts yet)
+        gap = self.round_table(tasks, self.counted(t_est) + self.counting_pipeline + self.planned)
         info = {
             "cycle": k,
             "estimate_date": estimate,
@@ -283,7 +288,7 @@ class CapacityCycle:
                 break
             if t > env.now:
                 yield env.timeout(t - env.now)
-            info["realised"][label] = self.counted(env.now)
+            info["realised"][label] = self.legal_count(env.now)
             if label == "deadline":
                 self._after_deadline(info)
 
@@ -369,7 +374,8 @@ class CapacityCycle:
         Willing municipalities start during the round-table period (estimate → provincial report), or, on
         a gap that reopens once the task is binding, within as long after now. Waiters (more of them without
         credible enforcement, fewer under pressure at the application centre and with incentives) start once
-        the deadline has passed, or are compelled after it with enforcement, or do not act."""
+        the deadline has passed, or do not act; with enforcement they are compelled a while after the
+        distribution decision makes their task binding."""
         cfg, enf = self.cfg, self.cfg.enforcement
         now = self.env.now
         boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
@@ -381,7 +387,8 @@ class CapacityCycle:
         start = (now if binding else info["t_est"]) + u_start * round_table
         if u_wait < waiting:
             if enf.enforced:
-                start = max(info["t_dead"], now) + enf.compulsion_delay_months * DAYS_PER_MONTH  # compulsion (aanwijzing)
+                # supervision (IBT) acts once the task is binding: a warning, then compulsion (aanwijzing)
+                start = max(info["t_decision"], now) + enf.compulsion_delay_months * DAYS_PER_MONTH
             elif u_late < enf.late_start_probability:
                 start = max(info["t_dead"], now)
             else:

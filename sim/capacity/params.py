@@ -182,7 +182,11 @@ class Enforcement(Strict):
         source="sources §spreidingswet-first-cycle: compulsion not used in the first cycle",
     )
     compulsion_delay_months: float = param(
-        6.0, unit="months", desc="from the deadline to compulsion (range 3–12)", source="estimate", ge=0
+        6.0,
+        unit="months",
+        desc="with enforcement: from the binding distribution decision (supervision's warning) to compulsion of a waiting municipality (range 3–12)",
+        source="estimate",
+        ge=0,
     )
     strategic_waiting_share: float = param(
         0.4,
