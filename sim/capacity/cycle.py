@@ -166,7 +166,7 @@ class CapacityCycle:
         L = self.chain.locations
         n = L.n
         cfg = self.cfg
-        life = np.where(np.array([o == "initial" for o in L.origin[:n]]), np.inf, L.close_day[:n] - L.open_day[:n])
+        life = np.where(L.initial[:n], np.inf, L.close_day[:n] - L.open_day[:n])
         durable = (L.type[:n] == DURABLE) & (L.places[:n] >= cfg.count_min_places)
         ok = L.is_open[:n] & (durable | (L.type[:n] == AMV_PLACES)) & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
         placed = ok & (L.municipality[:n] >= 0)
@@ -279,8 +279,9 @@ class CapacityCycle:
         if info["t_decision"] < self.h:
             yield env.timeout(max(info["t_decision"] - env.now, 0))
             if self.current is info:
+                counted = self.counted(env.now)  # one count for all: deciding opens or closes nothing
                 for m in range(len(self.geo.codes)):
-                    self.reassess(m)
+                    self.reassess(m, counted)
         # the deadline and the two looks after it
         for label, months in (("deadline", 0), ("deadline_12m", 12), ("deadline_24m", 24)):
             t = self.day(add_months(deadline, months))
@@ -304,7 +305,7 @@ class CapacityCycle:
             gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
         return gap
 
-    def reassess(self, m: int) -> None:
+    def reassess(self, m: int, counted: np.ndarray | None = None) -> None:
         """The standing obligation: municipality ``m``'s gap under the current task, after what it has, builds
         and has decided to build (shared out by the province's round table); it acts on what is missing."""
         info = self.current
@@ -312,7 +313,8 @@ class CapacityCycle:
             return
         p = self.geo.province_of[m]
         members = np.flatnonzero(self.geo.province_of == p)
-        have = self.counted(self.env.now)[members] + self.counting_pipeline[members] + self.planned[members]
+        counted = self.counted(self.env.now) if counted is None else counted
+        have = counted[members] + self.counting_pipeline[members] + self.planned[members]
         tasks = info["task"][members]
         prov_gap = max(int(tasks.sum() - have.sum()), 0)
         gap = min(max(int(info["task"][m] - have[members == m][0]), 0), prov_gap)

@@ -63,6 +63,7 @@ class Locations:
         self.extendable = np.zeros(capacity, bool)  # a lease: extended at its end while its places are needed
         self.key = np.full(capacity, -1, np.int64)  # identifies the lease's random draws (common random numbers)
         self.extensions = np.zeros(capacity, np.int16)
+        self.initial = np.zeros(capacity, bool)  # open on the start date (origin "initial")
         self.origin: list[str] = []
 
     def add(
@@ -96,6 +97,7 @@ class Locations:
         self.on_demand[i] = on_demand
         self.extendable[i] = extendable
         self.key[i] = key
+        self.initial[i] = origin == "initial"
         self.origin.append(origin)
         return i
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, IdQueue, People
+from sim.people import AC_WAITING, AMV, ELSEWHERE, LOCATION, IdQueue, People
 from sim.reception.locations import (
     ADULT_ORDER,
     AMV_PLACES,
@@ -51,8 +51,9 @@ class Placement:
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
-        self._located = np.empty(0, np.int64)  # ids not gone at the last refresh (see _maybe_located)
-        self._located_n = -1  # people.n at that refresh
+        # per location, the ids ever placed there (some have left since): residents are found among these
+        # instead of among everyone, and a location's list is compacted whenever its residents are looked up
+        self._members: list[list[np.ndarray]] = []
 
     # --- places -----------------------------------------------------------------------
 
@@ -134,7 +135,18 @@ class Placement:
         # bincount counts repeated slots like np.add.at would, at a fraction of its cost
         occ = self.locations.occ
         occ += np.bincount(slots, minlength=len(occ))
+        self.remember(placed, slots)
         return placed
+
+    def remember(self, ids: np.ndarray, slots: np.ndarray) -> None:
+        """Note who was placed where (``slots`` holds each location's entries together, as _slots gives them;
+        the start state places its residents directly and notes them here)."""
+        need = int(slots.max()) + 1
+        if need > len(self._members):
+            self._members.extend([] for _ in range(need - len(self._members)))
+        cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(slots)]):
+            self._members[int(slots[a])].append(ids[a:b])
 
     def release(self, ids: np.ndarray) -> None:
         """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
@@ -260,18 +272,6 @@ class Placement:
                 excess -= len(cand)
                 budget -= len(cand)
 
-    def _maybe_located(self) -> np.ndarray:
-        """Ids (ascending) that may hold a place: everyone not gone at the last refresh and everyone added
-        since. Leaving is final, so this is a superset of the residents, and much shorter than all records
-        (most people of a long run have left); it is refreshed when the additions outgrow it."""
-        p = self.people
-        if self._located_n < 0 or p.n - self._located_n > len(self._located):
-            self._located = np.flatnonzero(p.where[: p.n] != GONE)
-            self._located_n = p.n
-        if p.n == self._located_n:
-            return self._located
-        return np.concatenate([self._located, np.arange(self._located_n, p.n)])
-
     def _move_up(self, now: float, from_type: int, to_types: tuple[int, ...], budget: int) -> int:
         """Move up to ``budget`` adult residents of ``from_type`` locations into free places of ``to_types``,
         emptying the locations whose lease ends first, then the emptiest, so whole locations can close.
@@ -285,15 +285,16 @@ class Placement:
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
-        # residents of those locations in that order (by id within a location), adults only, the first k
-        rank = np.full(n, -1, np.int64)
-        rank[src] = np.arange(len(src))
-        cand = self._maybe_located()
-        cand_loc = p.loc[cand]
-        r = np.where(cand_loc >= 0, rank[cand_loc], -1)
-        sel = np.flatnonzero(r >= 0)
-        sel = sel[p.cat[cand[sel]] != AMV]
-        ids = cand[sel[np.argsort(r[sel], kind="stable")]][:k]
+        # residents of those locations in that order (ascending ids within a location), adults only, the first k
+        chosen, found = [], 0
+        for lid in src.tolist():
+            r = self.residents(lid)
+            r = r[p.cat[r] != AMV]
+            chosen.append(r)
+            found += len(r)
+            if found >= k:
+                break
+        ids = np.concatenate(chosen)[:k]
         self.release(ids)
         placed = self.place(ids, now, False, types=to_types)
         assert len(placed) == len(ids)
@@ -302,9 +303,14 @@ class Placement:
     # --- closing -------------------------------------------------------------------------
 
     def residents(self, lid: int) -> np.ndarray:
-        """Ids of the people placed in location ``lid``."""
-        cand = self._maybe_located()
-        return cand[self.people.loc[cand] == lid]
+        """Ids (ascending) of the people placed in location ``lid``."""
+        if lid >= len(self._members) or not self._members[lid]:
+            return np.empty(0, np.int64)
+        ever = self._members[lid]
+        ids = np.unique(np.concatenate(ever)) if len(ever) > 1 else np.sort(ever[0])
+        ids = ids[self.people.loc[ids] == lid]
+        self._members[lid] = [ids]  # compacted: who left no longer needs checking
+        return ids
 
     def close_location(self, lid: int, now: float) -> None:
         """Close a location; its residents move to free places (a move each) or, finding none, go back
