@@ -420,7 +420,9 @@ class CapacityCycle:
         j = 0
         while remaining > 0:
             # what each type would take at the sites this municipality has in mind (the plans it can know)
-            plans = [Plan.draw(name, cfg.project_types[name], self._rng(k, m, attempt, j, i, 3)) for i, name in enumerate(names)]
+            # (one generator per site, every type drawn in a fixed order: the same plans whatever is chosen)
+            sites = self._rng(k, m, attempt, j, 3)
+            plans = [Plan.draw(name, cfg.project_types[name], sites) for name in names]
             lateness = cfg.lateness_aversion_per_month if cfg.type_choice_rule else 0.0
             plan = choose(plans, weights, days_left, lateness, rng.random())
             size = min(plan.ptype.size_places, remaining)

@@ -66,10 +66,8 @@ class Acquisition:
         rng = np.random.default_rng([self.entropy, self.reviews])
         j = 0
         while budget > 0:
-            plans = [
-                Plan.draw(name, self.types[name], np.random.default_rng([self.entropy, self.reviews, j, i]))
-                for i, name in enumerate(self.names)
-            ]
+            sites = np.random.default_rng([self.entropy, self.reviews, j])  # every type drawn, in a fixed order
+            plans = [Plan.draw(name, self.types[name], sites) for name in self.names]
             plan = choose(plans, self.weights, cfg.horizon_months * DAYS_PER_MONTH, cfg.lateness_aversion_per_month, rng.random())
             size = min(plan.ptype.size_places, budget)
             budget -= size
