@@ -108,6 +108,8 @@ class Chain:
     ) -> int:
         L = self._locations
         leased = type_code in (EMERGENCY, CRISIS_PLACES) and bool(np.isfinite(close_day))
+        if leased and key < 0:
+            raise ValueError(f"a leased location needs a key for its extension draws (origin {origin})")
         lid = L.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
         L.reserved[lid] = reserved
         if open_now:

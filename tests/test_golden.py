@@ -26,3 +26,14 @@ def test_the_comparison_names_what_changed():
     b = {"digests": {"summary": {"x": "1", "y": "3"}, "cycles": {}}, "numbers": {"m": 2.0}}
     assert golden.differences(a, a) == []
     assert set(golden.differences(a, b)) == {"summary.y: changed", "cycles: new", "m: 1.0 -> 2.0"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(p.stem for p in golden.SCENARIOS.glob("*.toml")))
+def test_every_shipped_scenario_runs_its_whole_horizon(name):
+    """A lease keyed -1 once crashed only in year 7 of the baseline: run each shipped scenario to its end."""
+    from sim.model import simulate
+    from sim.scenario import load_scenario
+
+    r = simulate(load_scenario(golden.SCENARIOS / f"{name}.toml"), seed=3)
+    assert len(r.timeseries) == load_scenario(golden.SCENARIOS / f"{name}.toml").horizon_days

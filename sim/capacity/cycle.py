@@ -38,6 +38,7 @@ from sim.reception.requests import deliveries
 from sim.scenario import Request, Scenario
 
 KEY_CYCLE_REQUESTS = 1_000_000  # request numbers of the cycle's requests (the scenario's are numbered from 0)
+KEY_PROJECTS = 3_000_000_000  # lease keys of locations the municipalities' projects open
 
 
 def add_months(date: dt.date, months: float) -> dt.date:
@@ -453,7 +454,9 @@ class CapacityCycle:
         proj = Project(
             f"cycle{k}", m, len(self.projects), plan.kind, type_code, size, self.env.now, self.env.now + plan.planned_days, counts
         )
-        proj.extra.update(cycle=k, lifespan_years=ptype.lifespan_years)
+        # the key of the location's lease draws: who built it and which of their projects (common random numbers)
+        key = KEY_PROJECTS + ((k * 1000 + m) * 1000 + attempt) * 1000 + j
+        proj.extra.update(cycle=k, lifespan_years=ptype.lifespan_years, key=key)
         self.projects.append(proj)
         self.pipeline += size
         if counts:
@@ -485,7 +488,13 @@ class CapacityCycle:
         self._settled(proj)
         life = proj.extra["lifespan_years"] * DAYS_PER_YEAR
         self.chain.open_location(
-            proj.location_type, proj.places, self.env.now, self.env.now + life, proj.municipality, proj.builder
+            proj.location_type,
+            proj.places,
+            self.env.now,
+            self.env.now + life,
+            proj.municipality,
+            proj.builder,
+            key=proj.extra["key"],
         )
         if proj.location_type in (DURABLE, AMV_PLACES):
             pay = proj.places * self.cfg.incentive_eur_per_durable_place

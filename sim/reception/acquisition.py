@@ -25,6 +25,8 @@ from sim.capacity.projects import Plan, Project, choose, run
 from sim.reception.locations import AMV_PLACES, DURABLE, TEMPORARY, TYPE_CODE, Locations
 from sim.scenario import Scenario
 
+KEY_COA = 4_000_000_000_000  # lease keys of locations COA's own projects open
+
 
 class Acquisition:
     """COA's regular projects: the review, the projects under way, and the places they open."""
@@ -83,12 +85,14 @@ class Acquisition:
                 False,
             )
             proj.extra["lifespan_years"] = plan.ptype.lifespan_years
+            proj.extra["key"] = KEY_COA + self.reviews * 1000 + j  # its lease draws, should it be an emergency type
             self.projects.append(proj)
             self.pipeline += size
 
             def opened(p: Project) -> None:
                 self.pipeline -= p.places
-                open_location(p.location_type, p.places, env.now, env.now + p.extra["lifespan_years"] * DAYS_PER_YEAR, -1, "coa")
+                life = p.extra["lifespan_years"] * DAYS_PER_YEAR
+                open_location(p.location_type, p.places, env.now, env.now + life, -1, "coa", key=p.extra["key"])
 
             def failed(p: Project) -> None:
                 self.pipeline -= p.places
