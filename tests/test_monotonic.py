@@ -7,31 +7,28 @@ average:
 
 * more IND production never lengthens the mean time to a decision: the backlog
   is FIFO and its order of entry does not depend on production;
-* more places (an extra durable location that stays open) add no more than 1 %
-  to emergency person-nights on any path.
+* more places (an extra durable location) never add emergency person-nights.
 
-The second property does not hold exactly path by path, and that is a finding,
-not a tolerance for noise. People leave the chain as persons: housing takes the
-oldest permits, departures follow each person's own delay. Extra places change
-*who* sits in emergency shelter, not only how many. In one run a person about
-to be housed is moved up into a regular place and a newcomer takes the
-emergency bed; in the other the person leaves from the emergency bed itself.
-
-Hypothesis found such paths. One is seed 0 with 10 extra places from the
-start, inflow 7,806, transfer limit 25 and no on-demand emergency: 49,020
-against 48,949 person-nights. In about 800 random cases the excess stayed
-below 0.8 %, and it happens only without on-demand emergency shelter.
+The second property once held only within 1 %: people leave as persons, so
+extra places changed *who* sat in emergency shelter, and crisis shelter was an
+unbounded sink that kept some paths apart. Since crisis shelter has places and
+people without one wait at the centre, 290 random worlds checked by hand
+(tests' ranges, seeds at random) showed no excess at all, so the property is
+asserted exactly. The default run draws its examples deterministically (the
+same worlds in CI every time); the slow run explores fresh ones.
 """
 
 from __future__ import annotations
 
+import pytest
 from conftest import SMALL_LOCATIONS, small_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import simulate
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+EXPLORE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -58,8 +55,7 @@ def test_more_ind_production_never_lengthens_the_time_to_decision(seed, producti
     assert run(extra) <= run(0)
 
 
-@SETTINGS
-@given(
+WORLD = dict(
     seed=st.integers(0, 2**31),
     places=st.integers(10, 600),
     opens=st.sampled_from(["2025-06-01", "2026-01-15", "2026-03-01"]),
@@ -68,7 +64,9 @@ def test_more_ind_production_never_lengthens_the_time_to_decision(seed, producti
     on_demand=st.booleans(),
     amv_overflow=st.booleans(),
 )
-def test_more_places_never_add_emergency_person_nights(seed, places, opens, inflow, transfer, on_demand, amv_overflow):
+
+
+def more_places_never_add_emergency_person_nights(seed, places, opens, inflow, transfer, on_demand, amv_overflow):
     def run(extra_location: list[dict]) -> float:
         s = small_scenario(
             inflow={"first_applications_per_year": inflow},
@@ -79,4 +77,17 @@ def test_more_places_never_add_emergency_person_nights(seed, places, opens, infl
         return simulate(s, seed=seed).summary["emergency_person_nights"]
 
     with_more, without = run([{"type": "durable", "places": places, "opens": opens}]), run([])
-    assert with_more <= without * 1.01  # see the module docstring: person identity, not capacity, makes the excess
+    assert with_more <= without
+
+
+@SETTINGS
+@given(**WORLD)
+def test_more_places_never_add_emergency_person_nights(**world):
+    more_places_never_add_emergency_person_nights(**world)
+
+
+@pytest.mark.slow
+@EXPLORE
+@given(**WORLD)
+def test_more_places_never_add_emergency_person_nights_in_fresh_worlds(**world):
+    more_places_never_add_emergency_person_nights(**world)
