@@ -144,9 +144,15 @@ class Placement:
         need = int(slots.max()) + 1
         if need > len(self._members):
             self._members.extend([] for _ in range(need - len(self._members)))
-        cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
-        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(slots)]):
-            self._members[int(slots[a])].append(ids[a:b])
+        members = self._members
+        if slots[0] == slots[-1]:  # one location (the common case): no need to look for boundaries
+            members[int(slots[0])].append(ids)
+            return
+        a = 0
+        for c in np.flatnonzero(np.diff(slots)).tolist():
+            members[int(slots[a])].append(ids[a : c + 1])
+            a = c + 1
+        members[int(slots[a])].append(ids[a:])
 
     def release(self, ids: np.ndarray) -> None:
         """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
