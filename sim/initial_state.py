@@ -136,7 +136,6 @@ def populate(
         p.where[ids] = LOCATION
         p.t_place[ids] = -1.0
         L.occ[lids] += occ
-        placement.remember(ids, p.loc[ids])
         residents.append(ids)
     placement.placed_ever += sum(len(r) for r in residents)
     residents = np.concatenate(residents) if residents else np.empty(0, np.int64)

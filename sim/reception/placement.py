@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.people import AC_WAITING, AMV, ELSEWHERE, LOCATION, IdQueue, People
+from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, IdQueue, People
 from sim.reception.locations import (
     ADULT_ORDER,
     AMV_PLACES,
@@ -51,9 +51,8 @@ class Placement:
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
-        # per location, the ids ever placed there (some have left since): residents are found among these
-        # instead of among everyone, and a location's list is compacted whenever its residents are looked up
-        self._members: list[list[np.ndarray]] = []
+        self._located = np.empty(0, np.int64)  # ids not gone at the last refresh (see _maybe_located)
+        self._located_n = -1  # people.n at that refresh
 
     # --- places -----------------------------------------------------------------------
 
@@ -135,24 +134,7 @@ class Placement:
         # bincount counts repeated slots like np.add.at would, at a fraction of its cost
         occ = self.locations.occ
         occ += np.bincount(slots, minlength=len(occ))
-        self.remember(placed, slots)
         return placed
-
-    def remember(self, ids: np.ndarray, slots: np.ndarray) -> None:
-        """Note who was placed where (``slots`` holds each location's entries together, as _slots gives them;
-        the start state places its residents directly and notes them here)."""
-        need = int(slots.max()) + 1
-        if need > len(self._members):
-            self._members.extend([] for _ in range(need - len(self._members)))
-        members = self._members
-        if slots[0] == slots[-1]:  # one location (the common case): no need to look for boundaries
-            members[int(slots[0])].append(ids)
-            return
-        a = 0
-        for c in np.flatnonzero(np.diff(slots)).tolist():
-            members[int(slots[a])].append(ids[a : c + 1])
-            a = c + 1
-        members[int(slots[a])].append(ids[a:])
 
     def release(self, ids: np.ndarray) -> None:
         """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
@@ -278,6 +260,18 @@ class Placement:
                 excess -= len(cand)
                 budget -= len(cand)
 
+    def _maybe_located(self) -> np.ndarray:
+        """Ids (ascending) that may hold a place: everyone not gone at the last refresh and everyone added
+        since. Leaving is final, so this is a superset of the residents, and much shorter than all records
+        (most people of a long run have left); it is refreshed when the additions outgrow it."""
+        p = self.people
+        if self._located_n < 0 or p.n - self._located_n > len(self._located):
+            self._located = np.flatnonzero(p.where[: p.n] != GONE)
+            self._located_n = p.n
+        if p.n == self._located_n:
+            return self._located
+        return np.concatenate([self._located, np.arange(self._located_n, p.n)])
+
     def _move_up(self, now: float, from_type: int, to_types: tuple[int, ...], budget: int) -> int:
         """Move up to ``budget`` adult residents of ``from_type`` locations into free places of ``to_types``,
         emptying the locations whose lease ends first, then the emptiest, so whole locations can close.
@@ -291,16 +285,15 @@ class Placement:
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
-        # residents of those locations in that order (ascending ids within a location), adults only, the first k
-        chosen, found = [], 0
-        for lid in src.tolist():
-            r = self.residents(lid)
-            r = r[p.cat[r] != AMV]
-            chosen.append(r)
-            found += len(r)
-            if found >= k:
-                break
-        ids = np.concatenate(chosen)[:k]
+        # residents of those locations in that order (ascending ids within a location), adults only, the first k:
+        # one gather over everyone who may hold a place gives each person's location's rank (-1: not a source)
+        rank = np.full(n + 1, -1, np.int64)
+        rank[src + 1] = np.arange(len(src))
+        cand = self._maybe_located()
+        r = rank[p.loc[cand] + 1]  # p.loc is -1 for people without a place: index 0 holds -1
+        sel = np.flatnonzero(r >= 0)
+        sel = sel[p.cat[cand[sel]] != AMV]
+        ids = cand[sel[np.argsort(r[sel], kind="stable")]][:k]
         self.release(ids)
         placed = self.place(ids, now, False, types=to_types)
         assert len(placed) == len(ids)
@@ -310,13 +303,8 @@ class Placement:
 
     def residents(self, lid: int) -> np.ndarray:
         """Ids (ascending) of the people placed in location ``lid``."""
-        if lid >= len(self._members) or not self._members[lid]:
-            return np.empty(0, np.int64)
-        ever = self._members[lid]
-        ids = np.unique(np.concatenate(ever)) if len(ever) > 1 else np.sort(ever[0])
-        ids = ids[self.people.loc[ids] == lid]
-        self._members[lid] = [ids]  # compacted: who left no longer needs checking
-        return ids
+        cand = self._maybe_located()
+        return cand[self.people.loc[cand] == lid]
 
     def close_location(self, lid: int, now: float) -> None:
         """Close a location; its residents move to free places (a move each) or, finding none, go back
