@@ -50,7 +50,12 @@ def _add_validate(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; a plugin's module is imported, and its options added, only for ``command``.
+
+    ``opvangsim --help`` thus lists every command without importing the model,
+    the analysis or matplotlib (under a second instead of several).
+    """
     parser = argparse.ArgumentParser(
         prog="opvangsim", description="Simulate the Dutch asylum reception chain and the Spreidingswet capacity cycle."
     )
@@ -59,15 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     for name, (module, help_text) in PLUGINS.items():
-        try:
+        p = sub.add_parser(name, help=help_text)
+        if name == command:
             mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        if hasattr(mod, "add_arguments") and hasattr(mod, "main"):
-            p = sub.add_parser(name, help=help_text)
             mod.add_arguments(p)
             p.set_defaults(_plugin=mod)
     return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def cmd_validate(args) -> int:
@@ -100,7 +107,7 @@ def cmd_validate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.version:
         from sim import __version__
