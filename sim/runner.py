@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.analysis.stats import mean_ci
+from sim.analysis.arms import metric_support
+from sim.analysis.stats import bounded_mean_ci
 from sim.model import simulate
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.streams import replication_seed
@@ -56,7 +57,8 @@ def headline_table(summary: pd.DataFrame) -> str:
         if key not in summary:
             continue
         scale = 1e6 if key.endswith("_eur") else 1.0
-        m, lo, hi = mean_ci(summary[key].to_numpy() / scale)
+        iv = bounded_mean_ci(summary[key].to_numpy() / scale, metric_support(key))  # stays inside the metric's range
+        m, lo, hi = iv.mean, iv.low, iv.high
         ci = "" if np.isnan(lo) else f"[{fmt.format(lo)} – {fmt.format(hi)}]"
         rows.append((label, fmt.format(m), ci))
     w0 = max(len(r[0]) for r in rows)

@@ -27,6 +27,17 @@ class Results:
     path: Path | None = None
     # runs that raised (sweeps only): scenario, design_point, replication, seed, error
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    expected_runs: int | None = None  # runs the manifest(s) asked for (design points × replications); None: unknown
+
+    @property
+    def missing_runs(self) -> int:
+        """Runs asked for without a summary row (not yet run, interrupted or failed); 0 when unknown."""
+        return max(0, self.expected_runs - len(self.summary)) if self.expected_runs is not None else 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run the manifest(s) asked for has its summary row (an interrupted sweep has not)."""
+        return self.missing_runs == 0
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -89,7 +100,16 @@ def _load_sweep(path: Path, manifest: dict) -> Results:
     outputs = manifest.get("outputs", {})
     if outputs.get("replications") == "quantiles":
         timeseries = timeseries_quantiles(timeseries, outputs.get("quantiles", [0.05, 0.5, 0.95]))
-    return Results(summary=summary, timeseries=timeseries, cycles=cycles, manifest=manifest, path=path, failures=failures)
+    expected = int(manifest.get("n_design_points", 0)) * int(manifest.get("replications", 0)) or None
+    return Results(
+        summary=summary,
+        timeseries=timeseries,
+        cycles=cycles,
+        manifest=manifest,
+        path=path,
+        failures=failures,
+        expected_runs=expected,
+    )
 
 
 def load_results(path: str | Path) -> Results:
@@ -113,4 +133,5 @@ def load_results(path: str | Path) -> Results:
         cycles=_with_keys(_read(path / "cycles.parquet"), name),
         manifest=manifest,
         path=path,
+        expected_runs=manifest.get("replications"),
     )

@@ -105,6 +105,69 @@ def test_paired_difference_with_few_pairs_is_honest():
 # ----------------------------------------------------------------------------- proportions
 
 
+def _zero_inflated_counts(g: np.random.Generator, n: int, p_zero: float = 0.6, mean_if_any: float = 2000.0) -> np.ndarray:
+    """Person-nights sleeping outside: none in most replications, many in a few (a negative binomial)."""
+    k = 2.0
+    return np.where(g.random(n) < p_zero, 0.0, g.negative_binomial(k, k / (k + mean_if_any), n).astype(float))
+
+
+@pytest.mark.parametrize("n", [12, 30])
+def test_interval_of_a_count_never_goes_below_zero_and_covers_its_mean(n):
+    """A count that is zero in most replications: the t interval would go below zero; ours never does, and
+    still covers the true mean about 95 % of the time (the binomial sd of 400 trials is 0.011)."""
+    g = rng(10 + n)
+    trials, true_mean = 400, 0.4 * 2000.0
+    covered, t_below_zero = 0, 0
+    for _ in range(trials):
+        v = _zero_inflated_counts(g, n)
+        iv = an.bounded_mean_ci(v, (0.0, math.inf), rng=g, n_boot=2000)
+        _, t_low, _ = an.mean_ci(v)
+        t_below_zero += t_low < 0
+        assert iv.low >= 0.0 and iv.low <= iv.mean <= iv.high
+        covered += iv.low <= true_mean <= iv.high
+    if n == 12:
+        assert t_below_zero > 0.2 * trials  # the case this interval exists for
+    assert 0.88 <= covered / trials <= 0.99
+
+
+def test_interval_of_a_share_near_one_stays_below_one_and_covers_its_mean():
+    """Shares of a task realised near 100 % (Beta(20, 1), mean 20/21) over 6 replications."""
+    g = rng(20)
+    trials, true_mean = 400, 20 / 21
+    covered, t_above_one = 0, 0
+    for _ in range(trials):
+        v = g.beta(20, 1, 6)
+        iv = an.bounded_mean_ci(v, an.metric_support("share_realised_by_deadline"), rng=g, n_boot=2000)
+        t_above_one += an.mean_ci(v)[2] > 1
+        assert 0.0 <= iv.low <= iv.high <= 1.0
+        covered += iv.low <= true_mean <= iv.high
+    assert t_above_one > 0.2 * trials
+    assert 0.87 <= covered / trials <= 0.99
+
+
+def test_paired_difference_of_shares_stays_between_minus_one_and_one():
+    g = rng(21)
+    b = g.beta(30, 1, 8)
+    x = np.minimum(1.0, b + np.where(g.random(8) < 0.5, 0.0, g.uniform(0, 0.05, 8)))
+    d = an.paired_difference(x, b, support=(0.0, 1.0))
+    assert -1.0 <= d.low <= d.mean <= d.high <= 1.0
+
+
+def test_welch_interval_is_the_textbook_formula_and_covers_with_unequal_variances():
+    g = rng(22)
+    x, b = g.normal(10, 1, 8), g.normal(0, 5, 20)
+    w = an.welch_difference(x, b)
+    vx, vb = x.var(ddof=1) / len(x), b.var(ddof=1) / len(b)
+    df = (vx + vb) ** 2 / (vx**2 / (len(x) - 1) + vb**2 / (len(b) - 1))  # Welch–Satterthwaite
+    half = stats.t.ppf(0.975, df) * math.sqrt(vx + vb)
+    assert w.method == "Welch"
+    assert w.low == pytest.approx(x.mean() - b.mean() - half) and w.high == pytest.approx(x.mean() - b.mean() + half)
+    covered = sum(
+        (lambda d: d.low <= 10.0 <= d.high)(an.welch_difference(g.normal(10, 1, 8), g.normal(0, 5, 20))) for _ in range(1000)
+    )
+    assert abs(covered / 1000 - 0.95) < 0.025
+
+
 def test_proportion_intervals_at_zero_replications_are_the_whole_range():
     for method in ("wilson", "exact"):
         p, lo, hi = an.proportion_ci(0, 0, method=method)

@@ -20,6 +20,12 @@ The layers, each a module:
 * :mod:`~sim.analysis.cycles` — the Spreidingswet task realised by its deadline;
 * :mod:`~sim.analysis.discovery` — scenario discovery: CART boxes with their
   coverage, density and mass;
+* :mod:`~sim.analysis.window` — the evaluation window: each arm's as dates, and the
+  metrics of the night recomputed for another (``--from/--to``) from the daily series;
+* :mod:`~sim.analysis.pairing` — whether arms may be paired (same seeds, period,
+  window, code and replications), refused naming both where not;
+* :mod:`~sim.analysis.prepare` — results loaded, ordered (baseline first, then the
+  order given), windowed and checked: what ``compare``, ``report`` and ``study`` start from;
 * :mod:`~sim.analysis.compare` — the ``compare`` command (text and CSV).
 
 The names below are the public interface; the command line finds
@@ -33,65 +39,118 @@ from sim.analysis.arms import (
     design_factors,
     format_value,
     label,
+    metric_support,
     pick_baseline,
     summary_metrics,
     varying_factors,
     with_arm,
 )
-from sim.analysis.compare import add_arguments, add_risk_arguments, format_paired, format_risk, main, risk_settings
+from sim.analysis.compare import (
+    add_arguments,
+    add_risk_arguments,
+    add_window_arguments,
+    format_paired,
+    format_risk,
+    format_tables,
+    main,
+    prepare_from_args,
+    risk_settings,
+    write_tables,
+)
 from sim.analysis.cycles import Realisation, provinces, realisation_by_deadline
 from sim.analysis.discovery import BoxMeasures, box_measures, cart_boxes
 from sim.analysis.paired import paired_comparison
-from sim.analysis.risk import RiskSettings, quantile_table, replication_events, risk_table
+from sim.analysis.pairing import ArmFacts, arm_facts, check_pairs
+from sim.analysis.prepare import Prepared, in_given_order, prepare
+from sim.analysis.risk import (
+    RiskSettings,
+    first_overflow,
+    quantile_table,
+    replication_events,
+    resolve_settings,
+    risk_by_year,
+    risk_table,
+)
 from sim.analysis.runs import design_kind, experiment_of, load_dir, run_manifests, scenarios_run
 from sim.analysis.sensitivity import sensitivity
 from sim.analysis.series import EMERGENCY, FAN_QUANTILES, band_name, column_values, emergency_series, fan_bands
-from sim.analysis.stats import LEVEL, PairedDifference, exceedance, mean_ci, paired_difference, proportion_ci
+from sim.analysis.stats import (
+    LEVEL,
+    Interval,
+    PairedDifference,
+    bounded_mean_ci,
+    exceedance,
+    mean_ci,
+    paired_difference,
+    proportion_ci,
+    welch_difference,
+)
+from sim.analysis.window import Window, rewindow, windows
 
 __all__ = [
-    "BoxMeasures",
-    "EMERGENCY",
-    "FAN_QUANTILES",
-    "LEVEL",
-    "METRIC_LABELS",
-    "PairedDifference",
-    "Realisation",
-    "RiskSettings",
     "add_arguments",
     "add_risk_arguments",
+    "add_window_arguments",
+    "arm_facts",
+    "ArmFacts",
     "arms",
     "band_name",
+    "bounded_mean_ci",
     "box_measures",
+    "BoxMeasures",
     "cart_boxes",
+    "check_pairs",
     "column_values",
     "counterparts",
     "design_factors",
     "design_kind",
+    "EMERGENCY",
     "emergency_series",
     "exceedance",
     "experiment_of",
     "fan_bands",
+    "FAN_QUANTILES",
+    "first_overflow",
     "format_paired",
     "format_risk",
+    "format_tables",
     "format_value",
+    "in_given_order",
+    "Interval",
     "label",
+    "LEVEL",
     "load_dir",
     "main",
     "mean_ci",
+    "METRIC_LABELS",
+    "metric_support",
     "paired_comparison",
     "paired_difference",
+    "PairedDifference",
     "pick_baseline",
+    "prepare",
+    "prepare_from_args",
+    "Prepared",
     "proportion_ci",
     "provinces",
     "quantile_table",
+    "Realisation",
     "realisation_by_deadline",
     "replication_events",
+    "resolve_settings",
+    "rewindow",
+    "risk_by_year",
     "risk_settings",
     "risk_table",
+    "RiskSettings",
     "run_manifests",
     "scenarios_run",
     "sensitivity",
     "summary_metrics",
     "varying_factors",
+    "welch_difference",
+    "Window",
+    "windows",
     "with_arm",
+    "write_tables",
 ]

@@ -8,31 +8,39 @@ replication against the baseline arm they are paired with.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.scenario import ScenarioError
 from sim.store import Results
 
-NOT_METRICS = {"scenario", "design_point", "replication", "seed", "error", "run_seconds"}
+NOT_METRICS = {"scenario", "design_point", "replication", "seed", "error", "run_seconds", "window_first_day", "window_days"}
+MAX_LABEL_FACTORS = 2  # an arm's label names at most this many factor values (a sampled design's are numbered)
 FACTOR_PREFIX = "factor:"  # sweep summaries carry each design point's factor values as "factor:<key>" columns
 
 # Summary metrics in the order a reader wants them, with a label and a unit.
 METRIC_LABELS = {
     "emergency_person_nights": "emergency shelter (person-nights)",
+    "emergency_persons_per_night": "emergency shelter (persons per night)",
     "peak_emergency_occupancy": "peak emergency occupancy (persons)",
     "ac_days_above_norm": "days Ter Apel above norm (days)",
+    "ac_person_nights_above_norm": "persons above Ter Apel's norm (person-nights)",
     "ac_peak_occupancy": "peak application-centre occupancy (persons)",
     "person_nights_outside": "sleeping outside (person-nights)",
+    "nights_anyone_outside": "nights anyone sleeps outside (nights)",
     "moves_per_person": "moves per person",
     "mean_registration_wait_days": "mean registration wait (days)",
     "mean_days_to_decision": "mean time to decision (days)",
     "mean_housing_wait_days": "mean housing wait (days)",
     "cases_over_legal_term": "cases over the legal term (cases)",
     "total_cost_eur": "total cost (EUR)",
+    "cost_eur_per_year": "cost per year (EUR)",
     "penalty_cost_eur": "penalty payments (EUR)",
     "share_realised_by_deadline": "share of task realised by deadline",
+    "share_realised_window": "share of standing task realised, 1 July checks",
     "durable_places_opened": "durable places opened (places)",
     "emergency_places_opened": "emergency places opened (places)",
     "provinces_meeting_task_first_cycle": "provinces meeting task, first cycle",
@@ -46,8 +54,16 @@ METRIC_LABELS = {
 }
 
 
+def metric_support(metric: str) -> tuple[float, float]:
+    """The values a summary metric can take: shares lie in [0, 1]; every other metric (persons,
+    person-nights, days, euros, moves) is a count or an amount that cannot be negative."""
+    return (0.0, 1.0) if metric.startswith("share_") else (0.0, math.inf)
+
+
 def label(metric: str) -> str:
     """A summary metric's name in words, with its unit."""
+    if metric.startswith("share_realised_cycle_"):
+        return f"share of cycle {metric.rsplit('_', 1)[1]}'s task realised by its deadline"
     return METRIC_LABELS.get(metric, metric.replace("_", " "))
 
 
@@ -83,21 +99,24 @@ def arms(results: Results) -> pd.DataFrame:
             labels.append(str(row["scenario"]))
             continue
         varying = [c for c in factor_cols if a.loc[a["scenario"] == row["scenario"], c].nunique() > 1]
-        if varying:
+        if 0 < len(varying) <= MAX_LABEL_FACTORS:
             parts = ", ".join(f"{c.split('.')[-1]}={format_value(row[c])}" for c in varying)
             labels.append(f"{row['scenario']} [{parts}]")
-        else:
+        else:  # a sampled design varies many factors at once: its points are numbered, their values are in the tables
             labels.append(f"{row['scenario']} #{row['design_point']}")
     return a.assign(arm=labels).reset_index(drop=True)
 
 
 def format_value(v: Any) -> str:
-    """A factor value as labels show it: integers without a decimal point, other floats to 3 significant digits."""
-    if isinstance(v, float) and v.is_integer():
-        return f"{int(v)}"
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
+    """A factor value as labels show it: whole numbers without a decimal point, other numbers to 3 significant
+    digits (0.15000000000000002 reads 0.15) or, from 1,000, to the unit; no thousands separator (labels list
+    values separated by commas)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return str(v)
+    v = float(v)
+    if v.is_integer() or abs(v) >= 1000:
+        return f"{round(v)}"
+    return f"{v:.3g}"
 
 
 def with_arm(df: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,9 @@
-"""Paired comparison: each arm minus its baseline counterpart, replication by replication."""
+"""Paired comparison: each arm minus its baseline counterpart, replication by replication.
+
+With ``unpaired=True`` the arms are compared as independent samples instead
+(Welch's interval): for results that cannot be paired (different seeds,
+horizons or replication sets; see :mod:`sim.analysis.pairing`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from sim.analysis.arms import arms, counterparts, label, pick_baseline, summary_metrics, with_arm
-from sim.analysis.stats import ANALYSIS_SEED, LEVEL, paired_difference
+from sim.analysis.arms import arms, counterparts, label, metric_support, pick_baseline, summary_metrics, with_arm
+from sim.analysis.stats import ANALYSIS_SEED, LEVEL, PairedDifference, paired_difference, welch_difference
 from sim.store import Results
 from sim.streams import Streams
 
@@ -20,9 +25,16 @@ def _nanmean(v: np.ndarray) -> float:
 
 
 def paired_comparison(
-    results: Results, baseline: str | None = None, metrics: Iterable[str] | None = None, level: float = LEVEL
+    results: Results,
+    baseline: str | None = None,
+    metrics: Iterable[str] | None = None,
+    level: float = LEVEL,
+    unpaired: bool = False,
 ) -> pd.DataFrame:
-    """Mean difference (scenario − baseline) of each summary metric, paired by replication, with its interval."""
+    """Mean difference (scenario − baseline) of each summary metric, paired by replication, with its interval.
+
+    ``unpaired``: every replication of each arm, as independent samples (Welch); ``n_pairs`` is then 0.
+    """
     a = arms(results)
     cols = [
         "arm",
@@ -30,6 +42,8 @@ def paired_comparison(
         "metric",
         "label",
         "n_pairs",
+        "n_scenario",
+        "n_baseline",
         "baseline_mean",
         "scenario_mean",
         "mean_diff",
@@ -54,9 +68,14 @@ def paired_comparison(
         for metric in metrics:
             if metric not in xs or metric not in bs:
                 continue
-            x = xs.loc[common, metric].to_numpy(float)
-            b = bs.loc[common, metric].to_numpy(float)
-            pdiff = paired_difference(x, b, level=level, rng=rng)
+            if unpaired:
+                x, b = xs[metric].to_numpy(float), bs[metric].to_numpy(float)
+                w = welch_difference(x, b, level)
+                pdiff = PairedDifference(0, w.mean, w.low, w.high, w.method, math.nan, math.nan, math.nan)
+            else:
+                x = xs.loc[common, metric].to_numpy(float)
+                b = bs.loc[common, metric].to_numpy(float)
+                pdiff = paired_difference(x, b, level=level, rng=rng, support=metric_support(metric))
             bmean = _nanmean(b)
             rows.append(
                 {
@@ -65,6 +84,8 @@ def paired_comparison(
                     "metric": metric,
                     "label": label(metric),
                     "n_pairs": pdiff.n,
+                    "n_scenario": int((~np.isnan(x)).sum()),
+                    "n_baseline": int((~np.isnan(b)).sum()),
                     "baseline_mean": bmean,
                     "scenario_mean": _nanmean(x),
                     "mean_diff": pdiff.mean,

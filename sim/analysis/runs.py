@@ -60,7 +60,9 @@ def load_dir(path: str | Path) -> Results:
                 frames[key].append(df)
         runs[name if single else d.name] = part.manifest
     merged = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in frames.items()}
-    return Results(manifest={"kind": "collection", "runs": runs}, path=path, **merged)
+    expected = [p.expected_runs for p in parts]
+    total = sum(expected) if None not in expected else None
+    return Results(manifest={"kind": "collection", "runs": runs}, path=path, expected_runs=total, **merged)
 
 
 def run_manifests(results: Results) -> dict[str, dict]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim import analysis as an
+from sim.analysis.arms import MAX_LABEL_FACTORS
 from sim.scenario import Scenario
 from sim.store import Results
 
@@ -40,11 +41,22 @@ class Context:
     scenarios: dict[str, Scenario]  # the scenario each arm ran, where it is known
     province: str | None = None  # whose municipalities the realisation figure shows (None: no such figure)
     notes: list[str] = field(default_factory=list)  # what the report could not establish, and why
+    risk_by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
+    first_overflow: pd.DataFrame = field(default_factory=pd.DataFrame)
+    window_text: str = "the whole run"  # the evaluation window in words
+    windows: dict = field(default_factory=dict)  # arm -> sim.analysis.Window (or None)
+    completeness: str = ""  # '' or how many runs are missing
+    unpaired: bool = False
     _bands: dict = field(default_factory=dict)
 
     @property
     def arm_names(self) -> list[str]:
         return list(dict.fromkeys(self.arms["arm"]))
+
+    @property
+    def sampled(self) -> bool:
+        """A sampled design (Latin hypercube, Sobol, Morris): many points, each its own mix of factor values."""
+        return an.design_kind(self.results) in ("latin_hypercube", "sobol", "morris")
 
     def has_series(self, column: str) -> bool:
         """Whether the results have a time series of ``column`` (or of the emergency sum) to draw."""
@@ -65,29 +77,43 @@ class Context:
         return self._bands[column]
 
 
-def build_context(results: Results, baseline: str | None, settings: an.RiskSettings, province: str | None = None) -> Context:
-    """Compute every table of the report once; ``province``: draw the task realised per municipality of it."""
-    a = an.arms(results)
-    base = an.pick_baseline(a, baseline)
+def build_context(
+    results: Results | an.Prepared,
+    baseline: str | None,
+    settings: an.RiskSettings,
+    province: str | None = None,
+) -> Context:
+    """Compute every table of the report once; ``province``: draw the task realised per municipality of it.
+
+    ``results``: prepared results (:func:`sim.analysis.prepare`: ordered, windowed, pairing checked),
+    or raw results, which are prepared here with their own windows.
+    """
+    prep = results if isinstance(results, an.Prepared) else an.prepare(results.path, baseline, results=results)
+    results = prep.results
+    an.resolve_settings(results, settings)
     sens, sens_note = an.sensitivity(results)
     boxes, disc_note = an.cart_boxes(results)
-    run, notes = an.scenarios_run(results)
-    scenarios = {arm: run[(s, dp)] for s, dp, arm in zip(a["scenario"], a["design_point"], a["arm"]) if (s, dp) in run}
     return Context(
         results,
-        a,
-        base,
-        an.paired_comparison(results, base),
-        an.risk_table(results, settings),
+        prep.arms,
+        prep.baseline,
+        an.paired_comparison(results, prep.baseline, unpaired=prep.unpaired),
+        an.risk_table(results, settings, prep.windows),
         an.quantile_table(results),
         settings,
         sens,
         sens_note,
         boxes,
         disc_note,
-        scenarios,
+        prep.scenarios,
         province,
-        notes,
+        list(prep.notes),
+        an.risk_by_year(results, settings, prep.windows),
+        an.first_overflow(results, prep.windows),
+        prep.window_text,
+        prep.windows,
+        prep.completeness,
+        prep.unpaired,
     )
 
 
@@ -113,7 +139,7 @@ def short_labels(ctx: Context) -> dict[str, str]:
     """Arm labels for crowded axes: the scenario and the values of the varying factors, without factor names."""
     a = ctx.arms
     factor_cols = an.varying_factors(a)
-    if not factor_cols:
+    if not factor_cols or len(factor_cols) > MAX_LABEL_FACTORS:
         return dict(zip(a["arm"], a["arm"]))
     return {
         row["arm"]: " · ".join([str(row["scenario"])] + [an.format_value(row[c]) for c in factor_cols]) for _, row in a.iterrows()

@@ -1,8 +1,12 @@
 """The report's figures: one function per figure, drawn from a :class:`~sim.report.context.Context`.
 
-A figure function returns a matplotlib ``Figure``, or a sentence saying why
-it was skipped (its inputs are missing: no Spreidingswet pipeline, no cycles,
-no sampling design).
+A figure function returns a matplotlib ``Figure``, a list of them (pages of
+small multiples: at most :data:`PAGE_PANELS` panels a page and
+:data:`MAX_PAGES` pages, the arms left over named in a footnote), or a
+sentence saying why it was skipped (its inputs are missing: no Spreidingswet
+pipeline, no cycles, no sampling design). A sampled design (Latin hypercube,
+Sobol, Morris) has too many points for a panel each: its time figures draw
+every point's median in one panel instead.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -19,12 +23,17 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim import analysis as an
 from sim.report.context import HEADLINE_METRICS, Context, factor_groups, short_labels
 
-MAX_PANELS = 16  # more panels than this are unreadable even in a report (a 5 × 3 sweep has 15)
+MAX_PANELS = 16  # more curves or bars than this are unreadable in one panel
+PAGE_PANELS = 12  # panels on one figure page (6 rows of 2: a page of A4, a screen and a half)
+MAX_PAGES = 2  # pages of one figure; the arms after these are named in a footnote, their numbers are in the tables
+DPI = 110  # the PNG's pixels per inch: 11-inch figures are 1,210 pixels wide, about the report's width
+TITLE_SIZE = 10  # points: a panel title, about 13 screen pixels high when the report is read at its width
 TYPES = (  # (occupancy column(s), places column, label, colour)
     (("occupancy_durable",), "places_durable", "durable", "tab:blue"),
     (("occupancy_temporary",), "places_temporary", "temporary", "tab:green"),
@@ -50,7 +59,9 @@ def _figure(width_in: float, height_in: float) -> Figure:
     Constrained layout places titles, legends outside the axes and tick labels
     without overlap, whatever their number and length.
     """
-    return Figure(figsize=(width_in, height_in), layout="constrained")
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # the raster canvas, whose renderer tells where the titles were drawn (title_boxes)
+    return fig
 
 
 def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = True) -> tuple[Figure, list[Axes]]:
@@ -66,31 +77,65 @@ def _panels(n: int, height: float = 2.6, share_y: bool = True, share_x: bool = T
     return fig, list(axes.flat[:n])
 
 
-def fig_occupancy(ctx: Context) -> Figure | str:
+def _paged(names: list[str]) -> tuple[list[list[str]], int]:
+    """``names`` cut into pages of :data:`PAGE_PANELS`, at most :data:`MAX_PAGES`; and how many were left out."""
+    pages = [names[i : i + PAGE_PANELS] for i in range(0, len(names), PAGE_PANELS)][:MAX_PAGES]
+    return pages, len(names) - sum(len(p) for p in pages)
+
+
+def _left_out(fig: Figure, left: int, total: int, what: str = "scenarios") -> None:
+    if left:
+        fig.supxlabel(
+            f"The last {left} of {total} {what} are not drawn (every one's numbers are in the tables and CSV files).", fontsize=8
+        )
+
+
+def _window_span(ctx: Context, ax: Axes, arms: list[str]) -> None:
+    """Shade the days before the evaluation window (the start state, not counted by the metrics)."""
+    wins = {ctx.windows.get(a) for a in arms} - {None}
+    if len(wins) == 1:
+        w = wins.pop()
+        lo, _ = ax.get_xlim()
+        first = mdates.date2num(pd.Timestamp(w.first))
+        if first > lo:
+            ax.axvspan(lo, first, color="0.92", zorder=0, linewidth=0)
+            ax.set_xlim(left=lo)
+
+
+def fig_occupancy(ctx: Context) -> list[Figure] | str:
     """Fan charts of occupancy by location type against places, one panel per scenario."""
     available = [t for t in TYPES if ctx.has_series(t[0][0])]
     if not available:
         return "no per-replication time series with occupancy by location type"
-    names = ctx.arm_names[:MAX_PANELS]
-    fig, axes = _panels(len(names), 2.8)
-    for ax, arm in zip(axes, names):
-        for cols, places, name, colour in available + (
-            [(("occupancy_total",), "", "total (all types)", "black")] if ctx.has_series("occupancy_total") else []
-        ):
-            b = ctx.bands(cols[0] if len(cols) == 1 else an.EMERGENCY, arm)
-            if b is None or b.empty:
-                continue
-            _fan(ax, b, colour, name)
-            p = ctx.bands(places, arm) if places else None
-            if p is not None and not p.empty:
-                ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
-        _style_time_panel(ax, arm, "persons / places")
-    return _finish_time_panels(
-        fig,
-        axes,
-        "occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median)",
-        "Occupancy by location type against places, per scenario",
-    )
+    if ctx.sampled:
+        return "a sampled design: no panel per design point (the emergency and Ter Apel figures draw every point's median)"
+    pages, left = _paged(ctx.arm_names)
+    figs = []
+    for names in pages:
+        fig, axes = _panels(len(names), 2.8)
+        for ax, arm in zip(axes, names):
+            for cols, places, name, colour in available + (
+                [(("occupancy_total",), "", "total (all types)", "black")] if ctx.has_series("occupancy_total") else []
+            ):
+                b = ctx.bands(cols[0] if len(cols) == 1 else an.EMERGENCY, arm)
+                if b is None or b.empty:
+                    continue
+                _fan(ax, b, colour, name)
+                p = ctx.bands(places, arm) if places else None
+                if p is not None and not p.empty:
+                    ax.plot(p.index, p["q50"], color=colour, linestyle="--", linewidth=1)
+            _style_time_panel(ax, short_labels(ctx).get(arm, arm), "persons / places")
+            _window_span(ctx, ax, [arm])
+        figs.append(
+            _finish_time_panels(
+                fig,
+                axes,
+                "occupancy: line median, bands 50 % and 90 % of replications; dashed: places (median); grey: before the evaluation window",
+                "Occupancy by location type against places, per scenario",
+            )
+        )
+    _left_out(figs[-1], left, len(ctx.arm_names))
+    return figs
 
 
 def _centre_limits(ctx: Context) -> dict[tuple[int, int], list[str]]:
@@ -109,29 +154,81 @@ def _centre_limits(ctx: Context) -> dict[tuple[int, int], list[str]]:
     return limits
 
 
-def _overlay(ctx: Context, column: str, title: str, ylabel: str, extra: Callable[[Axes], None] | None = None) -> Figure | str:
-    """Fans of several scenarios on shared axes; one panel per level of the other design factors."""
+def _overlay(
+    ctx: Context, column: str, title: str, ylabel: str, extra: Callable[[Axes], None] | None = None
+) -> Figure | list[Figure] | str:
+    """Fans of several scenarios on shared axes; one panel per level of the other design factors (paged)."""
     if not ctx.has_series(column):
         return f"no per-replication time series with {column}"
+    if ctx.sampled:
+        return _design_overview(ctx, column, title, ylabel, extra)
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     scenarios = list(dict.fromkeys(ctx.arms["scenario"]))
-    groups = factor_groups(ctx)[:MAX_PANELS]
-    fig, axes = _panels(len(groups), 3.6 if len(groups) > 1 else 4.2)
-    for ax, (gtitle, names) in zip(axes, groups):
-        for arm in names:
-            b = ctx.bands(column, arm)
-            scen = ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0]
-            colour = colours[(scenarios.index(scen) if len(groups) > 1 else ctx.arm_names.index(arm)) % len(colours)]
-            if b is not None and not b.empty:
-                _fan(ax, b, colour, scen if len(groups) > 1 else arm)
-        if extra:
-            extra(ax)
-        ax.set_ylabel(ylabel)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        _date_axis(ax)
-        if gtitle:
-            ax.set_title(gtitle, fontsize=10)
-    return _finish_time_panels(fig, axes, "line median, bands 50 % and 90 % of replications", title, max_columns=5)
+    groups = factor_groups(ctx)
+    pages, left = _paged(groups)
+    figs = []
+    for page in pages:
+        fig, axes = _panels(len(page), 3.6 if len(groups) > 1 else 4.2)
+        for ax, (gtitle, names) in zip(axes, page):
+            for arm in names[:MAX_PANELS]:
+                b = ctx.bands(column, arm)
+                scen = ctx.arms.loc[ctx.arms["arm"] == arm, "scenario"].iloc[0]
+                colour = colours[(scenarios.index(scen) if len(groups) > 1 else ctx.arm_names.index(arm)) % len(colours)]
+                if b is not None and not b.empty:
+                    _fan(ax, b, colour, scen if len(groups) > 1 else short_labels(ctx).get(arm, arm))
+            if extra:
+                extra(ax)
+            ax.set_ylabel(ylabel)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+            _date_axis(ax)
+            _window_span(ctx, ax, names)
+            if gtitle:
+                ax.set_title(gtitle, fontsize=TITLE_SIZE)
+        figs.append(
+            _finish_time_panels(
+                fig,
+                axes,
+                "line median, bands 50 % and 90 % of replications; grey: before the evaluation window",
+                title,
+                max_columns=5,
+            )
+        )
+    _left_out(figs[-1], left, len(groups), "groups of design points")
+    return figs if len(figs) > 1 else figs[0]
+
+
+def _design_overview(ctx: Context, column: str, title: str, ylabel: str, extra: Callable[[Axes], None] | None) -> Figure:
+    """A sampled design in one panel: every design point's median (thin lines) and the spread of those medians."""
+    fan = ctx._fan(column)
+    wide = fan.pivot_table(index="date", columns="arm", values="q50")
+    fig = _figure(11, 4.2)
+    ax = fig.subplots()
+    ax.plot(wide.index, wide.to_numpy(), color="tab:blue", linewidth=0.5, alpha=0.25)
+    ax.plot(wide.index, wide.median(axis=1), color="black", linewidth=1.6, label="median over design points")
+    ax.fill_between(
+        wide.index,
+        wide.quantile(0.05, axis=1),
+        wide.quantile(0.95, axis=1),
+        color="tab:blue",
+        alpha=0.12,
+        linewidth=0,
+        label="5–95 % of design points",
+    )
+    ax.plot(
+        [],
+        [],
+        color="tab:blue",
+        linewidth=0.5,
+        alpha=0.6,
+        label=f"one design point ({wide.shape[1]}): median of its replications",
+    )
+    if extra:
+        extra(ax)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    _date_axis(ax)
+    _window_span(ctx, ax, ctx.arm_names)
+    return _finish_time_panels(fig, [ax], "grey: before the evaluation window", title, max_columns=3)
 
 
 def fig_ter_apel(ctx: Context) -> Figure | str:
@@ -163,41 +260,47 @@ def _deadlines(ctx: Context) -> list[pd.Timestamp]:
     return sorted(set(pd.to_datetime(c["deadline"].dropna().unique(), errors="coerce").dropna()))
 
 
-def fig_pipeline(ctx: Context) -> Figure | str:
+def fig_pipeline(ctx: Context) -> list[Figure] | str:
     """Places planned (task), under construction (pipeline) and open (durable), around the deadlines."""
     pipeline = an.column_values(ctx.results.timeseries, "places_in_pipeline")
     if not ctx.has_series("places_in_pipeline") or not (pipeline > 0).any():
         return "no capacity pipeline in these runs (the Spreidingswet cycle was not enabled or nothing was built)"
-    names = ctx.arm_names[:MAX_PANELS]
-    fig, axes = _panels(len(names), 2.8)
+    if ctx.sampled:
+        return "a sampled design: no panel per design point"
     deadlines = _deadlines(ctx)
-    for ax, arm in zip(axes, names):
-        for col, name, colour in (
-            ("places_durable_task", "planned (durable task)", "tab:gray"),
-            ("places_in_pipeline", "under construction", "tab:orange"),
-            ("places_durable", "open (durable)", "tab:blue"),
-        ):
-            b = ctx.bands(col, arm)
-            if b is not None and not b.empty:
-                _fan(ax, b, colour, name)
-        pb = ctx.bands("places_in_pipeline", arm)
-        for d in deadlines:
-            if (
-                pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max()
-            ):  # deadlines after the horizon would only stretch the axis
-                ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
-        _style_time_panel(ax, arm, "places")
-    return _finish_time_panels(
-        fig,
-        axes,
-        "line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""),
-        "Capacity pipeline: places planned, under construction and open",
-    )
+    pages, left = _paged(ctx.arm_names)
+    figs = []
+    for names in pages:
+        fig, axes = _panels(len(names), 2.8)
+        for ax, arm in zip(axes, names):
+            for col, name, colour in (
+                ("places_durable_task", "planned (durable task)", "tab:gray"),
+                ("places_in_pipeline", "under construction", "tab:orange"),
+                ("places_durable", "open (durable)", "tab:blue"),
+            ):
+                b = ctx.bands(col, arm)
+                if b is not None and not b.empty:
+                    _fan(ax, b, colour, name)
+            pb = ctx.bands("places_in_pipeline", arm)
+            for d in deadlines:
+                if pb is not None and len(pb) and pb.index.min() <= d <= pb.index.max():  # later deadlines would stretch the axis
+                    ax.axvline(d, color="black", linestyle=":", linewidth=0.8)
+            _style_time_panel(ax, short_labels(ctx).get(arm, arm), "places")
+        figs.append(
+            _finish_time_panels(
+                fig,
+                axes,
+                "line median, bands 50 % and 90 % of replications" + ("; dotted: realisation deadlines" if deadlines else ""),
+                "Capacity pipeline: places planned, under construction and open",
+            )
+        )
+    _left_out(figs[-1], left, len(ctx.arm_names))
+    return figs
 
 
 def _style_time_panel(ax: Axes, title: str, ylabel: str) -> None:
     """A panel of a per-scenario time figure: scenario title, unit label, thousands separators, date axis."""
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=TITLE_SIZE)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     _date_axis(ax)
@@ -253,7 +356,7 @@ def fig_paired(ctx: Context) -> Figure | str:
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"))
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel(f"difference vs {ctx.baseline}" + (f" ({unit})" if unit else ""), fontsize=8)
-        ax.set_title(an.label(metric), fontsize=9)
+        ax.set_title(an.label(metric), fontsize=TITLE_SIZE)
     fig.suptitle(f"Paired differences against {ctx.baseline} (mean and 95 % interval, common random numbers)")
     foot = ("Unchanged in every replication: " + ", ".join(an.label(m) for m in unchanged) + ".") if unchanged else ""
     if foot:
@@ -302,24 +405,33 @@ def fig_sensitivity(ctx: Context) -> Figure | str:
     if sens.empty:
         return ctx.sensitivity_note
     scen_col = sens["scenario"] if "scenario" in sens else pd.Series("", index=sens.index)
-    panels = list(dict.fromkeys(zip(scen_col, sens["output"])))[:MAX_PANELS]
-    fig, axes = _panels(len(panels), 3.2, share_y=False, share_x=False)
-    for ax, (scen, out) in zip(axes, panels):
+    panels = list(dict.fromkeys(zip(scen_col, sens["output"])))[:PAGE_PANELS]
+    main = sens["index"].iloc[0]  # mu_star (Morris) or S1 (Sobol): the factors are ordered by it in the first panel
+    first = sens[(scen_col == panels[0][0]) & (sens["output"] == panels[0][1]) & (sens["index"] == main)]
+    factors = list(first.sort_values("value")["factor"])  # the most influential at the top
+    kinds = list(dict.fromkeys(sens["index"]))
+    cols = min(3, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig = _figure(11, 0.9 + rows * (0.9 + 0.28 * len(factors)))
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    height = 0.8 / len(kinds)
+    y = np.arange(len(factors))
+    for ax, (scen, out) in zip(axes.flat, panels):
         sub = sens[(scen_col == scen) & (sens["output"] == out)]
-        factors = list(dict.fromkeys(sub["factor"]))
-        kinds = list(dict.fromkeys(sub["index"]))
-        width = 0.8 / len(kinds)
         for j, k in enumerate(kinds):
-            r = sub[sub["index"] == k].set_index("factor").loc[factors]
-            ax.bar(np.arange(len(factors)) + j * width, r["value"], width, yerr=r["conf"].fillna(0), capsize=2, label=k)
-        ax.set_xticks(
-            np.arange(len(factors)) + 0.4 - width / 2, [f.split(".")[-1] for f in factors], rotation=30, ha="right", fontsize=7
-        )
-        ax.tick_params(axis="x", labelbottom=True)
-        ax.set_title(f"{an.label(out)}" + (f" — {scen}" if scen and scen_col.nunique() > 1 else ""), fontsize=9)
-        ax.set_ylabel("index")
-        ax.legend(fontsize=7)
-    fig.suptitle("Sensitivity of the outputs to the uncertain parameters")
+            r = sub[sub["index"] == k].set_index("factor").reindex(factors)
+            ax.barh(y + (j - (len(kinds) - 1) / 2) * height, r["value"], height, xerr=r["conf"].fillna(0), capsize=2, label=k)
+        ax.set_yticks(y, [f.split(".")[-1].replace("_", " ") for f in factors], fontsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2g}"))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(an.label(out) + (f" — {scen}" if scen and scen_col.nunique() > 1 else ""), fontsize=TITLE_SIZE, wrap=True)
+        ax.set_xlabel("index (the output's unit)" if main == "mu_star" else "share of variance", fontsize=8)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.suptitle("Sensitivity of the outputs to the uncertain parameters (bars: index; whiskers: its interval)")
     return fig
 
 
@@ -381,29 +493,58 @@ FIGURES: tuple[tuple[str, Callable[[Context], Figure | str]], ...] = (
 
 @dataclass
 class Drawn:
-    """A figure as written: its file stem, caption (also the image's alt text), PNG bytes and files (PNG, SVG)."""
+    """A figure page as written: its file stem, caption (also the image's alt text), PNG bytes and files (PNG, SVG on request).
+
+    ``titles``: the figure's title and every panel title with its box in the PNG's pixels (x0, y0, x1, y1 from
+    the top left), so a reader of the page (or a test) can tell where each title is drawn and how large.
+    """
 
     name: str
     caption: str
     png: bytes
     files: list[Path]
+    titles: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
 
 
-def draw_figures(ctx: Context, out: Path) -> tuple[list[Drawn], list[str]]:
-    """Every figure as PNG + SVG in ``out``; notes for the ones skipped."""
+def title_boxes(fig: Figure) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The figure title and the visible panels' titles with their boxes in the PNG's pixels (top-left origin);
+    call after the figure was saved at :data:`DPI` (the layout is then final)."""
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    texts = [t for t in fig.texts if fig.get_suptitle() and t.get_text() == fig.get_suptitle()]
+    texts += [ax.title for ax in fig.axes if ax.get_visible()]
+    out = []
+    for t in texts:
+        if t.get_text() and t.get_visible():
+            b = t.get_window_extent(renderer)
+            out.append((t.get_text(), (float(b.x0), float(height - b.y1), float(b.x1), float(height - b.y0))))
+    return out
+
+
+def draw_figures(ctx: Context, out: Path, svg: bool = False) -> tuple[list[Drawn], list[str]]:
+    """Every figure as PNG (and SVG with ``svg``) in ``out``; notes for the ones skipped.
+
+    A figure of several pages writes ``name.png``, ``name-2.png``, …
+    """
     out.mkdir(parents=True, exist_ok=True)
     drawn, notes = [], []
     asked = (("realisation_municipalities", fig_municipalities),) if ctx.province else ()
     for name, fn in FIGURES + asked:
-        fig = fn(ctx)
-        if isinstance(fig, str):
-            notes.append(f"{name}: skipped — {fig}")
+        result = fn(ctx)
+        if isinstance(result, str):
+            notes.append(f"{name}: skipped — {result}")
             continue
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        (out / f"{name}.png").write_bytes(buf.getvalue())
-        fig.savefig(out / f"{name}.svg", format="svg")
-        drawn.append(
-            Drawn(name, (fn.__doc__ or name).strip().splitlines()[0], buf.getvalue(), [out / f"{name}.png", out / f"{name}.svg"])
-        )
+        pages = result if isinstance(result, list) else [result]
+        caption = (fn.__doc__ or name).strip().splitlines()[0]
+        for k, fig in enumerate(pages, start=1):
+            stem = name if k == 1 else f"{name}-{k}"
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            files = [out / f"{stem}.png"]
+            files[0].write_bytes(buf.getvalue())
+            if svg:
+                fig.savefig(out / f"{stem}.svg", format="svg")
+                files.append(out / f"{stem}.svg")
+            page = f" (page {k} of {len(pages)})" if len(pages) > 1 else ""
+            drawn.append(Drawn(stem, caption + page, buf.getvalue(), files, title_boxes(fig)))
     return drawn, notes

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from sim import analysis as an
-from sim.analysis.stats import mean_ci
 from sim.report.context import HEADLINE_METRICS, Context, short_labels
 from sim.scenario import Scenario
 
@@ -72,14 +71,27 @@ def paragraphs(ctx: Context) -> dict[str, str]:
         parts = []
         if "emergency_person_nights" in sub:
             v = sub["emergency_person_nights"].to_numpy(float)
+            per_night = (
+                f", {np.nanmean(sub['emergency_persons_per_night']):,.0f} persons on an average night"
+                if "emergency_persons_per_night" in sub
+                else ""
+            )
             parts.append(
-                f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights"
+                f"Over {n} replication(s), emergency and crisis shelter averaged {np.nanmean(v):,.0f} person-nights in the window{per_night}"
                 + (
-                    f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})."
+                    f" (90 % of replications between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f} person-nights)."
                     if n > 1
                     else "."
                 )
             )
+        if "peak_emergency_occupancy" in sub and n > 1:
+            v = sub["peak_emergency_occupancy"].to_numpy(float)
+            parts.append(
+                f"Its peak was {np.nanmedian(v):,.0f} persons in the median replication "
+                f"(90 % between {np.nanquantile(v, 0.05):,.0f} and {np.nanquantile(v, 0.95):,.0f})."
+            )
+        if len(ctx.first_overflow) and arm in set(ctx.first_overflow["arm"]):
+            parts.append(_first_overflow_text(ctx.first_overflow.set_index("arm").loc[arm]))
         if risk is not None and (arm, ac_event) in risk.index:
             r = risk.loc[(arm, ac_event)]
             parts.append(
@@ -113,8 +125,111 @@ def paragraphs(ctx: Context) -> dict[str, str]:
     return out
 
 
+def _first_overflow_text(r: pd.Series) -> str:
+    """Ter Apel's first day above its norm, from the start of the window, in words."""
+    n, k = int(r["replications"]), int(r["overflowed"])
+    if k == 0:
+        return f"Ter Apel stayed within its norm throughout the window in all {n} replications."
+    never = f"; in {n - k} of {n} replications not at all in the window" if k < n else ""
+    if not np.isfinite(r["median_days"]):
+        return f"Ter Apel went above its norm in only {k} of {n} replications in the window."
+    hi = "after the window's end" if not np.isfinite(r["p95_days"]) else f"{r['p95_days']:,.0f}"
+    return (
+        f"Ter Apel first went above its norm {r['median_days']:,.0f} days into the window in the median replication "
+        f"(around {r['median_date']:%B %Y}; 90 % between {r['p05_days']:,.0f} and {hi} days){never}."
+    )
+
+
+MAX_ARM_PARAGRAPHS = 8  # more arms than this get a paragraph per scenario and per factor instead of one each
+
+
+def factor_paragraphs(ctx: Context) -> dict[str, str]:
+    """One paragraph per design factor: the outcomes where the factor is low, middle and high.
+
+    Full factorial: at each level (averaged over the other factors). Sampled designs: in the lowest,
+    middle and highest third of the factor's sampled values; with the factor's sensitivity index
+    where there is one.
+    """
+    a = ctx.arms
+    factors = an.varying_factors(a)
+    s = an.with_arm(ctx.results.summary, a)
+    means = s.groupby("arm", sort=False).mean(numeric_only=True)
+    out = {}
+    for f in factors:
+        values = a.set_index("arm")[f]
+        if not pd.api.types.is_numeric_dtype(values):
+            groups = [(str(v), list(values.index[values == v])) for v in dict.fromkeys(values)]
+        elif values.nunique() <= 5:
+            groups = [(an.format_value(v), list(values.index[values == v])) for v in sorted(values.unique())]
+        else:
+            cuts = np.quantile(values.to_numpy(float), [0, 1 / 3, 2 / 3, 1])
+            bins = pd.cut(values, cuts, include_lowest=True, labels=False, duplicates="drop")
+            groups = []
+            for b, name in zip(sorted(bins.dropna().unique()), ("lowest third", "middle third", "highest third")):
+                members = list(values.index[bins == b])
+                lo, hi = values[members].min(), values[members].max()
+                groups.append((f"{name} ({an.format_value(lo)}–{an.format_value(hi)})", members))
+        parts = []
+        for metric, unit in (
+            ("emergency_person_nights", "person-nights of emergency shelter"),
+            ("ac_days_above_norm", "days with Ter Apel above its norm"),
+        ):
+            if metric not in means:
+                continue
+            cells = [f"{means.loc[m, metric].mean():,.0f} at {g}" for g, m in groups]
+            parts.append(f"{unit}: " + "; ".join(cells))
+        text = (
+            f"Over {len(values)} design points ({', '.join(an.format_value(v) for v in sorted(values.unique())[:1])} to {an.format_value(values.max())}), the mean "
+            if pd.api.types.is_numeric_dtype(values)
+            else "The mean "
+        )
+        text += ". The mean ".join(parts) + "."
+        if len(ctx.sensitivity):
+            sens = ctx.sensitivity
+            main = sens[
+                (sens["factor"] == f) & (sens["output"] == "emergency_person_nights") & sens["index"].isin(["mu_star", "S1"])
+            ]
+            if len(main):
+                r = main.iloc[0]
+                ranked = sens[(sens["output"] == "emergency_person_nights") & (sens["index"] == r["index"])].sort_values(
+                    "value", ascending=False
+                )
+                rank = list(ranked["factor"]).index(f) + 1
+                name = "Morris μ*" if r["index"] == "mu_star" else "Sobol first-order index"
+                text += (
+                    f" {name} for emergency person-nights: {r['value']:,.3g} ± {r['conf']:,.2g} "
+                    f"(rank {rank} of {ranked['factor'].nunique()})."
+                )
+        out[f] = text
+    return out
+
+
+def scenario_paragraphs(ctx: Context) -> dict[str, str]:
+    """For a sweep of several scenarios × other factors: one paragraph per scenario with its paired
+    differences against the baseline at each combination of the other factors."""
+    p = ctx.paired
+    out = {}
+    short = short_labels(ctx)
+    for scen in dict.fromkeys(ctx.arms["scenario"]):
+        if scen == ctx.baseline:
+            continue
+        arms_ = list(ctx.arms.loc[ctx.arms["scenario"] == scen, "arm"])
+        rows = p[p["arm"].isin(arms_) & (p["metric"] == "emergency_person_nights")]
+        if rows.empty:
+            out[scen] = "No baseline counterpart was found to pair it with."
+            continue
+        cells = [f"{_ci_text(r)} at {short.get(r['arm'], r['arm']).removeprefix(scen + ' · ')}" for _, r in rows.iterrows()]
+        out[scen] = (
+            f"Compared with {ctx.baseline} at the same values of the other factors, emergency shelter changes by "
+            + "; ".join(cells)
+            + " person-nights."
+        )
+    return out
+
+
 KEY_METRICS = (
     "emergency_person_nights",
+    "emergency_persons_per_night",
     "peak_emergency_occupancy",
     "ac_days_above_norm",
     "total_cost_eur",
@@ -128,10 +243,28 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
     if p.empty:
         s = an.with_arm(ctx.results.summary, ctx.arms)
         rows = []
+        if len(ctx.arm_names) > 1:  # design points of one scenario: the spread of their means
+            means = s.groupby("arm").mean(numeric_only=True)
+            for m in HEADLINE_METRICS:
+                if m in means:
+                    v = means[m].dropna().to_numpy(float)
+                    rows.append(
+                        {
+                            "metric": _table_label(m),
+                            "lowest design point": _fmt(v.min(), m),
+                            "5 %": _fmt(np.quantile(v, 0.05), m),
+                            "median": _fmt(np.quantile(v, 0.5), m),
+                            "95 %": _fmt(np.quantile(v, 0.95), m),
+                            "highest": _fmt(v.max(), m),
+                        }
+                    )
+            return pd.DataFrame(rows)
         for m in HEADLINE_METRICS:
             if m in s:
-                mean, lo, hi = mean_ci(s[m].to_numpy(float))
-                rows.append({"metric": _table_label(m), "mean": _fmt(mean, m), "95 % CI": f"{_fmt(lo, m)} to {_fmt(hi, m)}"})
+                iv = an.bounded_mean_ci(s[m].to_numpy(float), an.metric_support(m))
+                rows.append(
+                    {"metric": _table_label(m), "mean": _fmt(iv.mean, m), "95 % CI": f"{_fmt(iv.low, m)} to {_fmt(iv.high, m)}"}
+                )
         return pd.DataFrame(rows)
     rows = []
     short = short_labels(ctx)
@@ -140,7 +273,7 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
         row = {
             "scenario": short.get(arm, arm),
             "against": short.get(sub["baseline"].iloc[0], sub["baseline"].iloc[0]),
-            "pairs": int(sub["n_pairs"].max()),
+            "pairs": int(sub["n_pairs"].max()) if int(sub["n_pairs"].max()) else "unpaired",
         }
         for m in KEY_METRICS:
             if m in sub.index:
@@ -268,12 +401,19 @@ def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
                 "description": canon[name]["description"] if name in canon else "",
                 f"what it changes vs {ctx.baseline}": changes.get(name, "") if name in canon else "(unknown: see the notes)",
                 "design points": len(info["points"]),
-                "factor values": "; ".join(
-                    f"{k} = {', '.join(map(str, v[:12]))}" + (" …" if len(v) > 12 else "") for k, v in levels.items()
-                ),
+                "factor values": "; ".join(_levels_text(k, v) for k, v in levels.items()),
             }
         )  # replications, root seed and version are the sweep's, stated once above the table
     return pd.DataFrame(rows)
+
+
+def _levels_text(key: str, values: list) -> str:
+    """A factor's values as the 'what was run' table shows them: up to 6 levels, else the range sampled."""
+    short = key.split(".")[-1]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if len(values) <= 6 or not numeric:
+        return f"{short} = {', '.join(an.format_value(v) for v in values[:6])}" + (" …" if len(values) > 6 else "")
+    return f"{short}: {len(values)} values from {an.format_value(min(values))} to {an.format_value(max(values))}"
 
 
 def runs_frame(ctx: Context) -> pd.DataFrame:
@@ -307,3 +447,67 @@ def runs_frame(ctx: Context) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def risk_spread_frame(ctx: Context) -> pd.DataFrame:
+    """For many arms: per event, the lowest, median and highest probability over the arms."""
+    g = ctx.risk.groupby("event", sort=False)["probability"]
+    return pd.DataFrame(
+        {
+            "event": list(g.groups),
+            "lowest arm": [f"{v:.0%}" for v in g.min()],
+            "median over arms": [f"{v:.0%}" for v in g.median()],
+            "highest arm": [f"{v:.0%}" for v in g.max()],
+        }
+    )
+
+
+def year_frame(ctx: Context, event: str) -> pd.DataFrame:
+    """One per-year event: scenarios as rows, calendar years as columns, cells 'P (k/n)'."""
+    r = ctx.risk_by_year[ctx.risk_by_year["event"] == event]
+    short = short_labels(ctx)
+    r = r.assign(
+        cell=[f"{p:.0%} ({k}/{n})" for p, k, n in zip(r["probability"], r["with_event"], r["replications"])],
+        year_label=[str(y) if d >= 365 else f"{y} ({d} d)" for y, d in zip(r["year"], r["days"])],
+    )
+    wide = r.pivot(index="arm", columns="year_label", values="cell")
+    wide = wide.reindex(index=[a for a in ctx.arm_names if a in wide.index], columns=list(dict.fromkeys(r["year_label"])))
+    wide.index = [short.get(a, a) for a in wide.index]
+    wide.columns.name = None
+    return wide.reset_index(names="scenario")
+
+
+def first_overflow_frame(ctx: Context) -> pd.DataFrame:
+    """Time to Ter Apel's first day above its norm per scenario, as the page shows it."""
+    f = ctx.first_overflow
+    short = short_labels(ctx)
+
+    def days(v: float) -> str:
+        return "after the window" if not np.isfinite(v) else f"{v:,.0f}"
+
+    return pd.DataFrame(
+        {
+            "scenario": [short.get(a, a) for a in f["arm"]],
+            "replications that overflowed": [f"{k} of {n}" for k, n in zip(f["overflowed"], f["replications"])],
+            "median (days)": [days(v) for v in f["median_days"]],
+            "median (date)": ["" if d is None else f"{d:%d %b %Y}" for d in f["median_date"]],
+            "5 % (days)": [days(v) for v in f["p05_days"]],
+            "95 % (days)": [days(v) for v in f["p95_days"]],
+        }
+    )
+
+
+def sensitivity_frame(ctx: Context) -> pd.DataFrame:
+    """The sensitivity indices with factors as rows and one column per output and index ('value ± conf')."""
+    sens = ctx.sensitivity
+    cell = [f"{v:,.3g}" + ("" if pd.isna(c) else f" ± {c:,.2g}") for v, c in zip(sens["value"], sens["conf"])]
+    scen = sens["scenario"] if "scenario" in sens and sens["scenario"].nunique() > 1 else None
+    col = [
+        (f"{s} · " if scen is not None else "") + f"{an.label(o).split(' (')[0]}: {i}"
+        for s, o, i in zip(sens.get("scenario", ""), sens["output"], sens["index"])
+    ]
+    wide = sens.assign(cell=cell, col=col).pivot(index="factor", columns="col", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(sens["factor"])), columns=list(dict.fromkeys(col)))
+    wide.index = [f.split(".")[-1] for f in wide.index]
+    wide.columns.name = None
+    return wide.reset_index(names="factor")
