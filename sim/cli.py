@@ -21,6 +21,7 @@ PLUGINS = {
     "compare": ("sim.analysis", "paired differences of every scenario against the baseline"),
     "report": ("sim.report", "a self-contained HTML report of a results directory"),
     "backtest": ("sim.backtest", "run the 2022 back-test and compare with observations"),
+    "study": ("sim.study", "run a baseline and variants alike (same seeds, window), then compare and report"),
 }
 
 
@@ -89,8 +90,17 @@ def cmd_validate(args) -> int:
                 head = tomllib.load(fh)
             if "design" in head or "factors" in head or "scenarios" in head:  # only experiment files list scenarios
                 kind = "experiment"
+            elif "variants" in head:  # only study files have variants
+                kind = "study"
         except tomllib.TOMLDecodeError:
             pass
+    if kind == "study":
+        from sim.study import load_study, resolve
+
+        study = load_study(path, args.overrides)
+        arms = resolve(study)
+        print(f"{path}: valid study '{study.name}' ({', '.join(a.name for a in arms)})")
+        return 0
     if kind == "experiment":
         from sim.experiment import load_experiment
 
