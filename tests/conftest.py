@@ -10,6 +10,8 @@ function-scoped fixtures) or take the ``small`` fixture.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,29 @@ def small_scenario(**sections) -> Scenario:
 @pytest.fixture
 def small() -> Scenario:
     return small_scenario()
+
+
+# ----------------------------------------------------------------------------- a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")  # .ci/run installs Debian's chromium; the tests that need it skip without it
+
+
+def chromium_args(user_data: Path, width: int = 1280, height: int = 2000) -> list[str]:
+    """Headless Chromium with its own profile, no network chatter, a window of ``width`` × ``height`` CSS pixels."""
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={user_data}",
+        f"--window-size={width},{height}",
+    ]
+
+
+def run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html.parser
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pandas as pd
 import pytest
+from conftest import CHROMIUM, chromium_args, run_chromium
 
 from sim import analysis as an
 from sim import report
@@ -25,7 +25,6 @@ from sim.report import figures
 from sim.store import Results
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -207,32 +206,13 @@ def test_report_cli_bad_baseline_exits_2_and_writes_nothing(runs, tmp_path, caps
 # ----------------------------------------------------------------------------- a real browser
 
 
-def _chromium_args(user_data: Path) -> list[str]:
-    return [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--user-data-dir={user_data}",
-        "--window-size=1280,2000",
-    ]
-
-
-def _run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
-
-
 def test_report_renders_in_headless_chromium_with_every_image_loaded(made, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (.ci/run installs Debian's chromium; apt-get failed or was not run)")
     target, drawn, _ = made
     shot = tmp_path / "shot.png"
     try:
-        done = _run_chromium(_chromium_args(tmp_path / "profile1") + [f"--screenshot={shot}", target.as_uri()])
+        done = run_chromium(chromium_args(tmp_path / "profile1") + [f"--screenshot={shot}", target.as_uri()])
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"chromium could not be run here: {exc}")
     if not shot.exists():
@@ -252,7 +232,7 @@ def test_report_renders_in_headless_chromium_with_every_image_loaded(made, tmp_p
         "document.body.setAttribute('data-images', ok + '/' + imgs.length); });</script>"
     )
     probe.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
-    done = _run_chromium(_chromium_args(tmp_path / "profile2") + ["--dump-dom", "--virtual-time-budget=10000", probe.as_uri()])
+    done = run_chromium(chromium_args(tmp_path / "profile2") + ["--dump-dom", "--virtual-time-budget=10000", probe.as_uri()])
     m = re.search(r'data-images="(\d+)/(\d+)"', done.stdout)
     assert m, f"the load script did not run: {done.stderr[-500:]}"
     assert int(m.group(2)) == len(drawn) and m.group(1) == m.group(2)

@@ -41,6 +41,7 @@ from sim.analysis.arms import (
     label,
     metric_support,
     pick_baseline,
+    significant,
     summary_metrics,
     varying_factors,
     with_arm,
@@ -64,6 +65,7 @@ from sim.analysis.pairing import ArmFacts, arm_facts, check_pairs
 from sim.analysis.prepare import Prepared, in_given_order, prepare
 from sim.analysis.risk import (
     RiskSettings,
+    ac_event,
     first_overflow,
     quantile_table,
     replication_events,
@@ -72,7 +74,7 @@ from sim.analysis.risk import (
     risk_table,
 )
 from sim.analysis.runs import design_kind, experiment_of, load_dir, run_manifests, scenarios_run
-from sim.analysis.sensitivity import sensitivity
+from sim.analysis.sensitivity import sensitivity, sensitivity_table
 from sim.analysis.series import EMERGENCY, FAN_QUANTILES, band_name, column_values, emergency_series, fan_bands
 from sim.analysis.stats import (
     LEVEL,
@@ -88,6 +90,7 @@ from sim.analysis.stats import (
 from sim.analysis.window import Window, rewindow, windows
 
 __all__ = [
+    "ac_event",
     "add_arguments",
     "add_risk_arguments",
     "add_window_arguments",
@@ -146,6 +149,8 @@ __all__ = [
     "run_manifests",
     "scenarios_run",
     "sensitivity",
+    "significant",
+    "sensitivity_table",
     "summary_metrics",
     "varying_factors",
     "welch_difference",

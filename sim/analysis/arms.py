@@ -93,12 +93,13 @@ def arms(results: Results) -> pd.DataFrame:
         a = a.merge(f, on=["scenario", "design_point"], how="left")
     factor_cols = [c for c in a.columns if c not in ("scenario", "design_point")]
     per_scenario = a.groupby("scenario")["design_point"].transform("nunique")
+    varies = {scen: [c for c in factor_cols if sub[c].nunique() > 1] for scen, sub in a.groupby("scenario", sort=False)}
     labels = []
     for i, row in a.iterrows():
         if per_scenario[i] == 1:
             labels.append(str(row["scenario"]))
             continue
-        varying = [c for c in factor_cols if a.loc[a["scenario"] == row["scenario"], c].nunique() > 1]
+        varying = varies[row["scenario"]]
         if 0 < len(varying) <= MAX_LABEL_FACTORS:
             parts = ", ".join(f"{c.split('.')[-1]}={format_value(row[c])}" for c in varying)
             labels.append(f"{row['scenario']} [{parts}]")
@@ -117,6 +118,14 @@ def format_value(v: Any) -> str:
     if v.is_integer() or abs(v) >= 1000:
         return f"{round(v)}"
     return f"{v:.3g}"
+
+
+def significant(v: float, digits: int = 3) -> str:
+    """``v`` to ``digits`` significant digits without an exponent, thousands separated (921,295.1 -> '921,000')."""
+    if v is None or pd.isna(v):
+        return "n/a"
+    rounded = float(f"{v:.{digits}g}")
+    return f"{rounded:,.0f}" if abs(rounded) >= 10 ** (digits - 1) else f"{rounded:.{digits}g}"
 
 
 def with_arm(df: pd.DataFrame, arm_table: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from sim.analysis.discovery import cart_boxes
 from sim.analysis.paired import paired_comparison
 from sim.analysis.prepare import Prepared, prepare
 from sim.analysis.risk import RiskSettings, first_overflow, quantile_table, resolve_settings, risk_by_year, risk_table
-from sim.analysis.sensitivity import sensitivity
+from sim.analysis.sensitivity import sensitivity, sensitivity_table
 from sim.analysis.window import parse_date
 from sim.scenario import ScenarioError
 
@@ -234,11 +235,11 @@ def format_tables(prep: Prepared, t: dict, settings: RiskSettings) -> str:
                 f"  {r.arm}: {_days(r.median_days)} [{_days(r.p05_days)}, {_days(r.p95_days)}]; "
                 f"{r.overflowed} of {r.replications} replications overflowed"
             )
-    lines += [f"note: {note}" for note in settings.notes + prep.notes]
-    lines.append(f"\n{t['_sensitivity_note']}")
+    lines += [textwrap.fill(f"note: {note}", 120, subsequent_indent="  ") for note in settings.notes + prep.notes]
+    lines.append("\n" + textwrap.fill(t["_sensitivity_note"], 120))
     if len(t["sensitivity"]):
-        lines.append(t["sensitivity"].round(3).to_string(index=False))
-    lines.append(t["_discovery_note"])
+        lines.append(sensitivity_table(t["sensitivity"]).to_string(index=False))
+    lines.append(textwrap.fill(t["_discovery_note"], 120))
     for b in t["cart_boxes"].itertuples():
         lines.append(
             f"  {b.conditions}: coverage {b.coverage:.0%}, density {b.density:.0%}, mass {b.mass:.0%} ({b.design_points} design points)"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.arms import design_factors, label
+from sim.analysis.arms import design_factors, format_value, label
 from sim.store import Results
 
 BOX_COLUMNS = ["conditions", "design_points", "coverage", "density", "mass"]
@@ -57,9 +57,9 @@ def _describe(bounds: dict[str, list[float]]) -> str:
     conds = []
     for factor, (low, high) in bounds.items():
         if low > -math.inf:
-            conds.append(f"{factor} > {low:.4g}")
+            conds.append(f"{factor} > {format_value(low)}")
         if high < math.inf:
-            conds.append(f"{factor} ≤ {high:.4g}")
+            conds.append(f"{factor} ≤ {format_value(high)}")
     return " and ".join(conds) or "(all)"
 
 

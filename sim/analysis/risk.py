@@ -53,6 +53,11 @@ class RiskSettings:
         return levels[len(levels) // 2] if levels else None
 
 
+def ac_event(days: int) -> str:
+    """The event 'Ter Apel above its norm for more than ``days`` days' in words."""
+    return "Ter Apel above norm on any day" if days == 0 else f"Ter Apel above norm for > {days} days"
+
+
 def round_significant(value: float, digits: int = 2) -> int:
     """``value`` rounded to ``digits`` significant digits (14,123 -> 14,000), as a threshold reads best."""
     if value <= 0 or not math.isfinite(value):
@@ -146,7 +151,7 @@ def replication_events(results: Results, settings: RiskSettings, windows: dict[s
                     ev[f"emergency shelter > {lvl:,} {what} " + ("on any day" if daily else "in any period")] = d > 0
                 ev[f"emergency shelter > {lvl:,} {what} for > {settings.emergency_days} days"] = d > settings.emergency_days
     if "ac_days_above_norm" in s:
-        ev[f"Ter Apel above norm for > {settings.ac_days} days"] = s["ac_days_above_norm"].to_numpy() > settings.ac_days
+        ev[ac_event(settings.ac_days)] = s["ac_days_above_norm"].to_numpy() > settings.ac_days
     if "person_nights_outside" in s:
         ev["anyone sleeps outside"] = s["person_nights_outside"].to_numpy() > 0
     return ev
@@ -215,7 +220,7 @@ def risk_by_year(results: Results, settings: RiskSettings, windows: dict[str, Wi
         for lvl in settings.emergency_levels or ():
             cols[f"emergency shelter > {lvl:,} persons{what} at any time"] = (emerg.to_numpy(float) > lvl).astype(float)
     if "ac_above_norm" in ts and daily:
-        cols[f"Ter Apel above norm for > {settings.year_ac_days} days"] = (ts["ac_above_norm"].to_numpy() > 0).astype(float)
+        cols[ac_event(settings.year_ac_days)] = (ts["ac_above_norm"].to_numpy() > 0).astype(float)
     if "sleeping_outside" in ts:  # a period mean above 0 means someone slept outside on some day of it
         cols["anyone sleeps outside"] = (ts["sleeping_outside"].to_numpy() > 0).astype(float)
     if not cols:

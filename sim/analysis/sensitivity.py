@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from sim.analysis.arms import label, significant
 from sim.analysis.runs import design_kind, experiment_of
 from sim.analysis.stats import ANALYSIS_SEED, LEVEL
 from sim.experiment import salib_problem, unit_sample
@@ -81,3 +82,19 @@ def sensitivity(
         f"{'Morris μ*, σ' if kind == 'morris' else 'Sobol first-order (S1) and total (ST)'} indices (SALib) on the unit cube "
         f"of the design, over {len(means)} design points; conf = {level:.0%} interval half-width",
     )
+
+
+def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
+    """The indices of :func:`sensitivity` as a table to read: factors as rows, one column per output and
+    index, cells 'value ± interval half-width' to three significant digits."""
+    cell = [significant(v, 3) + ("" if pd.isna(c) else f" ± {significant(c, 2)}") for v, c in zip(sens["value"], sens["conf"])]
+    several = "scenario" in sens and sens["scenario"].nunique() > 1
+    col = [
+        (f"{s} · " if several else "") + f"{label(o).split(' (')[0]}: {i}"
+        for s, o, i in zip(sens["scenario"] if "scenario" in sens else [""] * len(sens), sens["output"], sens["index"])
+    ]
+    wide = sens.assign(cell=cell, col=col).pivot(index="factor", columns="col", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(sens["factor"])), columns=list(dict.fromkeys(col)))
+    wide.index = [f.split(".")[-1] for f in wide.index]
+    wide.columns.name = None
+    return wide.reset_index(names="factor")

@@ -97,7 +97,7 @@ def _window_span(ctx: Context, ax: Axes, arms: list[str]) -> None:
         w = wins.pop()
         lo, _ = ax.get_xlim()
         first = mdates.date2num(pd.Timestamp(w.first))
-        if first > lo:
+        if first > ax.dataLim.x0:  # the window starts after the first day drawn
             ax.axvspan(lo, first, color="0.92", zorder=0, linewidth=0)
             ax.set_xlim(left=lo)
 

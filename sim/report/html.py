@@ -39,7 +39,8 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: .85em; margin: .6em 0; max-width: 100%; }
-table.wide { table-layout: fixed; width: 100%; }
+table.wide { width: 100%; }
+table.wide th, table.wide td { min-width: 4.5em; }
 th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 thead th { background: #f2f2f2; }
 figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }

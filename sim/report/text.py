@@ -63,7 +63,8 @@ def paragraphs(ctx: Context) -> dict[str, str]:
     out = {}
     s = an.with_arm(ctx.results.summary, ctx.arms)
     risk = ctx.risk.set_index(["arm", "event"]) if len(ctx.risk) else None
-    ac_event = f"Ter Apel above norm for > {ctx.settings.ac_days} days"
+    ac_event = an.ac_event(ctx.settings.ac_days)
+    ac_words = "on any day" if ctx.settings.ac_days == 0 else f"for more than {ctx.settings.ac_days} days"
     pairs = an.counterparts(ctx.arms, ctx.baseline)
     for arm in ctx.arm_names:
         sub = s[s["arm"] == arm]
@@ -95,7 +96,7 @@ def paragraphs(ctx: Context) -> dict[str, str]:
         if risk is not None and (arm, ac_event) in risk.index:
             r = risk.loc[(arm, ac_event)]
             parts.append(
-                f"Ter Apel was above its norm for more than {ctx.settings.ac_days} days in {int(r['with_event'])} of {n} replications "
+                f"Ter Apel was above its norm {ac_words} in {int(r['with_event'])} of {n} replications "
                 f"({r['probability']:.0%}, 95 % interval {r['ci_low']:.0%}–{r['ci_high']:.0%})."
             )
         if arm in pairs:
@@ -110,7 +111,7 @@ def paragraphs(ctx: Context) -> dict[str, str]:
             if risk is not None and (arm, ac_event) in risk.index and (base, ac_event) in risk.index:
                 before, after = risk.loc[(base, ac_event), "probability"], risk.loc[(arm, ac_event), "probability"]
                 parts.append(
-                    f"The chance that Ter Apel is above its norm for more than {ctx.settings.ac_days} days "
+                    f"The chance that Ter Apel is above its norm {ac_words} "
                     + (f"stays at {after:.0%}." if before == after else f"goes from {before:.0%} to {after:.0%}.")
                 )
             if "total_cost_eur" in p.index:
@@ -197,7 +198,7 @@ def factor_paragraphs(ctx: Context) -> dict[str, str]:
                 rank = list(ranked["factor"]).index(f) + 1
                 name = "Morris μ*" if r["index"] == "mu_star" else "Sobol first-order index"
                 text += (
-                    f" {name} for emergency person-nights: {r['value']:,.3g} ± {r['conf']:,.2g} "
+                    f" {name} for emergency person-nights: {an.significant(r['value'])} ± {an.significant(r['conf'], 2)} "
                     f"(rank {rank} of {ranked['factor'].nunique()})."
                 )
         out[f] = text
@@ -248,6 +249,8 @@ def headline_frame(ctx: Context) -> pd.DataFrame:
             for m in HEADLINE_METRICS:
                 if m in means:
                     v = means[m].dropna().to_numpy(float)
+                    if len(v) == 0:
+                        continue
                     rows.append(
                         {
                             "metric": _table_label(m),
@@ -337,7 +340,7 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
         return f"{v / 1e6:{sign},.1f}"
     if metric.startswith("share"):
         return f"{v * 100:{sign}.1f} pp" if signed else f"{v:.1%}"
-    return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign},.2f}"
+    return f"{v:{sign},.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:{sign},.2f}"
 
 
 def risk_frame(ctx: Context, arms: list[str] | None = None) -> pd.DataFrame:
@@ -394,6 +397,7 @@ def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
             for k, v in p["values"].items():
                 if v not in levels.setdefault(k, []):
                     levels[k].append(v)
+        levels = {k: sorted(v) if all(isinstance(x, (int, float)) for x in v) else v for k, v in levels.items()}
         rows.append(
             {
                 "scenario": name,
@@ -499,15 +503,4 @@ def first_overflow_frame(ctx: Context) -> pd.DataFrame:
 
 def sensitivity_frame(ctx: Context) -> pd.DataFrame:
     """The sensitivity indices with factors as rows and one column per output and index ('value ± conf')."""
-    sens = ctx.sensitivity
-    cell = [f"{v:,.3g}" + ("" if pd.isna(c) else f" ± {c:,.2g}") for v, c in zip(sens["value"], sens["conf"])]
-    scen = sens["scenario"] if "scenario" in sens and sens["scenario"].nunique() > 1 else None
-    col = [
-        (f"{s} · " if scen is not None else "") + f"{an.label(o).split(' (')[0]}: {i}"
-        for s, o, i in zip(sens.get("scenario", ""), sens["output"], sens["index"])
-    ]
-    wide = sens.assign(cell=cell, col=col).pivot(index="factor", columns="col", values="cell")
-    wide = wide.reindex(index=list(dict.fromkeys(sens["factor"])), columns=list(dict.fromkeys(col)))
-    wide.index = [f.split(".")[-1] for f in wide.index]
-    wide.columns.name = None
-    return wide.reset_index(names="factor")
+    return an.sensitivity_table(ctx.sensitivity)
