@@ -343,10 +343,11 @@ def run_study(
     ``progress(done, total, arm)`` is called as runs finish; ``cancel()`` is asked after each chunk
     of runs (true: :class:`StudyCancelled`). ``settings``: the risk thresholds
     (:class:`sim.analysis.RiskSettings`; default: chosen from the window's distribution).
-    Runs that failed are reported with :class:`StudyFailed` and nothing is compared.
+    Runs that failed are reported with :class:`StudyFailed` and nothing is compared, unless ``unpaired``
+    (then what finished is compared as independent samples).
     """
     done = run_arms(study, out, executor, progress, cancel, fresh)
-    if done.failures:
+    if done.failures and not unpaired:
         raise StudyFailed(done)
     analyse(done, settings, unpaired, report, svg)
     return done.out
@@ -447,15 +448,20 @@ def main(args: argparse.Namespace) -> int:
         for arm, fails in run.failures.items():
             for f in fails[:5]:
                 print(f"  failed: {arm}, replication {f['replication']}, seed {f['seed']}: {str(f['error']).splitlines()[0]}")
-        print(
-            f"opvangsim: {sum(len(v) for v in run.failures.values())} run(s) failed: nothing compared. "
-            f"Run the study again to retry them (the others are kept in {out}/).",
-            file=sys.stderr,
-        )
-        return 1
+        failed = sum(len(v) for v in run.failures.values())
+        if not args.unpaired:
+            print(
+                f"opvangsim: {failed} run(s) failed, so the arms cannot be paired replication by replication: nothing compared. "
+                f"Run the study again to retry them (the others are kept in {out}/), or add --unpaired to compare "
+                "what finished as independent samples.",
+                file=sys.stderr,
+            )
+            return 1
     analysed = analyse(run, settings, args.unpaired, not args.no_report, args.svg)
     print(an.format_tables(analysed.prepared, analysed.tables, settings))
     print(f"\n{study.name}: {run.ran} run(s) now, {len(run.arms)} arms × {study.replications} replications in {out}/")
+    if run.failures:
+        print(f"WARNING: {sum(len(v) for v in run.failures.values())} run(s) failed; compared unpaired without them")
     print(f"tables: {out}/analysis/")
     if analysed.report is not None:
         print(f"report: {analysed.report}")

@@ -351,3 +351,9 @@ def test_municipal_realisation_is_drawn_for_the_province_asked_for_only(runs, ma
     assert not out.exists()
     assert cli_main(["report", str(runs), "--out", str(out), "--province", "Drenthe"]) == 0
     assert "realisation_municipalities" in capsys.readouterr().out
+
+
+def test_svg_figures_only_when_asked(runs, tmp_path):
+    target, drawn, _ = report.make_report(runs, tmp_path / "with_svg", svg=True)
+    assert drawn and all({f.suffix for f in d.files} == {".png", ".svg"} for d in drawn)
+    assert all(f.stat().st_size > 0 for d in drawn for f in d.files)

@@ -17,6 +17,23 @@ from sim.analysis.sensitivity import sensitivity, sensitivity_table
 from sim.analysis.window import parse_date
 from sim.scenario import ScenarioError
 
+PRINTED_METRICS = (  # what compare prints per arm; every metric is in paired_differences.csv
+    "emergency_person_nights",
+    "emergency_persons_per_night",
+    "peak_emergency_occupancy",
+    "ac_days_above_norm",
+    "ac_peak_occupancy",
+    "person_nights_outside",
+    "moves_per_person",
+    "mean_registration_wait_days",
+    "mean_housing_wait_days",
+    "total_cost_eur",
+    "cost_eur_per_year",
+    "penalty_cost_eur",
+    "share_realised_by_deadline",
+    "share_realised_window",
+    "durable_places_opened",
+)
 MAX_PRINTED_ARMS = 12  # more arms than this (a sampled sweep) are summarised in print; the CSV files hold every row
 
 
@@ -25,6 +42,8 @@ def format_paired(table: pd.DataFrame) -> str:
     if table.empty:
         return "(no scenario to compare with the baseline)"
     lines = []
+    everything = table["metric"].nunique()
+    table = table[table["metric"].isin(PRINTED_METRICS)]
     for arm_name, sub in table.groupby("arm", sort=False):
         n = int(sub["n_pairs"].max())
         how = (
@@ -45,6 +64,7 @@ def format_paired(table: pd.DataFrame) -> str:
             }
         )
         lines.append(view.to_string(index=False))
+    lines.append(f"(the main {table['metric'].nunique()} of {everything} metrics; every one is in paired_differences.csv)")
     return "\n".join(lines)
 
 

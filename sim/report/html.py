@@ -33,6 +33,7 @@ from sim.report.text import (
     year_frame,
 )
 
+MAX_RISK_TABLES = 6  # risk tables, one per combination of the other factors, before the page summarises them instead
 MAX_TABLE_ARMS = 12  # tables with a column or block per arm show at most this many arms; the CSV files hold all
 
 CSS = """
@@ -76,7 +77,8 @@ def _run_header(ctx: Context) -> str:
 
 def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) -> str:
     e = html.escape
-    many = len(ctx.arm_names) > MAX_TABLE_ARMS
+    # many arms: a sampled design, or more factor combinations than tables can show side by side
+    many = len(ctx.arm_names) > MAX_TABLE_ARMS and (ctx.sampled or len(factor_groups(ctx)) > MAX_RISK_TABLES)
     comparison = (
         "compared as independent samples (Welch's interval), not paired"
         if ctx.unpaired
@@ -173,7 +175,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
             "median and 90 % band; 'after the window' where too few replications overflowed in it.</p>",
             _table(first_overflow_frame(ctx)),
         ]
-    if len(ctx.quantiles) and not many:
+    if len(ctx.quantiles) and len(ctx.arm_names) <= MAX_TABLE_ARMS:
         parts += ["<h3>Distribution over replications</h3>", _table(quantiles_frame(ctx), wide=True)]
     parts += ["<h2>Sensitivity and scenario discovery</h2>", f'<p class="note">{e(ctx.sensitivity_note)}</p>']
     if len(ctx.sensitivity):

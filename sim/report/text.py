@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sim import analysis as an
+from sim.calendar import DAYS_PER_YEAR
 from sim.report.context import HEADLINE_METRICS, Context, short_labels
 from sim.scenario import Scenario
 
@@ -74,6 +75,7 @@ def paragraphs(ctx: Context) -> dict[str, str]:
             v = sub["emergency_person_nights"].to_numpy(float)
             per_night = (
                 f", {np.nanmean(sub['emergency_persons_per_night']):,.0f} persons on an average night"
+                f" ({np.nanmean(sub['emergency_persons_per_night']) * DAYS_PER_YEAR:,.0f} person-nights a year)"
                 if "emergency_persons_per_night" in sub
                 else ""
             )
@@ -219,11 +221,11 @@ def scenario_paragraphs(ctx: Context) -> dict[str, str]:
         if rows.empty:
             out[scen] = "No baseline counterpart was found to pair it with."
             continue
-        cells = [f"{_ci_text(r)} at {short.get(r['arm'], r['arm']).removeprefix(scen + ' · ')}" for _, r in rows.iterrows()]
+        cells = [f"at {short.get(r['arm'], r['arm']).removeprefix(scen + ' · ')}: {_ci_text(r)}" for _, r in rows.iterrows()]
         out[scen] = (
-            f"Compared with {ctx.baseline} at the same values of the other factors, emergency shelter changes by "
+            f"Emergency shelter (person-nights in the window) against {ctx.baseline} at the same values of the other factors — "
             + "; ".join(cells)
-            + " person-nights."
+            + "."
         )
     return out
 
