@@ -48,7 +48,7 @@ def load_dir(path: str | Path) -> Results:
     names = [str(p.manifest.get("scenario_name", d.name)) for p, d in zip(parts, subdirs)]
     if len(set(names)) < len(names):
         names = [d.name for d in subdirs]
-    frames: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": [], "cycles": []}
+    frames: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": [], "cycles": [], "failures": []}
     runs = {}
     for part, name, d in zip(parts, names, subdirs):
         single = part.summary.empty or part.summary["scenario"].nunique() <= 1

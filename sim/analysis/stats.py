@@ -16,6 +16,7 @@ smallest and the largest value observed.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,9 @@ def mean_ci(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, flo
         return m, math.nan, math.nan
     if np.ptp(v) == 0:
         return m, m, m
-    ci = stats.ttest_1samp(v, 0.0).confidence_interval(level)
+    with warnings.catch_warnings():  # nearly equal values: scipy warns of precision loss in a higher moment
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = stats.ttest_1samp(v, 0.0).confidence_interval(level)
     return m, float(ci.low), float(ci.high)
 
 
@@ -116,7 +119,9 @@ def welch_difference(x: np.ndarray, b: np.ndarray, level: float = LEVEL) -> Inte
         return Interval(n, m, math.nan, math.nan, "one replication: no interval")
     if np.ptp(x) == 0 and np.ptp(b) == 0:
         return Interval(n, m, m, m, "identical values")
-    ci = stats.ttest_ind(x, b, equal_var=False).confidence_interval(level)
+    with warnings.catch_warnings():  # as in mean_ci
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = stats.ttest_ind(x, b, equal_var=False).confidence_interval(level)
     return Interval(n, m, float(ci.low), float(ci.high), "Welch")
 
 

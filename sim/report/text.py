@@ -342,7 +342,7 @@ def _fmt(v: float, metric: str, signed: bool = False) -> str:
         return f"{v / 1e6:{sign},.1f}"
     if metric.startswith("share"):
         return f"{v * 100:{sign}.1f} pp" if signed else f"{v:.1%}"
-    return f"{v:{sign},.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:{sign},.2f}"
+    return f"{v:{sign},.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:{sign},.2f}"
 
 
 def risk_frame(ctx: Context, arms: list[str] | None = None) -> pd.DataFrame:
@@ -429,27 +429,32 @@ def runs_frame(ctx: Context) -> pd.DataFrame:
         if len(sweep):
             return sweep
     manifests = an.run_manifests(ctx.results)
+    order = list(dict.fromkeys(ctx.arms["scenario"]))  # the baseline first, then the order given
+    manifests = dict(sorted(manifests.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
     canon = {name: s.canonical() for name, s in _first_scenarios(ctx).items()}
     changes = what_changes(canon, ctx.baseline) if ctx.baseline in canon else {}
+    summary = ctx.results.summary
     rows = []
     for name, m in manifests.items():
         seeds = m.get("seeds") or []
-        if m.get("kind") == "sweep":
+        if not seeds and "seed" in summary:  # a sweep records its seeds in the summary rows
+            seeds = list(summary.loc[summary["scenario"] == name].sort_values("replication")["seed"].drop_duplicates())
+        if m.get("kind") == "sweep" and m.get("factors"):
             changed = "factors: " + ", ".join(m.get("factors", []))
         else:
             changed = changes.get(name, "(unknown: see the notes)")
         rows.append(
             {
                 "name": name,
-                "kind": m.get("kind", "?"),
+                "kind": "study arm" if m.get("kind") == "sweep" and not m.get("factors") else m.get("kind", "?"),
                 "file": m.get("scenario_file") or m.get("experiment_file") or "",
                 "period": _period(canon.get(name, {})),
                 "what it changes vs " + ctx.baseline: changed,
                 "replications": m.get("replications", ""),
                 "root seed": m.get("root_seed", ""),
-                "seeds": ", ".join(map(str, seeds[:3])) + (" …" if len(seeds) > 3 else ""),
+                "seeds": ", ".join(map(str, seeds[:2])) + (" …" if len(seeds) > 2 else ""),
                 "version": m.get("package_version", ""),
-                "finished": str(m.get("finished", ""))[:19],
+                "made": str(m.get("finished") or m.get("created") or "")[:16].replace("T", " "),
             }
         )
     return pd.DataFrame(rows)
