@@ -217,6 +217,14 @@ class _Lent:
             self.on_chunk(len(result))
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _finished(directory: Path) -> int:
     """Runs with a summary row in an arm's sweep directory (its parts' row counts, read from the Parquet metadata)."""
     import pyarrow.parquet as pq
@@ -255,15 +263,23 @@ def run_arms(
     arms = resolve(study)
     if out.exists() and not out.is_dir():
         raise ScenarioError(out, "", "exists and is not a directory; choose another --out")
-    known = {a.name for a in arms} | {"analysis", "report"}
-    if out.exists() and any(out.iterdir()) and not (out / STUDY_FILE).exists() and not fresh:
-        raise ScenarioError(out, "", "exists and is not the results of a study; use --fresh to replace it, or another --out")
-    if fresh and (out / STUDY_FILE).exists():
-        import shutil
+    if out.exists() and any(out.iterdir()) and not (out / STUDY_FILE).exists():
+        raise ScenarioError(out, "", "exists and is not the results of a study; choose another --out")
+    if (out / STUDY_FILE).exists():
+        before = [a.get("name") for a in _read_json(out / STUDY_FILE).get("arms", [])]
+        if fresh:
+            import shutil
 
-        for child in out.iterdir():
-            if child.name in known or child.name == STUDY_FILE:
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+            for child in out.iterdir():  # what a study writes, nothing else
+                if child.name in {*before, *(a.name for a in arms), "analysis", "report", STUDY_FILE}:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        elif before != [a.name for a in arms]:
+            raise ScenarioError(
+                out,
+                "",
+                f"holds a study of the arms {', '.join(map(str, before))}, not {', '.join(a.name for a in arms)}: "
+                "use --fresh to start it again, or another --out",
+            )
     out.mkdir(parents=True, exist_ok=True)
     (out / STUDY_FILE).write_text(
         json.dumps(

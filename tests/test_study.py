@@ -130,3 +130,19 @@ def test_a_variant_can_be_the_baseline_with_overrides(tmp_path):
     assert [a.name for a in arms] == ["baseline", "deadline_36m"]
     assert arms[1].overrides[-1] == "capacity.spreidingswet.deadline_after_months=36"
     assert arms[0].digest != arms[1].digest
+
+
+def test_a_study_directory_is_not_reused_for_other_arms_unless_fresh(loop_and_study, tmp_path, capsys):
+    _, done = loop_and_study
+    f = _study_file(tmp_path)
+    f.write_text(f.read_text().replace(f', "{SCENARIOS / "deadline_plus_24m.toml"}"', ""))
+    out = tmp_path / "out"
+    import shutil
+
+    shutil.copytree(done, out)
+    assert cli_main(["study", str(f), "--out", str(out), "--serial", "--quiet"]) == 2
+    assert "holds a study of the arms baseline, cycle_4y, deadline_plus_24m" in capsys.readouterr().err
+    assert cli_main(["study", str(f), "--out", str(out), "--serial", "--quiet", "--fresh"]) == 0
+    assert not (out / "deadline_plus_24m").exists() and (out / "cycle_4y" / "manifest.json").exists()
+    assert cli_main(["study", str(f), "--out", str(loop_and_study[0] / "baseline"), "--serial", "--quiet"]) == 2
+    assert "is not the results of a study" in capsys.readouterr().err
