@@ -78,7 +78,7 @@ def test_the_sensitivity_report_fits_a_few_screens_with_every_title_legible(made
     probe = target.with_name("probe.html")
     script = (
         "<script>window.addEventListener('load', function () {"
-        "var out = {height: document.documentElement.scrollHeight, figures: {}};"
+        "var out = {height: document.documentElement.scrollHeight, width: document.documentElement.scrollWidth, figures: {}};"
         "document.querySelectorAll('figure').forEach(function (f) { var i = f.querySelector('img');"
         "var r = i.getBoundingClientRect(); out.figures[f.id.slice(4)] = {x: r.left + window.scrollX, y: r.top + window.scrollY,"
         "width: r.width, natural: i.naturalWidth, loaded: i.complete && i.naturalWidth > 0}; });"
@@ -95,6 +95,7 @@ def test_the_sensitivity_report_fits_a_few_screens_with_every_title_legible(made
     assert m, f"the probe did not run: {done.stderr[-500:]}"
     layout = json.loads(m.group(1).replace("&quot;", '"'))
     height = layout["height"]
+    assert layout["width"] <= 1280, f"something is wider than the page: {layout['width']} px"  # tables wrap within it
     assert height <= MAX_SCREENS * SCREEN, f"the page is {height} px tall: {height / SCREEN:.1f} screens"
     shot = tmp_path / "page.png"
     run_chromium(chromium_args(tmp_path / "p2", 1280, height) + [f"--screenshot={shot}", target.as_uri()])
