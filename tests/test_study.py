@@ -105,6 +105,8 @@ def test_a_cancelled_study_keeps_its_runs_and_resumes_to_the_same_numbers(loop_a
 
 def test_a_study_file_with_a_missing_variant_or_two_arms_of_one_name_is_refused(tmp_path, capsys):
     f = _study_file(tmp_path)
+    assert cli_main(["validate", str(f)]) == 0
+    assert "valid study 'quarter' (baseline, cycle_4y, deadline_plus_24m)" in capsys.readouterr().out
     f.write_text(f.read_text().replace("cycle_4y.toml", "cycle_5y.toml"))
     assert cli_main(["study", str(f), "--out", str(tmp_path / "out"), "--serial", "--quiet"]) == 2
     err = capsys.readouterr().err
