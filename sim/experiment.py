@@ -69,6 +69,7 @@ NOT_MODEL_CODE = {
     "backtest.py",
     "verification.py",
     "docs.py",
+    "study.py",
 }
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = (
