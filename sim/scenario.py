@@ -23,6 +23,8 @@ from pydantic import ValidationError, field_validator, model_validator
 
 from sim.calendar import DAYS_PER_YEAR
 from sim.capacity.params import Spreidingswet
+from sim.errors import UserInputError
+from sim.files import read_text
 from sim.params import Strict, param
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -36,18 +38,18 @@ LocationType = Literal["durable", "temporary", "emergency", "amv", "crisis"]
 SEASONAL_DEFAULT = [0.80] * 3 + [0.85] * 3 + [1.15] * 3 + [1.20] * 3
 
 
-class ScenarioError(Exception):
-    """A scenario or experiment file that cannot be used: names the file, the key path and what is allowed."""
+class ScenarioError(UserInputError):
+    """A scenario or experiment file that cannot be used: names the file, the key path and what is allowed.
+
+    ``file`` is None for a value that came from no file (a command-line option): the message then
+    starts with the key path (the option), not a placeholder.
+    """
 
     def __init__(self, file: str | Path | None, key_path: str, message: str):
-        self.file = str(file) if file is not None else "<scenario>"
+        self.file = str(file) if file is not None else None
         self.key_path = key_path
-        self.message = message
-        super().__init__(self.__str__())
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
-        return f"{where}: {self.message}"
+        where = ": ".join(x for x in (self.file, key_path) if x)
+        super().__init__(where, message)
 
 
 # --------------------------------------------------------------------------- inflow
@@ -1100,6 +1102,19 @@ class Scenario(Strict):
                 return candidate
         return DATA_DIR / p
 
+    def data_files(self) -> dict[str, Path]:
+        """Every data file a run of this scenario reads, by the key that names it (resolved paths).
+
+        A sweep records their digests, so a resume after one of them changed is refused.
+        """
+        files = {}
+        if self.inflow.mode == "replay":
+            files["inflow.replay_file"] = self.resolve_path(self.inflow.replay_file or "")
+        # the chain reads the municipalities for municipal places and for the Spreidingswet's split of tasks
+        if self.initial_state.use_municipal_places or self.capacity.spreidingswet.enabled:
+            files["initial_state.municipalities_file"] = self.resolve_path(self.initial_state.municipalities_file)
+        return files
+
     def canonical(self) -> dict[str, Any]:
         """The scenario as plain JSON-able data (without where it was loaded from)."""
         data = self.model_dump(mode="json")
@@ -1125,28 +1140,63 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+# key path (strings; list indices as digits) -> the file that wrote it, or "--set" for a command-line override
+Origins = dict[tuple[str, ...], str]
+SET_ORIGIN = "--set"
+
+
+def _leaf_paths(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Key paths of every value in ``data`` that a merge replaces whole (values and lists, not sections)."""
+    if isinstance(data, dict) and data:
+        return [p for k, v in data.items() for p in _leaf_paths(v, (*prefix, str(k)))]
+    return [prefix] if prefix else []
+
+
+def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, Origins]:
+    """Read a TOML file and resolve its ``extends`` chain (relative to the file).
+
+    Returns the merged data and, for every value in it, the file that wrote it, so that a
+    problem in an extended file is reported against that file, not against the one extending it.
+    """
+    path = Path(path)
+
+    def error(message: str) -> ScenarioError:
+        return ScenarioError(path, "", message)
+
+    text = read_text(path, error)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"not valid TOML: {exc}") from None
+    parent = data.pop("extends", None)
+    origins: Origins = {}
+    if parent is not None:
+        if not isinstance(parent, str) or not parent:
+            raise ScenarioError(path, "extends", "must be a file name (a string)")
+        target = (path.parent / parent).resolve()
+        if target in _seen or target == path.resolve():
+            raise ScenarioError(path, "extends", f"circular extends through {parent}")
+        if not target.exists():
+            raise ScenarioError(path, "extends", f"file not found: {parent} (looked in {path.parent})")
+        if target.is_dir():
+            raise ScenarioError(path, "extends", f"{parent} is a directory, not a file")
+        base, origins = read_scenario_data(target, _seen + (path.resolve(),))
+        data = _deep_merge(base, data)
+        own = _leaf_paths(tomllib.loads(text))
+    else:
+        own = _leaf_paths(data)
+    for leaf in own:
+        # a value written here replaces whatever an extended file wrote at or below it
+        for old in [k for k in origins if k[: len(leaf)] == leaf]:
+            del origins[old]
+        origins[leaf] = str(path)
+    origins.pop(("extends",), None)
+    return data, origins
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     """Read a scenario TOML file and resolve its ``extends`` chain (relative to the file)."""
-    path = Path(path)
-    if not path.exists():
-        raise ScenarioError(path, "", "file not found")
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", f"not valid TOML: {exc}") from None
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(path, "extends", "must be a file name (a string)")
-    target = (path.parent / parent).resolve()
-    if target in _seen or target == path.resolve():
-        raise ScenarioError(path, "extends", f"circular extends through {parent}")
-    if not target.exists():
-        raise ScenarioError(path, "extends", f"file not found: {parent} (looked in {path.parent})")
-    base = read_toml(target, _seen + (path.resolve(),))
-    return _deep_merge(base, data)
+    return read_scenario_data(path, _seen)[0]
 
 
 def _parse_value(text: str) -> Any:
@@ -1157,35 +1207,107 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(data: dict, overrides: list[str] | None, file: str | Path | None = None) -> dict:
-    """Apply ``section.key=value`` overrides; list items are addressed by index (``registration.centres.0.slots=500``)."""
+_DEFAULT_SCENARIO: list = []
+
+
+def _schema_container_default(parts: list[str]) -> list | dict | None:
+    """The default of the list- or dict-valued field at ``parts`` as plain data (None for a section or a value).
+
+    ``--set registration.centres.0.slots=500`` in a file that does not write ``centres`` means
+    "of the default list": the override then starts from that list, not from an empty section.
+    """
+    from pydantic import BaseModel
+
+    if not _DEFAULT_SCENARIO:
+        _DEFAULT_SCENARIO.append(Scenario())
+    value: Any = _DEFAULT_SCENARIO[0]
+    for part in parts:
+        if isinstance(value, list):
+            if not part.isdigit() or int(part) >= len(value):
+                return None
+            value = value[int(part)]
+        elif isinstance(value, BaseModel):
+            if part not in type(value).model_fields:
+                return None
+            value = getattr(value, part)
+        elif isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+
+    def plain(v: Any) -> Any:
+        return v.model_dump() if isinstance(v, BaseModel) else copy.deepcopy(v)
+
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return None
+
+
+def apply_overrides(
+    data: dict,
+    overrides: list[str] | None,
+    file: str | Path | None = None,
+    origins: Origins | None = None,
+    origin: str = SET_ORIGIN,
+) -> dict:
+    """Apply ``section.key=value`` overrides; list items are addressed by index (``registration.centres.0.slots=500``).
+
+    A list or table the data does not write is taken from the schema default before the override
+    applies. ``origins`` (if given) records each overridden key path as written by ``origin``
+    (the command line's ``--set``, or the experiment file that holds the overrides).
+    """
     data = copy.deepcopy(data)
     for item in overrides or []:
         if "=" not in item:
-            raise ScenarioError(file, item, "--set needs key=value, e.g. --set inflow.first_applications_per_year=30000")
+            raise ScenarioError(file, f"--set {item}", "needs key=value, e.g. --set inflow.first_applications_per_year=30000")
         key, text = item.split("=", 1)
         key = key.strip()
         parts = key.split(".")
         if not key or any(not p for p in parts):
-            raise ScenarioError(file, key or "(empty)", "--set needs a dotted key path, e.g. procedure.decisions_per_week=500")
+            raise ScenarioError(
+                file, f"--set {key or '(empty)'}", "needs a dotted key path, e.g. --set procedure.decisions_per_week=500"
+            )
         node: Any = data
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(file, ".".join(parts[: i + 1]), f"list index out of range (0..{len(node) - 1})")
+                    raise ScenarioError(
+                        file, f"--set {'.'.join(parts[: i + 1])}", f"list index out of range (0..{len(node) - 1})"
+                    )
                 node = node[int(part)]
             else:
-                node = node.setdefault(part, {})
+                if part not in node:
+                    default = _schema_container_default(parts[: i + 1])
+                    node[part] = default if default is not None else {}
+                node = node[part]
                 if not isinstance(node, (dict, list)):
-                    raise ScenarioError(file, ".".join(parts[: i + 1]), "is a value, not a section")
+                    raise ScenarioError(file, f"--set {'.'.join(parts[: i + 1])}", "is a value, not a section")
         last = parts[-1]
         if isinstance(node, list):
             if not last.isdigit() or int(last) >= len(node):
-                raise ScenarioError(file, key, f"list index out of range (0..{len(node) - 1})")
+                raise ScenarioError(file, f"--set {key}", f"list index out of range (0..{len(node) - 1})")
             node[int(last)] = _parse_value(text.strip())
         else:
             node[last] = _parse_value(text.strip())
+        if origins is not None:
+            for old in [k for k in origins if k[: len(parts)] == tuple(parts)]:
+                del origins[old]
+            origins[tuple(parts)] = origin
     return data
+
+
+def origin_of(origins: Origins | None, loc: tuple) -> str | None:
+    """The file (or ``--set``) that wrote the value at ``loc``; for a whole section, the last that wrote in it."""
+    if not origins:
+        return None
+    key = tuple(str(p) for p in loc)
+    for n in range(len(key), 0, -1):
+        if key[:n] in origins:
+            return origins[key[:n]]
+    inside = [src for k, src in origins.items() if k[: len(key)] == key]
+    return inside[-1] if inside else None
 
 
 def _model_at(loc: tuple) -> type | None:
@@ -1234,11 +1356,14 @@ def _format_error(err: dict) -> tuple[str, str]:
     return path or "(top level)", msg
 
 
-def scenario_from_dict(data: dict, file: str | Path | None = None, check_data_files: bool = True) -> Scenario:
+def scenario_from_dict(
+    data: dict, file: str | Path | None = None, check_data_files: bool = True, origins: Origins | None = None
+) -> Scenario:
     """Validate a dict as a scenario, turning the first error into a :class:`ScenarioError`.
 
     ``check_data_files=False`` skips reading the referenced data files (a sweep checks them once
-    per distinct set of file-related values, not once per design point).
+    per distinct set of file-related values, not once per design point). ``origins`` (from
+    :func:`read_scenario_data`) names the file that wrote a bad value, or ``--set``.
     """
     data = dict(data)
     if file is not None:
@@ -1249,64 +1374,76 @@ def scenario_from_dict(data: dict, file: str | Path | None = None, check_data_fi
         errors = exc.errors()
         path, msg = _format_error(errors[0])
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        raise ScenarioError(file, path, msg + more) from None
-    check_window(scenario, file)
+        origin = origin_of(origins, tuple(errors[0].get("loc", ())))
+        if origin == SET_ORIGIN:
+            raise ScenarioError(file, f"--set {path}", msg + more) from None
+        raise ScenarioError(origin or file, path, msg + more) from None
+    check_window(scenario, file, origins)
     if check_data_files:
-        check_files(scenario, file)
+        check_files(scenario, file, origins)
     return scenario
 
 
-def check_window(scenario: Scenario, file: str | Path | None) -> None:
+def check_window(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
     """The evaluation window lies inside the run and is not empty."""
     ev, start = scenario.evaluation, scenario.start_date
     end = start + dt.timedelta(days=scenario.horizon_days)
     for key in ("from_date", "to_date"):
         value = getattr(ev, key)
         if value is not None and not start <= value <= end:
-            raise ScenarioError(file, f"evaluation.{key}", f"{value} lies outside the run ({start} to {end})")
+            raise _located(origins, file, f"evaluation.{key}", f"{value} lies outside the run ({start} to {end})")
     first, last = scenario.evaluation_window()
     if last <= first:
-        raise ScenarioError(
-            file, "evaluation", f"the window is empty (days {first} to {last} of the run); set from_date before to_date"
+        raise _located(
+            origins, file, "evaluation", f"the window is empty (days {first} to {last} of the run); set from_date before to_date"
         )
 
 
-def check_files(scenario: Scenario, file: str | Path | None) -> None:
+def _located(origins: Origins | None, file: str | Path | None, key: str, message: str) -> ScenarioError:
+    """A problem with ``key``, reported against the file that wrote it (or its ``--set``)."""
+    origin = origin_of(origins, tuple(key.split(".")))
+    if origin == SET_ORIGIN:
+        return ScenarioError(file, f"--set {key}", message)
+    return ScenarioError(origin or file, key, message)
+
+
+def check_files(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
     """Referenced data files exist and are readable in the expected format."""
     from sim import inflow, reception  # local import: the data readers live with their part of the chain
 
-    if scenario.inflow.mode == "replay":
-        path = scenario.resolve_path(scenario.inflow.replay_file or "")
+    files = scenario.data_files()
+    if "inflow.replay_file" in files:
+        path = files["inflow.replay_file"]
         try:
             series = inflow.read_replay(path)
         except (OSError, ValueError) as exc:
-            raise ScenarioError(file, "inflow.replay_file", str(exc)) from None
+            raise _located(origins, file, "inflow.replay_file", str(exc)) from None
         last = series.index.max()
         end = scenario.start_date + dt.timedelta(days=scenario.horizon_days - 1)
         if (end.year, end.month) > (last.year, last.month) or (scenario.start_date.year, scenario.start_date.month) < (
             series.index.min().year,
             series.index.min().month,
         ):
-            raise ScenarioError(
+            raise _located(
+                origins,
                 file,
                 "inflow.replay_file",
                 f"{path.name} covers {series.index.min():%Y-%m} to {last:%Y-%m}, but the run spans "
                 f"{scenario.start_date:%Y-%m} to {end:%Y-%m}; shorten the horizon (end_date) or extend the series",
             )
-    if scenario.initial_state.use_municipal_places:
-        path = scenario.resolve_path(scenario.initial_state.municipalities_file)
+    if "initial_state.municipalities_file" in files:
         try:
-            reception.read_municipalities(path)
+            reception.read_municipalities(files["initial_state.municipalities_file"])
         except (OSError, ValueError) as exc:
-            raise ScenarioError(file, "initial_state.municipalities_file", str(exc)) from None
+            raise _located(origins, file, "initial_state.municipalities_file", str(exc)) from None
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
     """Read, merge (``extends``), override (``--set``) and validate a scenario file."""
     path = Path(path)
-    data = read_toml(path)
-    data = apply_overrides(data, overrides, path)
-    return scenario_from_dict(data, path)
+    data, origins = read_scenario_data(path)
+    data = apply_overrides(data, overrides, path, origins)
+    return scenario_from_dict(data, path, origins=origins)
 
 
 def _is_model(t: Any) -> bool:

@@ -1,0 +1,50 @@
+"""Errors a user can fix, and the exit statuses the command line maps them to.
+
+:class:`UserInputError` is a problem with what the user gave that is not a
+scenario or experiment file: a command-line option, an output directory, a
+results directory. :class:`sim.scenario.ScenarioError` (a file, a key path
+and what is allowed) is a kind of it. The command line prints either as one
+line and exits with :data:`EXIT_BAD_INPUT`, before any work and without
+writing anything.
+"""
+
+from __future__ import annotations
+
+EXIT_BAD_INPUT = 2
+EXIT_EXECUTOR_LOST = 3  # the Dask workers or scheduler went away; finished runs are kept, run again to resume
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process ended by SIGTERM
+
+
+class UserInputError(Exception):
+    """Something the user gave cannot be used: ``subject`` (an option such as ``--out``, or a path) and why."""
+
+    def __init__(self, subject: str, message: str):
+        self.subject = subject
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.message}" if self.subject else self.message
+
+
+class ExecutorLost(Exception):
+    """The executor can no longer run anything (every Dask worker gone, the scheduler lost).
+
+    Runs that finished before are kept; the message says how to resume.
+    """
+
+
+class RunFailed(Exception):
+    """A replication of ``opvangsim run`` or ``backtest`` raised (a defect, not bad input): names it, its seed
+    and the error, with the worker's traceback."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM, so that ``finally`` blocks and
+    context managers (worker pools, the sweep lock) clean up as they do for Ctrl-C."""
+
+
+def require_at_least(option: str, value: int | None, minimum: int) -> None:
+    """Refuse a command-line number below ``minimum`` (``None``: the option was not given)."""
+    if value is not None and value < minimum:
+        raise UserInputError(option, f"must be ≥ {minimum}, got {value}")
