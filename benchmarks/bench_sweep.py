@@ -9,6 +9,7 @@ The machine's load average is printed first: other work on the cores lowers the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from sim import load_scenario, simulate
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from sim.experiment import design_points, load_experiment, make_chunks, run_chunk, run_sweep
+from sim.experiment import design_points, load_experiment
+from sim.jobs import make_chunks, run_chunk
 from sim.streams import replication_seed
+from sim.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,7 +75,15 @@ def main() -> None:
 
         # task overhead without start-up: the same chunks of one run each, through each executor
         points = design_points(exp, path)
-        chunks = make_chunks(exp, points, [(0, r) for r in range(args.runs)], 1)
+        chunks = make_chunks(
+            [(0, r) for r in range(args.runs)],
+            {p.index: p.scenario for p in points},
+            exp.root_seed,
+            1,
+            list(exp.outputs.timeseries),
+            exp.outputs.resolution,
+            exp.outputs.cycles,
+        )
         # the fastest of a few repeats: other processes on the machine only ever add time
         with SerialExecutor() as ex:
             serial = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
@@ -82,7 +93,7 @@ def main() -> None:
             dask = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
             # the task overhead itself, without simulation work to be slowed down by other load:
             # chunks with no runs still carry a scenario there and a result back
-            empty = [dict(c, runs=[]) for c in chunks] * 5
+            empty = [dataclasses.replace(c, runs=()) for c in chunks] * 5
             round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
         per_run = (dask - serial) / args.runs
         print(

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.series import band_name, fan_bands
-from sim.runner import _run_packed, run_replication
-from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from sim.errors import UserInputError, require_at_least
+from sim.executors import SerialExecutor
+from sim.files import check_output_file
+from sim.runner import replicate
+from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, load_scenario
 
 OBSERVATIONS = DATA_DIR / "history" / "observations.csv"
 DEFAULT_SCENARIO = SCENARIO_DIR / "backtest_2022.toml"
@@ -61,15 +63,11 @@ def load_observations(path: str | Path = OBSERVATIONS) -> pd.DataFrame:
     return obs.sort_values(["measure", "date"]).reset_index(drop=True)
 
 
-def run_replications(scenario: Scenario, replications: int, seed: int = 1, workers: int = 1) -> pd.DataFrame:
-    """Daily time series of every replication (seeds as ``opvangsim run``: common random numbers)."""
-    if workers > 1 and replications > 1:
-        payload = scenario.model_dump_json()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = [ts for ts, _, _ in pool.map(_run_packed, [(payload, seed, r) for r in range(replications)])]
-    else:
-        parts = [run_replication(scenario, seed, r)[0] for r in range(replications)]
-    ts = pd.concat(parts, ignore_index=True)
+def run_replications(scenario: Scenario, replications: int, seed: int = 1, executor=None) -> pd.DataFrame:
+    """Daily time series of every replication, run on ``executor`` (default: in this process),
+    with the seeds of ``opvangsim run`` (common random numbers)."""
+    records = replicate(scenario, seed, replications, executor or SerialExecutor())
+    ts = pd.concat([r.timeseries for r in records], ignore_index=True)
     ts["date"] = pd.to_datetime(ts["date"])
     return ts
 
@@ -207,7 +205,7 @@ def fit_loss(table: pd.DataFrame, timeseries: pd.DataFrame) -> float:
     return loss
 
 
-def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers: int = 1, out=sys.stdout) -> dict:
+def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, executor=None, out=sys.stdout) -> dict:
     """Grid search (scipy.optimize.brute) of the fitted parameters against 2022 observations only."""
     from scipy import optimize
 
@@ -219,7 +217,7 @@ def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers
     def objective(x: np.ndarray) -> float:
         housing, offers = float(x[0]), float(x[1])
         scen = load_scenario(scenario_path, _fit_overrides(housing, offers) + ["end_date=2023-01-01"])
-        ts = run_replications(scen, replications, seed, workers)
+        ts = run_replications(scen, replications, seed, executor)
         value = fit_loss(compare(ts, observations), ts)
         print(f"  housing {housing:>7,.0f}/half-year  offers {offers:>4.1f}/week  loss {value:.4f}", file=out, flush=True)
         return value
@@ -233,6 +231,8 @@ def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, workers
 
 
 def add_arguments(parser) -> None:
+    from sim.executors import add_executor_arguments
+
     parser.add_argument(
         "scenario", nargs="?", default=str(DEFAULT_SCENARIO), help="back-test scenario (default scenarios/backtest_2022.toml)"
     )
@@ -241,7 +241,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--replications", "-r", type=int, default=20, help="replications (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    parser.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    add_executor_arguments(parser, "1")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value"
     )
@@ -262,27 +262,33 @@ def _parse_until(text: str | None) -> str | None:
     try:
         dt.date.fromisoformat(text)
     except ValueError:
-        raise ScenarioError(None, "--until", f"needs a date YYYY-MM-DD, got {text!r}") from None
+        raise UserInputError("--until", f"needs a date YYYY-MM-DD, got {text!r}") from None
     return text
 
 
 def main(args) -> int:
-    if args.replications < 1:
-        raise ScenarioError(None, "--replications", "must be ≥ 1")
+    from sim.executors import executor_from_args
+
+    require_at_least("--replications", args.replications, 1)
+    require_at_least("--seed", args.seed, 0)
+    executor = executor_from_args(args, default_workers=1, runs=args.replications)
     overrides = list(args.overrides)
     until = _parse_until(args.until)
     if until:
         overrides.append(f"end_date={until}")
     scenario = load_scenario(args.scenario, overrides)  # validates everything (and the replay's coverage) first
+    check_output_file(args.figure, "--figure")
+    if args.csv:
+        check_output_file(args.csv, "--csv")
     if args.calibrate:
         print(f"calibrating against observations up to {CALIBRATION_END} ({args.replications} replications per point)")
-        fit = calibrate(Path(args.scenario), args.replications, args.seed, args.workers)
+        fit = calibrate(Path(args.scenario), args.replications, args.seed, executor)
         print(
             f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
             f"emergency offers {fit['emergency_offers_per_week']:g} a week; loss {fit['loss']:.4f}"
         )
         return 0
-    ts = run_replications(scenario, args.replications, args.seed, args.workers)
+    ts = run_replications(scenario, args.replications, args.seed, executor)
     table = compare(ts, load_observations())
     end = scenario.start_date + dt.timedelta(days=scenario.horizon_days)
     print(

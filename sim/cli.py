@@ -1,23 +1,35 @@
 """Command line: ``opvangsim run | validate | sweep | compare | report | backtest``.
 
-Bad input (a scenario or experiment file that cannot be used) prints one
-message naming the file, the key path and what is allowed, and exits with
-status 2 without a traceback and without writing anything.
+Bad input (a scenario or experiment file that cannot be used, a command-line
+option out of range, an output location that cannot be written) prints one
+message naming the file or option, the key path and what is allowed, and exits
+with status 2 without a traceback and without writing anything. A Dask cluster
+that goes away ends a sweep with status 3 (finished runs are kept); SIGTERM
+ends any command as Ctrl-C does (worker processes stopped, the sweep lock
+released), with status 143.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
-from sim.scenario import ScenarioError
-
-EXIT_BAD_INPUT = 2
+from sim.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_EXECUTOR_LOST,
+    EXIT_TERMINATED,
+    ExecutorLost,
+    RunFailed,
+    Terminated,
+    UserInputError,
+)
 
 # Subcommands implemented elsewhere: module with add_arguments(parser) and main(args) -> int.
 PLUGINS = {
-    "sweep": ("sim.experiment", "run every design point × replication of an experiment file"),
+    "sweep": ("sim.sweep", "run every design point × replication of an experiment file"),
     "compare": ("sim.analysis", "paired differences of every scenario against the baseline"),
     "report": ("sim.report", "a self-contained HTML report of a results directory"),
     "backtest": ("sim.backtest", "run the 2022 back-test and compare with observations"),
@@ -25,7 +37,17 @@ PLUGINS = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error reported as bad input: one line, exit status 2."""
+
+    def error(self, message: str):
+        print(f"opvangsim: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
 def _add_run(sub) -> None:
+    from sim.executors import add_executor_arguments
+
     p = sub.add_parser("run", help="run a scenario with replications and write results")
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
@@ -40,7 +62,7 @@ def _add_run(sub) -> None:
         help="override a scenario value, e.g. --set procedure.decisions_per_week=500",
     )
     p.add_argument("--until", help="end date (YYYY-MM-DD), shorthand for --set end_date=...")
-    p.add_argument("--workers", type=int, default=1, help="local processes for the replications (default 1)")
+    add_executor_arguments(p, "1")
     p.add_argument("--force", action="store_true", help="overwrite an existing output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -57,7 +79,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ``opvangsim --help`` thus lists every command without importing the model,
     the analysis or matplotlib (under a second instead of several).
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="opvangsim", description="Simulate the Dutch asylum reception chain and the Spreidingswet capacity cycle."
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -79,33 +101,24 @@ def _command(argv: list[str]) -> str | None:
 
 
 def cmd_validate(args) -> int:
-    import tomllib
     from pathlib import Path
 
+    from sim.scenario import read_toml
+
     path = Path(args.file)
-    kind = "scenario"
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                head = tomllib.load(fh)
-            if "design" in head or "factors" in head or "scenarios" in head:  # only experiment files list scenarios
-                kind = "experiment"
-            elif "variants" in head:  # only study files have variants
-                kind = "study"
-        except tomllib.TOMLDecodeError:
-            pass
-    if kind == "study":
+    head = read_toml(path)  # the one reader: a clear message for a missing, binary or unreadable file
+    if "design" in head or "factors" in head or "scenarios" in head:  # only experiment files list scenarios
+        from sim.experiment import load_experiment
+
+        exp = load_experiment(path, args.overrides)
+        print(f"{path}: valid experiment '{exp.name}'")
+        return 0
+    if "variants" in head:  # only study files have variants
         from sim.study import load_study, resolve
 
         study = load_study(path, args.overrides)
         arms = resolve(study)
         print(f"{path}: valid study '{study.name}' ({', '.join(a.name for a in arms)})")
-        return 0
-    if kind == "experiment":
-        from sim.experiment import load_experiment
-
-        exp = load_experiment(path)
-        print(f"{path}: valid experiment '{exp.name}'")
         return 0
     from sim.scenario import load_scenario
 
@@ -116,9 +129,16 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(_command(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed on one line (2)
+        return int(exc.code or 0)
     if args.version:
         from sim import __version__
 
@@ -127,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_BAD_INPUT
+    # SIGTERM unwinds like Ctrl-C, so worker pools are torn down and the sweep lock is released
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         if args.command == "run":
             from sim.runner import cmd_run
@@ -135,12 +158,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             return cmd_validate(args)
         return args._plugin.main(args)
-    except ScenarioError as exc:
+    except UserInputError as exc:
         print(f"opvangsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ExecutorLost as exc:
+        print(
+            f"opvangsim: error: {exc}. Finished runs are kept: run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return EXIT_EXECUTOR_LOST
+    except RunFailed as exc:
+        print(f"opvangsim: error: {exc}\nnothing was written.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("opvangsim: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("opvangsim: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Batch experiments: experiment files, designs, and the ``opvangsim sweep`` command.
+"""Experiment files: factors, designs and design points (``opvangsim sweep`` runs them: :mod:`sim.sweep`).
 
 An experiment file (TOML) names one or more base scenario files, the factors to
 vary (dotted scenario keys, as for ``--set``) with levels or with a range or
@@ -9,42 +9,34 @@ design point × a replication. Replication ``r`` of every design point runs with
 ``replication_seed(root_seed, r)``: common random numbers, so differences
 between design points are not drowned in sampling noise, and a run's numbers
 do not depend on which other runs exist, their order or the executor.
-
-``opvangsim sweep FILE`` writes ``results/<experiment>/``: ``manifest.json``
-(the resolved experiment, its hash, the package version) and one directory per
-finished chunk of runs under ``parts/`` (moved into place in one rename, so a
-killed sweep keeps every finished run). Run again, it does only what is
-missing; if the experiment changed it refuses unless ``--fresh``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import hashlib
 import itertools
 import json
 import math
-import os
-import shutil
-import sys
-import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import ValidationError, field_validator, model_validator
 
 from sim.metrics import COLUMNS
 from sim.params import Strict, param
-from sim.scenario import Scenario, ScenarioError, _format_error, apply_overrides, read_toml, scenario_from_dict
-from sim.streams import replication_seed
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    _format_error,
+    apply_overrides,
+    read_scenario_data,
+    read_toml,
+    scenario_from_dict,
+)
 
-# Flows are summed over a period; every other column is a stock (persons, places) and is averaged.
-FLOW_COLUMNS = ("arrivals", "housed", "departed", "decisions", "moves", "cost_eur", "penalty_eur")
 DEFAULT_SERIES = (
     "ac_occupancy",
     "occupancy_emergency",
@@ -54,22 +46,25 @@ DEFAULT_SERIES = (
     "places_in_pipeline",
     "cost_eur",
 )
-PARTS = "parts"
-LOCK = ".sweep.lock"  # the process id of the sweep writing the directory
 # modules and packages that cannot change a run's numbers (commands, storage, analysis, reporting); every
-# other file of the package (the model, its data, and this module's output reduction) is part of the code digest
+# other file of the package (the model and its data) is part of the code digest
 NOT_MODEL_CODE = {
-    "__main__.py",
-    "cli.py",
-    "runner.py",
-    "executors.py",
-    "store.py",
+    "__main__",
+    "cli",
+    "errors",
+    "files",
+    "manifest",
+    "runner",
+    "sweep",
+    "executors",
+    "store",
     "analysis",
     "report",
-    "backtest.py",
-    "verification.py",
-    "docs.py",
-    "study.py",
+    "backtest",
+    "verification",
+    "docs",
+    "golden",
+    "study",
 }
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = (
@@ -80,6 +75,7 @@ FILE_RELATED_KEYS = (
     "horizon_years",
     "initial_state.municipalities_file",
     "initial_state.use_municipal_places",
+    "capacity.spreidingswet.enabled",
 )
 
 Level = bool | int | float | str
@@ -320,8 +316,8 @@ def load_experiment(
     """
     path = Path(path)
     data = read_toml(path)  # the scenario reader: same messages for a missing file or bad TOML, and `extends`
-    if overrides:
-        data["set"] = list(data.get("set", [])) + list(overrides)
+    if overrides and isinstance(data.get("set", []), list):  # (a `set` that is not a list is reported below)
+        data["set"] = [*data.get("set", []), *overrides]
     if replications is not None:
         data["replications"] = replications
     try:
@@ -376,6 +372,23 @@ def _toml_literal(value: Level) -> str:
     return json.dumps(value)
 
 
+def base_scenario_data(exp: Experiment, file: str | Path) -> list[tuple[str, Path, dict, dict]]:
+    """Each base scenario as (name in the experiment, path, data after ``extends`` and ``set``, origins)."""
+    file = Path(file)
+    out = []
+    for name in exp.scenarios:
+        scen_path = file.parent / name
+        data, origins = read_scenario_data(scen_path)
+        data = apply_overrides(data, exp.set, file, origins, origin=str(file))
+        out.append((name, scen_path, data, origins))
+    return out
+
+
+def base_scenarios(exp: Experiment, file: str | Path) -> list[tuple[str, Scenario]]:
+    """Each base scenario as resolved (``extends`` and the experiment's ``set`` applied, no factor), validated."""
+    return [(name, scenario_from_dict(data, path, False, origins)) for name, path, data, origins in base_scenario_data(exp, file)]
+
+
 def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
     """Every design point, validated: base scenarios (outer) × design rows (inner)."""
     file = Path(file)
@@ -385,23 +398,23 @@ def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
     names: dict[str, str] = {}
     # the data-file checks read CSV files: do them once per base scenario and distinct file-related values
     file_keys = [k for k in (f.key for f in exp.factors) if k.startswith(FILE_RELATED_KEYS)]
-    for s_index, name in enumerate(exp.scenarios):
-        scen_path = file.parent / name
-        base = read_toml(scen_path)
-        base = apply_overrides(base, exp.set, file)
+    for s_index, (name, scen_path, base, base_origins) in enumerate(base_scenario_data(exp, file)):
         checked: set[tuple] = set()
         for values in rows:
-            data = apply_overrides(base, [f"{k}={_toml_literal(v)}" for k, v in values.items()], file)
+            origins = dict(base_origins)
+            data = apply_overrides(base, [f"{k}={_toml_literal(v)}" for k, v in values.items()], file, origins, str(file))
             file_values = tuple(repr(values[k]) for k in file_keys)
             try:
-                scenario = scenario_from_dict(data, scen_path, check_data_files=file_values not in checked)
+                scenario = scenario_from_dict(data, scen_path, file_values not in checked, origins)
                 checked.add(file_values)
             except ScenarioError as exc:
                 where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no factors"
+                # the file that wrote the bad value: the base scenario, a file it extends, or (--set) the experiment
+                origin = name if exc.file in (None, str(file), str(scen_path)) else exc.file
                 raise ScenarioError(
                     file,
                     f"scenarios.{s_index}" + (f" / {exc.key_path}" if exc.key_path else ""),
-                    f"{name} with {where}: {exc.message}",
+                    f"{origin} with {where}: {exc.message}",
                 ) from None
             if names.setdefault(scenario.name, name) != name:
                 raise ScenarioError(
@@ -436,7 +449,9 @@ def model_code_digest() -> str:
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if not f.is_file() or "__pycache__" in rel.parts or f.suffix not in (".py", ".csv") or rel.parts[0] in NOT_MODEL_CODE:
+        if not f.is_file() or "__pycache__" in rel.parts or f.suffix not in (".py", ".csv"):
+            continue
+        if rel.parts[0].removesuffix(".py") in NOT_MODEL_CODE:
             continue
         h.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
@@ -445,367 +460,3 @@ def model_code_digest() -> str:
 def experiment_hash(resolved: dict) -> str:
     """SHA-256 of the resolved experiment: equal hashes mean the same runs with the same inputs."""
     return hashlib.sha256(json.dumps(resolved, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-# --------------------------------------------------------------------------- running
-
-
-def reduce_timeseries(ts: pd.DataFrame, columns: list[str], resolution: str) -> pd.DataFrame:
-    """Keep ``columns`` at ``resolution``: flows summed, stocks averaged per period (``days`` = days in the period)."""
-    keep = ts[["date", *columns]]
-    if resolution == "daily":
-        return keep.reset_index(drop=True)
-    dates = pd.to_datetime(keep["date"])
-    if resolution == "weekly":
-        period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
-    else:
-        period = dates.dt.to_period("M").dt.to_timestamp()
-    how = {c: ("sum" if c in FLOW_COLUMNS else "mean") for c in columns}
-    out = (
-        keep.drop(columns="date").groupby(period.rename("date"), sort=True).agg(how)
-        if columns
-        else pd.DataFrame(index=period.drop_duplicates().rename("date"))
-    )
-    out.insert(0, "days", period.value_counts().sort_index().to_numpy())
-    return out.reset_index()
-
-
-def run_chunk(chunk: dict) -> list[dict]:
-    """Run a chunk of runs (executed on a worker). A run that raises is returned with its error, not raised."""
-    from sim.model import simulate  # imported on the worker
-
-    scenarios = {dp: Scenario.model_validate_json(text) for dp, text in chunk["scenarios"].items()}
-    out = []
-    for dp, rep in chunk["runs"]:
-        seed = replication_seed(chunk["root_seed"], rep)
-        record: dict[str, Any] = {
-            "design_point": dp,
-            "replication": rep,
-            "seed": seed,
-            "error": None,
-            "summary": None,
-            "timeseries": None,
-            "cycles": None,
-        }
-        t0 = time.perf_counter()
-        try:
-            result = simulate(scenarios[dp], seed=seed, replication=rep)
-            record["summary"] = result.summary
-            if chunk["columns"]:
-                record["timeseries"] = reduce_timeseries(result.timeseries, chunk["columns"], chunk["resolution"])
-            if chunk["cycles"] and len(result.cycles):
-                record["cycles"] = result.cycles.drop(columns=["replication"], errors="ignore")
-        except Exception as exc:  # recorded and reported; the other runs go on
-            record["error"] = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
-        record["seconds"] = time.perf_counter() - t0
-        out.append(record)
-    return out
-
-
-def _keys(frame_or_none, scenario: str, dp: int, rep: int) -> pd.DataFrame:
-    df = frame_or_none.copy()
-    for i, (k, v) in enumerate((("scenario", scenario), ("design_point", dp), ("replication", rep))):
-        if k in df:
-            df = df.drop(columns=k)
-        df.insert(i, k, v)
-    return df
-
-
-def write_part(out: Path, name: str, records: list[dict], points: list[DesignPoint]) -> None:
-    """Write one chunk's runs as ``parts/<name>/`` in one rename (a reader never sees half a part)."""
-    parts = out / PARTS
-    tmp = parts / f".tmp-{name}"
-    tmp.mkdir(parents=True, exist_ok=True)
-    summaries, series, cycles, failures = [], [], [], []
-    for r in records:
-        p = points[r["design_point"]]
-        keys = {
-            "scenario": p.scenario.name,
-            "design_point": r["design_point"],
-            "replication": r["replication"],
-            "seed": r["seed"],
-        }
-        if r["error"] is not None:
-            failures.append({**keys, "error": r["error"]})
-            continue
-        summaries.append(
-            {
-                **keys,
-                **{k: v for k, v in r["summary"].items() if k not in keys},
-                **{f"factor:{k}": v for k, v in p.values.items()},
-                "run_seconds": r["seconds"],
-            }
-        )
-        if r["timeseries"] is not None:
-            series.append(_keys(r["timeseries"], p.scenario.name, r["design_point"], r["replication"]))
-        if r["cycles"] is not None:
-            cycles.append(_keys(r["cycles"], p.scenario.name, r["design_point"], r["replication"]))
-    # the summary is the completion marker of a run; it is written whenever a run succeeded
-    pd.DataFrame(summaries).to_parquet(tmp / "summary.parquet", index=False)
-    if series:
-        pd.concat(series, ignore_index=True).to_parquet(tmp / "timeseries.parquet", index=False)
-    if cycles:
-        pd.concat(cycles, ignore_index=True).to_parquet(tmp / "cycles.parquet", index=False)
-    if failures:
-        pd.DataFrame(failures).to_parquet(tmp / "failures.parquet", index=False)
-    os.replace(tmp, parts / name)
-
-
-def finished_runs(out: Path) -> set[tuple[int, int]]:
-    """(design point, replication) of every run with a summary row in ``out``."""
-    done: set[tuple[int, int]] = set()
-    for part in sorted((out / PARTS).glob("part-*/summary.parquet")):
-        df = pd.read_parquet(part, columns=None)
-        if len(df):
-            done.update(zip(df["design_point"].astype(int), df["replication"].astype(int)))
-    return done
-
-
-def _next_part_number(out: Path) -> int:
-    numbers = [int(p.name.split("-")[1]) for p in (out / PARTS).glob("part-*") if p.name.split("-")[1].isdigit()]
-    return max(numbers, default=0) + 1
-
-
-def make_chunks(exp: Experiment, points: list[DesignPoint], runs: list[tuple[int, int]], size: int) -> list[dict]:
-    """The tasks for :func:`run_chunk`: ``size`` runs each, with the scenarios they need (as JSON: data, not pickled objects)."""
-    chunks = []
-    for i in range(0, len(runs), size):
-        part = runs[i : i + size]
-        chunks.append(
-            {
-                "runs": part,
-                "root_seed": exp.root_seed,
-                "scenarios": {dp: points[dp].scenario.model_dump_json() for dp in sorted({dp for dp, _ in part})},
-                "columns": list(exp.outputs.timeseries),
-                "resolution": exp.outputs.resolution,
-                "cycles": exp.outputs.cycles,
-            }
-        )
-    return chunks
-
-
-def estimated_run_seconds(horizon_days: float) -> float:
-    """Rough wall time of one run on one core (measured here: ~0.3 s set-up plus ~2 ms per simulated day)."""
-    return 0.3 + 0.002 * horizon_days
-
-
-def chunk_size(n_runs: int, workers: int, requested: int | None, run_seconds: float = 1.0) -> int:
-    """Runs per task: about 2 s of work per task, so that a task's overhead (~10–50 ms on Dask) stays
-    around 1 %, but at least 4 tasks per worker so every worker stays busy to the end; long runs go
-    one per task (a killed sweep then loses at most one run per worker)."""
-    if requested:
-        return requested
-    by_time = math.ceil(2.0 / max(run_seconds, 1e-3))
-    return max(1, min(8, by_time, n_runs // (4 * workers)))
-
-
-def prepare_directory(out: Path, manifest: dict, file: Path, fresh: bool, write: bool = True) -> None:
-    """Make ``out`` for this experiment, or check that it was made for this experiment (resume).
-
-    With ``write=False`` only the checks run (before an executor starts), nothing is touched.
-    """
-    mpath = out / "manifest.json"
-    if out.exists() and fresh:
-        if not write:
-            return
-        shutil.rmtree(out)
-    if mpath.exists():
-        old = json.loads(mpath.read_text())
-        if old.get("experiment_hash") != manifest["experiment_hash"]:
-            raise ScenarioError(
-                file,
-                "",
-                f"the experiment changed since {out}/ was made (hash {old.get('experiment_hash', '?')[:12]} there, "
-                f"{manifest['experiment_hash'][:12]} now); rerun with --fresh to discard those results, or use --out",
-            )
-        if old.get("model_code_digest") != manifest["model_code_digest"]:
-            raise ScenarioError(
-                file,
-                "",
-                f"the model code changed since {out}/ was made (code digest {str(old.get('model_code_digest'))[:12]} there, "
-                f"{manifest['model_code_digest'][:12]} now): resuming would mix results of two versions; rerun with --fresh, or use --out",
-            )
-        if write:
-            for stale in (out / PARTS).glob(".tmp-*"):  # chunks that were being written when the sweep was killed
-                shutil.rmtree(stale, ignore_errors=True)
-        return
-    if out.exists() and any(out.iterdir()):
-        raise ScenarioError(
-            file, "", f"{out}/ exists and is not a sweep of this experiment (no manifest.json); use --fresh or another --out"
-        )
-    if not write:
-        return
-    (out / PARTS).mkdir(parents=True, exist_ok=True)
-    tmp = out / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    os.replace(tmp, mpath)
-
-
-def lock_holder(out: Path) -> int | None:
-    """The process id of a live sweep writing ``out``, or None (no lock, or left by a killed sweep)."""
-    try:
-        pid = int((out / LOCK).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    if pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
-
-
-@dataclass
-class SweepReport:
-    total: int
-    already_done: int
-    ran: int
-    failures: list[dict]
-    wall_seconds: float
-
-    @property
-    def runs_per_second(self) -> float:
-        return self.ran / self.wall_seconds if self.wall_seconds > 0 else float("nan")
-
-
-def run_sweep(
-    exp: Experiment,
-    file: str | Path,
-    out: str | Path,
-    executor,
-    fresh: bool = False,
-    chunk: int | None = None,
-    quiet: bool = False,
-) -> SweepReport:
-    """Run every missing (design point, replication) of ``exp`` with ``executor``, writing parts to ``out``."""
-    from sim import __version__
-
-    file, out = Path(file), Path(out)
-    points = design_points(exp, file)
-    resolved = resolve(exp, points)
-    manifest = {
-        "kind": "sweep",
-        "experiment_name": exp.name,
-        "experiment_file": str(file),
-        "experiment_hash": experiment_hash(resolved),
-        "package_version": __version__,
-        "model_code_digest": model_code_digest(),
-        "created": dt.datetime.now(dt.UTC).isoformat(),
-        "root_seed": exp.root_seed,
-        "replications": exp.replications,
-        "n_design_points": len(points),
-        "factors": [f.key for f in exp.factors],
-        "outputs": exp.outputs.model_dump(mode="json"),
-        "resolved": resolved,
-    }
-    holder = lock_holder(out)
-    if holder is not None:
-        raise ScenarioError(
-            file, "", f"{out}/ is being written by another sweep (process {holder}); wait for it to finish or use another --out"
-        )
-    prepare_directory(out, manifest, file, fresh, write=False)
-    t0 = time.perf_counter()
-    # the executor starts (and may fail to reach a scheduler) before anything is written
-    with executor:
-        prepare_directory(out, manifest, file, fresh)
-        (out / LOCK).write_text(f"{os.getpid()}\n")
-        try:
-            return _run_missing(exp, points, out, executor, chunk, quiet, t0)
-        finally:
-            (out / LOCK).unlink(missing_ok=True)
-
-
-def _run_missing(
-    exp: Experiment, points: list[DesignPoint], out: Path, executor, chunk: int | None, quiet: bool, t0: float
-) -> SweepReport:
-    """The runs ``out`` lacks, on an executor that has been entered (``t0``: when the sweep started, perf_counter)."""
-    from tqdm import tqdm
-
-    total = len(points) * exp.replications
-    done = finished_runs(out)
-    # replication-major order: an interrupted sweep has every design point at a similar number of replications
-    todo = [(p.index, r) for r in range(exp.replications) for p in points if (p.index, r) not in done]
-    failures: list[dict] = []
-    ran = 0
-    chunks = make_chunks(
-        exp,
-        points,
-        todo,
-        chunk_size(len(todo), executor.workers, chunk, estimated_run_seconds(max(p.scenario.horizon_days for p in points))),
-    )
-    number = _next_part_number(out)
-    bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
-    bar.set_postfix(failures=0)
-    try:
-        for records in executor.imap_unordered(run_chunk, chunks):
-            write_part(out, f"part-{number:06d}", records, points)
-            number += 1
-            ran += len(records)
-            failures += [
-                {k: r[k] for k in ("design_point", "replication", "seed", "error")} for r in records if r["error"] is not None
-            ]
-            bar.update(len(records))
-            bar.set_postfix(failures=len(failures), refresh=False)
-    finally:
-        bar.close()
-    return SweepReport(total=total, already_done=len(done), ran=ran, failures=failures, wall_seconds=time.perf_counter() - t0)
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def add_arguments(p) -> None:
-    p.add_argument("experiment", help="experiment TOML file")
-    p.add_argument("--out", help="results directory (default results/<experiment name>)")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
-    how.add_argument("--serial", action="store_true", help="run in this process, one run after the other")
-    how.add_argument("--dask-local", type=int, metavar="N", help="run on a Dask LocalCluster of N workers")
-    how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler")
-    p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic, 1–8)")
-    p.add_argument(
-        "--fresh", action="store_true", help="discard an existing results directory of this experiment and start again"
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario value in every design point (part of the experiment's identity)",
-    )
-    p.add_argument(
-        "--replications",
-        "-r",
-        type=int,
-        default=None,
-        help="replications per design point, instead of the file's (part of the experiment's identity)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def main(args) -> int:
-    from sim.executors import make_executor
-
-    for opt in ("workers", "dask_local", "chunk", "replications"):
-        value = getattr(args, opt)
-        if value is not None and value < 1:
-            raise ScenarioError(None, "--" + opt.replace("_", "-"), f"must be ≥ 1, got {value}")
-    exp = load_experiment(args.experiment, args.overrides, args.replications, check_design=False)
-    out = Path(args.out) if args.out else Path("results") / exp.name
-    executor = make_executor(serial=args.serial, workers=args.workers, dask_local=args.dask_local, scheduler=args.scheduler)
-    report = run_sweep(exp, args.experiment, out, executor, fresh=args.fresh, chunk=args.chunk, quiet=args.quiet)
-    print(
-        f"{exp.name}: {report.ran} run(s) in {report.wall_seconds:.1f} s ({report.runs_per_second:.2f} runs/s, {executor.label}); "
-        f"{len(report.failures)} failed; {report.already_done} of {report.total} were already done; results in {out}/"
-    )
-    for f in report.failures[:10]:
-        print(
-            f"  failed: design point {f['design_point']}, replication {f['replication']}, seed {f['seed']}: {f['error'].splitlines()[0]}"
-        )
-    if len(report.failures) > 10:
-        print(f"  … and {len(report.failures) - 10} more (see sim.store.load_results({str(out)!r}).failures)")
-    return 1 if report.failures else 0

@@ -105,8 +105,9 @@ def backtest_2022_q1() -> dict:
 
 def sweep_two_points() -> dict:
     from sim.executors import SerialExecutor
-    from sim.experiment import load_experiment, run_sweep
+    from sim.experiment import load_experiment
     from sim.store import load_results
+    from sim.sweep import run_sweep
 
     exp_file = GOLDEN_DIR / "sweep_two_points.toml"
     exp = load_experiment(exp_file)

@@ -1,15 +1,18 @@
-"""``opvangsim run``: replications of one scenario, written atomically to a results directory."""
+"""``opvangsim run``: replications of one scenario, through an executor, written atomically to a results directory.
+
+A run is the simplest batch: design point 0 of one scenario × ``--replications``,
+cut into chunks and handed to the same executors as a sweep (:mod:`sim.executors`,
+:mod:`sim.jobs`), so replication ``r`` runs with ``replication_seed(root_seed, r)``
+whichever executor runs it. The results directory (``timeseries.parquet``,
+``summary.parquet``, ``cycles.parquet``, ``manifest.json``; :mod:`sim.store`) is
+written only when every replication finished, in one rename.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import shutil
 import sys
-import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +21,13 @@ from tqdm import tqdm
 
 from sim.analysis.arms import metric_support
 from sim.analysis.stats import bounded_mean_ci
+from sim.errors import RunFailed, UserInputError, require_at_least
+from sim.files import check_output_directory, file_digest
+from sim.jobs import RunRecord, chunk_size, estimated_run_seconds, make_chunks, run_chunk
+from sim.manifest import RunManifest
 from sim.model import simulate
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, load_scenario
+from sim.store import write_run_directory
 from sim.streams import replication_seed
 
 HEADLINE = (
@@ -39,15 +47,42 @@ HEADLINE = (
 
 
 def run_replication(scenario: Scenario, root_seed: int, replication: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """One replication with the seed that replication ``r`` of every scenario shares (common random numbers)."""
+    """One replication in this process, with the seed replication ``r`` of every scenario shares (common random numbers)."""
     seed = replication_seed(root_seed, replication)
     result = simulate(scenario, seed=seed, replication=replication)
     return result.timeseries, result.summary, result.cycles
 
 
-def _run_packed(args) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    scenario_json, root_seed, replication = args
-    return run_replication(Scenario.model_validate_json(scenario_json), root_seed, replication)
+def replicate(scenario: Scenario, root_seed: int, replications: int, executor, progress: str | None = None) -> list[RunRecord]:
+    """Replications ``0 .. replications-1`` of ``scenario`` on ``executor`` (entered here), in replication order.
+
+    A replication that refused its input raises that :class:`UserInputError`; one that failed
+    otherwise raises :class:`RunFailed`. ``progress``: a label for a progress bar on stderr.
+    """
+    runs = [(0, r) for r in range(replications)]
+    with executor:
+        size = chunk_size(replications, executor.workers, None, estimated_run_seconds(scenario.horizon_days))
+        chunks = make_chunks(runs, {0: scenario}, root_seed, size)
+        records: list[RunRecord] = []
+        bar = tqdm(total=replications, desc=progress, unit="run", disable=progress is None, file=sys.stderr)
+        try:
+            for batch in executor.imap_unordered(run_chunk, chunks):
+                records += batch
+                bar.update(len(batch))
+        finally:
+            bar.close()
+    records.sort(key=lambda r: r.replication)
+    failed = [r for r in records if not r.ok]
+    if failed:
+        first = failed[0]
+        message = first.error.splitlines()[0]
+        if first.input_error:
+            raise UserInputError("", message.split(": ", 1)[1])
+        raise RunFailed(
+            f"{len(failed)} of {replications} replication(s) failed; replication {first.replication} "
+            f"(seed {first.seed}): {message}\n{first.error}"
+        )
+    return records
 
 
 def headline_table(summary: pd.DataFrame) -> str:
@@ -68,88 +103,71 @@ def headline_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_atomic(out: Path, files: dict[str, object], force: bool) -> None:
-    """Write every file into a temporary sibling directory, then move it into place in one rename."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, obj in files.items():
-            target = tmp / name
-            if isinstance(obj, pd.DataFrame):
-                obj.to_parquet(target, index=False)
-            else:
-                target.write_text(json.dumps(obj, indent=2, default=str))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _command_line() -> str:
+    argv = sys.argv
+    return " ".join(["opvangsim"] + argv[1:]) if argv and argv[0].endswith("opvangsim") else " ".join(argv)
 
 
 def cmd_run(args) -> int:
+    from sim.executors import executor_from_args
+
+    require_at_least("--replications", args.replications, 1)
+    require_at_least("--seed", args.seed, 0)
+    executor = executor_from_args(args, default_workers=1, runs=args.replications)
     overrides = list(args.overrides)
     if args.until:
+        try:
+            dt.date.fromisoformat(args.until)
+        except ValueError:
+            raise UserInputError("--until", f"needs a date YYYY-MM-DD, got {args.until!r}") from None
         overrides.append(f"end_date={args.until}")
     scenario = load_scenario(args.scenario, overrides)
-    if args.replications < 1:
-        raise ScenarioError(None, "--replications", "must be ≥ 1")
     out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_output_directory(out, "--out")
     if out.exists() and any(out.iterdir()) and not args.force:
-        raise ScenarioError(None, "--out", f"{out} exists and is not empty; use --force to overwrite or choose another --out")
+        raise UserInputError("--out", f"{out} exists and is not empty; use --force to overwrite or choose another --out")
+    inputs = {str(p): file_digest(p) for p in scenario.data_files().values()}
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    reps = range(args.replications)
-    series, summaries, cycles = [], [], []
-    bar = tqdm(total=args.replications, desc=f"{scenario.name}", unit="run", disable=args.quiet, file=sys.stderr)
-    if args.workers > 1 and args.replications > 1:
-        payload = scenario.model_dump_json()
-        with ProcessPoolExecutor(max_workers=args.workers) as pool:
-            for ts, summ, cyc in pool.map(_run_packed, [(payload, args.seed, r) for r in reps]):
-                series.append(ts), summaries.append(summ), cycles.append(cyc)
-                bar.update()
-    else:
-        for r in reps:
-            ts, summ, cyc = run_replication(scenario, args.seed, r)
-            series.append(ts), summaries.append(summ), cycles.append(cyc)
-            bar.update()
-    bar.close()
-    summary = pd.DataFrame(summaries)
+    records = replicate(scenario, args.seed, args.replications, executor, None if args.quiet else scenario.name)
+    summary = pd.DataFrame([r.summary for r in records])
     summary.insert(0, "scenario", scenario.name)
-    timeseries = pd.concat(series, ignore_index=True)
+    timeseries = pd.concat([r.timeseries for r in records], ignore_index=True)
     timeseries.insert(0, "scenario", scenario.name)
-    files: dict[str, object] = {"timeseries.parquet": timeseries, "summary.parquet": summary}
-    cyc = [c for c in cycles if len(c)]
-    if cyc:
-        cycles_df = pd.concat(cyc, ignore_index=True)
-        cycles_df.insert(0, "scenario", scenario.name)
-        files["cycles.parquet"] = cycles_df
+    frames: dict[str, pd.DataFrame] = {"timeseries.parquet": timeseries, "summary.parquet": summary}
+    cycles = [r.cycles for r in records if r.cycles is not None]
+    if cycles:
+        frames["cycles.parquet"] = pd.concat(cycles, ignore_index=True)
+        frames["cycles.parquet"].insert(0, "scenario", scenario.name)
     from sim import __version__
+    from sim.experiment import model_code_digest
 
-    files["manifest.json"] = {
-        "kind": "run",
-        "scenario_name": scenario.name,
-        "scenario": scenario.canonical(),
-        "scenario_digest": scenario.digest(),
-        "scenario_file": str(args.scenario),
-        "overrides": overrides,
-        "root_seed": args.seed,
-        "replications": args.replications,
-        "seeds": [int(s) for s in summary["seed"]],
-        "package_version": __version__,
-        "command": " ".join(["opvangsim"] + sys.argv[1:])
-        if sys.argv and sys.argv[0].endswith("opvangsim")
-        else " ".join(sys.argv),
-        "started": started.isoformat(),
-        "finished": dt.datetime.now(dt.UTC).isoformat(),
-        "wall_seconds": round(time.perf_counter() - t0, 3),
-        "warm_up": "none: the run starts from the observed state on the start date (initial_state)",
-    }
-    write_atomic(out, files, force=True)
+    manifest = RunManifest(
+        scenario_name=scenario.name,
+        scenario=scenario.canonical(),
+        scenario_digest=scenario.digest(),
+        scenario_file=str(args.scenario),
+        overrides=overrides,
+        root_seed=args.seed,
+        replications=args.replications,
+        seeds=[r.seed for r in records],
+        package_version=__version__,
+        model_code_digest=model_code_digest(),
+        input_files=inputs,
+        executor=executor.label,
+        command=_command_line(),
+        started=started.isoformat(),
+        finished=dt.datetime.now(dt.UTC).isoformat(),
+        wall_seconds=round(time.perf_counter() - t0, 3),
+        warm_up="none: the run starts from the observed state on the start date (initial_state)",
+    )
+    try:
+        write_run_directory(out, frames, manifest)
+    except OSError as exc:  # checked before running; what is left is a full disk or a change meanwhile
+        raise UserInputError("--out", f"cannot write {out}: {exc.strerror or exc}; nothing was written") from None
     print(
         f"\n{scenario.name}: {args.replications} replication(s), {scenario.start_date} + {scenario.horizon_days} days, root seed {args.seed}"
     )
     print(headline_table(summary))
-    print(f"\nwritten to {out}/ (timeseries.parquet, summary.parquet{', cycles.parquet' if cyc else ''}, manifest.json)")
+    print(f"\nwritten to {out}/ ({', '.join(frames)}, manifest.json)")
     return 0

@@ -4,7 +4,7 @@ A study file (TOML, e.g. ``studies/terms.toml``) names a baseline scenario
 file and variant files (each optionally with its own ``set`` overrides and
 name), the replications, the root seed, the evaluation window and what to
 keep. Every arm (the baseline and each variant) runs as a sweep of its one
-scenario (:func:`sim.experiment.run_sweep`) into ``<out>/<arm>/``, all with
+scenario (:func:`sim.sweep.run_sweep`) into ``<out>/<arm>/``, all with
 the same root seed, replications, window and global ``set``: replication r of
 every arm uses the same seeds, so the comparison is paired, and the numbers are
 those of ``opvangsim run FILE --seed S -r N`` on each file (tested). The
@@ -256,8 +256,9 @@ def run_arms(
     fresh: bool = False,
 ) -> StudyRun:
     """Run every missing run of every arm (resumable), on ``executor`` (started here, once)."""
-    from sim.experiment import Experiment, Outputs, run_sweep
+    from sim.experiment import Experiment, Outputs
     from sim.metrics import COLUMNS
+    from sim.sweep import run_sweep
 
     out = Path(out)
     arms = resolve(study)

@@ -118,3 +118,22 @@ def chromium_args(user_data: Path, width: int = 1280, height: int = 2000) -> lis
 def run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def write_run_manifest(directory: Path, name: str, replications: int, root_seed: int = 1) -> None:
+    """A valid ``manifest.json`` of ``opvangsim run`` for a results directory a test writes by hand."""
+    from sim.manifest import RunManifest, write_manifest
+    from sim.streams import replication_seed
+
+    scenario = Scenario(name=name)
+    manifest = RunManifest(
+        scenario_name=name,
+        scenario=scenario.canonical(),
+        scenario_digest=scenario.digest(),
+        scenario_file=f"{name}.toml",
+        root_seed=root_seed,
+        replications=replications,
+        seeds=[replication_seed(root_seed, r) for r in range(replications)],
+        package_version="test",
+    )
+    write_manifest(directory, manifest)

@@ -7,13 +7,13 @@ indices of the Ishigami function), on synthetic data with known answers.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_run_manifest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -449,7 +449,7 @@ def _write_run(d: Path, name: str, values: np.ndarray) -> None:
             "person_nights_outside": np.zeros(reps),
         }
     ).to_parquet(d / "summary.parquet")
-    (d / "manifest.json").write_text(json.dumps({"kind": "run", "scenario_name": name, "replications": reps, "root_seed": 1}))
+    write_run_manifest(d, name, reps)
 
 
 def test_compare_reads_a_directory_of_runs_with_clashing_names(tmp_path, capsys):

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 
 from sim import cli
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from sim.experiment import Experiment, design_points, load_experiment, reduce_timeseries, run_sweep, unit_sample
+from sim.experiment import Experiment, design_points, load_experiment, unit_sample
+from sim.jobs import reduce_timeseries
 from sim.store import load_results, timeseries_quantiles
 from sim.streams import replication_seed
+from sim.sweep import run_sweep
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 HORIZON_YEARS = 0.1  # about five weeks: enough for arrivals, registration, transfers and one cycle event
@@ -263,13 +265,21 @@ def test_a_changed_experiment_is_refused_on_resume_and_fresh_starts_again(tmp_pa
 
 
 def test_a_directory_being_written_by_a_live_sweep_is_refused_and_a_dead_sweeps_lock_is_taken_over(tmp_path, capsys):
+    import fcntl
+
     path = write_experiment(tmp_path, replications=1)
     out = tmp_path / "res"
     assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 0
-    (out / ".sweep.lock").write_text(f"{os.getppid()}\n")  # a process that is certainly alive
-    assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out), "--fresh"]) == 2
-    assert "being written by another sweep" in capsys.readouterr().err
-    assert len(load_results(out).summary) == 4
+    # a live sweep holds an flock on the lock file (a lock is per open file, so this process can play it)
+    with open(out / ".sweep.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242\n")
+        held.flush()
+        assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out), "--fresh"]) == 2
+        err = capsys.readouterr().err
+        assert "being written by another sweep (process 4242)" in err and len(err.strip().splitlines()) == 1
+        assert len(load_results(out).summary) == 4
+    # the lock file of a sweep killed with SIGKILL stays behind, but its flock died with it
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (out / ".sweep.lock").write_text(f"{dead.pid}\n")

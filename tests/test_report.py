@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html.parser
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pandas as pd
 import pytest
-from conftest import CHROMIUM, chromium_args, run_chromium
+from conftest import CHROMIUM, chromium_args, run_chromium, write_run_manifest
 
 from sim import analysis as an
 from sim import report
@@ -140,7 +139,7 @@ def test_figures_without_inputs_are_skipped_with_a_note(tmp_path):
     pd.DataFrame(
         {"scenario": "baseline", "replication": [0, 1, 2], "seed": [1, 2, 3], "emergency_person_nights": [1.0, 2.0, 3.0]}
     ).to_parquet(d / "summary.parquet")
-    (d / "manifest.json").write_text(json.dumps({"kind": "run", "scenario_name": "baseline", "replications": 3}))
+    write_run_manifest(d, "baseline", 3)
     target, drawn, notes = report.make_report(d, tmp_path / "out")
     assert [x.name for x in drawn] == ["risk_curves"]
     assert any(n.startswith("occupancy_fan: skipped") for n in notes)
