@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.series import band_name, fan_bands
-from sim.errors import UserInputError, require_at_least
+from sim.errors import require_at_least
 from sim.executors import SerialExecutor
 from sim.files import check_output_file
-from sim.runner import replicate
+from sim.runner import load_with_until, replicate
 from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, load_scenario
 
 OBSERVATIONS = DATA_DIR / "history" / "observations.csv"
@@ -256,27 +256,14 @@ def add_arguments(parser) -> None:
     )
 
 
-def _parse_until(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserInputError("--until", f"needs a date YYYY-MM-DD, got {text!r}") from None
-    return text
-
-
 def main(args) -> int:
     from sim.executors import executor_from_args
 
     require_at_least("--replications", args.replications, 1)
     require_at_least("--seed", args.seed, 0)
     executor = executor_from_args(args, default_workers=1, runs=args.replications)
-    overrides = list(args.overrides)
-    until = _parse_until(args.until)
-    if until:
-        overrides.append(f"end_date={until}")
-    scenario = load_scenario(args.scenario, overrides)  # validates everything (and the replay's coverage) first
+    # validates everything (and the replay's coverage) first
+    scenario = load_with_until(args.scenario, args.overrides, args.until)
     check_output_file(args.figure, "--figure")
     if args.csv:
         check_output_file(args.csv, "--csv")

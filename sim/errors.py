@@ -20,11 +20,16 @@ class UserInputError(Exception):
 
     def __init__(self, subject: str, message: str):
         self.subject = subject
-        self.message = message
+        self.message = _one_line(str(message))
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.message}" if self.subject else self.message
+        return f"{_one_line(self.subject)}: {self.message}" if self.subject else self.message
+
+
+def _one_line(text: str) -> str:
+    """Whitespace (line breaks from a library's message or a user's value) as single spaces."""
+    return " ".join(text.split())
 
 
 class ExecutorLost(Exception):

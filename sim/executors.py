@@ -212,17 +212,24 @@ class DaskExecutor:
 
     def __exit__(self, exc_type, *exc) -> None:
         quick = exc_type is not None  # an interrupt, SIGTERM, a lost cluster: do not wait for running tasks
+        if quick:
+            # tearing down a cluster mid-task makes Dask (and asyncio, for its futures) log every broken
+            # connection with a traceback; the reason was said in one line already. Silenced for good:
+            # those reports come late (at garbage collection) and would only repeat it.
+            for name in ("distributed", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         try:
             if quick and self._cluster is not None:
-                for nanny in list(self._cluster.workers.values()):  # our LocalCluster's worker processes
+                # our LocalCluster's workers end first, before they can miss their scheduler and say so
+                for nanny in list(self._cluster.workers.values()):
                     try:
                         os.kill(nanny.pid, signal.SIGKILL)
                     except (ProcessLookupError, TypeError, AttributeError):  # gone already, or never started
                         pass
             if self._client is not None:
-                self._client.close(timeout=2 if quick else None)
+                self._client.close(timeout=1 if quick else None)
             if self._cluster is not None:
-                self._cluster.close(timeout=2 if quick else None)
+                self._cluster.close(timeout=1 if quick else None)
         except Exception:
             if not quick:  # on the way out of an error already raised, closing is best effort
                 raise

@@ -409,12 +409,15 @@ def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
                 checked.add(file_values)
             except ScenarioError as exc:
                 where = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "no factors"
-                # the file that wrote the bad value: the base scenario, a file it extends, or (--set) the experiment
-                origin = name if exc.file in (None, str(file), str(scen_path)) else exc.file
+                if exc.file not in (None, str(file)):  # written in the base scenario or a file it extends
+                    raise ScenarioError(
+                        exc.file, exc.key_path, f"{exc.message} (in {file} scenarios.{s_index}, with {where})"
+                    ) from None
+                # written by the experiment (its factors or set)
                 raise ScenarioError(
                     file,
                     f"scenarios.{s_index}" + (f" / {exc.key_path}" if exc.key_path else ""),
-                    f"{origin} with {where}: {exc.message}",
+                    f"{name} with {where}: {exc.message}",
                 ) from None
             if names.setdefault(scenario.name, name) != name:
                 raise ScenarioError(

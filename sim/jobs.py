@@ -84,13 +84,13 @@ def run_chunk(chunk: Chunk) -> list[RunRecord]:
     """Run a chunk's runs (on a worker). A run that raises is returned with its error, not raised."""
     from sim.model import simulate  # imported on the worker
 
-    scenarios = {dp: Scenario.model_validate_json(text) for dp, text in chunk.scenarios.items()}
     out = []
     for dp, rep in chunk.runs:
         record = RunRecord(design_point=dp, replication=rep, seed=replication_seed(chunk.root_seed, rep))
         t0 = time.perf_counter()
         try:
-            result = simulate(scenarios[dp], seed=record.seed, replication=rep)
+            scenario = Scenario.model_validate_json(chunk.scenarios[dp])
+            result = simulate(scenario, seed=record.seed, replication=rep)
             record.summary = result.summary
             if chunk.columns is None:
                 record.timeseries = result.timeseries

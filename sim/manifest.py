@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sim.errors import UserInputError
 from sim.experiment import Experiment, Level, Outputs
 
+# 1: parts carry part.json (runs and file digests). A manifest without the key was written before (0).
 FORMAT_VERSION = 1
 
 
@@ -40,7 +41,7 @@ class RunManifest(Record):
     """``manifest.json`` of ``opvangsim run``: replications of one scenario."""
 
     kind: Literal["run"] = "run"
-    format_version: int = FORMAT_VERSION
+    format_version: int = 0
     scenario_name: str
     scenario: dict[str, Any] = Field(description="the scenario as resolved (Scenario.canonical())")
     scenario_digest: str
@@ -94,7 +95,7 @@ class SweepManifest(Record):
     """``manifest.json`` of ``opvangsim sweep``: design points × replications of an experiment."""
 
     kind: Literal["sweep"] = "sweep"
-    format_version: int = FORMAT_VERSION
+    format_version: int = 0
     experiment_name: str
     experiment_file: str
     experiment_hash: str

@@ -24,9 +24,9 @@ from sim.analysis.stats import bounded_mean_ci
 from sim.errors import RunFailed, UserInputError, require_at_least
 from sim.files import check_output_directory, file_digest
 from sim.jobs import RunRecord, chunk_size, estimated_run_seconds, make_chunks, run_chunk
-from sim.manifest import RunManifest
+from sim.manifest import FORMAT_VERSION, RunManifest
 from sim.model import simulate
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.store import write_run_directory
 from sim.streams import replication_seed
 
@@ -103,6 +103,26 @@ def headline_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def load_with_until(path: str | Path, overrides: list[str], until: str | None) -> Scenario:
+    """The scenario with ``--set`` overrides and ``--until`` (its end date). A problem that only the
+    end date causes (before the start, beyond a replayed series) is reported against ``--until``."""
+    if until is None:
+        return load_scenario(path, overrides)
+    try:
+        dt.date.fromisoformat(until)
+    except ValueError:
+        raise UserInputError("--until", f"needs a date YYYY-MM-DD, got {until!r}") from None
+    try:
+        return load_scenario(path, [*overrides, f"end_date={until}"])
+    except ScenarioError as with_until:
+        try:
+            load_scenario(path, overrides)
+        except ScenarioError:
+            raise with_until from None  # the file (or --set) is wrong whatever the end date
+        key = with_until.key_path.removeprefix("--set ")
+        raise UserInputError("--until", f"{key}: {with_until.message}" if key != "end_date" else with_until.message) from None
+
+
 def _command_line() -> str:
     argv = sys.argv
     return " ".join(["opvangsim"] + argv[1:]) if argv and argv[0].endswith("opvangsim") else " ".join(argv)
@@ -114,14 +134,8 @@ def cmd_run(args) -> int:
     require_at_least("--replications", args.replications, 1)
     require_at_least("--seed", args.seed, 0)
     executor = executor_from_args(args, default_workers=1, runs=args.replications)
-    overrides = list(args.overrides)
-    if args.until:
-        try:
-            dt.date.fromisoformat(args.until)
-        except ValueError:
-            raise UserInputError("--until", f"needs a date YYYY-MM-DD, got {args.until!r}") from None
-        overrides.append(f"end_date={args.until}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = load_with_until(args.scenario, args.overrides, args.until)
+    overrides = [*args.overrides, *([f"end_date={args.until}"] if args.until else [])]
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_directory(out, "--out")
     if out.exists() and any(out.iterdir()) and not args.force:
@@ -143,6 +157,7 @@ def cmd_run(args) -> int:
     from sim.experiment import model_code_digest
 
     manifest = RunManifest(
+        format_version=FORMAT_VERSION,
         scenario_name=scenario.name,
         scenario=scenario.canonical(),
         scenario_digest=scenario.digest(),

@@ -1152,6 +1152,14 @@ def _leaf_paths(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return [prefix] if prefix else []
 
 
+def _claim(origins: Origins, leaf: tuple[str, ...], source: str) -> None:
+    """Record that ``source`` wrote the value at ``leaf``: it replaces what was written at or below it,
+    and a value written at an ancestor (a table now stands where it was)."""
+    for key in [k for k in origins if k[: len(leaf)] == leaf or leaf[: len(k)] == k]:
+        del origins[key]
+    origins[leaf] = source
+
+
 def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, Origins]:
     """Read a TOML file and resolve its ``extends`` chain (relative to the file).
 
@@ -1186,10 +1194,7 @@ def read_scenario_data(path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[
     else:
         own = _leaf_paths(data)
     for leaf in own:
-        # a value written here replaces whatever an extended file wrote at or below it
-        for old in [k for k in origins if k[: len(leaf)] == leaf]:
-            del origins[old]
-        origins[leaf] = str(path)
+        _claim(origins, leaf, str(path))
     origins.pop(("extends",), None)
     return data, origins
 
@@ -1292,9 +1297,7 @@ def apply_overrides(
         else:
             node[last] = _parse_value(text.strip())
         if origins is not None:
-            for old in [k for k in origins if k[: len(parts)] == tuple(parts)]:
-                del origins[old]
-            origins[tuple(parts)] = origin
+            _claim(origins, tuple(parts), origin)
     return data
 
 

@@ -292,7 +292,7 @@ def timeseries_quantiles(ts: pd.DataFrame, quantiles: list[float]) -> pd.DataFra
 def _load_sweep(path: Path, manifest: SweepManifest) -> Results:
     parts = part_directories(path)
     for part in parts:
-        if (part / PART_INDEX).exists():
+        if manifest.format_version >= 1 or (part / PART_INDEX).exists():  # older sweeps wrote no index
             check = verify_part(part)
             if not check.ok:
                 raise UserInputError(

@@ -39,7 +39,7 @@ from sim.experiment import (
 )
 from sim.files import check_output_directory, file_digest
 from sim.jobs import chunk_size, estimated_run_seconds, make_chunks, run_chunk
-from sim.manifest import BaseScenarioEntry, SweepManifest, read_manifest, write_manifest
+from sim.manifest import FORMAT_VERSION, BaseScenarioEntry, SweepManifest, read_manifest, write_manifest
 from sim.scenario import ScenarioError, scenario_from_dict
 from sim.store import PARTS, PointLabel, next_part_number, remove_stale_temporaries, scan_parts, write_part
 
@@ -135,6 +135,7 @@ def sweep_manifest(exp: Experiment, file: Path, points: list[DesignPoint]) -> Sw
             entry = {"name": str(data.get("name", name)), "scenario": to_jsonable_python(data), "digest": ""}
         bases.append(BaseScenarioEntry(file=name, **entry))
     return SweepManifest(
+        format_version=FORMAT_VERSION,
         experiment_name=exp.name,
         experiment_file=str(file),
         experiment_hash=experiment_hash(resolved),
@@ -198,7 +199,7 @@ def check_directory(out: Path, manifest: SweepManifest, file: Path, fresh: bool)
     return False
 
 
-def prepare_directory(out: Path, manifest: SweepManifest, fresh: bool, resuming: bool, log=sys.stderr) -> set[tuple[int, int]]:
+def prepare_directory(out: Path, manifest: SweepManifest, fresh: bool, resuming: bool, log=None) -> set[tuple[int, int]]:
     """Make ``out`` for this sweep, or ready it for a resume; returns the runs already done.
 
     Called with the lock held. On a resume every part is verified; a damaged one is removed
@@ -213,7 +214,7 @@ def prepare_directory(out: Path, manifest: SweepManifest, fresh: bool, resuming:
         good, damaged = scan_parts(out)
         for part in damaged:
             runs = "its runs" if part.claimed is None else f"its {part.claimed} run(s)"
-            print(f"opvangsim: {part.path.name} is damaged ({part.problem}); {runs} will be run again", file=log)
+            print(f"opvangsim: {part.path.name} is damaged ({part.problem}); {runs} will be run again", file=log or sys.stderr)
             shutil.rmtree(part.path)
         return {run for part in good for run in part.runs}
     (out / PARTS).mkdir()
