@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.series import band_name, fan_bands
-from sim.errors import require_at_least
+from sim.errors import MAX_SEED, require_range
 from sim.executors import SerialExecutor
+from sim.experiment import MAX_REPLICATIONS
 from sim.files import check_output_file
 from sim.runner import load_with_until, replicate
 from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, load_scenario
@@ -259,8 +260,8 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     from sim.executors import executor_from_args
 
-    require_at_least("--replications", args.replications, 1)
-    require_at_least("--seed", args.seed, 0)
+    require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
+    require_range("--seed", args.seed, 0, MAX_SEED)
     executor = executor_from_args(args, default_workers=1, runs=args.replications)
     # validates everything (and the replay's coverage) first
     scenario = load_with_until(args.scenario, args.overrides, args.until)

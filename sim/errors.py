@@ -15,6 +15,9 @@ EXIT_EXECUTOR_LOST = 3  # the Dask workers or scheduler went away; finished runs
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process ended by SIGTERM
 
 
+MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers
+
+
 class UserInputError(Exception):
     """Something the user gave cannot be used: ``subject`` (an option such as ``--out``, or a path) and why."""
 
@@ -49,7 +52,9 @@ class Terminated(BaseException):
     context managers (worker pools, the sweep lock) clean up as they do for Ctrl-C."""
 
 
-def require_at_least(option: str, value: int | None, minimum: int) -> None:
-    """Refuse a command-line number below ``minimum`` (``None``: the option was not given)."""
+def require_range(option: str, value: int | None, minimum: int, maximum: int | None = None) -> None:
+    """Refuse a command-line number below ``minimum`` or above ``maximum`` (``None``: the option was not given)."""
     if value is not None and value < minimum:
         raise UserInputError(option, f"must be ≥ {minimum}, got {value}")
+    if value is not None and maximum is not None and value > maximum:
+        raise UserInputError(option, f"must be ≤ {maximum:,}, got {value:,}")

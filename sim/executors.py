@@ -29,11 +29,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.errors import ExecutorLost, UserInputError, require_at_least
+from sim.errors import ExecutorLost, UserInputError, require_range
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL_SECONDS = 0.5
 DEFAULT_DASK_PATIENCE_SECONDS = 60.0
+MAX_LOCAL_WORKERS = 1024
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -323,8 +324,8 @@ def executor_from_args(args, default_workers: int | None, runs: int | None = Non
 
     ``runs``: how many runs there are at most (no more local processes are started than that).
     """
-    require_at_least("--workers", args.workers, 1)
-    require_at_least("--dask-local", args.dask_local, 1)
+    require_range("--workers", args.workers, 1, MAX_LOCAL_WORKERS)
+    require_range("--dask-local", args.dask_local, 1, MAX_LOCAL_WORKERS)
     if not args.dask_patience > 0:
         raise UserInputError("--dask-patience", f"must be > 0 seconds, got {args.dask_patience}")
     workers = args.workers if args.workers is not None else default_workers

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.metrics import COLUMNS
 from sim.params import Strict, param
@@ -75,10 +75,19 @@ FILE_RELATED_KEYS = (
     "horizon_years",
     "initial_state.municipalities_file",
     "initial_state.use_municipal_places",
+    "initial_state.ac_municipality",
     "capacity.spreidingswet.enabled",
+    "capacity.spreidingswet.first_cycle_tasks",
+    "capacity.spreidingswet.first_cycle_province_tasks",
+    "capacity.spreidingswet.socio_economic_column",
+    "capacity.scheduled",
 )
 
 Level = bool | int | float | str
+# More would not fit in memory as design rows or run records (and no study needs them).
+MAX_DESIGN_POINTS = 2**20
+MAX_REPLICATIONS = 100_000
+MAX_RUNS = 10**7
 
 
 # --------------------------------------------------------------------------- schema
@@ -165,9 +174,10 @@ class Design(Strict):
         desc="latin_hypercube: points; sobol: base sample N (a power of 2; N·(D+2) points, N·(2D+2) with second_order); morris: trajectories (N·(D+1) points)",
         source="scenario choice",
         ge=1,
+        le=MAX_DESIGN_POINTS,
     )
     second_order: bool = param(False, unit="-", desc="sobol: also sample for second-order indices", source="scenario choice")
-    morris_levels: int = param(4, unit="-", desc="morris: grid levels", source="model choice: SALib's default", ge=2)
+    morris_levels: int = param(4, unit="-", desc="morris: grid levels", source="model choice: SALib's default", ge=2, le=1000)
     seed: int | None = param(
         None, unit="-", desc="seed of the design sampler (default: the root seed)", source="scenario choice", ge=0
     )
@@ -219,6 +229,9 @@ class Outputs(Strict):
 class Experiment(Strict):
     """An experiment file: base scenarios × a design over factors × replications."""
 
+    # how many of the last `set` entries came from the command line (--set), so messages can name them
+    _command_line_set: int = PrivateAttr(default=0)
+
     name: str | None = param(
         None, unit="-", desc="name of the results directory (default: the file's stem)", source="scenario choice"
     )
@@ -236,7 +249,9 @@ class Experiment(Strict):
         desc="key=value overrides applied to every scenario before the factors (like --set)",
         source="scenario choice",
     )
-    replications: int = param(..., unit="-", desc="replications per design point", source="scenario choice", ge=1)
+    replications: int = param(
+        ..., unit="-", desc="replications per design point", source="scenario choice", ge=1, le=MAX_REPLICATIONS
+    )
     root_seed: int = param(
         1,
         unit="-",
@@ -267,7 +282,25 @@ class Experiment(Strict):
                 raise ValueError(f"a {kind} design needs design.samples")
             if kind == "sobol" and self.design.samples & (self.design.samples - 1):
                 raise ValueError(f"sobol needs design.samples a power of 2, got {self.design.samples}")
+        runs = self.design_rows() * len(self.scenarios) * self.replications
+        if self.design_rows() > MAX_DESIGN_POINTS or runs > MAX_RUNS:
+            raise ValueError(
+                f"{self.design_rows():,} design rows × {len(self.scenarios)} scenario(s) × {self.replications} replications "
+                f"= {runs:,} runs; at most {MAX_DESIGN_POINTS:,} rows and {MAX_RUNS:,} runs"
+            )
         return self
+
+    def design_rows(self) -> int:
+        """Rows of the design (design points per base scenario)."""
+        d, k = self.design, len(self.factors)
+        if d.kind == "full_factorial":
+            return math.prod(len(f.levels or ()) for f in self.factors) if self.factors else 1
+        n = d.samples or 0
+        if d.kind == "sobol":
+            return n * (2 * k + 2 if d.second_order else k + 2)
+        if d.kind == "morris":
+            return n * (k + 1)
+        return n
 
 
 @dataclass(frozen=True)
@@ -326,6 +359,7 @@ def load_experiment(
         raise _experiment_error(exc, path) from None
     if exp.name is None:
         exp = exp.model_copy(update={"name": path.stem})
+    exp._command_line_set = len(overrides or []) if isinstance(data.get("set", []), list) else 0
     for i, name in enumerate(exp.scenarios):
         if not (path.parent / name).exists():
             raise ScenarioError(path, f"scenarios.{i}", f"file not found: {name} (looked in {path.parent})")
@@ -379,7 +413,9 @@ def base_scenario_data(exp: Experiment, file: str | Path) -> list[tuple[str, Pat
     for name in exp.scenarios:
         scen_path = file.parent / name
         data, origins = read_scenario_data(scen_path)
-        data = apply_overrides(data, exp.set, file, origins, origin=str(file))
+        n_file = len(exp.set) - exp._command_line_set
+        data = apply_overrides(data, exp.set[:n_file], file, origins, origin=str(file))
+        data = apply_overrides(data, exp.set[n_file:], scen_path, origins)  # the command line's --set
         out.append((name, scen_path, data, origins))
     return out
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 # The kinds of value a default without a published source can be (docs/sources.md, "Modelling choices").
 SOURCE_KINDS = ("estimate", "fitted", "scenario choice", "model choice")
@@ -59,10 +60,88 @@ def source_problems(source: str, anchors: set[str], data_dir: Path = DATA_DIR) -
     return problems
 
 
-class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors, values are validated on assignment."""
+def _accepts_bool(annotation: Any) -> bool:
+    """Whether a field of this type may hold true/false (a bool, or Any)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_accepts_bool(a) for a in get_args(annotation) if get_origin(annotation) in (Union, UnionType, Literal))
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+def _items_type(annotation: Any) -> Any:
+    """The type of the items of a list, tuple or dict field (None for other fields)."""
+    for option in [annotation, *get_args(annotation)]:
+        origin, args = get_origin(option), get_args(option)
+        if origin in (list, tuple) and args:
+            return Union[tuple(a for a in args if a is not Ellipsis)]  # noqa: UP007 (built from a tuple)
+        if origin is dict and len(args) == 2:
+            return args[1]
+    return None
+
+
+def _kind(annotation: Any) -> str:
+    args = {annotation, *get_args(annotation)}
+    return "a number" if args & {int, float} else "a value of its own type"
+
+
+class Strict(BaseModel):
+    """Base for every scenario section: unknown keys are errors, values are validated on assignment.
+
+    Numbers must be finite (``inf`` and ``nan`` are refused everywhere), and true/false is not a
+    number: ``horizon_years = true`` is refused instead of read as 1.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, bool) and not _accepts_bool(annotation):
+            raise ValueError(f"needs {_kind(annotation)}, not {str(value).lower()}")
+        items = _items_type(annotation)
+        if items is not None and not _accepts_bool(items):
+            inside = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+            if any(isinstance(v, bool) for v in inside):
+                raise ValueError(f"needs items that are {_kind(items)}, not true/false")
+        return value
+
+
+def ordered_range(value: tuple[float, float], low: float = 0.0) -> tuple[float, float]:
+    """Check a (low, high) range: ``low`` ≤ first ≤ second (for a ``field_validator`` of a range field)."""
+    if not low <= value[0] <= value[1]:
+        raise ValueError(f"needs [low, high] with {low:g} ≤ low ≤ high, got [{value[0]:g}, {value[1]:g}]")
+    return value
+
+
+# Upper bounds by unit for the numbers that state none. Beyond them a value is impossible for the Dutch
+# reception chain (ten million persons or places is more than half the country), and a run would
+# exhaust memory or overflow on it (a person is a row; a rate drives how many events there are).
+UNIT_LIMITS: dict[str, float] = {
+    "persons": 10**7,
+    "places": 10**7,
+    "applications": 10**7,
+    "persons/year": 10**6,
+    "applications/year": 10**6,
+    "places/year": 10**6,
+    "persons/half-year": 10**6,
+    "persons/day": 10**5,
+    "decisions/week": 10**5,
+    "offers/week": 1_000,
+    "days": 36_525,  # a hundred years
+    "weeks": 5_218,
+    "months": 1_200,
+    "years": 100,
+    "multiplier": 100,
+    "share": 100,  # shares that may exceed 1 (a boost, a bias); shares of a whole say le=1 themselves
+    "log-share": 10,
+    "share per €1,000": 100,
+    "-": 10**6,  # dimensionless: weights, coefficients of variation, dispersion
+    "euros": 10**12,
+    "euros/day": 10**12,
+    "euros/place": 10**12,
+    "euros/place-day": 10**12,
+    "euros/person-night": 10**12,
+}
 
 
 def param(default: Any, *, unit: str, desc: str, source: str, **bounds: Any) -> Any:
@@ -70,8 +149,13 @@ def param(default: Any, *, unit: str, desc: str, source: str, **bounds: Any) -> 
 
     ``source`` follows the convention of this module's docstring (e.g.
     "sources §ind-production: ...", "data/municipalities.csv", "estimate: ...").
-    ``bounds`` are pydantic constraints (ge, le, gt, lt, min_length...).
+    ``bounds`` are pydantic constraints (ge, le, gt, lt, min_length...). A number without an upper
+    bound gets the one of its unit (:data:`UNIT_LIMITS`).
     """
+    # a required or optional field is a number if its unit says so ("-" is also the unit of names and choices)
+    number = (isinstance(default, (int, float)) and not isinstance(default, bool)) or (default in (None, ...) and unit != "-")
+    if number and unit in UNIT_LIMITS and "le" not in bounds and "lt" not in bounds:
+        bounds["le"] = UNIT_LIMITS[unit]
     extra = {"unit": unit, "source": source}
     if isinstance(default, (list, dict)):
         value = default

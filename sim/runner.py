@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from sim.analysis.arms import metric_support
 from sim.analysis.stats import bounded_mean_ci
-from sim.errors import RunFailed, UserInputError, require_at_least
+from sim.errors import MAX_SEED, RunFailed, UserInputError, require_range
+from sim.experiment import MAX_REPLICATIONS
 from sim.files import check_output_directory, file_digest
 from sim.jobs import RunRecord, chunk_size, estimated_run_seconds, make_chunks, run_chunk
 from sim.manifest import FORMAT_VERSION, RunManifest
@@ -131,8 +132,8 @@ def _command_line() -> str:
 def cmd_run(args) -> int:
     from sim.executors import executor_from_args
 
-    require_at_least("--replications", args.replications, 1)
-    require_at_least("--seed", args.seed, 0)
+    require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
+    require_range("--seed", args.seed, 0, MAX_SEED)
     executor = executor_from_args(args, default_workers=1, runs=args.replications)
     scenario = load_with_until(args.scenario, args.overrides, args.until)
     overrides = [*args.overrides, *([f"end_date={args.until}"] if args.until else [])]

@@ -25,9 +25,10 @@ from sim.calendar import DAYS_PER_YEAR
 from sim.capacity.params import Spreidingswet
 from sim.errors import UserInputError
 from sim.files import read_text
-from sim.params import Strict, param
+from sim.params import UNIT_LIMITS, Strict, param
 
 DATA_DIR = Path(__file__).parent / "data"
+MAX_HORIZON_YEARS = 50  # longer runs say nothing about the chain and take hours
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 Category = Literal["first", "amv", "family"]
@@ -136,6 +137,8 @@ class Inflow(Strict):
             raise ValueError(f"needs exactly 12 monthly factors, got {len(v)}")
         if any(f < 0 for f in v) or sum(v) <= 0:
             raise ValueError("factors must be ≥ 0 and not all zero")
+        if max(v) > UNIT_LIMITS["multiplier"]:
+            raise ValueError(f"factors must be ≤ {UNIT_LIMITS['multiplier']:g}, got {max(v):g}")
         return v
 
     @model_validator(mode="after")
@@ -166,6 +169,7 @@ class Centre(Strict):
         desc="registration slots: persons that can be in the registration phase at once (servers of the M/M/c queue)",
         source="estimate: ~90 arrivals/day × 3 days at ~70 % utilisation",
         ge=1,
+        le=100_000,  # each slot is a server the queue keeps track of: a million slow every run down
     )
     service_mean_days: float = param(
         3.0,
@@ -756,7 +760,7 @@ class Housing(Strict):
         desc="mean share of a half-year's task that municipalities realise",
         source="estimate from sources §status-holders-waiting: the waiting list grew from ~5,500 (2019) to 16,200 (end 2022)",
         gt=0,
-        le=1.5,
+        lt=1.5,  # the share is a beta on [0, 1.5] (sim.housing): its mean lies strictly inside
     )
     realisation_sd: float = param(
         0.1,
@@ -1043,7 +1047,7 @@ class Scenario(Strict):
         desc="length of the run (ignored when end_date is set)",
         source="model choice: long enough for several two-year cycles",
         gt=0,
-        le=50,
+        le=MAX_HORIZON_YEARS,
     )
     end_date: dt.date | None = param(
         None, unit="date", desc="last simulated day (exclusive); overrides horizon_years", source="scenario choice"
@@ -1071,6 +1075,8 @@ class Scenario(Strict):
         start = info.data.get("start_date")
         if v is not None and start is not None and v <= start:
             raise ValueError(f"end_date ({v}) must be after start_date ({start})")
+        if v is not None and start is not None and (v - start).days > MAX_HORIZON_YEARS * DAYS_PER_YEAR:
+            raise ValueError(f"end_date ({v}) lies more than {MAX_HORIZON_YEARS} years after start_date ({start})")
         return v
 
     @property
@@ -1215,6 +1221,19 @@ def _parse_value(text: str) -> Any:
 _DEFAULT_SCENARIO: list = []
 
 
+def _default_scenario() -> Scenario:
+    if not _DEFAULT_SCENARIO:
+        _DEFAULT_SCENARIO.append(Scenario())
+    return _DEFAULT_SCENARIO[0]
+
+
+def _default_data() -> dict:
+    """The default scenario as plain data: what a scenario file states its differences from."""
+    data = _default_scenario().model_dump()
+    data.pop("source_file", None)
+    return data
+
+
 def _schema_container_default(parts: list[str]) -> list | dict | None:
     """The default of the list- or dict-valued field at ``parts`` as plain data (None for a section or a value).
 
@@ -1223,9 +1242,7 @@ def _schema_container_default(parts: list[str]) -> list | dict | None:
     """
     from pydantic import BaseModel
 
-    if not _DEFAULT_SCENARIO:
-        _DEFAULT_SCENARIO.append(Scenario())
-    value: Any = _DEFAULT_SCENARIO[0]
+    value: Any = _default_scenario()
     for part in parts:
         if isinstance(value, list):
             if not part.isdigit() or int(part) >= len(value):
@@ -1368,7 +1385,9 @@ def scenario_from_dict(
     per distinct set of file-related values, not once per design point). ``origins`` (from
     :func:`read_scenario_data`) names the file that wrote a bad value, or ``--set``.
     """
-    data = dict(data)
+    # the file states what differs from the defaults, also inside a table whose default is not its
+    # class's (costs.durable, a project type): those are filled from the default scenario, not left out
+    data = _deep_merge(_default_data(), data)
     if file is not None:
         data["source_file"] = str(Path(file).resolve())
     try:
@@ -1382,6 +1401,7 @@ def scenario_from_dict(
             raise ScenarioError(file, f"--set {path}", msg + more) from None
         raise ScenarioError(origin or file, path, msg + more) from None
     check_window(scenario, file, origins)
+    check_references(scenario, file, origins)
     if check_data_files:
         check_files(scenario, file, origins)
     return scenario
@@ -1399,6 +1419,19 @@ def check_window(scenario: Scenario, file: str | Path | None, origins: Origins |
     if last <= first:
         raise _located(
             origins, file, "evaluation", f"the window is empty (days {first} to {last} of the run); set from_date before to_date"
+        )
+
+
+def check_references(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
+    """Names that must exist elsewhere in the scenario: COA's project mix names project types."""
+    unknown = sorted(set(scenario.reception.acquisition.project_mix) - set(scenario.capacity.spreidingswet.project_types))
+    if unknown:
+        raise _located(
+            origins,
+            file,
+            "reception.acquisition.project_mix",
+            f"names unknown project type(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(scenario.capacity.spreidingswet.project_types)}",
         )
 
 
@@ -1435,10 +1468,52 @@ def check_files(scenario: Scenario, file: str | Path | None, origins: Origins | 
                 f"{scenario.start_date:%Y-%m} to {end:%Y-%m}; shorten the horizon (end_date) or extend the series",
             )
     if "initial_state.municipalities_file" in files:
+        path = files["initial_state.municipalities_file"]
         try:
-            reception.read_municipalities(files["initial_state.municipalities_file"])
+            municipalities = reception.read_municipalities(path)
         except (OSError, ValueError) as exc:
             raise _located(origins, file, "initial_state.municipalities_file", str(exc)) from None
+        for key, problem in municipality_problems(scenario, municipalities, path.name):
+            raise _located(origins, file, key, problem)
+
+
+def municipality_problems(scenario: Scenario, municipalities: Any, name: str) -> list[tuple[str, str]]:
+    """(key, problem) for every value that names a column or a municipality the file does not have."""
+    import numpy as np
+    import pandas as pd
+
+    problems = []
+    codes = set(municipalities["cbs_code"].astype(str))
+    columns = list(municipalities.columns)
+    ist, cycle = scenario.initial_state, scenario.capacity.spreidingswet
+
+    def numeric_column(key: str, column: str) -> None:
+        if column not in columns:
+            problems.append((key, f"{name} has no column '{column}' (columns: {', '.join(columns)})"))
+            return
+        values = pd.to_numeric(municipalities[column], errors="coerce").to_numpy(float)
+        if np.isnan(values).all() or (values[~np.isnan(values)] < 0).any() or np.isinf(values).any():
+            problems.append((key, f"column '{column}' of {name} must hold finite numbers ≥ 0"))
+
+    if ist.use_municipal_places and ist.ac_municipality not in codes:
+        problems.append(("initial_state.ac_municipality", f"no municipality with CBS code '{ist.ac_municipality}' in {name}"))
+    if cycle.enabled and cycle.first_cycle_tasks not in ("estimate", "split"):
+        numeric_column("capacity.spreidingswet.first_cycle_tasks", cycle.first_cycle_tasks)
+    if cycle.enabled and cycle.socio_economic_column is not None:
+        numeric_column("capacity.spreidingswet.socio_economic_column", cycle.socio_economic_column)
+    if cycle.enabled and cycle.first_cycle_tasks == "split":
+        provinces = set(municipalities["province"].astype(str))
+        unknown = sorted(set(cycle.first_cycle_province_tasks) - provinces)
+        if unknown:
+            problems.append(
+                ("capacity.spreidingswet.first_cycle_province_tasks", f"no province {', '.join(map(repr, unknown))} in {name}")
+            )
+    for i, loc in enumerate(scenario.capacity.scheduled):
+        if loc.municipality is not None and loc.municipality not in codes:
+            problems.append(
+                (f"capacity.scheduled.{i}.municipality", f"no municipality with CBS code '{loc.municipality}' in {name}")
+            )
+    return problems
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from pydantic_core import to_jsonable_python
 
-from sim.errors import UserInputError, require_at_least
+from sim.errors import UserInputError, require_range
 from sim.experiment import (
+    MAX_REPLICATIONS,
     DesignPoint,
     Experiment,
     base_scenario_data,
@@ -344,8 +345,8 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from sim.executors import executor_from_args
 
-    require_at_least("--chunk", args.chunk, 1)
-    require_at_least("--replications", args.replications, 1)
+    require_range("--chunk", args.chunk, 1, 10_000)
+    require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
     executor = executor_from_args(args, default_workers=None)
     exp = load_experiment(args.experiment, args.overrides, args.replications, check_design=False)
     out = Path(args.out) if args.out else Path("results") / exp.name

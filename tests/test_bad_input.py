@@ -35,7 +35,6 @@ class Case:
     args: tuple[str, ...] = ()
     expect: tuple[str, ...] = ()  # what the message must name, besides the file
     file: str = "bad.toml"  # the file (or option) the message must name first
-    sweep_file: str | None = None  # what a sweep's message names instead (the experiment, for --set syntax)
     commands: tuple[str, ...] = ALL
     files: dict[str, str | bytes | None] = field(default_factory=dict)  # other files; None makes a directory
     target: str = "bad.toml"  # the file given to the command
@@ -146,6 +145,176 @@ CASES = [
         "[procedure.outcomes]\npermit = 0.9\nrejection = 0.9\ndublin = 0.1\n",
         expect=("procedure.outcomes",),
     ),
+    Case(
+        "error_two_extends_up",
+        'extends = "parent.toml"\n',
+        files={
+            "parent.toml": 'extends = "grandparent.toml"\nname = "parent"\n',
+            "grandparent.toml": f'extends = "{BASELINE.as_posix()}"\n[procedure]\ndecisions_per_week = -3\n',
+        },
+        file="grandparent.toml: procedure.decisions_per_week",
+    ),
+    Case("end_date_far_away", "end_date = 9999-01-01\n", expect=("end_date", "50 years")),
+    Case(
+        "physical_limit_below_norm",
+        "[[registration.centres]]\nnorm_persons = 2000\nphysical_limit_persons = 100\n",
+        expect=("registration.centres.0", "physical_limit_persons"),
+    ),
+    Case(
+        "centre_shares_not_summing_to_one",
+        args=("--set", "registration.centres.0.share_of_arrivals=0.5"),
+        expect=("registration", "sum to 1"),
+    ),
+    Case(
+        "shock_of_zero_weeks",
+        "[[inflow.shocks]]\nstart = 2026-03-01\nweeks = 0\npersons = 100\n",
+        expect=("inflow.shocks.0.weeks",),
+    ),
+    Case("shock_without_start", "[[inflow.shocks]]\nweeks = 3\npersons = 100\n", expect=("inflow.shocks.0.start", "required")),
+    Case("negative_replay_scale", "[inflow]\nreplay_scale = -1\n", expect=("inflow.replay_scale",)),
+    Case(
+        "cycle_dates_out_of_order",
+        "[capacity.spreidingswet]\nreport_after_months = 20\n",
+        expect=("capacity.spreidingswet", "out of order"),
+    ),
+    Case(
+        "political_uncertainty_ends_before_it_starts",
+        "[capacity.spreidingswet.political_uncertainty]\nstart = 2027-01-01\nend = 2026-06-01\n",
+        expect=("capacity.spreidingswet.political_uncertainty",),
+    ),
+    Case(
+        "evaluation_window_outside_the_run",
+        "[evaluation]\nfrom_date = 2040-01-01\n",
+        expect=("evaluation.from_date", "outside the run"),
+    ),
+    Case(
+        "more_waiting_than_in_locations",
+        "[initial_state]\nstatus_holders_waiting = 9000000\n",
+        expect=("initial_state", "status_holders_waiting"),
+    ),
+    Case("cycle_years_zero", "[capacity.spreidingswet]\ncycle_years = 0\n", expect=("capacity.spreidingswet.cycle_years",)),
+    Case(
+        "unknown_project_location_type",
+        '[capacity.spreidingswet.project_types.modular]\nlocation_type = "castle"\n',
+        expect=("location_type",),
+    ),
+    # ---------------------------------------------------------------- values run would crash on (issue 13 item 1)
+    Case(
+        "infinite_arrivals",
+        "[inflow]\nfirst_applications_per_year = inf\n",
+        expect=("inflow.first_applications_per_year", "finite"),
+    ),
+    Case("huge_arrivals", "[inflow]\nfirst_applications_per_year = 1e300\n", expect=("inflow.first_applications_per_year",)),
+    Case(
+        "nan_seasonal_factor",
+        "[inflow]\nseasonal_factors = [1, 1, 1, nan, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+        expect=("inflow.seasonal_factors.3",),
+    ),
+    Case(
+        "huge_seasonal_factor",
+        "[inflow]\nseasonal_factors = [1, 1, 1, 1e300, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+        expect=("inflow.seasonal_factors",),
+    ),
+    Case("huge_slots", args=("--set", f"registration.centres.0.slots={10**30}"), expect=("registration.centres.0.slots",)),
+    Case("too_many_slots", args=("--set", "registration.centres.0.slots=5000000"), expect=("registration.centres.0.slots",)),
+    Case("slots_infinite", args=("--set", "registration.centres.0.slots=inf"), expect=("registration.centres.0.slots",)),
+    Case(
+        "infinite_production_change",
+        "[[procedure.production_changes]]\ndate = 2026-06-01\ndecisions_per_week = inf\n",
+        expect=("procedure.production_changes.0.decisions_per_week",),
+    ),
+    Case(
+        "huge_shock",
+        f"[[inflow.shocks]]\nstart = 2026-03-01\nweeks = 4\npersons = {10**30}\n",
+        expect=("inflow.shocks.0.persons",),
+    ),
+    Case(
+        "huge_province_task",
+        '[capacity.spreidingswet]\nfirst_cycle_tasks = "split"\nfirst_cycle_national_task = 1000\n'
+        f"first_cycle_province_tasks = {{Drenthe = {10**20}}}\n",
+        expect=("first_cycle_province_tasks.Drenthe",),
+    ),
+    Case("horizon_true", "horizon_years = true\n", expect=("horizon_years", "not true")),
+    Case(
+        "bools_for_numbers_in_a_list",
+        "[inflow]\nseasonal_factors = [true, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+        expect=("inflow.seasonal_factors",),
+    ),
+    Case("horizon_nan", args=("--set", "horizon_years=nan"), expect=("horizon_years",)),
+    Case(
+        "forecast_error_sd_inf",
+        "[capacity.spreidingswet]\nforecast_error_sd = inf\n",
+        expect=("capacity.spreidingswet.forecast_error_sd",),
+    ),
+    Case(
+        "forecast_error_sd_huge",
+        "[capacity.spreidingswet]\nforecast_error_sd = 1e6\n",
+        expect=("capacity.spreidingswet.forecast_error_sd",),
+    ),
+    Case("pressure_boost_huge", "[reception.emergency]\npressure_boost = 1e12\n", expect=("reception.emergency.pressure_boost",)),
+    Case(
+        "negative_emergency_reserve",
+        "[capacity.spreidingswet]\nemergency_reserve_places = -500\n",
+        expect=("emergency_reserve_places",),
+    ),
+    Case(
+        "negative_lateness_aversion",
+        "[capacity.spreidingswet]\nlateness_aversion_per_month = -0.5\n",
+        expect=("capacity.spreidingswet.lateness_aversion_per_month",),
+    ),
+    Case(
+        "inverted_delay_range",
+        "[capacity.spreidingswet.project_types.modular]\ndelay_months = [12, 6]\n",
+        expect=("project_types.modular.delay_months", "low ≤ high"),
+    ),
+    Case(
+        "inverted_request_duration",
+        "[capacity.spreidingswet]\nemergency_request_duration_days = [365, 182]\n",
+        expect=("emergency_request_duration_days", "low ≤ high"),
+    ),
+    Case(
+        "inverted_lead_time", "[reception.emergency]\nlead_time_days = [56, 7]\n", expect=("reception.emergency.lead_time_days",)
+    ),
+    Case("realisation_mean_at_its_ceiling", "[housing]\nrealisation_mean = 1.5\n", expect=("housing.realisation_mean",)),
+    Case(
+        "unknown_first_cycle_tasks_column",
+        '[capacity.spreidingswet]\nfirst_cycle_tasks = "task_2099"\n',
+        expect=("capacity.spreidingswet.first_cycle_tasks", "task_2099"),
+    ),
+    Case(
+        "unknown_socio_economic_column",
+        '[capacity.spreidingswet]\nsocio_economic_column = "wealth"\n',
+        expect=("capacity.spreidingswet.socio_economic_column", "wealth"),
+    ),
+    Case(
+        "text_socio_economic_column",
+        '[capacity.spreidingswet]\nsocio_economic_column = "province"\n',
+        expect=("capacity.spreidingswet.socio_economic_column", "numbers"),
+    ),
+    Case(
+        "unknown_ac_municipality",
+        '[initial_state]\nac_municipality = "GM9999"\n',
+        expect=("initial_state.ac_municipality", "GM9999"),
+    ),
+    Case(
+        "unknown_province_in_split",
+        '[capacity.spreidingswet]\nfirst_cycle_tasks = "split"\nfirst_cycle_national_task = 1000\n'
+        "first_cycle_province_tasks = {Atlantis = 10}\n",
+        expect=("first_cycle_province_tasks", "Atlantis"),
+    ),
+    Case(
+        "unknown_scheduled_municipality",
+        '[[capacity.scheduled]]\ntype = "durable"\nplaces = 50\nopens = 2026-02-01\nmunicipality = "GM9999"\n',
+        expect=("capacity.scheduled.0.municipality", "GM9999"),
+    ),
+    Case(
+        "unknown_project_type_in_mix",
+        "[reception.acquisition]\nproject_mix = {castle = 1.0}\n",
+        expect=("reception.acquisition.project_mix", "castle"),
+    ),
+    Case("huge_replications", args=("-r", str(10**15)), file="--replications", expect=("≤",), commands=RUN_SWEEP),
+    Case("huge_seed", args=("--seed", str(10**20)), file="--seed", expect=("≤",), commands=("run",)),
+    Case("huge_workers", args=("--workers", str(10**6)), file="--workers", expect=("≤",), commands=RUN_SWEEP),
     # ---------------------------------------------------------------- data files a scenario reads
     Case("missing_replay_csv", ONE_LINE_REPLAY.format("nowhere.csv"), expect=("inflow.replay_file", "nowhere.csv")),
     Case(
@@ -206,17 +375,15 @@ CASES = [
     # ---------------------------------------------------------------- --set (issue 13 item 10)
     Case(
         "set_without_value",
-        sweep_file="exp.toml",
         args=("--set", "inflow.first_applications_per_year"),
         expect=("inflow.first_applications_per_year", "key=value"),
     ),
     Case(
         "set_empty_key_part",
-        sweep_file="exp.toml",
         args=("--set", "inflow..first_applications_per_year=3"),
         expect=("--set inflow..first",),
     ),
-    Case("set_empty_key", sweep_file="exp.toml", args=("--set", "=3"), expect=("--set", "dotted key")),
+    Case("set_empty_key", args=("--set", "=3"), expect=("--set", "dotted key")),
     Case("set_wrong_type", args=("--set", "procedure.decisions_per_week=lots"), expect=("procedure.decisions_per_week",)),
     Case(
         "set_unknown_key",
@@ -226,19 +393,16 @@ CASES = [
     Case("set_unknown_section", args=("--set", "inflw.x=1"), expect=("inflw",)),
     Case(
         "set_index_out_of_range",
-        sweep_file="exp.toml",
         args=("--set", "registration.centres.5.slots=1"),
         expect=("registration.centres.5", "out of range"),
     ),
     Case(
         "set_index_not_a_number",
-        sweep_file="exp.toml",
         args=("--set", "registration.centres.x.slots=1"),
         expect=("registration.centres.x",),
     ),
     Case(
         "set_into_a_value",
-        sweep_file="exp.toml",
         args=("--set", "horizon_years.x=1"),
         expect=("horizon_years", "is a value, not a section"),
     ),
@@ -289,6 +453,33 @@ CASES = [
 ]
 
 
+def _numbers(value, prefix: tuple[str, ...] = ()):
+    """Key paths of every number of the default scenario (list items by index, as --set addresses them)."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name != "source_file":
+                yield from _numbers(getattr(value, name), (*prefix, name))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, (*prefix, str(k)))
+    elif isinstance(value, (list, tuple)) and value and isinstance(value[0], BaseModel):
+        for i, v in enumerate(value):
+            yield from _numbers(v, (*prefix, str(i)))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield ".".join(prefix)
+
+
+def _every_number_infinite() -> list[Case]:
+    from sim.scenario import Scenario
+
+    return [Case(f"inf:{key}", args=("--set", f"{key}=inf"), expect=(f"--set {key}", "finite")) for key in _numbers(Scenario())]
+
+
+INFINITE = _every_number_infinite()
+
+
 def write_case(d: Path, case: Case) -> Path:
     for name, content in case.files.items():
         p = d / name
@@ -322,29 +513,42 @@ def tree(d: Path) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(d)), p.stat().st_size if p.is_file() else -1) for p in d.rglob("*"))
 
 
-PARAMS = [pytest.param(case, command, id=f"{case.name}-{command}") for case in CASES for command in case.commands]
+INVOCATIONS = sum(len(case.commands) for case in CASES + INFINITE)
 
 
-@pytest.mark.parametrize("case, command", PARAMS)
-def test_bad_input_gets_one_line_naming_file_and_key_exit_2_and_nothing_written(tmp_path, monkeypatch, capsys, case, command):
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_gets_one_line_naming_file_and_key_exit_2_and_nothing_written(tmp_path, monkeypatch, capsys, case):
     monkeypatch.chdir(tmp_path)  # so the default results/<name>/ would land here if anything were written
     write_case(tmp_path, case)
-    before = tree(tmp_path)
-    assert main(argv(command, tmp_path, case)) == 2
+    for command in case.commands:
+        assert_refused(tmp_path, capsys, case, command)
+
+
+@pytest.mark.parametrize("case", INFINITE, ids=[c.name for c in INFINITE])
+def test_every_number_of_the_schema_set_to_infinity_is_refused_by_every_command(tmp_path, monkeypatch, capsys, case):
+    monkeypatch.chdir(tmp_path)
+    write_case(tmp_path, case)
+    for command in ALL:
+        assert_refused(tmp_path, capsys, case, command)
+
+
+def assert_refused(d: Path, capsys, case: Case, command: str) -> None:
+    """The command ends with status 2 and one line naming the file and key, and leaves ``d`` as it was."""
+    before = tree(d)
+    assert main(argv(command, d, case)) == 2, command
     captured = capsys.readouterr()
     err = captured.err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("opvangsim: error: ") and "Traceback" not in err
-    named = case.sweep_file if command == "sweep" and case.sweep_file else case.file
-    assert named in err, f"{named!r} not in: {err}"
+    assert len(err.splitlines()) == 1, f"{command}: {err}"
+    assert err.startswith("opvangsim: error: ") and "Traceback" not in err, f"{command}: {err}"
+    assert case.file in err, f"{command}: {case.file!r} not in: {err}"
     for part in case.expect:
-        assert part in err, f"{part!r} not in: {err}"
-    assert captured.out == ""
-    assert tree(tmp_path) == before
+        assert part in err, f"{command}: {part!r} not in: {err}"
+    assert captured.out == "", command
+    assert tree(d) == before, command
 
 
 def test_the_table_covers_every_class_and_is_large_enough():
-    assert len(CASES) >= 60 and len(PARAMS) >= 120
+    assert len(CASES) >= 120 and len(INFINITE) >= 100 and INVOCATIONS >= 900
     names = " ".join(c.name for c in CASES)
     for kind in (
         "binary",

@@ -86,12 +86,18 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 
 # --------------------------------------------------------------------------- the lock
 
-# Each process imports everything first, then waits for the same wall-clock instant to start the sweep.
+# Each process imports everything first, says it is ready, waits for the other, then both start at
+# one agreed instant: 0.3 s after the later of the two ready files was written.
 AT_THE_SAME_INSTANT = """
-import sys, time
+import os, sys, time
+from pathlib import Path
 import sim.sweep, sim.executors, distributed
 from sim.cli import main
-start = float(sys.argv[1])
+barrier = Path(sys.argv[1])
+(barrier / f"ready-{os.getpid()}").touch()
+while len(list(barrier.glob("ready-*"))) < 2:
+    time.sleep(0.005)
+start = max(p.stat().st_mtime for p in barrier.glob("ready-*")) + 0.3
 time.sleep(max(0.0, start - time.time()))
 raise SystemExit(main(sys.argv[2:]))
 """
@@ -102,11 +108,12 @@ raise SystemExit(main(sys.argv[2:]))
 def test_two_sweeps_started_at_the_same_instant_on_one_directory_exactly_one_runs(tmp_path, executor):
     path = write_experiment(tmp_path, replications=2)
     out = tmp_path / "out"
-    start = time.time() + 3.0  # time for both interpreters to import
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     argv = ["sweep", str(path), "--out", str(out), "--quiet", "--chunk", "1", *executor]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", AT_THE_SAME_INSTANT, repr(start), *argv],
+            [sys.executable, "-c", AT_THE_SAME_INSTANT, str(barrier), *argv],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

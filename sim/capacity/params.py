@@ -10,10 +10,11 @@ in its description so sweeps can vary it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import Field, field_validator, model_validator
 
-from sim.params import Strict, param
+from sim.params import UNIT_LIMITS, Strict, ordered_range, param
 
 
 class Stage(Strict):
@@ -71,6 +72,11 @@ class ProjectType(Strict):
         ge=0,
         le=1,
     )
+
+    @field_validator("delay_months")
+    @classmethod
+    def _delay_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        return ordered_range(v)
 
     def expected_months(self) -> float:
         """Expected lead time from start to opening (months)."""
@@ -310,7 +316,7 @@ class Spreidingswet(Strict):
         source="scenario choice",
         ge=0,
     )
-    first_cycle_province_tasks: dict[str, int] = param(
+    first_cycle_province_tasks: dict[str, Annotated[int, Field(ge=0, le=UNIT_LIMITS["places"])]] = param(
         {},
         unit="places",
         desc="with 'split': published provincial tasks; the rest of the national task is split over the other provinces by population",
@@ -405,6 +411,8 @@ class Spreidingswet(Strict):
         unit="1/month",
         desc="how strongly a municipality avoids a project type expected to open after the deadline: weight × exp(−a × months late) (range 0.1–1)",
         source="estimate",
+        ge=0,
+        le=10,
     )
     enforcement: Enforcement = param(Enforcement(), unit="-", desc="IBT and compulsion", source="sources §spreidingswet-cycle")
     political_uncertainty: PoliticalUncertainty = param(
@@ -422,6 +430,7 @@ class Spreidingswet(Strict):
         unit="share per €1,000",
         desc="relative rise of the durable choice weight and fall of strategic waiting per €1,000 incentive (range 0–0.2)",
         source="estimate",
+        ge=0,
     )
     emergency_request_per_short_province: int = param(
         325,
@@ -441,10 +450,16 @@ class Spreidingswet(Strict):
         unit="places",
         desc="emergency places held back for application-centre overflow (used only when a centre is above its norm)",
         source="scenario choice; sources §seed-letter",
+        ge=0,
     )
     report_municipalities: bool = param(
         False, unit="-", desc="also write one cycles row per municipality", source="scenario choice"
     )
+
+    @field_validator("emergency_request_duration_days")
+    @classmethod
+    def _duration_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        return ordered_range(v)
 
     @model_validator(mode="after")
     def _calendar_in_order(self) -> Spreidingswet:
