@@ -406,6 +406,11 @@ def _toml_literal(value: Level) -> str:
     return json.dumps(value)
 
 
+def with_factor_values(data: dict, values: dict, file: str | Path | None = None, origins: dict | None = None) -> dict:
+    """A base scenario's data with one design point's factor values (dotted keys, as ``--set`` writes them)."""
+    return apply_overrides(data, [f"{k}={_toml_literal(v)}" for k, v in values.items()], file, origins, str(file))
+
+
 def base_scenario_data(exp: Experiment, file: str | Path) -> list[tuple[str, Path, dict, dict]]:
     """Each base scenario as (name in the experiment, path, data after ``extends`` and ``set``, origins)."""
     file = Path(file)
@@ -438,7 +443,7 @@ def design_points(exp: Experiment, file: str | Path) -> list[DesignPoint]:
         checked: set[tuple] = set()
         for values in rows:
             origins = dict(base_origins)
-            data = apply_overrides(base, [f"{k}={_toml_literal(v)}" for k, v in values.items()], file, origins, str(file))
+            data = with_factor_values(base, values, file, origins)
             file_values = tuple(repr(values[k]) for k in file_keys)
             try:
                 scenario = scenario_from_dict(data, scen_path, file_values not in checked, origins)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sim.errors import UserInputError
 from sim.experiment import Experiment, Level, Outputs
+from sim.scenario import Scenario, scenario_from_dict
 
 # 1: parts carry part.json (runs and file digests). A manifest without the key was written before (0).
 FORMAT_VERSION = 1
@@ -123,6 +124,23 @@ class SweepManifest(Record):
     def design_points(self) -> list[DesignPointEntry]:
         return self.resolved.design_points
 
+    def scenario_of(self, point: DesignPointEntry) -> Scenario | None:
+        """The scenario a design point ran: its base scenario as resolved with the point's factor values.
+
+        None when the manifest holds no base scenarios (a sweep written before they were recorded) or
+        the rebuilt scenario's digest differs from the one the sweep recorded (another schema version).
+        """
+        from sim.experiment import with_factor_values
+
+        base = next((b for b in self.base_scenarios if b.file == point.scenario_file), None)
+        if base is None:
+            return None
+        try:
+            scenario = scenario_from_dict(with_factor_values(base.scenario, point.values), check_data_files=False)
+        except UserInputError:
+            return None
+        return scenario if scenario.digest() == point.scenario_digest else None
+
 
 Manifest = Annotated[RunManifest | SweepManifest, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter = TypeAdapter(Manifest)
@@ -150,8 +168,3 @@ def write_manifest(directory: str | Path, manifest: RunManifest | SweepManifest)
     tmp.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
     os.replace(tmp, path)
     return path
-
-
-def manifest_json(manifest: RunManifest | SweepManifest) -> dict:
-    """The manifest as plain JSON data (what ``manifest.json`` holds)."""
-    return manifest.model_dump(mode="json")

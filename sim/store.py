@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sim.errors import UserInputError
 from sim.files import file_digest
 from sim.jobs import RunRecord
-from sim.manifest import RunManifest, SweepManifest, manifest_json, read_manifest, write_manifest
+from sim.manifest import RunManifest, SweepManifest, read_manifest, write_manifest
 
 PARTS = "parts"
 PART_INDEX = "part.json"
@@ -42,13 +42,21 @@ RUN_FILES = ("timeseries.parquet", "summary.parquet", "cycles.parquet")
 
 @dataclass
 class Results:
+    """The frames of a results directory and what made them.
+
+    ``manifest`` is the directory's typed manifest (None for frames made by hand); a directory
+    holding several results directories (:func:`sim.analysis.load_dir`) has ``runs``: each one's
+    manifest by name.
+    """
+
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     cycles: pd.DataFrame
-    manifest: dict = field(default_factory=dict)
+    manifest: RunManifest | SweepManifest | None = None
     path: Path | None = None
     # runs that raised (sweeps only): scenario, design_point, replication, seed, error
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    runs: dict[str, RunManifest | SweepManifest] = field(default_factory=dict)
     expected_runs: int | None = None  # runs the manifest(s) asked for (design points × replications); None: unknown
 
     @property
@@ -316,7 +324,7 @@ def _load_sweep(path: Path, manifest: SweepManifest) -> Results:
         summary=summary,
         timeseries=timeseries,
         cycles=cycles,
-        manifest=manifest_json(manifest),
+        manifest=manifest,
         path=path,
         failures=failures,
         expected_runs=manifest.n_design_points * manifest.replications or None,
@@ -339,7 +347,7 @@ def load_results(path: str | Path) -> Results:
         summary=_with_run_keys(_read_parquet(path / "summary.parquet"), name),
         timeseries=_with_run_keys(_read_parquet(path / "timeseries.parquet"), name),
         cycles=_with_run_keys(_read_parquet(path / "cycles.parquet"), name),
-        manifest=manifest_json(manifest),
+        manifest=manifest,
         path=path,
         expected_runs=manifest.replications,
     )

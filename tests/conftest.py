@@ -120,6 +120,26 @@ def run_chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedPr
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def sweep_manifest(experiment):
+    """The manifest of a sweep of ``experiment`` with no design point recorded (for frames a test makes by hand)."""
+    from sim.manifest import SweepManifest
+
+    return SweepManifest(
+        experiment_name=experiment.name or "test",
+        experiment_file=f"{experiment.name}.toml",
+        experiment_hash="test",
+        package_version="test",
+        model_code_digest="test",
+        created="",
+        root_seed=experiment.root_seed,
+        replications=experiment.replications,
+        n_design_points=0,
+        factors=[f.key for f in experiment.factors],
+        outputs=experiment.outputs,
+        resolved={"experiment": experiment, "design_points": []},
+    )
+
+
 def write_run_manifest(directory: Path, name: str, replications: int, root_seed: int = 1) -> None:
     """A valid ``manifest.json`` of ``opvangsim run`` for a results directory a test writes by hand."""
     from sim.manifest import RunManifest, write_manifest

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_run_manifest
+from conftest import sweep_manifest, write_run_manifest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -218,7 +218,7 @@ def test_paired_comparison_pairs_by_replication_not_row_order():
     variant = base_values + 5000 + g.normal(0, 100, reps)
     summary = pd.concat([_summary("baseline", reps, base_values), _summary("longer", reps, variant)], ignore_index=True)
     summary = summary.sample(frac=1.0, random_state=np.random.RandomState(0)).reset_index(drop=True)  # rows in any order
-    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame())
     table = an.paired_comparison(res).set_index("metric")
     row = table.loc["emergency_person_nights"]
     assert row["arm"] == "longer" and row["baseline"] == "baseline" and row["n_pairs"] == reps
@@ -242,9 +242,7 @@ def test_sweep_arms_pair_with_the_baseline_at_the_same_factor_level():
                 )
             )
             dp += 1
-    res = Results(
-        summary=pd.concat(parts, ignore_index=True), timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={"kind": "sweep"}
-    )
+    res = Results(summary=pd.concat(parts, ignore_index=True), timeseries=pd.DataFrame(), cycles=pd.DataFrame())
     table = an.paired_comparison(res, metrics=["emergency_person_nights"])
     assert len(table) == 2
     assert set(table["arm"]) == {"cycle_4y [first_applications_per_year=18000]", "cycle_4y [first_applications_per_year=35000]"}
@@ -279,7 +277,7 @@ def test_risk_counts_replications_above_an_emergency_level():
             "person_nights_outside": [0.0, 0.0, 5.0],
         }
     )
-    res = Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={})
+    res = Results(summary=summary, timeseries=ts, cycles=pd.DataFrame())
     table = an.risk_table(res, an.RiskSettings(emergency_levels=(1000,), emergency_days=90, ac_days=30)).set_index("event")
     assert table.loc["emergency shelter > 1,000 persons on any day", "with_event"] == 2
     assert table.loc["emergency shelter > 1,000 persons for > 90 days", "with_event"] == 1
@@ -301,9 +299,7 @@ def test_risk_on_a_monthly_series_weights_rows_by_their_days():
     )
     summary = pd.DataFrame({"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2]})
     settings_ = an.RiskSettings(emergency_levels=(1000,), emergency_days=90)
-    table = an.risk_table(Results(summary=summary, timeseries=monthly, cycles=pd.DataFrame(), manifest={}), settings_).set_index(
-        "event"
-    )
+    table = an.risk_table(Results(summary=summary, timeseries=monthly, cycles=pd.DataFrame()), settings_).set_index("event")
     # 10 days above in January is not a January mean above the level; 200 days make 6 whole months (181 days) above
     assert table.loc["emergency shelter > 1,000 persons (period mean) in any period", "with_event"] == 1
     assert table.loc["emergency shelter > 1,000 persons (period mean) for > 90 days", "with_event"] == 1
@@ -336,7 +332,7 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
     x = -math.pi + 2 * math.pi * unit
     y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
     summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(len(y)), "replication": 0, "y": y})
-    manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
+    manifest = sweep_manifest(exp)
     sens, note = an.sensitivity(
         Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
     )
@@ -355,13 +351,11 @@ def test_sobol_indices_of_the_ishigami_function(tmp_path):
 
 
 def test_no_sensitivity_for_a_factorial_design():
+    from sim.experiment import Experiment
+
     summary = _summary("baseline", 3, np.ones(3))
-    res = Results(
-        summary=summary,
-        timeseries=pd.DataFrame(),
-        cycles=pd.DataFrame(),
-        manifest={"kind": "sweep", "resolved": {"experiment": {"design": {"kind": "full_factorial"}}}},
-    )
+    exp = Experiment.model_validate({"name": "grid", "scenarios": ["base.toml"], "replications": 3})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=sweep_manifest(exp))
     sens, note = an.sensitivity(res)
     assert sens.empty and "full_factorial" in note
 
@@ -382,7 +376,7 @@ def test_cart_box_finds_the_box_that_drives_the_output():
             "factor:x.b": b,
         }
     )
-    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame())
     boxes, note = an.cart_boxes(res, threshold=500.0)
     assert len(boxes), note
     best = boxes.iloc[0]
@@ -424,7 +418,7 @@ def test_cart_box_measures_on_a_grid_with_a_known_box():
             "factor:x.b": b,
         }
     )
-    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest={})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame())
     boxes, note = an.cart_boxes(res, threshold=500.0)
     assert "CART" in note
     best = boxes.iloc[0]
@@ -509,7 +503,7 @@ def test_morris_elementary_effects_of_a_linear_function():
     summary = pd.DataFrame(
         {"scenario": "base", "design_point": np.arange(len(unit)), "replication": 0, "y": 10 * unit[:, 0] + 1 * unit[:, 1]}
     )
-    manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
+    manifest = sweep_manifest(exp)
     sens, note = an.sensitivity(
         Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
     )
@@ -534,7 +528,7 @@ def test_sensitivity_refuses_an_incomplete_sweep():
     )
     n = len(unit_sample(exp))
     summary = pd.DataFrame({"scenario": "base", "design_point": np.arange(n - 1), "replication": 0, "y": np.zeros(n - 1)})
-    manifest = {"kind": "sweep", "resolved": {"experiment": exp.model_dump(mode="json")}}
+    manifest = sweep_manifest(exp)
     sens, note = an.sensitivity(
         Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(), manifest=manifest), outputs=("y",)
     )

@@ -183,7 +183,7 @@ def test_realisation_figures_from_cycle_rows():
     summary = pd.DataFrame(
         {"scenario": "baseline", "design_point": 0, "replication": [0, 1, 2], "emergency_person_nights": [1.0, 2.0, 3.0]}
     )
-    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows), manifest={})
+    res = Results(summary=summary, timeseries=pd.DataFrame(), cycles=pd.DataFrame(rows))
     ctx = report.build_context(res, None, an.RiskSettings(), province="Drenthe")
     g, key, first = an.realisation_by_deadline(res, ctx.arms)
     assert key == "province" and first == 0
@@ -284,9 +284,7 @@ def test_fan_bands_from_a_quantile_series():
     summary = pd.DataFrame(
         {"scenario": "baseline", "design_point": 0, "replication": [0, 1], "emergency_person_nights": [1.0, 2.0]}
     )
-    ctx = report.build_context(
-        Results(summary=summary, timeseries=ts, cycles=pd.DataFrame(), manifest={}), None, an.RiskSettings()
-    )
+    ctx = report.build_context(Results(summary=summary, timeseries=ts, cycles=pd.DataFrame()), None, an.RiskSettings())
     b = ctx.bands("emergency", "baseline")
     assert (b["q05"] == 10).all() and (b["q50"] == 20).all() and (b["q95"] == 30).all()
     assert b["q25"].isna().all()
@@ -320,8 +318,8 @@ def test_ter_apel_norm_is_the_norm_the_scenario_ran_with(tmp_path):
     assert _norm_lines(figures.fig_ter_apel(ctx)) == {1500.0, 1700.0}
 
 
-def test_sweep_scenarios_are_rebuilt_only_while_their_files_are_unchanged(tmp_path):
-    """A sweep's manifest keeps scenario digests: a file edited after the sweep no longer counts as what ran."""
+def test_a_sweep_report_describes_the_scenarios_that_ran_not_the_files_as_they_are_now(tmp_path):
+    """The sweep's manifest holds each base scenario as resolved: editing the file afterwards changes nothing."""
     variant = _variant_with_norm(tmp_path / "variant.toml", 1800, 1900)
     exp = tmp_path / "exp.toml"
     exp.write_text(
@@ -334,10 +332,28 @@ def test_sweep_scenarios_are_rebuilt_only_while_their_files_are_unchanged(tmp_pa
     assert ctx.notes == []
     assert _norm_lines(figures.fig_ter_apel(ctx)) == {1800.0, 1900.0}
     _variant_with_norm(variant, 1750, 1900)
+    variant.unlink()  # edited, then gone: the report does not read it
     ctx = report.build_context(an.load_dir(out), None, an.RiskSettings())
-    assert ctx.scenarios == {}
-    assert any("changed since it ran" in n for n in ctx.notes)
-    assert _norm_lines(figures.fig_ter_apel(ctx)) == set()  # no norm is drawn rather than a wrong one
+    assert ctx.notes == []
+    assert ctx.scenarios["variant"].registration.centres[0].norm_persons == 1800
+    assert _norm_lines(figures.fig_ter_apel(ctx)) == {1800.0, 1900.0}
+
+
+def test_a_sweep_manifest_without_base_scenarios_says_its_scenarios_are_unknown(tmp_path):
+    """An older sweep's manifest holds digests only: the report names what it cannot describe, and draws no norm."""
+    import json
+
+    _variant_with_norm(tmp_path / "variant.toml", 1800, 1900)
+    exp = tmp_path / "exp.toml"
+    exp.write_text('name = "norms"\nscenarios = ["variant.toml"]\nset = ["horizon_years=0.05"]\nreplications = 1\n')
+    out = tmp_path / "sweep"
+    assert cli_main(["sweep", str(exp), "--out", str(out), "--serial", "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["base_scenarios"] = []
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    ctx = report.build_context(an.load_dir(out), None, an.RiskSettings())
+    assert ctx.scenarios == {} and any("base scenarios" in n for n in ctx.notes)
+    assert _norm_lines(figures.fig_ter_apel(ctx)) == set()  # no norm is drawn rather than a guessed one
 
 
 def test_municipal_realisation_is_drawn_for_the_province_asked_for_only(runs, made, tmp_path, capsys):

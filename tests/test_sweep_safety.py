@@ -297,7 +297,7 @@ def test_a_resume_after_a_data_file_changed_is_refused_naming_the_file(tmp_path,
     argv = ["sweep", str(path), "--serial", "--quiet", "--out", str(out)]
     assert cli.main(argv) == 0
     manifest = load_results(out).manifest
-    assert manifest["input_files"][str(data.resolve())] != "missing"
+    assert manifest.input_files[str(data.resolve())] != "missing"
     before = sorted(p.name for p in part_directories(out))
     capsys.readouterr()
 
@@ -313,10 +313,10 @@ def test_a_run_records_the_digests_of_the_data_files_it_read(tmp_path):
     out = tmp_path / "out"
     assert cli.main(["run", str(BASELINE), "--until", "2026-01-15", "--quiet", "--out", str(out)]) == 0
     manifest = load_results(out).manifest
-    assert manifest["kind"] == "run" and str(MUNICIPALITIES) in manifest["input_files"]
+    assert manifest.kind == "run" and str(MUNICIPALITIES) in manifest.input_files
     from sim.files import file_digest
 
-    assert manifest["input_files"][str(MUNICIPALITIES)] == file_digest(MUNICIPALITIES)
+    assert manifest.input_files[str(MUNICIPALITIES)] == file_digest(MUNICIPALITIES)
 
 
 # --------------------------------------------------------------------------- a Dask cluster that goes away

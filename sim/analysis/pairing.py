@@ -22,6 +22,7 @@ import pandas as pd
 from sim.analysis.arms import arms, with_arm
 from sim.analysis.runs import run_manifests
 from sim.analysis.window import Window
+from sim.manifest import RunManifest, SweepManifest
 from sim.scenario import ScenarioError
 from sim.store import Results
 
@@ -41,13 +42,13 @@ class ArmFacts:
     replications: frozenset[int] = frozenset()
 
 
-def _manifest_by_scenario(results: Results) -> dict[str, tuple[str, dict]]:
+def _manifest_by_scenario(results: Results) -> dict[str, tuple[str, RunManifest | SweepManifest]]:
     """Scenario name -> (name of the run or sweep it came from, its manifest)."""
-    out: dict[str, tuple[str, dict]] = {}
+    out: dict[str, tuple[str, RunManifest | SweepManifest]] = {}
     for name, m in run_manifests(results).items():
-        if m.get("kind") == "sweep":
-            for p in (m.get("resolved") or {}).get("design_points", []):
-                out.setdefault(str(p.get("scenario")), (name, m))
+        if isinstance(m, SweepManifest):
+            for p in m.design_points:
+                out.setdefault(p.scenario, (name, m))
         out.setdefault(name, (name, m))
     return out
 
@@ -64,7 +65,7 @@ def arm_facts(results: Results, scenarios: dict[str, object], window: dict[str, 
     out = {}
     for arm, scen_name in dict.fromkeys(zip(a["arm"], a["scenario"])):
         sub = s[s["arm"] == arm]
-        source, m = manifests.get(str(scen_name), (str(scen_name), {}))
+        source, m = manifests.get(str(scen_name), (str(scen_name), None))
         scenario = scenarios.get(arm)
         period = None
         if scenario is not None:
@@ -78,12 +79,12 @@ def arm_facts(results: Results, scenarios: dict[str, object], window: dict[str, 
         out[arm] = ArmFacts(
             arm=arm,
             source=source,
-            root_seed=m.get("root_seed"),
+            root_seed=None if m is None else m.root_seed,
             seeds=seeds,
             period=period,
             window=window.get(arm),
-            version=m.get("package_version"),
-            code_digest=m.get("model_code_digest"),
+            version=None if m is None else m.package_version,
+            code_digest=None if m is None else m.model_code_digest,
             replications=frozenset(int(r) for r in sub["replication"]),
         )
     return out

@@ -21,6 +21,7 @@ from sim.analysis.arms import arms, counterparts, pick_baseline
 from sim.analysis.pairing import arm_facts, check_pairs
 from sim.analysis.runs import load_dir, run_manifests, scenarios_run
 from sim.analysis.window import Window, describe, rewindow, windows
+from sim.manifest import RunManifest, SweepManifest
 from sim.scenario import Scenario, ScenarioError
 from sim.store import Results
 
@@ -55,9 +56,9 @@ class Prepared:
         )
 
 
-def _made(m: dict) -> str:
+def _made(m: RunManifest | SweepManifest) -> str:
     """When a run or sweep was made (its manifest's start), for ordering a collection."""
-    return str(m.get("started") or m.get("created") or "")
+    return m.started if isinstance(m, RunManifest) else m.created
 
 
 def _study_order(path: Path | None) -> list[str]:
@@ -76,7 +77,7 @@ def in_given_order(results: Results, baseline: str | None) -> tuple[Results, str
     """
     s = results.summary
     order = list(dict.fromkeys(s["scenario"]))
-    if (results.manifest or {}).get("kind") == "collection":
+    if results.runs:  # a collection of runs and sweeps
         given = _study_order(results.path)
         made = {name: _made(m) for name, m in run_manifests(results).items()}
         order = sorted(

@@ -57,9 +57,7 @@ def sensitivity(
     empty = pd.DataFrame(columns=["scenario", "output", "factor", "index", "value", "conf"])
     if kind not in ("sobol", "morris"):
         return empty, f"no sensitivity analysis: the design is {kind or 'not a sampling design'} (needs Sobol or Morris)"
-    exp = experiment_of(results)
-    if exp is None:
-        return empty, "no sensitivity analysis: the sweep's manifest holds an experiment this version of opvangsim cannot read"
+    exp = experiment_of(results)  # a sampling design is a sweep's: its manifest holds the experiment
     # sampled sweeps draw on the unit cube and map each coordinate through the factor's distribution
     # (Factor.value_at): the indices are computed on the unit cube, the sample the design actually is
     problem, unit = salib_problem(exp), unit_sample(exp)

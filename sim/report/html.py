@@ -14,6 +14,7 @@ import html
 
 import pandas as pd
 
+from sim.manifest import SweepManifest
 from sim.report.context import Context, factor_groups
 from sim.report.figures import Drawn
 from sim.report.text import (
@@ -60,18 +61,18 @@ def _table(df: pd.DataFrame, wide: bool = False) -> str:
 
 
 def _run_header(ctx: Context) -> str:
-    m = ctx.results.manifest or {}
-    if m.get("kind") != "sweep":
+    m = ctx.results.manifest
+    if not isinstance(m, SweepManifest):
         return ""
     e = html.escape
     n_runs = len(ctx.results.summary)
-    failed = len(getattr(ctx.results, "failures", pd.DataFrame()))
+    failed = len(ctx.results.failures)
     return (
-        f"<p>Sweep <strong>{e(str(m.get('experiment_name', '')))}</strong> ({e(str(m.get('experiment_file', '')))}, "
-        f"experiment hash {e(str(m.get('experiment_hash', ''))[:12])}): {m.get('n_design_points', '?')} design points × "
-        f"{m.get('replications', '?')} replications, root seed {e(str(m.get('root_seed', '')))}; {n_runs} runs finished"
+        f"<p>Sweep <strong>{e(m.experiment_name)}</strong> ({e(m.experiment_file)}, "
+        f"experiment hash {e(m.experiment_hash[:12])}): {m.n_design_points} design points × "
+        f"{m.replications} replications, root seed {m.root_seed}; {n_runs} runs finished"
         + (f", {failed} failed" if failed else "")
-        + f"; opvangsim {e(str(m.get('package_version', '')))}.</p>"
+        + f"; opvangsim {e(m.package_version)}.</p>"
     )
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from sim import analysis as an
 from sim.calendar import DAYS_PER_YEAR
+from sim.manifest import SweepManifest
 from sim.report.context import HEADLINE_METRICS, Context, short_labels
 from sim.scenario import Scenario
 
@@ -360,12 +361,12 @@ def risk_frame(ctx: Context, arms: list[str] | None = None) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def _period(scen: dict) -> str:
-    if not scen:
+def _period(scen: Scenario | None) -> str:
+    if scen is None:
         return ""
-    if scen.get("end_date"):
-        return f"{scen.get('start_date', '?')} to {scen['end_date']}"
-    return f"{scen.get('start_date', '?')} + {scen.get('horizon_years', '?')} years"
+    if scen.end_date is not None:
+        return f"{scen.start_date} to {scen.end_date}"
+    return f"{scen.start_date} + {scen.horizon_years:g} years"
 
 
 def _first_scenarios(ctx: Context) -> dict[str, Scenario]:
@@ -377,26 +378,25 @@ def _first_scenarios(ctx: Context) -> dict[str, Scenario]:
     return out
 
 
-def _sweep_frame(ctx: Context, m: dict) -> pd.DataFrame:
+def _sweep_frame(ctx: Context, m: SweepManifest) -> pd.DataFrame:
     """What a sweep ran: one row per base scenario, with its design points and what the scenario changes.
 
     The design points of one base scenario share the experiment's ``set`` and
     the first design point of every base scenario has the same factor values,
     so comparing first design points shows what the base scenarios change.
     """
-    points = (m.get("resolved") or {}).get("design_points") or []
-    if not points:
+    if not m.design_points:
         return pd.DataFrame()
     scen: dict[str, dict] = {}
-    for p in points:
-        scen.setdefault(p["scenario"], {"file": p["scenario_file"], "points": []})["points"].append(p)
+    for p in m.design_points:
+        scen.setdefault(p.scenario, {"file": p.scenario_file, "points": []})["points"].append(p)
     canon = {name: s.canonical() for name, s in _first_scenarios(ctx).items()}
     changes = what_changes(canon, ctx.baseline) if ctx.baseline in canon else {}
     rows = []
     for name, info in scen.items():
         levels: dict[str, list] = {}
         for p in info["points"]:
-            for k, v in p["values"].items():
+            for k, v in p.values.items():
                 if v not in levels.setdefault(k, []):
                     levels[k].append(v)
         levels = {k: sorted(v) if all(isinstance(x, (int, float)) for x in v) else v for k, v in levels.items()}
@@ -424,37 +424,39 @@ def _levels_text(key: str, values: list) -> str:
 
 def runs_frame(ctx: Context) -> pd.DataFrame:
     """What was run: one row per run (or per base scenario of a sweep) with its file, period, changes and seeds."""
-    if (ctx.results.manifest or {}).get("kind") == "sweep":
+    if isinstance(ctx.results.manifest, SweepManifest):
         sweep = _sweep_frame(ctx, ctx.results.manifest)
         if len(sweep):
             return sweep
     manifests = an.run_manifests(ctx.results)
     order = list(dict.fromkeys(ctx.arms["scenario"]))  # the baseline first, then the order given
     manifests = dict(sorted(manifests.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
-    canon = {name: s.canonical() for name, s in _first_scenarios(ctx).items()}
+    first = _first_scenarios(ctx)
+    canon = {name: s.canonical() for name, s in first.items()}
     changes = what_changes(canon, ctx.baseline) if ctx.baseline in canon else {}
     summary = ctx.results.summary
     rows = []
     for name, m in manifests.items():
-        seeds = m.get("seeds") or []
+        sweep = isinstance(m, SweepManifest)
+        seeds = [] if sweep else list(m.seeds)
         if not seeds and "seed" in summary:  # a sweep records its seeds in the summary rows
             seeds = list(summary.loc[summary["scenario"] == name].sort_values("replication")["seed"].drop_duplicates())
-        if m.get("kind") == "sweep" and m.get("factors"):
-            changed = "factors: " + ", ".join(m.get("factors", []))
+        if sweep and m.factors:
+            changed = "factors: " + ", ".join(m.factors)
         else:
             changed = changes.get(name, "(unknown: see the notes)")
         rows.append(
             {
                 "name": name,
-                "kind": "study arm" if m.get("kind") == "sweep" and not m.get("factors") else m.get("kind", "?"),
-                "file": m.get("scenario_file") or m.get("experiment_file") or "",
-                "period": _period(canon.get(name, {})),
+                "kind": "study arm" if sweep and not m.factors else m.kind,
+                "file": m.experiment_file if sweep else m.scenario_file,
+                "period": _period(first.get(name)),
                 "what it changes vs " + ctx.baseline: changed,
-                "replications": m.get("replications", ""),
-                "root seed": m.get("root_seed", ""),
+                "replications": m.replications,
+                "root seed": m.root_seed,
                 "seeds": ", ".join(map(str, seeds[:2])) + (" …" if len(seeds) > 2 else ""),
-                "version": m.get("package_version", ""),
-                "made": str(m.get("finished") or m.get("created") or "")[:16].replace("T", " "),
+                "version": m.package_version,
+                "made": (m.created if sweep else m.finished)[:16].replace("T", " "),
             }
         )
     return pd.DataFrame(rows)
