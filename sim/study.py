@@ -415,11 +415,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("study", help="study TOML file (e.g. studies/terms.toml)")
     p.add_argument("--out", help="results directory (default results/<study name>)")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
-    how.add_argument("--serial", action="store_true", help="run in this process, one run after the other")
-    how.add_argument("--dask-local", type=int, metavar="N", help="run on a Dask LocalCluster of N workers")
-    how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler")
+    from sim.executors import add_executor_arguments
+
+    add_executor_arguments(p, "all cores")
     p.add_argument("--fresh", action="store_true", help="discard the study's earlier results and start again")
     p.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a value in every arm"
@@ -436,19 +434,20 @@ def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim import analysis as an
-    from sim.executors import make_executor
+    from sim.errors import UserInputError, require_range
+    from sim.executors import executor_from_args
+    from sim.experiment import MAX_REPLICATIONS
+    from sim.files import check_output_directory
 
-    for opt in ("workers", "dask_local", "replications"):
-        value = getattr(args, opt)
-        if value is not None and value < 1:
-            raise ScenarioError(None, "--" + opt.replace("_", "-"), f"must be ≥ 1, got {value}")
+    require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
+    executor = executor_from_args(args, default_workers=None)
     if args.baseline is not None:
-        raise ScenarioError(None, "--baseline", "a study's baseline is the one its file names")
+        raise UserInputError("--baseline", "a study's baseline is the one its file names")
     settings = an.risk_settings(args)
     study = load_study(args.study, args.overrides, args.replications)
     resolve(study)  # bad input is refused before an executor starts
     out = Path(args.out) if args.out else Path("results") / study.name
-    executor = make_executor(serial=args.serial, workers=args.workers, dask_local=args.dask_local, scheduler=args.scheduler)
+    check_output_directory(out, "--out")
     bar = tqdm(total=0, unit="run", disable=args.quiet, file=sys.stderr, dynamic_ncols=True, desc=study.name)
 
     def progress(done: int, total: int, arm: str) -> None:
