@@ -12,6 +12,8 @@ departure is in the IND procedure.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -19,7 +21,17 @@ from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.housing import Housing
 from sim.people import AC_WAITING, AMV, DUBLIN, FIRST, IN_PROCEDURE, LOCATION, REJECTION, STATUS_HOLDER, TO_DEPART, People
 from sim.procedure import Procedure, departure_delays
-from sim.reception.locations import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TEMPORARY, TYPE_CODE, Locations
+from sim.reception.locations import (
+    AMV_PLACES,
+    DURABLE,
+    EMERGENCY,
+    N_TYPES,
+    NEVER,
+    TEMPORARY,
+    TYPE_CODE,
+    Locations,
+    read_municipalities,
+)
 from sim.reception.placement import Placement
 from sim.registration import ApplicationCentre, route_to_centres
 from sim.scenario import Scenario, ScenarioError
@@ -64,6 +76,52 @@ def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -
     for rank, m in enumerate(with_emergency):
         frac = (rank + 0.5) / len(with_emergency)
         out.append((EMERGENCY, int(emergency[m]), lo + (hi - lo) * frac, int(m), "initial"))
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _municipalities(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return read_municipalities(path)
+
+
+def places_on_start_date(scenario: Scenario) -> np.ndarray:
+    """Places per location type open on the start date (the municipalities file's and scheduled ones)."""
+    ist = scenario.initial_state
+    municipalities = None
+    if ist.use_municipal_places:
+        path = scenario.resolve_path(ist.municipalities_file)
+        st = path.stat()
+        municipalities = _municipalities(str(path), st.st_mtime_ns, st.st_size)
+    places = np.zeros(N_TYPES, np.int64)
+    for type_code, n, _close, _muni, _origin in initial_locations(scenario, municipalities):
+        places[type_code] += n
+    for loc in scenario.capacity.scheduled:
+        opens = (loc.opens - scenario.start_date).days
+        closes = (loc.closes - scenario.start_date).days if loc.closes else np.inf
+        if opens <= 0 < closes:
+            places[TYPE_CODE[loc.type]] += loc.places
+    return places
+
+
+def start_state_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """(key, problem) for each location type whose start-state occupancy exceeds the places open on day 0."""
+    places = places_on_start_date(scenario)
+    ist = scenario.initial_state
+    out = []
+    for type_code, key in (
+        (DURABLE, "occupancy_durable"),
+        (TEMPORARY, "occupancy_temporary"),
+        (EMERGENCY, "occupancy_emergency"),
+        (AMV_PLACES, "occupancy_amv"),
+    ):
+        want = getattr(ist, key)
+        if want > places[type_code]:
+            out.append(
+                (
+                    f"initial_state.{key}",
+                    f"{want} persons exceed the {int(places[type_code])} {key.split('_')[1]} places open on the start date",
+                )
+            )
     return out
 
 

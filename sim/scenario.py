@@ -1404,7 +1404,21 @@ def scenario_from_dict(
     check_references(scenario, file, origins)
     if check_data_files:
         check_files(scenario, file, origins)
+    check_start_state(scenario, file, origins)
     return scenario
+
+
+def check_start_state(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
+    """The people of the start state fit in the places open on the start date, type by type (what the run
+    would refuse, found when the file is read: validate, run and every design point of a sweep agree)."""
+    from sim.initial_state import start_state_problems  # local import: the start state lives with its module
+
+    try:
+        problems = start_state_problems(scenario)
+    except (OSError, ValueError):
+        return  # an unreadable municipalities file is reported by check_files
+    for key, problem in problems:
+        raise _located(origins, file, key, problem)
 
 
 def check_window(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:

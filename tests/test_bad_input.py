@@ -71,6 +71,17 @@ CASES = [
         expect=("extends", "circular"),
     ),
     Case("extends_not_a_string", "extends = 3\n", expect=("extends", "must be a file name")),
+    # ---------------------------------------------------------------- validate and run agree (issue 13 item 5)
+    Case(
+        "start_occupancy_above_places",
+        "[initial_state]\noccupancy_durable = 60000\n",
+        expect=("initial_state.occupancy_durable", "places open on the start date"),
+    ),
+    Case(
+        "start_amv_above_places",
+        "[initial_state]\noccupancy_amv = 9000\n",
+        expect=("initial_state.occupancy_amv", "places open on the start date"),
+    ),
     Case("extends_empty_string", 'extends = ""\n', expect=("extends", "must be a file name")),
     Case("extends_binary_file", 'extends = "bin.toml"\n', files={"bin.toml": BINARY}, file="bin.toml", expect=("binary",)),
     Case(
@@ -679,3 +690,20 @@ def test_set_into_a_list_the_file_does_not_write_starts_from_the_default_list(tm
     assert len(s.registration.centres) == len(default)
     assert s.registration.centres[1:] == default[1:]
     assert s.registration.centres[0].model_copy(update={"slots": default[0].slots}) == default[0]
+
+
+def test_a_sweep_refuses_up_front_a_design_point_whose_start_state_does_not_fit(tmp_path, capsys):
+    """A factor that puts more people in durable places than are open on day 0: the sweep names the design
+    point and the key before anything runs (exit 2, nothing written), as validate and run would."""
+    from sim.cli import main
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'scenarios = ["{ROOT / "scenarios" / "baseline.toml"}"]\nreplications = 1\nset = ["end_date=2026-02-01"]\n'
+        '[[factors]]\nkey = "initial_state.occupancy_durable"\nlevels = [40000, 60000]\n'
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--serial", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "occupancy_durable" in err[0] and "60000" in err[0], err
+    assert not out.exists()
