@@ -287,12 +287,23 @@ def test_a_directory_being_written_by_a_live_sweep_is_refused_and_a_dead_sweeps_
     assert not (out / ".sweep.lock").exists()
 
 
-def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_path, capsys):
+def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_path, capsys, monkeypatch):
+    """A run that fails inside the model (valid input: such failures are bugs, so one is planted here) is
+    recorded with its seed and error; the other runs finish and the sweep exits 1."""
+    import sim.model
+
+    real = sim.model.Chain.run
+
+    def run_or_fail(self):
+        if self.s.inflow.first_applications_per_year == 25_001:
+            raise RuntimeError("planted failure in the chain")
+        return real(self)
+
+    monkeypatch.setattr(sim.model.Chain, "run", run_or_fail)
     write_scenarios(tmp_path)
     path = tmp_path / "fail.toml"
-    # more residents than durable places: valid as input, refused when the run builds its initial state
     path.write_text(
-        'scenarios = ["a.toml"]\nreplications = 2\n[[factors]]\nkey = "initial_state.occupancy_durable"\nlevels = [40500, 900000]\n'
+        'scenarios = ["a.toml"]\nreplications = 2\n[[factors]]\nkey = "inflow.first_applications_per_year"\nlevels = [25000, 25001]\n'
     )
     out = tmp_path / "res"
     assert cli.main(["sweep", str(path), "--serial", "--quiet", "--out", str(out)]) == 1
@@ -301,7 +312,7 @@ def test_a_run_that_raises_is_recorded_with_its_seed_and_the_others_finish(tmp_p
     assert list(res.summary["design_point"].unique()) == [0] and len(res.summary) == 2
     assert list(res.failures["design_point"]) == [1, 1]
     assert list(res.failures["seed"]) == [replication_seed(1, 0), replication_seed(1, 1)]
-    assert res.failures["error"].str.contains("occupancy_durable").all()
+    assert res.failures["error"].str.contains("planted failure").all()
 
 
 # --------------------------------------------------------------------------- bad input
