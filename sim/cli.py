@@ -1,4 +1,4 @@
-"""Command line: ``opvangsim run | validate | sweep | compare | report | backtest``.
+"""Command line: ``opvangsim run | validate | sweep | compare | report | backtest | study | app``.
 
 Bad input (a scenario or experiment file that cannot be used, a command-line
 option out of range, an output location that cannot be written) prints one
@@ -34,6 +34,7 @@ PLUGINS = {
     "report": ("sim.report", "a self-contained HTML report of a results directory"),
     "backtest": ("sim.backtest", "run the 2022 back-test and compare with observations"),
     "study": ("sim.study", "run a baseline and variants alike (same seeds, window), then compare and report"),
+    "app": ("sim.app", "a local web page: choose a proposal, run it against its starting point, read the answer"),
 }
 
 

@@ -65,6 +65,7 @@ NOT_MODEL_CODE = {
     "docs",
     "golden",
     "study",
+    "app",
 }
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = (
