@@ -8,7 +8,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("scipy", "pandas", "matplotlib", "sklearn", "SALib", "dask", "simpy", "sim.model", "sim.analysis", "sim.report")
+HEAVY = (
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "sklearn",
+    "SALib",
+    "dask",
+    "simpy",
+    "panel",
+    "bokeh",
+    "sim.model",
+    "sim.analysis",
+    "sim.report",
+)
 
 
 def _imported_after(code: str) -> list[str]:
