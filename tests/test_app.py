@@ -381,3 +381,20 @@ def test_an_impossible_value_shows_the_command_lines_message_next_to_its_control
     _set(page, "deadline", 36)
     expect(message).to_have_count(0)
     expect(page.locator(".run-button button")).to_be_enabled()
+
+
+@pytest.mark.integration
+def test_a_run_can_be_cancelled_and_the_page_says_so(page):
+    from playwright.sync_api import expect
+
+    page, _ = page
+    _set(page, "reserve", 1000)  # another proposal than the first test's: nothing of it is cached
+    _set(page, "horizon", 2)
+    _set(page, "replications", 6)
+    page.locator(".run-button button").click()
+    expect(page.locator(".run-status .status-running")).to_be_visible(timeout=30_000)
+    page.locator(".cancel-button button").click()
+    expect(page.locator(".run-status .status-cancelled")).to_be_visible(timeout=60_000)
+    expect(page.locator("#answer")).to_have_count(0)
+    expect(page.locator(".run-button button")).to_be_enabled()
+    expect(page.locator("progress.run-progress")).to_be_hidden()

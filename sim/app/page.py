@@ -215,8 +215,6 @@ class Page:
         self.widgets["inflow_path"].options = {t(f"path.{p}", lang): p for p in lv.PATHS}
         self.run_button.name = t("run", lang)
         self.cancel_button.name = t("cancel", lang)
-        self.figures_heading.object = f"<h3>{html.escape(t('figures.heading', lang))}</h3>" if self.answer else ""
-        self.downloads_heading.object = f"<h3>{html.escape(t('downloads.heading', lang))}</h3>" if self.answer else ""
         self._show_state()
         self._show_answer()
 
@@ -288,6 +286,12 @@ class Page:
             self.general_error.object = _html(html.escape(str(exc)), "error")
             return
         self.staged = staged
+        if staged.answered:  # a second look: the answer is there already
+            self.answer = ans.load(staged.directory)
+            self._final = pr.JobState("done", cached=True)
+            with pn.io.hold():
+                self._texts()
+            return
         self.answer = None
         self._show_answer()
         self.job = pr.Job(staged, self.config.executor, self.widgets["year_ac_days"].value).start()
@@ -351,7 +355,10 @@ class Page:
 
     def _show_answer(self) -> None:
         lang = self.lang
-        if not self.answer or self.staged is None:
+        shown = bool(self.answer and self.staged)
+        self.figures_heading.object = f"<h3>{html.escape(t('figures.heading', lang))}</h3>" if shown else ""
+        self.downloads_heading.object = f"<h3>{html.escape(t('downloads.heading', lang))}</h3>" if shown else ""
+        if not shown:
             self.answer_pane.object = f"<div id='answer-none'><p class='help'>{html.escape(t('answer.none', lang))}</p></div>"
             self.figures.objects = []
             self.downloads.objects = []

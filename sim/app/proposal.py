@@ -242,10 +242,6 @@ class Job:
 
         t0 = time.perf_counter()
         try:
-            if self.staged.answered:
-                result = answer.load(self.staged.directory)
-                self._update(phase="done", done=self.state().total, answer=result, cached=True)
-                return
             from sim.analysis import RiskSettings
             from sim.study import StudyCancelled, StudyFailed, load_study, run_study
 
