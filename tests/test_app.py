@@ -78,6 +78,10 @@ def test_an_impossible_value_gets_the_command_lines_message_on_its_own_lever(cap
     assert "evaluation.from_date: 2030-01-01 lies outside the run" in checked.errors["window"]
     assert "replications" in checked.errors["replications"] and "greater than or equal to 1" in checked.errors["replications"]
     assert lv.check(BASELINE, _values(deadline=36, horizon=1, replications=4)).ok
+    backtest = ROOT / "scenarios" / "backtest_2015.toml"
+    assert _values(backtest)["horizon"] == 11  # 2015 to 2026: the horizon of a scenario that ends on a date
+    checked = lv.check(backtest, _values(backtest, horizon=12))
+    assert set(checked.errors) == {"horizon"} and "inflow_replay.csv covers 2015-01 to 2025-12" in checked.errors["horizon"]
 
 
 def test_switching_political_uncertainty_off_removes_the_period():

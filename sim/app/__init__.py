@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from sim.scenario import SCENARIO_DIR, ScenarioError
@@ -52,8 +51,16 @@ def executor_factory(workers: int | None, scheduler: str | None):
     return (lambda: ProcessExecutor(n)), f"{n} local worker process{'es' if n > 1 else ''}"
 
 
+def _free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (for --port 0)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((LOCALHOST, 0))
+        return s.getsockname()[1]
+
+
 def main(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
     if args.workers is not None and args.workers < 1:
         raise ScenarioError(None, "--workers", f"must be ≥ 1, got {args.workers}")
     if not 0 <= args.port <= 65535:
@@ -65,25 +72,24 @@ def main(args: argparse.Namespace) -> int:
 
     from sim.app.page import AppConfig, make_page
 
+    port = args.port or _free_port()
     executor, label = executor_factory(args.workers, args.scheduler)
     config = AppConfig(scenarios.resolve(), Path(args.cache).resolve(), executor, label, args.language)
     try:
         server = pn.serve(
             {"/": make_page(config)},
-            port=args.port,
+            port=port,
             address=LOCALHOST,
-            websocket_origin=[f"{LOCALHOST}:{args.port}", f"localhost:{args.port}"]
-            if args.port
-            else ["127.0.0.1:*", "localhost:*"],
+            websocket_origin=[f"{LOCALHOST}:{port}", f"localhost:{port}"],
             show=False,
             start=False,
             title="opvangsim",
             verbose=False,
         )
     except OSError as exc:
-        raise ScenarioError(None, "--port", f"cannot listen on {LOCALHOST}:{args.port} ({exc.strerror or exc})") from None
+        raise ScenarioError(None, "--port", f"cannot listen on {LOCALHOST}:{port} ({exc.strerror or exc})") from None
     url = f"http://{LOCALHOST}:{server.port}/"
-    print(f"opvangsim app: {url}  (ready in {time.perf_counter() - t0:.1f} s; runs on {label}; Ctrl-C stops)", flush=True)
+    print(f"opvangsim app: {url}  (runs on {label}; Ctrl-C stops)", flush=True)
     if not args.no_browser:
         import webbrowser
 

@@ -360,8 +360,8 @@ def check(start_file: Path, values: dict[str, Any]) -> Checked:
                 data = copy.deepcopy(start_data)
                 apply_lever(data, lever, values, start)
                 _validate(data, start_file, [], check_files=False)
-            elif lever.name == "horizon":
-                _validate(start_data, start_file, study_overrides(values, start), check_files=False)
+            elif lever.name == "horizon":  # the data files must cover the run (a replayed inflow ends)
+                _validate(start_data, start_file, study_overrides(values, start), check_files=True)
             elif lever.group == "window":
                 _validate(start_data, start_file, study_overrides(values, start) + window_overrides(values), check_files=False)
             elif lever.name == "replications":
