@@ -39,7 +39,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _values(start: Path = BASELINE, **changes) -> dict:
-    return {**lv.start_values(lv.load_start(start)[1]), **changes}
+    return {**lv.start_values(lv.load_start(start).scenario), **changes}
 
 
 # ----------------------------------------------------------------------------- levers
@@ -87,7 +87,7 @@ def test_an_impossible_value_gets_the_command_lines_message_on_its_own_lever(cap
 def test_switching_political_uncertainty_off_removes_the_period():
     """From the shipped variant with the period, 'off' gives the baseline's world (only the name differs)."""
     start = ROOT / "scenarios" / "political_uncertainty.toml"
-    data, scenario = lv.load_start(start)
+    data, scenario, _ = lv.load_start(start)
     off = lv.proposal_data(data, _values(start, uncertainty=False), scenario, name="baseline")
     from sim.scenario import scenario_from_dict
 
@@ -97,7 +97,7 @@ def test_switching_political_uncertainty_off_removes_the_period():
 
 
 def test_inflow_paths_shape_the_inflow_from_the_chosen_level():
-    data, scenario = lv.load_start(BASELINE)
+    data, scenario, _ = lv.load_start(BASELINE)
     surge = lv.proposal_data(data, _values(inflow_path="surge", inflow_level=30_000), scenario)
     assert surge["inflow"]["first_applications_per_year"] == 30_000
     assert surge["inflow"]["shocks"] == [{"start": dt.date(2027, 7, 1), "weeks": 26, "persons": 30_000, "category": "first"}]

@@ -18,7 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from sim.scenario import SCENARIO_DIR, ScenarioError
+from sim.errors import UserInputError, require_range
+from sim.scenario import SCENARIO_DIR
 
 DEFAULT_PORT = 5006
 LOCALHOST = "127.0.0.1"
@@ -61,13 +62,14 @@ def _free_port() -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.workers is not None and args.workers < 1:
-        raise ScenarioError(None, "--workers", f"must be ≥ 1, got {args.workers}")
-    if not 0 <= args.port <= 65535:
-        raise ScenarioError(None, "--port", f"must be between 0 and 65535, got {args.port}")
+    require_range("--workers", args.workers, 1)
+    require_range("--port", args.port, 0, 65535)
     scenarios = Path(args.scenarios)
     if not scenarios.is_dir() or not any(scenarios.glob("*.toml")):
-        raise ScenarioError(None, "--scenarios", f"{scenarios} is not a directory of scenario files (*.toml)")
+        raise UserInputError("--scenarios", f"{scenarios} is not a directory of scenario files (*.toml)")
+    from sim.app.levers import load_start, scenario_files
+
+    load_start(next(iter(scenario_files(scenarios).values())))  # the page opens on it: refused here with its message
     import panel as pn
 
     from sim.app.page import AppConfig, make_page
@@ -87,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
             verbose=False,
         )
     except OSError as exc:
-        raise ScenarioError(None, "--port", f"cannot listen on {LOCALHOST}:{port} ({exc.strerror or exc})") from None
+        raise UserInputError("--port", f"cannot listen on {LOCALHOST}:{port} ({exc.strerror or exc})") from None
     url = f"http://{LOCALHOST}:{server.port}/"
     print(f"opvangsim app: {url}  (runs on {label}; Ctrl-C stops)", flush=True)
     if not args.no_browser:

@@ -20,10 +20,11 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sim.calendar import DAYS_PER_YEAR
-from sim.scenario import DATA_DIR, Scenario, ScenarioError, apply_overrides, read_toml, scenario_from_dict
+from sim.errors import UserInputError
+from sim.scenario import DATA_DIR, Scenario, ScenarioError, apply_overrides, read_scenario_data, scenario_from_dict
 
 SPREIDINGSWET = "capacity.spreidingswet"
 Kind = Literal["int", "float", "bool", "date", "optional_date", "choice"]
@@ -180,14 +181,6 @@ def start_values(scenario: Scenario) -> dict[str, Any]:
 # --------------------------------------------------------------------------- making a proposal
 
 
-def _set(data: dict, key: str, value: Any) -> None:
-    node = data
-    parts = key.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-
-
 def _drop(data: dict, key: str) -> None:
     node = data
     parts = key.split(".")
@@ -198,41 +191,58 @@ def _drop(data: dict, key: str) -> None:
     node.pop(parts[-1], None)
 
 
-def apply_lever(data: dict, lever: Lever, values: dict[str, Any], start: Scenario) -> None:
-    """Write one scenario lever's value into ``data`` (TOML data of a scenario file), in place."""
-    if lever.scope != "scenario":
-        return
+def toml_value(value: Any) -> str:
+    """``value`` as TOML writes it (what ``--set KEY=VALUE`` reads back): 36, 0.2, true, 2027-07-01, [...], {...}."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, int, float)):
+        return value.isoformat() if isinstance(value, dt.date) else repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return str(value)  # None and the like: the schema refuses it with its own message
+
+
+def lever_overrides(lever: Lever, values: dict[str, Any], start: Scenario) -> tuple[list[str], list[str]]:
+    """What a scenario lever does to the starting file: ``--set`` overrides (``key=value``), and keys it removes
+    (political uncertainty switched off: no period, whatever the starting file said)."""
+    if lever.scope != "scenario" or lever.name in ("uncertainty_start", "uncertainty_end"):  # the dates go with the switch
+        return [], []
     if lever.name == "uncertainty":
         if values["uncertainty"]:
-            _set(data, f"{lever.key}.start", values["uncertainty_start"])
-            _set(data, f"{lever.key}.end", values["uncertainty_end"])
-        else:  # no period: the schema's default, whatever the starting scenario said
-            _drop(data, f"{lever.key}.start")
-            _drop(data, f"{lever.key}.end")
-        return
-    if lever.name in ("uncertainty_start", "uncertainty_end"):
-        return  # written with the switch above
+            return [f"{lever.key}.{k}={toml_value(values['uncertainty_' + k])}" for k in ("start", "end")], []
+        return [], [f"{lever.key}.start", f"{lever.key}.end"]
     if lever.name == "inflow_path":
         path = PATHS.get(values["inflow_path"])
         if path is None:
             raise ScenarioError(None, "inflow", f"unknown inflow path {values['inflow_path']!r}; one of {', '.join(PATHS)}")
         if path.trend_per_year is None:
-            return
-        _set(data, "inflow.mode", "rate")
-        _set(data, "inflow.trend_per_year", path.trend_per_year)
+            return [], []
         shocks = []
         if path.surge_share > 0:
-            shocks.append(
-                {
-                    "start": dt.date(start.start_date.year + 1, 7, 1),
-                    "weeks": SURGE_WEEKS,
-                    "persons": int(round(path.surge_share * float(values["inflow_level"]))),
-                    "category": "first",
-                }
-            )
-        _set(data, "inflow.shocks", shocks)
-        return
-    _set(data, lever.key, values[lever.name])
+            persons = int(round(path.surge_share * float(values["inflow_level"] or 0)))
+            start_day = dt.date(start.start_date.year + 1, 7, 1)
+            shocks.append({"start": start_day, "weeks": SURGE_WEEKS, "persons": persons, "category": "first"})
+        sets = ['inflow.mode="rate"', f"inflow.trend_per_year={path.trend_per_year}", f"inflow.shocks={toml_value(shocks)}"]
+        return sets, []
+    return [f"{lever.key}={toml_value(values[lever.name])}"], []
+
+
+def apply_levers(
+    data: dict, levers: list[Lever], values: dict[str, Any], start: Scenario, file: Path, origins: dict | None = None
+) -> dict:
+    """``data`` (a scenario file's) with ``levers`` applied as the command line applies ``--set`` (``origins`` notes them)."""
+    data = copy.deepcopy(data)
+    sets = []
+    for lever in levers:
+        more, removed = lever_overrides(lever, values, start)
+        sets += more
+        for key in removed:
+            _drop(data, key)
+    return apply_overrides(data, sets, file, origins)
 
 
 def study_overrides(values: dict[str, Any], start: Scenario) -> list[str]:
@@ -257,30 +267,22 @@ def window_overrides(values: dict[str, Any]) -> list[str]:
     ]
 
 
-def proposal_data(start_data: dict, values: dict[str, Any], start: Scenario, name: str = "proposal") -> dict:
+def proposal_data(
+    start_data: dict, values: dict[str, Any], start: Scenario, name: str = "proposal", file: Path | None = None
+) -> dict:
     """The proposal as the TOML data of a scenario file: the starting file's data with every scenario lever set."""
-    data = copy.deepcopy(start_data)
-    for lever in LEVERS:
-        apply_lever(data, lever, values, start)
+    data = apply_levers(start_data, list(LEVERS), values, start, file)
     data["name"] = name
-    data["description"] = describe_changes(values, start_values(start)) or "The starting scenario, unchanged."
+    parts = [
+        f"{BY_NAME[n].key.split('.')[-1] if n != 'inflow_path' else 'inflow path'} = {values[n]}" for n in changed(values, start)
+    ]
+    data["description"] = "; ".join(parts) or "The starting scenario, unchanged."
     return data
 
 
-def describe_changes(values: dict[str, Any], before: dict[str, Any]) -> str:
-    """The scenario levers that differ from the starting scenario, as ``key = value`` (English, for the file)."""
-    parts = []
-    for lever in LEVERS:
-        if lever.scope != "scenario" or values.get(lever.name) == before.get(lever.name):
-            continue
-        if lever.group == "uncertainty" and not values["uncertainty"] and lever.name != "uncertainty":
-            continue
-        parts.append(f"{lever.key.split('.')[-1] if lever.kind != 'choice' else 'inflow path'} = {values[lever.name]}")
-    return "; ".join(parts)
-
-
-def changed(values: dict[str, Any], before: dict[str, Any]) -> list[str]:
+def changed(values: dict[str, Any], start: Scenario) -> list[str]:
     """Names of the scenario levers whose value differs from the starting scenario's."""
+    before = start_values(start)
     out = []
     for lever in LEVERS:
         if lever.scope != "scenario" or values.get(lever.name) == before.get(lever.name):
@@ -315,16 +317,30 @@ def portable(data: dict, source_file: Path) -> dict:
 # --------------------------------------------------------------------------- checking
 
 
-def load_start(path: Path) -> tuple[dict, Scenario]:
-    """A starting scenario file: its TOML data (``extends`` resolved) and the scenario (cached while the file is unchanged)."""
+def scenario_files(directory: Path) -> dict[str, Path]:
+    """The scenario files in ``directory`` by stem, ``baseline`` first: the starting points the page offers."""
+    files = sorted(Path(directory).glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem))
+    return {p.stem: p.resolve() for p in files}
+
+
+class Start(NamedTuple):
+    """A starting scenario file: its TOML data (``extends`` resolved), the scenario, and which file wrote each value."""
+
+    data: dict
+    scenario: Scenario
+    origins: dict
+
+
+def load_start(path: Path) -> Start:
+    """A starting scenario file, read once while it is unchanged."""
     path = Path(path)
     return _load_start(path, path.stat().st_mtime_ns if path.exists() else 0)
 
 
 @functools.lru_cache(maxsize=32)
-def _load_start(path: Path, mtime_ns: int) -> tuple[dict, Scenario]:
-    data = read_toml(path)
-    return data, scenario_from_dict(data, path)
+def _load_start(path: Path, mtime_ns: int) -> Start:
+    data, origins = read_scenario_data(path)
+    return Start(data, scenario_from_dict(data, path, origins=origins), origins)
 
 
 @dataclass
@@ -339,43 +355,45 @@ class Checked:
         return not self.errors and not self.general
 
 
-def _validate(data: dict, file: Path, overrides: list[str], check_files: bool) -> None:
-    scenario_from_dict(apply_overrides(data, overrides, file), file, check_data_files=check_files)
+def _validate(start: Start, file: Path, levers: list[Lever], values: dict[str, Any], sets: list[str], check_files: bool) -> None:
+    """Validate the starting file with ``levers`` and ``sets`` applied, as ``opvangsim validate FILE --set ...`` does."""
+    origins = dict(start.origins)
+    data = apply_levers(start.data, levers, values, start.scenario, file, origins)
+    data = apply_overrides(data, sets, file, origins)
+    scenario_from_dict(data, file, check_data_files=check_files, origins=origins)
 
 
 def check(start_file: Path, values: dict[str, Any]) -> Checked:
     """Check a proposal: every lever alone against the starting scenario (its message goes next to it), then all together.
 
-    The messages are the command line's (``opvangsim validate FILE --set KEY=VALUE``): the file, the
-    key path and what is allowed.
+    The messages are the command line's for the same values (``opvangsim validate FILE --set KEY=VALUE``):
+    the file, the key path (``--set`` and the key, for a value the page set) and what is allowed.
     """
-    start_data, start = load_start(start_file)
+    start = load_start(start_file)
+    run_length = study_overrides(values, start.scenario)
     errors: dict[str, str] = {}
     for lever in LEVERS:
-        if lever.name in errors or (lever.group and lever.group in errors):
-            continue
         slot = lever.group if lever.group in ("uncertainty", "window", "inflow") else lever.name
+        if slot in errors:
+            continue
         try:
             if lever.scope == "scenario":
-                data = copy.deepcopy(start_data)
-                apply_lever(data, lever, values, start)
-                _validate(data, start_file, [], check_files=False)
+                _validate(start, start_file, [lever], values, [], check_files=False)
             elif lever.name == "horizon":  # the data files must cover the run (a replayed inflow ends)
-                _validate(start_data, start_file, study_overrides(values, start), check_files=True)
+                _validate(start, start_file, [], values, run_length, check_files=True)
             elif lever.group == "window":
-                _validate(start_data, start_file, study_overrides(values, start) + window_overrides(values), check_files=False)
+                _validate(start, start_file, [], values, run_length + window_overrides(values), check_files=False)
             elif lever.name == "replications":
                 _check_replications(values["replications"])
             elif lever.name == "year_ac_days" and not (isinstance(values["year_ac_days"], int) and values["year_ac_days"] >= 0):
                 raise ScenarioError(None, "--year-ac-days", "must be ≥ 0 days")  # opvangsim compare's message
-        except ScenarioError as exc:
-            errors.setdefault(slot, str(exc))
+        except UserInputError as exc:
+            errors[slot] = str(exc)
     general = ""
     if not errors:
         try:
-            data = proposal_data(start_data, values, start)
-            _validate(data, start_file, study_overrides(values, start) + window_overrides(values), check_files=True)
-        except ScenarioError as exc:
+            _validate(start, start_file, list(LEVERS), values, run_length + window_overrides(values), check_files=True)
+        except UserInputError as exc:
             general = str(exc)
     return Checked(errors, general)
 

@@ -25,7 +25,7 @@ from sim.app import i18n
 from sim.app import levers as lv
 from sim.app import proposal as pr
 from sim.app.i18n import t
-from sim.scenario import ScenarioError
+from sim.errors import UserInputError
 
 POLL_MS = 250  # how often the page reads a running job's state
 SIDEBAR_PX = 430
@@ -72,12 +72,6 @@ class AppConfig:
     language: str = i18n.DEFAULT_LANGUAGE
 
 
-def shipped_scenarios(directory: Path) -> dict[str, Path]:
-    """The scenario files in ``directory`` by stem, ``baseline`` first."""
-    files = sorted(Path(directory).glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem))
-    return {p.stem: p.resolve() for p in files}
-
-
 def _html(text: str, cls: str) -> str:
     return f'<div class="{cls}">{text}</div>' if text else ""
 
@@ -88,7 +82,7 @@ class Page:
     def __init__(self, config: AppConfig):
         self.config = config
         self.lang = config.language
-        self.scenarios = shipped_scenarios(config.scenario_dir)
+        self.scenarios = lv.scenario_files(config.scenario_dir)
         self.job: pr.Job | None = None
         self.staged: pr.Staged | None = None
         self.answer: dict | None = None
@@ -107,7 +101,7 @@ class Page:
         self.helps: dict[str, pn.pane.HTML] = {}
         self.errors: dict[str, pn.pane.HTML] = {}
         self.headings = {key: pn.pane.HTML("", stylesheets=[CSS], margin=(12, 10, 0, 10)) for key, _ in SECTIONS}
-        values = lv.start_values(lv.load_start(self.start_file)[1])
+        values = lv.start_values(lv.load_start(self.start_file).scenario)
         for lever in lv.LEVERS:
             self.widgets[lever.name] = self._widget(lever, values[lever.name])
             self.helps[lever.name] = pn.pane.HTML("", stylesheets=[CSS], margin=(0, 10))
@@ -198,7 +192,10 @@ class Page:
         self.title.object = f"<h2>{html.escape(t('title', lang))}</h2>"
         self.intro.object = f"<p>{html.escape(t('intro', lang))}</p><p class='help'>{html.escape(self.config.executor_label)}</p>"
         self.start.name = t("start", lang)
-        description = lv.load_start(self.start_file)[1].description
+        try:
+            description = lv.load_start(self.start_file).scenario.description
+        except UserInputError:
+            description = ""  # the message stands under the Run button (_check)
         self.start_help.object = _html(html.escape(t("start_help", lang, description=description)), "help")
         for key, pane in self.headings.items():
             pane.object = f"<h3>{html.escape(t(key, lang))}</h3>"
@@ -230,8 +227,8 @@ class Page:
 
     def _on_start(self, event) -> None:
         try:
-            _, scenario = lv.load_start(self.start_file)
-        except ScenarioError as exc:
+            scenario = lv.load_start(self.start_file).scenario
+        except UserInputError as exc:
             self.general_error.object = _html(html.escape(str(exc)), "error")
             return
         keep = {n: self.widgets[n].value for n in ("replications", "year_ac_days")}
@@ -256,7 +253,7 @@ class Page:
         """Check the proposal; messages next to their controls; the Run button only for a valid proposal."""
         try:
             checked = lv.check(self.start_file, self.values())
-        except ScenarioError as exc:
+        except UserInputError as exc:
             checked = lv.Checked({}, str(exc))
         for slot, pane in self.errors.items():
             pane.object = _html(html.escape(checked.errors.get(slot, "")), "error")
@@ -269,7 +266,10 @@ class Page:
         return checked.ok
 
     def _replays(self) -> bool:
-        return lv.load_start(self.start_file)[1].inflow.mode == "replay"
+        try:
+            return lv.load_start(self.start_file).scenario.inflow.mode == "replay"
+        except UserInputError:
+            return False
 
     # ------------------------------------------------------------------ running
 
@@ -282,7 +282,7 @@ class Page:
             return
         try:
             staged = pr.stage(self.config.cache, self.start_file, self.values())
-        except ScenarioError as exc:
+        except UserInputError as exc:
             self.general_error.object = _html(html.escape(str(exc)), "error")
             return
         self.staged = staged

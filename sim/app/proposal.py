@@ -34,7 +34,7 @@ from typing import Any
 import tomli_w
 
 from sim.app import levers as lv
-from sim.scenario import ScenarioError
+from sim.errors import ExecutorLost, UserInputError
 
 ROOT_SEED = 1
 RESULTS = "results"  # the study's results directory inside a proposal's directory
@@ -72,14 +72,14 @@ class Staged:
 def stage(cache: Path, start_file: Path, values: dict[str, Any]) -> Staged:
     """Write the proposal's files into ``cache/<key>/`` (kept as they are when that directory exists) and return it.
 
-    Refuses (:class:`ScenarioError`) what :func:`sim.app.levers.check` refuses.
+    Refuses (:class:`~sim.errors.UserInputError`) what :func:`sim.app.levers.check` refuses.
     """
     from sim import __version__
     from sim.experiment import model_code_digest
     from sim.study import load_study, resolve
 
-    start_data, start = lv.load_start(start_file)
-    proposal = lv.proposal_data(start_data, values, start)
+    start_data, start, _ = lv.load_start(start_file)
+    proposal = lv.proposal_data(start_data, values, start, file=start_file)
     baseline = dict(start_data)
     study = {
         "name": "proposal",
@@ -134,8 +134,7 @@ def stage(cache: Path, start_file: Path, values: dict[str, Any]) -> Staged:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    before = lv.start_values(start)
-    changes = tuple((name, _json(values[name])) for name in lv.changed(values, before))
+    changes = tuple((name, _json(values[name])) for name in lv.changed(values, start))
     return Staged(target, key, arms[0].name, arms[1].name, study["replications"], changes)
 
 
@@ -265,7 +264,7 @@ class Job:
             self._update(phase="analysing")
             result = answer.make(self.staged)
             self._update(phase="done", answer=result, seconds=time.perf_counter() - t0)
-        except ScenarioError as exc:
+        except (UserInputError, ExecutorLost) as exc:  # bad input; a Dask cluster gone (finished runs are kept)
             self._update(phase="failed", message=str(exc))
         except Exception as exc:  # a defect: the page says so in one line, the server's log has the traceback
             log.error("proposal %s failed:\n%s", self.staged.key, traceback.format_exc())
