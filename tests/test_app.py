@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -123,39 +124,24 @@ def finished(tmp_path_factory) -> tuple[pr.Staged, dict]:
     return staged, state.answer
 
 
-def test_the_proposal_files_rerun_to_exactly_the_pages_numbers(finished, tmp_path):
-    """What a modeller downloads reruns exactly: the study from the zip, and the proposal alone with `opvangsim run`."""
+def test_the_proposal_files_rerun_to_exactly_the_pages_numbers(finished, tmp_path, monkeypatch):
+    """What a modeller downloads reruns exactly: the study from the zip, and the proposal alone with the command its
+    header gives."""
     staged, _ = finished
     with zipfile.ZipFile(io.BytesIO(pr.scenario_zip(staged))) as z:
         z.extractall(tmp_path)
     (folder,) = tmp_path.iterdir()
     study = tomllib.loads((folder / "study.toml").read_text())
     assert study["replications"] == 2 and study["set"] == ["horizon_years=0.25"]
-    proposal = tomllib.loads((folder / "proposal.toml").read_text())
+    text = (folder / "proposal.toml").read_text()
+    proposal = tomllib.loads(text)
     assert proposal["capacity"]["spreidingswet"]["deadline_after_months"] == 36
     assert "extends" not in proposal
-    assert (
-        cli_main(["study", str(folder / "study.toml"), "--out", str(tmp_path / "again"), "--serial", "--quiet", "--no-report"])
-        == 0
-    )
-    assert (
-        cli_main(
-            [
-                "run",
-                str(folder / "proposal.toml"),
-                "-r",
-                "2",
-                "--seed",
-                "1",
-                "--set",
-                "horizon_years=0.25",
-                "--quiet",
-                "--out",
-                str(tmp_path / "one"),
-            ]
-        )
-        == 0
-    )
+    monkeypatch.chdir(folder)
+    assert cli_main(["study", "study.toml", "--out", str(tmp_path / "again"), "--serial", "--quiet", "--no-report"]) == 0
+    (command,) = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("# Or the proposal alone")]
+    assert command == "opvangsim run proposal.toml -r 2 --seed 1 --set horizon_years=0.25"
+    assert cli_main([*shlex.split(command)[1:], "--quiet", "--out", str(tmp_path / "one")]) == 0
 
     def metrics(s: pd.DataFrame) -> pd.DataFrame:
         drop = [c for c in s.columns if c in ("design_point", "run_seconds") or c.startswith("factor:")]

@@ -282,7 +282,7 @@ class Page:
             return
         try:
             staged = pr.stage(self.config.cache, self.start_file, self.values())
-        except UserInputError as exc:
+        except (UserInputError, OSError) as exc:  # OSError: the cache cannot be written
             self.general_error.object = _html(html.escape(str(exc)), "error")
             return
         self.staged = staged

@@ -93,7 +93,10 @@ def stage(cache: Path, start_file: Path, values: dict[str, Any]) -> Staged:
     window = {k: values[n] for n, k in (("window_from", "from_date"), ("window_to", "to_date")) if values[n]}
     if window:
         study["evaluation"] = window
-    rerun = "Rerun: opvangsim study study.toml   (or one arm: opvangsim run proposal.toml -r {r} --seed {s})"
+    one_arm = f"opvangsim run proposal.toml -r {study['replications']} --seed {ROOT_SEED}" + "".join(
+        f" --set {x}" for x in study["set"] + lv.window_overrides(values)
+    )
+    rerun = f"Rerun: opvangsim study study.toml\nOr the proposal alone, with the study's run length and window: {one_arm}"
     texts = {
         "baseline.toml": toml_text(
             lv.portable(baseline, start_file),
@@ -101,15 +104,9 @@ def stage(cache: Path, start_file: Path, values: dict[str, Any]) -> Staged:
         ),
         "proposal.toml": toml_text(
             lv.portable(proposal, start_file),
-            f"A proposal made with opvangsim app: {start_file.name} with the page's levers.\n"
-            + rerun.format(r=study["replications"], s=ROOT_SEED)
-            + (f"\nRun length and window as the study: {', '.join(study['set'])}" if study["set"] else ""),
+            f"A proposal made with opvangsim app: {start_file.name} with the page's levers.\n{rerun}",
         ),
-        "study.toml": toml_text(
-            study,
-            "The proposal against its starting point, as opvangsim app ran it.\n"
-            + rerun.format(r=study["replications"], s=ROOT_SEED),
-        ),
+        "study.toml": toml_text(study, f"The proposal against its starting point, as opvangsim app ran it.\n{rerun}"),
     }
     cache.mkdir(parents=True, exist_ok=True)
     staging = cache / f".staging-{uuid.uuid4().hex}"
@@ -127,10 +124,12 @@ def stage(cache: Path, start_file: Path, values: dict[str, Any]) -> Staged:
         }
         key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
         target = cache / key
-        if target.exists():
-            shutil.rmtree(staging)
-        else:
+        try:
             staging.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging)  # staged before (or by another session just now): the files are the same
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
