@@ -50,6 +50,7 @@ DEFAULT_SERIES = (
 # other file of the package (the model and its data) is part of the code digest
 NOT_MODEL_CODE = {
     "__main__",
+    "calibration",
     "cli",
     "errors",
     "files",
@@ -69,6 +70,7 @@ NOT_MODEL_CODE = {
 }
 # scenario keys that decide which data files are read and which dates they must cover
 FILE_RELATED_KEYS = (
+    "parameters.posterior",
     "inflow.mode",
     "inflow.replay_file",
     "start_date",
@@ -317,13 +319,14 @@ class DesignPoint:
 # --------------------------------------------------------------------------- loading
 
 
-def _experiment_error(exc: ValidationError, file: Path) -> ScenarioError:
+def _experiment_error(exc: ValidationError, file: Path, root: type | None = None) -> ScenarioError:
+    """The first problem of a file validated against ``root`` (default :class:`Experiment`) as a ScenarioError."""
     # an unknown key is usually a typo of a key that is then reported missing: name the typo first
     errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
     err = errors[0]
     loc = tuple(err.get("loc", ()))
     if err.get("type") == "extra_forbidden":
-        model: Any = Experiment
+        model: Any = root or Experiment
         for part in loc[:-1]:
             if isinstance(part, int):
                 continue

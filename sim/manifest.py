@@ -54,6 +54,9 @@ class RunManifest(Record):
     package_version: str
     model_code_digest: str | None = None
     input_files: dict[str, str] = Field(default={}, description="data file read by the runs (path) -> SHA-256")
+    posteriors: dict[str, str] = Field(
+        default={}, description="posterior the runs drew their parameters from (path) -> SHA-256 (sim.posterior)"
+    )
     executor: str = ""
     command: str = ""
     started: str = ""
@@ -111,6 +114,9 @@ class SweepManifest(Record):
     resolved: ResolvedExperiment
     base_scenarios: list[BaseScenarioEntry] = []
     input_files: dict[str, str] = Field(default={}, description="data file read by any design point (path) -> SHA-256")
+    posteriors: dict[str, str] = Field(
+        default={}, description="posterior any design point drew its parameters from (path) -> SHA-256 (sim.posterior)"
+    )
 
     @property
     def name(self) -> str:

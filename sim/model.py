@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim import inflow
+from sim import inflow, posterior
 from sim.calendar import Calendar
 from sim.housing import Housing
 from sim.initial_state import add_locations, populate
@@ -295,13 +295,19 @@ class Chain:
 def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_records: bool = False) -> Result:
     """Run one replication of ``scenario`` with root seed ``seed``.
 
+    A scenario that names a posterior (``[parameters] posterior``) runs with the parameters of the
+    particle its seed draws (:mod:`sim.posterior`); the summary then names the particle.
+
     Returns a :class:`Result` with ``.timeseries`` (one row per day), ``.summary``
     (headline metrics) and, with ``keep_records``, the person and location records.
     """
+    scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
     chain = Chain(scenario, seed)
     chain.run()
     P = chain.placement
     summary = {"replication": int(replication), "seed": int(seed)}
+    if particle is not None:
+        summary["particle"] = particle  # row of the posterior file this run's parameters came from
     window = scenario.evaluation_window()
     summary.update(
         summarise(chain.monitor, chain.people, float(chain.h), scenario.procedure.legal_term_days, P.placed_ever, P.moves, window)

@@ -27,6 +27,7 @@ from sim.files import check_output_directory, file_digest
 from sim.jobs import RunRecord, chunk_size, estimated_run_seconds, make_chunks, run_chunk
 from sim.manifest import FORMAT_VERSION, RunManifest
 from sim.model import simulate
+from sim.posterior import posteriors_of
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.store import write_run_directory
 from sim.streams import replication_seed
@@ -170,6 +171,7 @@ def cmd_run(args) -> int:
         package_version=__version__,
         model_code_digest=model_code_digest(),
         input_files=inputs,
+        posteriors=posteriors_of([scenario]),
         executor=executor.label,
         command=_command_line(),
         started=started.isoformat(),
@@ -181,6 +183,11 @@ def cmd_run(args) -> int:
         write_run_directory(out, frames, manifest)
     except OSError as exc:  # checked before running; what is left is a full disk or a change meanwhile
         raise UserInputError("--out", f"cannot write {out}: {exc.strerror or exc}; nothing was written") from None
+    if scenario.parameters.posterior is not None:
+        used = summary["particle"].nunique()
+        print(
+            f"parameters drawn from {scenario.parameters.posterior}: {used} distinct particle(s) over {args.replications} replication(s)"
+        )
     print(
         f"\n{scenario.name}: {args.replications} replication(s), {scenario.start_date} + {scenario.horizon_days} days, root seed {args.seed}"
     )

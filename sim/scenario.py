@@ -1030,6 +1030,31 @@ class Evaluation(Strict):
     )
 
 
+# --------------------------------------------------------------------------- parameters from a posterior
+
+
+class Parameters(Strict):
+    """Parameters drawn from a calibration's posterior (sim.posterior): each run takes the particle its seed picks.
+
+    Replication r of every scenario has the same seed, so it takes the same particle (paired
+    comparisons stay paired). A key the scenario's file sets itself (or a file it extends, a --set or
+    a sweep factor) keeps the scenario's value: the loader adds it to ``fixed``.
+    """
+
+    posterior: str | None = param(
+        None,
+        unit="path",
+        desc="posterior.parquet written by `opvangsim calibrate` (one row per particle: dotted keys and weight); relative to the scenario file",
+        source="model choice",
+    )
+    fixed: list[str] = param(
+        [],
+        unit="-",
+        desc="keys of the posterior this scenario holds at its own values (the loader adds every posterior key the scenario sets)",
+        source="scenario choice",
+    )
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -1062,6 +1087,9 @@ class Scenario(Strict):
     capacity: Capacity = param(Capacity(), unit="-", desc="new capacity", source="model choice")
     costs: Costs = param(Costs(), unit="-", desc="costs", source="model choice")
     evaluation: Evaluation = param(Evaluation(), unit="-", desc="window of the headline metrics", source="model choice")
+    parameters: Parameters = param(
+        Parameters(), unit="-", desc="parameters drawn from a calibration's posterior", source="model choice"
+    )
 
     # Where the file came from, for resolving relative paths; not part of the scenario's identity.
     source_file: str | None = param(
@@ -1119,6 +1147,10 @@ class Scenario(Strict):
         # the chain reads the municipalities for municipal places and for the Spreidingswet's split of tasks
         if self.initial_state.use_municipal_places or self.capacity.spreidingswet.enabled:
             files["initial_state.municipalities_file"] = self.resolve_path(self.initial_state.municipalities_file)
+        if self.parameters.posterior is not None:
+            from sim.posterior import posterior_path
+
+            files["parameters.posterior"] = posterior_path(self)
         return files
 
     def canonical(self) -> dict[str, Any]:
@@ -1385,6 +1417,7 @@ def scenario_from_dict(
     per distinct set of file-related values, not once per design point). ``origins`` (from
     :func:`read_scenario_data`) names the file that wrote a bad value, or ``--set``.
     """
+    written = data  # what the file (and --set, a sweep's factors) sets: its posterior keys stay fixed
     # the file states what differs from the defaults, also inside a table whose default is not its
     # class's (costs.durable, a project type): those are filled from the default scenario, not left out
     data = _deep_merge(_default_data(), data)
@@ -1405,7 +1438,27 @@ def scenario_from_dict(
     if check_data_files:
         check_files(scenario, file, origins)
     check_start_state(scenario, file, origins)
+    if scenario.parameters.posterior is not None and file is not None:  # read from a file: what it sets is known
+        scenario = _fix_set_keys(scenario, written, file, origins)
     return scenario
+
+
+def _fix_set_keys(scenario: Scenario, data: dict, file: str | Path | None, origins: Origins | None) -> Scenario:
+    """parameters.fixed: the keys of the posterior the scenario sets itself (its value wins over a drawn one)."""
+    from sim import posterior
+
+    try:
+        keys = posterior.parameter_keys(posterior.read_posterior(posterior.posterior_path(scenario)))
+    except (OSError, ValueError) as exc:
+        raise _located(origins, file, "parameters.posterior", str(exc)) from None
+    fixed = scenario.parameters.fixed
+    unknown = [k for k in fixed if k not in keys]
+    if unknown:
+        raise _located(origins, file, "parameters.fixed", f"{unknown} not among the posterior's keys ({', '.join(keys)})")
+    own = [k for k in posterior.set_keys(data, keys) if k not in fixed]
+    if not own:
+        return scenario
+    return scenario.model_copy(update={"parameters": Parameters(posterior=scenario.parameters.posterior, fixed=[*fixed, *own])})
 
 
 def check_start_state(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
@@ -1489,6 +1542,26 @@ def check_files(scenario: Scenario, file: str | Path | None, origins: Origins | 
             raise _located(origins, file, "initial_state.municipalities_file", str(exc)) from None
         for key, problem in municipality_problems(scenario, municipalities, path.name):
             raise _located(origins, file, key, problem)
+    if "parameters.posterior" in files:
+        check_posterior_file(scenario, file, origins)
+
+
+def check_posterior_file(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:
+    """The posterior a scenario names exists and can be used (sim.posterior.check_posterior)."""
+    from sim import posterior
+
+    path = posterior.posterior_path(scenario)
+    try:
+        table = posterior.read_posterior(path)
+    except FileNotFoundError:
+        raise _located(origins, file, "parameters.posterior", f"file not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise _located(origins, file, "parameters.posterior", str(exc)) from None
+    data = scenario.model_dump(mode="json")
+    data["parameters"] = {"posterior": None, "fixed": []}
+    problem = posterior.check_posterior(table, data, path.name)
+    if problem:
+        raise _located(origins, file, "parameters.posterior", problem)
 
 
 def municipality_problems(scenario: Scenario, municipalities: Any, name: str) -> list[tuple[str, str]]:

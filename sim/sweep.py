@@ -41,6 +41,7 @@ from sim.experiment import (
 from sim.files import check_output_directory, file_digest
 from sim.jobs import chunk_size, estimated_run_seconds, make_chunks, run_chunk
 from sim.manifest import FORMAT_VERSION, BaseScenarioEntry, SweepManifest, read_manifest, write_manifest
+from sim.posterior import posteriors_of
 from sim.scenario import ScenarioError, scenario_from_dict
 from sim.store import PARTS, PointLabel, next_part_number, remove_stale_temporaries, scan_parts, write_part
 
@@ -151,6 +152,7 @@ def sweep_manifest(exp: Experiment, file: Path, points: list[DesignPoint]) -> Sw
         resolved=resolved,
         base_scenarios=bases,
         input_files={path: file_digest(path) for path in inputs},
+        posteriors=posteriors_of([p.scenario for p in points]),
     )
 
 

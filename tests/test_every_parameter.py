@@ -31,6 +31,8 @@ DESCRIPTIVE = {
     "capacity.spreidingswet.project_types.*.source": "documents where a project type's numbers come from",
     "inflow.replay_file": "names a file: its contents act (the back-test replays it; golden results)",
     "initial_state.municipalities_file": "names a file: its contents act (every national run reads it)",
+    "parameters.posterior": "names a file: its particles act (tests/test_calibration.py: replications run with the drawn values)",
+    "parameters.fixed": "acts only with a posterior: keeps the scenario's own values of those keys (tests/test_calibration.py)",
     "capacity.scheduled[].municipality": "where a scheduled location is: acts only on the Spreidingswet's count, which a scheduled location enters only when it is durable and its municipality has a task",
 }
 
