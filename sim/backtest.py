@@ -10,15 +10,14 @@ and in emergency locations), status holders waiting, the IND backlog, persons
 at the application centres and nights with people sleeping outside Ter Apel —
 with the simulated median and 90 % band of that day, and draws the same as a figure.
 
-``--calibrate`` re-fits the scenario's "fitted" parameters against the 2022
-observations only (never later ones) with :func:`scipy.optimize.brute` and
-prints the fitted values and the fit error; it does not edit the scenario file.
+Calibration is ``opvangsim calibrate`` (:mod:`sim.calibration`: ABC-SMC on the
+observations up to a cut-off, never after 2022); ``--evaluate`` runs the
+rolling-origin evaluation (:mod:`sim.calibration.evaluate`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from sim.executors import SerialExecutor
 from sim.experiment import MAX_REPLICATIONS
 from sim.files import check_output_file
 from sim.runner import load_with_until, replicate
-from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario, load_scenario
+from sim.scenario import DATA_DIR, SCENARIO_DIR, Scenario
 
 OBSERVATIONS = DATA_DIR / "history" / "observations.csv"
 DEFAULT_SCENARIO = SCENARIO_DIR / "backtest_2022.toml"
@@ -175,59 +174,6 @@ def draw(timeseries: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
     return path
 
 
-# --------------------------------------------------------------------------- calibration
-
-# The fitted parameters: (override key template, grid). Both lack a source (see the scenario comments).
-FIT_GRID = {
-    "housing_2022_per_half_year": np.arange(7000.0, 11001.0, 500.0),
-    "emergency_offers_per_week": np.arange(1.0, 8.1, 1.0),
-}
-
-
-def _fit_overrides(housing: float, offers: float) -> list[str]:
-    return [
-        f"housing.task_per_half_year={housing:.0f}",
-        f"housing.task_changes.0.persons_per_half_year={housing:.0f}",
-        f"reception.emergency.offers_per_week={offers:g}",
-    ]
-
-
-def fit_loss(table: pd.DataFrame, timeseries: pd.DataFrame) -> float:
-    """Sum of squared relative errors of 2022 occupancy and status holders at the median, plus the
-    Ter Apel term: one minus the share of replications with people outside in the observed August nights."""
-    t = table[
-        (pd.to_datetime(table["date"]) <= pd.Timestamp(CALIBRATION_END))
-        & table["measure"].isin(["occupancy_total", "status_holders_waiting"])
-    ]
-    loss = float(np.nansum(t["rel_error"] ** 2))
-    nights = table[(table["measure"] == "sleeping_outside") & (pd.to_datetime(table["date"]).dt.month == 8)]
-    if len(nights):
-        loss += (1.0 - float(nights["share_positive"].mean())) ** 2 * 0.05
-    return loss
-
-
-def calibrate(scenario_path: Path, replications: int = 4, seed: int = 1, executor=None, out=sys.stdout) -> dict:
-    """Grid search (scipy.optimize.brute) of the fitted parameters against 2022 observations only."""
-    from scipy import optimize
-
-    observations = load_observations()
-    observations = observations[observations["date"] <= pd.Timestamp(CALIBRATION_END)]
-    grid = list(FIT_GRID.values())
-    step = [g[1] - g[0] for g in grid]
-
-    def objective(x: np.ndarray) -> float:
-        housing, offers = float(x[0]), float(x[1])
-        scen = load_scenario(scenario_path, _fit_overrides(housing, offers) + ["end_date=2023-01-01"])
-        ts = run_replications(scen, replications, seed, executor)
-        value = fit_loss(compare(ts, observations), ts)
-        print(f"  housing {housing:>7,.0f}/half-year  offers {offers:>4.1f}/week  loss {value:.4f}", file=out, flush=True)
-        return value
-
-    ranges = tuple(slice(g[0], g[-1] + s / 2, s) for g, s in zip(grid, step))
-    x, fval, _, _ = optimize.brute(objective, ranges, finish=None, full_output=True)
-    return {"housing_2022_per_half_year": float(x[0]), "emergency_offers_per_week": float(x[1]), "loss": float(fval)}
-
-
 # --------------------------------------------------------------------------- command line
 
 
@@ -253,8 +199,13 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--csv", help="also write the comparison table to this CSV file")
     parser.add_argument(
-        "--calibrate", action="store_true", help="re-fit the 'fitted' parameters against 2022 observations and print them"
+        "--evaluate",
+        action="store_true",
+        help="rolling-origin evaluation: calibrate up to the ends of 2017, 2019 and 2021, forecast 6-24 months, score (writes docs/evaluation/)",
     )
+    parser.add_argument("--population", type=int, help="with --evaluate: particles per generation (default 30)")
+    parser.add_argument("--generations", type=int, help="with --evaluate: generations (default 3)")
+    parser.add_argument("--quiet", action="store_true", help="with --evaluate: no progress output")
 
 
 def main(args) -> int:
@@ -262,20 +213,19 @@ def main(args) -> int:
 
     require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
     require_range("--seed", args.seed, 0, MAX_SEED)
+    if args.evaluate:  # calibrates its own scenario (the 2015 back-test) up to each origin
+        from sim.calibration import evaluate
+
+        for opt, value in (("--population", args.population), ("--generations", args.generations)):
+            if value is not None:
+                require_range(opt, value, 1, 100_000)
+        return evaluate.main(args, executor_from_args(args, default_workers=2))
     executor = executor_from_args(args, default_workers=1, runs=args.replications)
     # validates everything (and the replay's coverage) first
     scenario = load_with_until(args.scenario, args.overrides, args.until)
     check_output_file(args.figure, "--figure")
     if args.csv:
         check_output_file(args.csv, "--csv")
-    if args.calibrate:
-        print(f"calibrating against observations up to {CALIBRATION_END} ({args.replications} replications per point)")
-        fit = calibrate(Path(args.scenario), args.replications, args.seed, executor)
-        print(
-            f"\nfitted: housing realised in 2022 {fit['housing_2022_per_half_year']:,.0f} persons/half-year, "
-            f"emergency offers {fit['emergency_offers_per_week']:g} a week; loss {fit['loss']:.4f}"
-        )
-        return 0
     ts = run_replications(scenario, args.replications, args.seed, executor)
     table = compare(ts, load_observations())
     end = scenario.start_date + dt.timedelta(days=scenario.horizon_days)

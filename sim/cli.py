@@ -1,4 +1,4 @@
-"""Command line: ``opvangsim run | validate | sweep | compare | report | backtest | study | app``.
+"""Command line: ``opvangsim run | validate | sweep | compare | report | backtest | study | app | calibrate``.
 
 Bad input (a scenario or experiment file that cannot be used, a command-line
 option out of range, an output location that cannot be written) prints one
@@ -35,6 +35,7 @@ PLUGINS = {
     "backtest": ("sim.backtest", "run the 2022 back-test and compare with observations"),
     "study": ("sim.study", "run a baseline and variants alike (same seeds, window), then compare and report"),
     "app": ("sim.app", "a local web page: choose a proposal, run it against its starting point, read the answer"),
+    "calibrate": ("sim.calibration", "ABC-SMC calibration of the behaviour parameters against history up to a cut-off"),
 }
 
 

@@ -210,3 +210,19 @@ def exceedance(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     if len(v) == 0:
         return np.full(len(thresholds), np.nan)
     return 1.0 - np.searchsorted(v, thresholds, side="right") / len(v)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles) -> np.ndarray:
+    """Quantiles of weighted values (a posterior's particles): the smallest value whose cumulative weight reaches each."""
+    x = np.asarray(values, float)
+    w = np.asarray(weights, float)
+    order = np.argsort(x, kind="stable")
+    cdf = np.cumsum(w[order]) / w.sum()
+    idx = np.minimum(np.searchsorted(cdf, np.asarray(quantiles, float) - 1e-12), len(x) - 1)
+    return x[order][idx]
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of weighted particles: (Σw)² / Σw²."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / np.sum(w**2))

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from sim import analysis as an
+from sim.report.calibration import calibration_sections
 from sim.report.context import build_context
 from sim.report.figures import Drawn, draw_figures
 from sim.report.html import render_html
@@ -46,6 +47,7 @@ def make_report(
     ctx = build_context(prep, baseline, settings, province)
     out = Path(out) if out else Path(directory) / "report"
     drawn, notes = draw_figures(ctx, out / "figures", svg=svg)
+    sections, cal_drawn, cal_notes = calibration_sections(results, out / "figures", svg=svg)
     tables = {
         "paired_differences": ctx.paired,
         "risk": ctx.risk,
@@ -55,7 +57,8 @@ def make_report(
     }
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False)
-    page = render_html(ctx, drawn, notes, title or f"opvangsim report: {Path(directory).resolve().name}")
+    page = render_html(ctx, drawn, notes + cal_notes, title or f"opvangsim report: {Path(directory).resolve().name}", sections)
+    drawn = drawn + cal_drawn
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target, drawn, notes

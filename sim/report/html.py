@@ -76,7 +76,8 @@ def _run_header(ctx: Context) -> str:
     )
 
 
-def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) -> str:
+def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str, sections: list[str] | None = None) -> str:
+    """The page; ``sections``: HTML of further sections placed before the figures (calibration diagnostics)."""
     e = html.escape
     # many arms: a sampled design, or more factor combinations than tables can show side by side
     many = len(ctx.arm_names) > MAX_TABLE_ARMS and (ctx.sampled or len(factor_groups(ctx)) > MAX_RISK_TABLES)
@@ -184,6 +185,7 @@ def render_html(ctx: Context, drawn: list[Drawn], notes: list[str], title: str) 
     parts.append(f'<p class="note">{e(ctx.discovery_note)}</p>')
     if len(ctx.discovery):
         parts.append(_table(ctx.discovery.round(3), wide=True))
+    parts += list(sections or [])
     parts.append("<h2>Figures</h2>")
     for d in drawn:
         uri = "data:image/png;base64," + base64.b64encode(d.png).decode("ascii")
