@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -1418,6 +1419,7 @@ def scenario_from_dict(
     :func:`read_scenario_data`) names the file that wrote a bad value, or ``--set``.
     """
     written = data  # what the file (and --set, a sweep's factors) sets: its posterior keys stay fixed
+    data = _posterior_from_its_file(data, file, origins)
     # the file states what differs from the defaults, also inside a table whose default is not its
     # class's (costs.durable, a project type): those are filled from the default scenario, not left out
     data = _deep_merge(_default_data(), data)
@@ -1441,6 +1443,20 @@ def scenario_from_dict(
     if scenario.parameters.posterior is not None and file is not None:  # read from a file: what it sets is known
         scenario = _fix_set_keys(scenario, written, file, origins)
     return scenario
+
+
+def _posterior_from_its_file(data: dict, file: str | Path | None, origins: Origins | None) -> dict:
+    """A relative ``parameters.posterior`` written by a file that this one extends is relative to that file:
+    it is rewritten relative to this one (a variant in the same directory keeps the very same string, and
+    one in another directory finds the posterior its base names)."""
+    name = (data.get("parameters") or {}).get("posterior") if isinstance(data.get("parameters"), dict) else None
+    origin = origin_of(origins, ("parameters", "posterior"))
+    if not isinstance(name, str) or Path(name).is_absolute() or origin in (None, SET_ORIGIN) or file is None:
+        return data
+    if Path(origin).resolve() == Path(file).resolve():
+        return data
+    target = (Path(origin).parent / name).resolve()
+    return _deep_merge(data, {"parameters": {"posterior": os.path.relpath(target, Path(file).resolve().parent)}})
 
 
 def _fix_set_keys(scenario: Scenario, data: dict, file: str | Path | None, origins: Origins | None) -> Scenario:

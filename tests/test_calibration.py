@@ -362,3 +362,13 @@ def test_a_calibration_on_a_dask_cluster_gives_the_serial_posterior(tmp_path):
     serial = calibrate(base, until, pri, tmp_path / "s", SerialExecutor(), **args)
     dask = calibrate(base, until, pri, tmp_path / "d", DaskExecutor(n_local=2), **args)
     pd.testing.assert_frame_equal(serial.posterior, dask.posterior)
+
+
+def test_a_variant_in_another_directory_finds_the_posterior_its_base_names(tmp_path, posterior):
+    base = scenario_file(tmp_path, posterior.name, name="base")
+    (tmp_path / "variants").mkdir()
+    variant = tmp_path / "variants" / "v.toml"
+    variant.write_text('extends = "../base.toml"\nname = "v"\n[inflow]\nfirst_applications_per_year = 30000\n')
+    a, b = load_scenario(base, ["end_date=2026-01-15"]), load_scenario(variant, ["end_date=2026-01-15"])
+    assert with_particle(a, 99)[1] == with_particle(b, 99)[1]
+    assert with_particle(b, 99)[0].housing.realisation_mean == with_particle(a, 99)[0].housing.realisation_mean

@@ -12,7 +12,6 @@ replications took.
 from __future__ import annotations
 
 import html
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from sim.analysis.runs import run_manifests
 from sim.analysis.stats import effective_sample_size, weighted_quantiles
 from sim.files import file_digest
 from sim.posterior import WEIGHT, parameter_keys
-from sim.report.figures import Drawn, _figure, title_boxes
+from sim.report.figures import Drawn, _figure, save_page
 from sim.store import Results
 
 
@@ -59,14 +58,7 @@ def _weighted_corr(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _save(fig, name: str, caption: str, out: Path, svg: bool) -> Drawn:
     """The figure as the report's others are written: PNG (and SVG with ``svg``) in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    files = [out / f"{name}.png"]
-    files[0].write_bytes(buf.getvalue())
-    if svg:
-        fig.savefig(out / f"{name}.svg", format="svg")
-        files.append(out / f"{name}.svg")
-    return Drawn(name, caption, buf.getvalue(), files, title_boxes(fig))
+    return save_page(fig, name, caption, out, svg)
 
 
 def fig_marginals(posterior: pd.DataFrame, priors: list[dict]):

@@ -48,6 +48,7 @@ def make_report(
     out = Path(out) if out else Path(directory) / "report"
     drawn, notes = draw_figures(ctx, out / "figures", svg=svg)
     sections, cal_drawn, cal_notes = calibration_sections(results, out / "figures", svg=svg)
+    drawn, notes = drawn + cal_drawn, notes + cal_notes  # the calibration's figures go with the others
     tables = {
         "paired_differences": ctx.paired,
         "risk": ctx.risk,
@@ -57,8 +58,7 @@ def make_report(
     }
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False)
-    page = render_html(ctx, drawn, notes + cal_notes, title or f"opvangsim report: {Path(directory).resolve().name}", sections)
-    drawn = drawn + cal_drawn
+    page = render_html(ctx, drawn, notes, title or f"opvangsim report: {Path(directory).resolve().name}", sections)
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target, drawn, notes

@@ -538,13 +538,18 @@ def draw_figures(ctx: Context, out: Path, svg: bool = False) -> tuple[list[Drawn
         caption = (fn.__doc__ or name).strip().splitlines()[0]
         for k, fig in enumerate(pages, start=1):
             stem = name if k == 1 else f"{name}-{k}"
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
-            files = [out / f"{stem}.png"]
-            files[0].write_bytes(buf.getvalue())
-            if svg:
-                fig.savefig(out / f"{stem}.svg", format="svg")
-                files.append(out / f"{stem}.svg")
             page = f" (page {k} of {len(pages)})" if len(pages) > 1 else ""
-            drawn.append(Drawn(stem, caption + page, buf.getvalue(), files, title_boxes(fig)))
+            drawn.append(save_page(fig, stem, caption + page, out, svg))
     return drawn, notes
+
+
+def save_page(fig: Figure, stem: str, caption: str, out: Path, svg: bool = False) -> Drawn:
+    """A figure written as ``out/stem.png`` (and ``.svg`` with ``svg``), with its title boxes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    files = [out / f"{stem}.png"]
+    files[0].write_bytes(buf.getvalue())
+    if svg:
+        fig.savefig(out / f"{stem}.svg", format="svg")
+        files.append(out / f"{stem}.svg")
+    return Drawn(stem, caption, buf.getvalue(), files, title_boxes(fig))
