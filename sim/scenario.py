@@ -1440,6 +1440,8 @@ def scenario_from_dict(
     if check_data_files:
         check_files(scenario, file, origins)
     check_start_state(scenario, file, origins)
+    if scenario.parameters.posterior is not None and check_data_files:
+        check_posterior_file(scenario, file, origins)  # after the scenario's own checks: a problem is the posterior's
     if scenario.parameters.posterior is not None and file is not None:  # read from a file: what it sets is known
         scenario = _fix_set_keys(scenario, written, file, origins)
     return scenario
@@ -1558,8 +1560,6 @@ def check_files(scenario: Scenario, file: str | Path | None, origins: Origins | 
             raise _located(origins, file, "initial_state.municipalities_file", str(exc)) from None
         for key, problem in municipality_problems(scenario, municipalities, path.name):
             raise _located(origins, file, key, problem)
-    if "parameters.posterior" in files:
-        check_posterior_file(scenario, file, origins)
 
 
 def check_posterior_file(scenario: Scenario, file: str | Path | None, origins: Origins | None = None) -> None:

@@ -90,8 +90,11 @@ STRESSED = _deep_merge(
 
 
 def national(**over) -> dict:
-    """The baseline scaled down about tenfold (places, people, inflow), two years: a cycle runs to its deadline."""
+    """The baseline scaled down about tenfold (places, people, inflow), two years: a cycle runs to its deadline.
+    Its parameters are its own, not drawn from the baseline's posterior: a drawn value would replace the one
+    perturbed."""
     data = read_toml(BASELINE)
+    data.pop("parameters", None)
     return _deep_merge(
         data,
         _deep_merge(
@@ -237,14 +240,22 @@ WORLDS: list[tuple[str, Any]] = [
         "inflow.mode",
         lambda: _deep_merge(
             read_toml(BASELINE.parent / "backtest_2022.toml"),
-            {"end_date": "2022-03-01", "inflow": {"mode": "rate", "replay_file": "history/inflow_replay.csv"}},
+            {
+                "end_date": "2022-03-01",
+                "inflow": {"mode": "rate", "replay_file": "history/inflow_replay.csv"},
+                "parameters": {"posterior": None},  # its own parameters: a drawn one would hide the perturbation
+            },
         ),
     ),
     (
         "inflow.replay_scale",
         lambda: _deep_merge(
             read_toml(BASELINE.parent / "backtest_2022.toml"),
-            {"end_date": "2022-03-01", "inflow": {"replay_file": "history/inflow_replay.csv"}},
+            {
+                "end_date": "2022-03-01",
+                "inflow": {"replay_file": "history/inflow_replay.csv"},
+                "parameters": {"posterior": None},
+            },
         ),
     ),
     ("*", stressed),

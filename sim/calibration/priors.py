@@ -3,7 +3,7 @@
 Each ``[[prior]]`` names a dotted scenario key (as for ``--set``), a bounded
 distribution over ``[low, high]`` (uniform, loguniform, triangular or
 truncnormal, as a sweep's factors) and the source of its range in the terms of
-``docs/sources.md`` ("estimate: ..." with its reasoning, or ``sources §anchor``).
+``docs/sources.md`` ("estimate: ..." with its reasoning, or a citation of one of its sections).
 A file with an unknown key, an impossible range, a key the scenario schema does
 not have, or bounds outside the schema's own bounds is refused with one message
 (file, key path, what is allowed).
