@@ -305,11 +305,14 @@ def test_the_report_of_runs_that_used_a_posterior_shows_the_calibration_diagnost
     f = scenario_file(tmp_path, (cal.path / "posterior.parquet").as_posix())
     out = tmp_path / "run"
     assert main(["run", str(f), "--until", "2026-01-15", "-r", "4", "--out", str(out), "--quiet"]) == 0
-    target, drawn, _ = make_report(out)
+    target, _, _ = make_report(out)
     page = target.read_text()
-    assert "Calibration: cal" in page and "effective sample size" in page
-    assert "Posterior predictive check against the calibration data" in page
-    assert {d.name for d in drawn} >= {"calibration_marginals", "calibration_correlations", "calibration_predictive"}
+    assert "Calibration: cal" in page and "effective sample size" in page and 'href="calibration.html"' in page
+    diagnostics = (target.parent / "calibration.html").read_text()
+    assert "Posterior predictive check against the calibration data" in diagnostics
+    assert diagnostics.count("<img src=") == 3  # marginals, correlations, predictive check
+    figures = {p.name for p in (target.parent / "figures").iterdir()}
+    assert {"calibration_marginals.png", "calibration_correlations.png", "calibration_predictive.png"} <= figures
 
 
 # --------------------------------------------------------------------------- rolling-origin scoring

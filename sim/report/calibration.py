@@ -1,7 +1,9 @@
 """Calibration diagnostics in the report, for results whose runs drew their parameters from a posterior.
 
-For each posterior the runs used (named in their manifests with its SHA-256),
-the report shows what the calibration wrote next to it (``calibration/<name>/``):
+The report page says which posterior the runs used and how well it was
+determined (a short section), and ``calibration.html`` next to it (also
+self-contained) shows, for each posterior the runs used (named in their
+manifests with its SHA-256), what the calibration wrote next to it (``calibration/<name>/``):
 the posterior's marginals against the priors, the pairwise correlations of the
 parameters, the posterior predictive check against the calibration data (the
 last generation's simulated values at the observed points, ``predictive.parquet``),
@@ -154,9 +156,30 @@ def fig_predictive(predictive: pd.DataFrame, targets: dict):
     return fig
 
 
-def calibration_sections(results: Results, out: Path, svg: bool = False) -> tuple[list[str], list[Drawn], list[str]]:
-    """HTML sections, figures and notes of the calibration diagnostics ([] when no run used a posterior)."""
+PAGE = "calibration.html"
+
+
+def calibration_page(parts: list[str], drawn: list[Drawn], title: str) -> str:
+    """``calibration.html``: the diagnostics with their figures embedded (self-contained, as the report)."""
+    import base64
+
+    from sim.report.html import CSS
+
     e = html.escape
+    figures = [
+        f'<figure id="fig-{e(d.name)}"><img src="data:image/png;base64,{base64.b64encode(d.png).decode("ascii")}" '
+        f'alt="{e(d.caption)}"><figcaption>{e(d.caption)}</figcaption></figure>'
+        for d in drawn
+    ]
+    head = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>'
+    return "\n".join([head, f"<h1>{e(title)}</h1>", *parts, "<h2>Figures</h2>", *figures, "</body>", "</html>"]) + "\n"
+
+
+def calibration_sections(results: Results, out: Path, svg: bool = False) -> tuple[list[str], list[str], list[Drawn], list[str]]:
+    """The report page's short section, ``calibration.html``'s sections, its figures and notes ([] when no run
+    used a posterior)."""
+    e = html.escape
+    summary: list[str] = []
     parts: list[str] = []
     drawn: list[Drawn] = []
     notes: list[str] = []
@@ -184,6 +207,10 @@ def calibration_sections(results: Results, out: Path, svg: bool = False) -> tupl
             )
         text += f". The {len(used.particles)} replications took {distinct} distinct particles."
         parts.append(f"<p>{text}</p>")
+        summary += [
+            f"<h2>Calibration: {e(used.path.parent.name)}</h2>",
+            f'<p>{text} Diagnostics (generations, marginals against priors, correlations, the posterior predictive check): <a href="{PAGE}">{PAGE}</a>.</p>',
+        ]
         gens = manifest.get("generation_table") or []
         if gens:
             g = pd.DataFrame(gens).round({"epsilon": 4, "acceptance_rate": 3, "ess": 1})
@@ -239,4 +266,4 @@ def calibration_sections(results: Results, out: Path, svg: bool = False) -> tupl
             )
         else:
             notes.append(f"no predictive.parquet or targets next to {used.path}: no posterior predictive check")
-    return parts, drawn, notes
+    return summary, parts, drawn, notes

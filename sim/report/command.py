@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from sim import analysis as an
-from sim.report.calibration import calibration_sections
+from sim.report.calibration import PAGE, calibration_page, calibration_sections
 from sim.report.context import build_context
 from sim.report.figures import Drawn, draw_figures
 from sim.report.html import render_html
@@ -47,8 +47,8 @@ def make_report(
     ctx = build_context(prep, baseline, settings, province)
     out = Path(out) if out else Path(directory) / "report"
     drawn, notes = draw_figures(ctx, out / "figures", svg=svg)
-    sections, cal_drawn, cal_notes = calibration_sections(results, out / "figures", svg=svg)
-    drawn, notes = drawn + cal_drawn, notes + cal_notes  # the calibration's figures go with the others
+    summary, details, cal_drawn, cal_notes = calibration_sections(results, out / "figures", svg=svg)
+    notes = notes + cal_notes
     tables = {
         "paired_differences": ctx.paired,
         "risk": ctx.risk,
@@ -58,7 +58,10 @@ def make_report(
     }
     for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False)
-    page = render_html(ctx, drawn, notes, title or f"opvangsim report: {Path(directory).resolve().name}", sections)
+    title = title or f"opvangsim report: {Path(directory).resolve().name}"
+    if details:  # on a page of its own: the report stays a few screens long
+        (out / PAGE).write_text(calibration_page(details, cal_drawn, f"{title}: calibration"), encoding="utf-8")
+    page = render_html(ctx, drawn, notes, title, summary)
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target, drawn, notes
