@@ -311,6 +311,10 @@ def portable(data: dict, source_file: Path) -> dict:
             data[section][key] = beside.relative_to(DATA_DIR.resolve()).as_posix()
         except ValueError:
             data[section][key] = str(beside)
+    # a posterior is found next to the scenario file only (sim.posterior.posterior_path): made absolute
+    name = data.get("parameters", {}).get("posterior")
+    if isinstance(name, str) and not Path(name).is_absolute():
+        data["parameters"]["posterior"] = str((source_file.parent / name).resolve())
     return data
 
 
