@@ -375,3 +375,39 @@ def test_a_variant_in_another_directory_finds_the_posterior_its_base_names(tmp_p
     a, b = load_scenario(base, ["end_date=2026-01-15"]), load_scenario(variant, ["end_date=2026-01-15"])
     assert with_particle(a, 99)[1] == with_particle(b, 99)[1]
     assert with_particle(b, 99)[0].housing.realisation_mean == with_particle(a, 99)[0].housing.realisation_mean
+
+
+def _coin_particle():
+    """A candidate accepted with probability 0.25 (pyabc's global state is seeded per candidate)."""
+    import pyabc
+
+    accepted = bool(np.random.random() < 0.25)
+    return pyabc.Particle(m=0, parameter=pyabc.Parameter({"x": 0.0}), weight=1.0, sum_stat={}, distance=0.0, accepted=accepted)
+
+
+def test_the_progress_counts_a_generations_acceptances_over_all_its_rounds():
+    """Runs and acceptances shown while a generation goes on never fall back when a new round of candidates
+    starts, and end at the generation's totals."""
+    from sim.calibration.abc import ReproducibleSampler
+    from sim.executors import SerialExecutor
+
+    class Progress:
+        def __init__(self):
+            self.shown: list[tuple[int, int]] = []
+            self.final: tuple[int, int] | None = None
+
+        def running(self, t, runs, accepted):
+            self.shown.append((runs, accepted))
+
+        def __call__(self, t, accepted, evaluated, seconds, done):
+            if done:
+                self.final = (evaluated, accepted)
+
+    progress = Progress()
+    with SerialExecutor() as ex:
+        sampler = ReproducibleSampler(ex, root_seed=3, progress=progress)
+        sampler.acceptance = 0.9  # a first round far too small for a 25 % acceptance: several rounds follow
+        sampler.sample_until_n_accepted(20, _coin_particle, t=1)
+    runs, accepted = zip(*progress.shown)
+    assert list(runs) == sorted(runs) and list(accepted) == sorted(accepted)
+    assert progress.final is not None and accepted[-1] >= progress.final[1] == 20

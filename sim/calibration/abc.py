@@ -218,7 +218,8 @@ class ReproducibleSampler(Sampler):
             for batch in self.executor.imap_unordered(evaluate_candidates, items):
                 results.update(batch)
                 if self.progress:
-                    self.progress.running(t, evaluated + len(results), sum(p.accepted for p in results.values()))
+                    # counted over the whole generation: the rounds before this one and this one's finished runs
+                    self.progress.running(t, evaluated + len(results), accepted + sum(p.accepted for p in results.values()))
             self.simulations += m
             for i, _ in jobs:  # in candidate order, whatever order they finished in
                 particle = results[i]
