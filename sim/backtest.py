@@ -206,6 +206,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--population", type=int, help="with --evaluate: particles per generation (default 30)")
     parser.add_argument("--generations", type=int, help="with --evaluate: generations (default 3)")
     parser.add_argument("--quiet", action="store_true", help="with --evaluate: no progress output")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --evaluate: calibrate every origin again, discarding calibration/evaluate_<year>/ (needed after the model or the scenario changed)",
+    )
 
 
 def main(args) -> int:

@@ -411,3 +411,24 @@ def test_the_progress_counts_a_generations_acceptances_over_all_its_rounds():
     runs, accepted = zip(*progress.shown)
     assert list(runs) == sorted(runs) and list(accepted) == sorted(accepted)
     assert progress.final is not None and accepted[-1] >= progress.final[1] == 20
+
+
+@pytest.mark.parametrize("flag", [[], ["--fresh"]])
+def test_backtest_evaluate_passes_fresh_to_each_origins_calibration(monkeypatch, flag):
+    """A calibration of an origin made by an older model is refused with 'use --fresh': the option exists on
+    `backtest --evaluate` and reaches the calibration (stopped at the first origin)."""
+    import sim.calibration.evaluate as ev
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_calibrate(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(ev, "calibrate", fake_calibrate)
+    with pytest.raises(Stop):
+        main(["backtest", "--evaluate", "--serial", "--quiet", *flag])
+    assert seen["fresh"] is bool(flag)

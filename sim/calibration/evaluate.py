@@ -173,6 +173,7 @@ def evaluate(
     calibration_dir: Path = CALIBRATION_DIR,
     origins: tuple[dt.date, ...] = ORIGINS,
     quiet: bool = False,
+    fresh: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibrate up to each origin, forecast 24 months with the posterior, score; write the CSV files.
 
@@ -203,6 +204,7 @@ def evaluate(
             generations=generations,
             seed=seed,
             quiet=quiet,
+            fresh=fresh,
             command=f"opvangsim backtest --evaluate (origin {origin})",
         )
         last = min(origin + dt.timedelta(days=round(HORIZON_MONTHS[-1] * 30.4375)), CALIBRATION_END)
@@ -243,7 +245,7 @@ def main(args, executor) -> int:
         scenario = SCENARIO  # the default back-test starts in 2022: the origins need the one from 2015
     population = args.population or EVAL_POPULATION
     generations = args.generations or EVAL_GENERATIONS
-    points, _ = evaluate(scenario, population, generations, args.seed, executor, quiet=args.quiet)
+    points, _ = evaluate(scenario, population, generations, args.seed, executor, quiet=args.quiet, fresh=args.fresh)
     table = summary_table(points)
     print(format_summary(table))
     print(
