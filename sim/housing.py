@@ -9,7 +9,8 @@ draw per half-year from the housing stream). The realised number is spread
 evenly over the half-year's days; a day's intake takes the status holders
 whose permit is older than the matching delay, oldest permit first. Capacity
 a day cannot use carries to later days of the same half-year, not beyond: a
-task that finds nobody to house lapses.
+task that finds nobody to house lapses. Nareizigers who move in with their
+sponsor count towards the task: they use homes of the realisation first.
 """
 
 from __future__ import annotations
@@ -73,6 +74,20 @@ class Housing:
         self.waiting += len(ids)
         self.entered += len(ids)
 
+    def joined_sponsor(self, day: int, n: int) -> None:
+        """``n`` nareizigers moved in with their sponsor on ``day``. The municipality counts them in its task
+        (``family_joiners_in_task``), so they take homes of the half-year's realisation before anyone in reception;
+        past the half-year's realisation they use nothing of the next one (they are housed anyway)."""
+        if not self.cfg.family_joiners_in_task or n == 0:
+            return
+        self._advance(day)
+        self._credit -= n
+        self.entered += n  # the next task's forecast of permits counts them as the ministry's does
+
+    def _advance(self, day: int) -> None:
+        if self.period + 1 < len(self.periods) and day >= self.periods[self.period + 1][0]:
+            self._new_period(day)
+
     def _new_period(self, day: int) -> None:
         """A half-year begins: the task is set, and how much of it will be realised."""
         self.period += 1
@@ -87,8 +102,7 @@ class Housing:
 
     def intake(self, day: int, now: float) -> np.ndarray:
         """Status holders housed on ``day``: those past the matching delay, oldest permit first."""
-        if self.period + 1 < len(self.periods) and day >= self.periods[self.period + 1][0]:
-            self._new_period(day)
+        self._advance(day)
         self._credit += self._per_day
         k = int(self._credit)
         if k <= 0:

@@ -185,7 +185,9 @@ class Chain:
             rows = slice(ids[0], ids[0] + k)  # new records are contiguous: slices instead of fancy indexing
             for name, values in A.items():
                 getattr(p, name)[rows] = values[a]
-            self.today["housed"] += int(sponsor[a].sum())  # joined their sponsor on arrival
+            joined = int(sponsor[a].sum())  # joined their sponsor on arrival
+            self.today["housed"] += joined
+            self.housing.joined_sponsor(day, joined)
             # registering elsewhere: wait for a place at home/with the sponsor, and for a home
             el = ids[elsewhere[a]]
             self.placement.wait_elsewhere(el)

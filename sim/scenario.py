@@ -787,6 +787,12 @@ class Housing(Strict):
         ge=0,
         le=1,
     )
+    family_joiners_in_task: bool = param(
+        True,
+        unit="-",
+        desc="nareizigers who move straight in with their sponsor count towards the housing task: the homes a half-year realises house them first, and fewer are left for status holders waiting in reception (with 'expected_permits' the next task counts them too)",
+        source="model choice from sources §housing-task: the task counts the persons municipalities house, family members who join a status holder included",
+    )
 
 
 class Departure(Strict):

@@ -11,6 +11,7 @@ import numpy as np
 from conftest import small_scenario
 from scipy import stats
 
+from sim.calendar import HALF_YEAR_DAYS
 from sim.model import simulate
 
 SEEDS = range(8)
@@ -101,3 +102,30 @@ def test_a_lower_approval_rate_means_more_departures_and_fewer_status_holders():
     same, lower = (world(procedure={"decisions_per_week": 70, "outcome_changes": c}) for c in ([], change))
     assert_negative(paired(lambda r: r.summary["departed_total"], lower, same))
     assert_negative(paired(lambda r: r.timeseries["status_holders_waiting"].mean(), same, lower))
+
+
+def test_nareizigers_who_join_their_sponsor_take_homes_of_the_task():
+    """The task counts persons housed: with a waiting list long enough to use every home, the days of a half-year
+    house exactly their share of the realised task, nareizigers who join their sponsor included; when they do not
+    count, they come on top, and exactly as many more status holders leave reception."""
+    housing = {"task_mode": "series", "task_per_half_year": 200, "realisation_mean": 0.9, "realisation_sd": 0.0}
+    housing["matching_delay_days"] = 0
+    inflow = {"family_reunification_per_year": 200}  # fewer joiners than homes: the task binds
+    counted, on_top = (
+        small_scenario(horizon_years=0.45, inflow=inflow, housing={**housing, "family_joiners_in_task": flag})
+        for flag in (True, False)
+    )
+    for seed in range(3):
+        with_, without = simulate(counted, seed=seed), simulate(on_top, seed=seed)
+        days = len(with_.timeseries)
+        assert with_.timeseries["housed"].sum() == int(days * 180 / HALF_YEAR_DAYS + 1e-9)
+        joiners = without.timeseries["housed"].sum() - with_.timeseries["housed"].sum()
+        assert joiners > 0  # 200 nareizigers a year: some join their sponsor within the run
+        waiting = with_.timeseries["status_holders_waiting"].iloc[-1] - without.timeseries["status_holders_waiting"].iloc[-1]
+        assert waiting == joiners
+
+
+def test_nareizigers_counted_in_the_task_mean_more_status_holders_waiting():
+    housing = {"task_mode": "series", "task_per_half_year": 1200}  # below the permits of a year of 4,000 applications
+    on_top, counted = (world(housing={**housing, "family_joiners_in_task": f}) for f in (False, True))
+    assert_negative(paired(lambda r: r.timeseries["status_holders_waiting"].mean(), counted, on_top))
