@@ -23,7 +23,8 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar, step_series
 from sim.people import AMV, DUBLIN, FAMILY, IN_PROCEDURE, NO_OUTCOME, PERMIT, REJECTION, STATUS_HOLDER, TO_DEPART, IdQueue, People
-from sim.scenario import Outcomes, Scenario
+from sim.scenario import AsylumProductionChange, Outcomes, Scenario
+from sim.scenario import Procedure as ProcedureConfig
 
 
 def outcomes_from_shares(o: Outcomes, u: np.ndarray) -> np.ndarray:
@@ -59,6 +60,13 @@ def departure_delays(scenario: Scenario, outcome: np.ndarray, u: np.ndarray) -> 
     return -mean * np.log1p(-u)
 
 
+def first_decisions(cfg: ProcedureConfig, change: AsylumProductionChange) -> float:
+    """First-asylum decisions a week from a published count: a count of every asylum application handled
+    (``counts = "all"``) holds later applications too, which the backlog does not."""
+    share = cfg.first_share_of_all_decisions if change.counts == "all" else 1.0
+    return change.decisions_per_week * share
+
+
 class Procedure:
     """The IND's first-asylum backlog (FIFO), its production, and the departures it schedules."""
 
@@ -77,7 +85,7 @@ class Procedure:
             scenario.start_date,
             cal.horizon_days,
             self.cfg.decisions_per_week,
-            [(c.date, c.decisions_per_week) for c in self.cfg.production_changes],
+            [(c.date, first_decisions(self.cfg, c)) for c in self.cfg.production_changes],
         )
 
     def production(self, day: int, backlog_history: np.ndarray) -> int:

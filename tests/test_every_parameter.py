@@ -228,6 +228,10 @@ WORLDS: list[tuple[str, Any]] = [
         ),
     ),
     ("procedure.responsive_max_per_week", lambda: responsive(procedure={"responsive_max_per_week": 75})),
+    (
+        "procedure.first_share_of_all_decisions",
+        lambda: stressed(procedure={"production_changes": [{"date": "2026-06-01", "decisions_per_week": 70, "counts": "all"}]}),
+    ),
     ("procedure.responsive_*", responsive),
     ("procedure.production_mode", responsive),
     ("procedure.legal_term_days", national),

@@ -150,7 +150,7 @@ class DefensiveTransition(MultivariateNormalTransition):
     is the mixture ``(1 - share) · KDE + share · prior``, so a particle's importance weight
     prior / proposal is at most 1 / share. With many parameters and a small population the plain
     kernel's weights collapse onto a handful of particles (an effective sample size of 1–8 of 60 on
-    the 13 parameters of the back-test); the mixture keeps them spread (Hesterberg 1995, "Weighted
+    the 14 parameters of the back-test); the mixture keeps them spread (Hesterberg 1995, "Weighted
     average importance sampling and defensive mixture distributions", Technometrics 37).
     """
 
