@@ -79,6 +79,20 @@ def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -
     return out
 
 
+def persons_on_start_date(scenario: Scenario) -> int:
+    """Persons in the chain on the start date: at the application centres and in each type of location."""
+    ist = scenario.initial_state
+    return ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_temporary + ist.occupancy_emergency + ist.occupancy_amv
+
+
+def municipalities_of(scenario: Scenario) -> pd.DataFrame | None:
+    """The municipalities table when the start state (municipal places) or the Spreidingswet uses it, else None."""
+    ist = scenario.initial_state
+    if ist.use_municipal_places or scenario.capacity.spreidingswet.enabled:
+        return read_municipalities(scenario.resolve_path(ist.municipalities_file))
+    return None
+
+
 @functools.lru_cache(maxsize=8)
 def _municipalities(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return read_municipalities(path)

@@ -11,6 +11,8 @@ comment and in docs/model.md.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,10 @@ from sim.people import EXIT_RETURN, FAMILY, GONE, People
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.capacity.cycle import CapacityCycle
+    from sim.reception.placement import Placement
 
 COLUMNS = (
     "arrivals",
@@ -54,6 +60,7 @@ COLUMNS = (
     "cost_eur",
     "penalty_eur",
 )
+DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
 INT_COLUMNS = tuple(c for c in COLUMNS if c not in ("cost_eur", "penalty_eur"))
 
 
@@ -90,14 +97,27 @@ class DailyCost:
 class Monitor:
     """Daily records, one array per column (persons, places or euros)."""
 
-    def __init__(self, horizon_days: int, start: dt.date):
+    def __init__(self, horizon_days: int, start: dt.date, costs: DailyCost):
         self.h = horizon_days
         self.start = start
+        self.costs = costs
         self.data = {c: np.zeros(horizon_days, np.int64 if c in INT_COLUMNS else float) for c in COLUMNS}
         self.any_above_norm = np.zeros(horizon_days, bool)
+        # the day's flows (persons), added to by the processes during the day and counted at night
+        self.today = dict.fromkeys(DAY_FLOWS, 0)
 
-    def night(self, day: int, today: dict, centres, locations, placement, procedure, housing, capacity, costs: DailyCost) -> None:
-        """Count the night of ``day``: where everyone is, the places, the backlog and queues, and the costs."""
+    def occupancy_on(self, day: int, initial_total: int) -> float:
+        """Persons with a right to reception on the night of ``day`` (before day 0: ``initial_total``, the start state)."""
+        return float(self.data["occupancy_total"][day]) if day >= 0 else float(initial_total)
+
+    def pressure(self, day: int, window_days: int) -> float:
+        """Share of the ``window_days`` nights before ``day`` on which an application centre was above its norm."""
+        return np.count_nonzero(self.any_above_norm[max(day - window_days, 0) : day]) / window_days
+
+    def night(self, day: int, centres, locations, placement, procedure, housing, capacity) -> None:
+        """Count the night of ``day``: the day's flows, where everyone is, the places, the backlog and queues,
+        and the costs; then start the next day's flows at zero."""
+        costs, today = self.costs, self.today
         places, occ = locations.places_by_type(), locations.occupancy_by_type()
         ac = sum(c.present for c in centres)
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day))
@@ -136,6 +156,7 @@ class Monitor:
             cost_eur=cost,
             penalty_eur=penalty,
         )
+        today.update(dict.fromkeys(DAY_FLOWS, 0))  # in place: the processes hold this dict
 
     def record(self, day: int, **values) -> None:
         for key, value in values.items():
@@ -218,3 +239,53 @@ def summarise(
         "returns_total": int(np.count_nonzero(people.exit_kind[:n] == EXIT_RETURN)),  # departures that were a return
         "final_occupancy_total": int(d["occupancy_total"][-1]) if monitor.h else 0,
     }
+
+
+@dataclass
+class Result:
+    """What one run returns: daily time series, headline summary, and (on request) the records."""
+
+    timeseries: pd.DataFrame
+    summary: dict
+    cycles: pd.DataFrame = field(default_factory=pd.DataFrame)
+    people: pd.DataFrame | None = None
+    locations: pd.DataFrame | None = None
+    municipalities: pd.DataFrame | None = None
+
+
+def result(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    particle: int | None,
+    monitor: Monitor,
+    people: People,
+    placement: Placement,
+    capacity: CapacityCycle | None,
+    dates: np.ndarray,
+    municipalities: pd.DataFrame | None,
+    keep_records: bool,
+) -> Result:
+    """One finished run as a :class:`Result`: the summary (:func:`summarise`, plus the cycle's), the daily
+    time series (``moves`` per day), the cycles and, with ``keep_records``, the person and location records."""
+    summary = {"replication": int(replication), "seed": int(seed)}
+    if particle is not None:
+        summary["particle"] = particle  # row of the posterior file this run's parameters came from
+    window = scenario.evaluation_window()
+    P = placement
+    legal_term = scenario.procedure.legal_term_days
+    summary.update(summarise(monitor, people, float(monitor.h), legal_term, P.placed_ever, P.moves, window))
+    cycles = pd.DataFrame()
+    if capacity is not None:
+        summary.update(capacity.summary(window))
+        cycles = capacity.cycles_frame(replication)
+    ts = monitor.frame(dates, replication)
+    ts["moves"] = np.diff(ts["moves"].to_numpy(), prepend=0)  # the monitor counts moves since the start
+    return Result(
+        timeseries=ts,
+        summary=summary,
+        cycles=cycles,
+        people=people.frame() if keep_records else None,
+        locations=P.locations.frame() if keep_records else None,
+        municipalities=municipalities,
+    )

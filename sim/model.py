@@ -21,20 +21,17 @@ they call. The Spreidingswet cycle (:mod:`sim.capacity`) sees the chain through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
-import pandas as pd
 import simpy
 
-from sim import inflow, posterior
+from sim import inflow, posterior, registration
 from sim.calendar import Calendar
 from sim.housing import Housing
-from sim.initial_state import add_locations, populate
-from sim.metrics import DailyCost, Monitor, summarise
-from sim.people import DEPARTED, DUBLIN, EXIT_DUBLIN, EXIT_HOUSED, EXIT_RETURN, EXIT_UNKNOWN, FAMILY, GONE, HOUSED, People
-from sim.procedure import Procedure, family_queue
-from sim.reception import CRISIS_PLACES, EMERGENCY, Locations, read_municipalities
+from sim.initial_state import add_locations, municipalities_of, persons_on_start_date, populate
+from sim.metrics import DailyCost, Monitor, Result, result
+from sim.people import DEPARTED, EXIT_HOUSED, HOUSED, People
+from sim.procedure import Procedure
+from sim.reception import Locations
 from sim.reception.acquisition import Acquisition
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
@@ -45,17 +42,7 @@ from sim.streams import Streams
 
 T_INFLOW, T_DEPART, T_HOUSING, T_IND, T_LOCATIONS, T_TRANSFER, T_COA, T_MONITOR = 0.0, 0.01, 0.02, 0.03, 0.2, 0.5, 0.6, 0.99
 
-
-@dataclass
-class Result:
-    """What one run returns: daily time series, headline summary, and (on request) the records."""
-
-    timeseries: pd.DataFrame
-    summary: dict
-    cycles: pd.DataFrame = field(default_factory=pd.DataFrame)
-    people: pd.DataFrame | None = None
-    locations: pd.DataFrame | None = None
-    municipalities: pd.DataFrame | None = None
+__all__ = ["Chain", "Result", "simulate"]
 
 
 class Chain:
@@ -68,28 +55,18 @@ class Chain:
         self.cal = Calendar(s.start_date, s.horizon_days)
         self.h = s.horizon_days
         self.counts = inflow.daily_counts(s, self.cal, self.streams.inflow)
-        ist = s.initial_state
-        n_initial = (
-            ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_temporary + ist.occupancy_emergency + ist.occupancy_amv
-        )
-        self.people = People(n_initial + int(self.counts.sum()) + 16)
-        self.municipalities = None
-        if ist.use_municipal_places or s.capacity.spreidingswet.enabled:
-            self.municipalities = read_municipalities(s.resolve_path(ist.municipalities_file))
+        self.people = People(persons_on_start_date(s) + int(self.counts.sum()) + 16)
+        self.municipalities = municipalities_of(s)
         self._locations = Locations()
         self.centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
         self.placement = Placement(s, self.people, self._locations, self.centres)
         self.search = EmergencySearch(s, self._locations, self.placement, self.streams.reception, self.h)
         self.acquisition = Acquisition(s, self._locations, int(self.streams.acquisition.integers(2**62)))
         self.procedure = Procedure(s, self.people, self.cal)
-        replay = inflow.read_replay(s.resolve_path(s.inflow.replay_file)) if s.inflow.mode == "replay" else None
-        self.procedure.family_backlog, family_arrivals = family_queue(s, self.cal, self.streams.procedure, replay)
-        if s.procedure.family.drives_arrivals:
-            self.counts[:, FAMILY] = family_arrivals
+        self.procedure.plan_family(self.streams.procedure, inflow.replay(s), self.counts)
         self.housing = Housing(s, self.people, self.cal, self.streams.housing)
-        self.monitor = Monitor(self.h, s.start_date)
-        self.costs = DailyCost(s, len(self.centres))
-        self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
+        self.monitor = Monitor(self.h, s.start_date, DailyCost(s, len(self.centres)))
+        self.today = self.monitor.today  # the day's flows (persons), counted at night
         self.capacity = None  # the Spreidingswet cycle, if enabled (sim.capacity)
         self.env: simpy.Environment | None = None
         add_locations(s, self.cal, self._locations, self.municipalities)
@@ -106,67 +83,29 @@ class Chain:
     def open_location(
         self, type_code, places, open_day, close_day, municipality=-1, origin="search", *, reserved=False, open_now=False, key=-1
     ) -> int:
-        L = self._locations
-        leased = type_code in (EMERGENCY, CRISIS_PLACES) and bool(np.isfinite(close_day))
-        if leased and key < 0:
-            raise ValueError(f"a leased location needs a key for its extension draws (origin {origin})")
-        lid = L.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
-        L.reserved[lid] = reserved
-        if open_now:
-            self._open(lid)
-        elif type_code in (EMERGENCY, CRISIS_PLACES):
-            self.search.promise(lid)  # COA counts emergency and crisis places that will open as coming
+        lid = self._locations.register(type_code, places, open_day, close_day, municipality, origin, reserved=reserved, key=key)
+        self.search.announce(lid, open_now)
         self.env.process(self.location_process(self.env, lid))
         return lid
 
     def occupancy_on(self, day: int) -> float:
-        return float(self.monitor.data["occupancy_total"][day]) if day >= 0 else float(self.initial_total)
+        return self.monitor.occupancy_on(day, self.initial_total)
 
     def pressure(self, window_days: int) -> float:
-        day = int(self.env.now)
-        return np.count_nonzero(self.monitor.any_above_norm[max(day - window_days, 0) : day]) / window_days
+        return self.monitor.pressure(int(self.env.now), window_days)
 
     def stream(self, name: str) -> np.random.Generator:
         return self.streams[name]
 
-    # ------------------------------------------------------------------ people leave, places open and close
-
-    def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float) -> None:
-        """People leave the chain (housed, joined a sponsor, departed)."""
-        if len(ids) == 0:
-            return
-        self.placement.leave(ids, now)
-        p = self.people
-        p.where[ids] = GONE
-        p.t_exit[ids] = now
-        p.exit_kind[ids] = kind
-
-    def _open(self, lid: int) -> None:
-        self._locations.is_open[lid] = True
-        self.search.opened(lid)
+    # ------------------------------------------------------------------ the flows
 
     def location_process(self, env: simpy.Environment, lid: int):
         """A location's life: it opens, lives, its lease may be extended, it closes (its residents move)."""
-        L = self._locations
-        if not L.is_open[lid]:
-            yield env.timeout(max(L.open_day[lid] + T_LOCATIONS - env.now, 0))
-            if L.close_day[lid] <= env.now:
-                self.search.opened(lid)  # it never opens: no longer coming
-                return
-            self._open(lid)
-        while np.isfinite(L.close_day[lid]) and L.close_day[lid] < self.h:
-            yield env.timeout(max(L.close_day[lid] + T_LOCATIONS - env.now, 0))
-            if not L.is_open[lid]:
-                return  # COA ended the lease early
-            extended = self.search.extend(lid, env.now)
-            if extended is None:
-                self.placement.close_location(lid, env.now)
-                if self.capacity is not None:
-                    self.capacity.location_closed(lid)  # a task stands: the municipality's gap reopens
-                return
-            L.close_day[lid] = extended
+        return self.search.lifetime(env, lid, T_LOCATIONS, self.h, self._location_closed)
 
-    # ------------------------------------------------------------------ the flows
+    def _location_closed(self, lid: int) -> None:
+        if self.capacity is not None:
+            self.capacity.location_closed(lid)  # a task stands: the municipality's gap reopens
 
     def inflow_process(self, env: simpy.Environment):
         """Arrivals of each day: records copied from :func:`sim.inflow.draw_arrivals`, then routed."""
@@ -181,10 +120,7 @@ class Chain:
             self.today["arrivals"] = k
             if k == 0:
                 continue
-            ids = p.add(k)
-            rows = slice(ids[0], ids[0] + k)  # new records are contiguous: slices instead of fancy indexing
-            for name, values in A.items():
-                getattr(p, name)[rows] = values[a]
+            ids = inflow.add_day(p, A, a)
             joined = int(sponsor[a].sum())  # joined their sponsor on arrival
             self.today["housed"] += joined
             self.housing.joined_sponsor(day, joined)
@@ -193,27 +129,22 @@ class Chain:
             self.placement.wait_elsewhere(el)
             self.housing.enter(el)
             # everyone else registers at an application centre
-            ac, centre_of = ids[to_ac[a]], centre[a][to_ac[a]]
-            for c in self.centres:
-                c.admit(p, ac if len(self.centres) == 1 else ac[centre_of == c.index])
+            registration.admit(self.centres, p, ids[to_ac[a]], centre[a][to_ac[a]])
 
     def departure_process(self, env: simpy.Environment):
-        p = self.people
+        """Rejected and Dublin cases whose departure delay has passed leave the chain."""
         for day in range(self.h):
             yield env.timeout(day + T_DEPART - env.now)
-            ids = self.procedure.due(day)
-            ids = ids[p.where[ids] != GONE]
-            kind = np.where(p.outcome[ids] == DUBLIN, EXIT_DUBLIN, np.where(p.returns[ids], EXIT_RETURN, EXIT_UNKNOWN))
-            self.exit(ids, kind, env.now)
-            p.status[ids] = DEPARTED
+            ids, kind = self.procedure.departures(day)
+            self.placement.exit(ids, kind, env.now, DEPARTED)
             self.today["departed"] = len(ids)
 
     def housing_process(self, env: simpy.Environment):
+        """Status holders move into a home under the housing task."""
         for day in range(self.h):
             yield env.timeout(day + T_HOUSING - env.now)
             ids = self.housing.intake(day, env.now)
-            self.exit(ids, EXIT_HOUSED, env.now)
-            self.people.status[ids] = HOUSED
+            self.placement.exit(ids, EXIT_HOUSED, env.now, HOUSED)
             self.today["housed"] += len(ids)
 
     def ind_process(self, env: simpy.Environment):
@@ -227,17 +158,10 @@ class Chain:
 
     def transfer_process(self, env: simpy.Environment):
         """Registered people wait for a place (family hold a permit and also wait for a home); COA places them."""
-        p = self.people
         for day in range(self.h):
             yield env.timeout(day + T_TRANSFER - env.now)
-            done = [c.completed(p, env.now) for c in self.centres]
-            done = np.concatenate(done) if len(done) > 1 else done[0]
-            if len(self.centres) > 1:
-                done = done[np.argsort(p.t_reg_end[done], kind="stable")]
-            fam = p.cat[done] == FAMILY
-            self.procedure.enter(done[~fam])
-            p.t_permit[done[fam]] = p.t_reg_end[done[fam]]
-            self.housing.enter(done[fam])
+            done = registration.completed(self.centres, self.people, env.now)
+            self.housing.enter(self.procedure.enter_registered(done))
             self.placement.wait_at_centre(done)
             self.placement.transfer(day, env.now)
 
@@ -250,31 +174,17 @@ class Chain:
 
     def acquisition_process(self, env: simpy.Environment):
         """COA reviews its regular capacity against its forecast need and starts projects for the gap."""
-        cfg = self.s.reception.acquisition
-        for day in range(cfg.review_interval_days, self.h, cfg.review_interval_days):
+        interval = self.s.reception.acquisition.review_interval_days
+        for day in range(interval, self.h, interval):
             yield env.timeout(day + T_COA - env.now)
-            cap = self.capacity
-            others, committed = (cap.pipeline, cap.task_now) if cap is not None else (0, 0)
-            then = self.occupancy_on(day - 1 - cfg.trend_window_days)
-            gap = self.acquisition.gap(env.now, self.occupancy_on(day - 1), then, others, committed)
-            self.acquisition.review(env, gap, self.open_location)
+            self.acquisition.review_day(env, day, self.occupancy_on, self.capacity, self.open_location)
 
     def monitor_process(self, env: simpy.Environment):
         """The night's count and the day's costs."""
+        parts = (self.centres, self._locations, self.placement, self.procedure, self.housing)
         for day in range(self.h):
             yield env.timeout(day + T_MONITOR - env.now)
-            self.monitor.night(
-                day,
-                self.today,
-                self.centres,
-                self._locations,
-                self.placement,
-                self.procedure,
-                self.housing,
-                self.capacity,
-                self.costs,
-            )
-            self.today = dict(arrivals=0, housed=0, departed=0, decisions=0)
+            self.monitor.night(day, *parts, self.capacity)
 
     # ------------------------------------------------------------------ run
 
@@ -306,25 +216,17 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
     chain = Chain(scenario, seed)
     chain.run()
-    P = chain.placement
-    summary = {"replication": int(replication), "seed": int(seed)}
-    if particle is not None:
-        summary["particle"] = particle  # row of the posterior file this run's parameters came from
-    window = scenario.evaluation_window()
-    summary.update(
-        summarise(chain.monitor, chain.people, float(chain.h), scenario.procedure.legal_term_days, P.placed_ever, P.moves, window)
-    )
-    cycles = pd.DataFrame()
-    if chain.capacity is not None:
-        summary.update(chain.capacity.summary(window))
-        cycles = chain.capacity.cycles_frame(replication)
-    ts = chain.monitor.frame(chain.cal.dates, replication)
-    ts["moves"] = np.diff(ts["moves"].to_numpy(), prepend=0)
-    return Result(
-        timeseries=ts,
-        summary=summary,
-        cycles=cycles,
-        people=chain.people.frame() if keep_records else None,
-        locations=chain._locations.frame() if keep_records else None,
-        municipalities=chain.municipalities,
+    c = chain
+    return result(
+        scenario,
+        seed,
+        replication,
+        particle,
+        c.monitor,
+        c.people,
+        c.placement,
+        c.capacity,
+        c.cal.dates,
+        c.municipalities,
+        keep_records,
     )

@@ -22,7 +22,23 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar, step_series
-from sim.people import AMV, DUBLIN, FAMILY, IN_PROCEDURE, NO_OUTCOME, PERMIT, REJECTION, STATUS_HOLDER, TO_DEPART, IdQueue, People
+from sim.people import (
+    AMV,
+    DUBLIN,
+    EXIT_DUBLIN,
+    EXIT_RETURN,
+    EXIT_UNKNOWN,
+    FAMILY,
+    GONE,
+    IN_PROCEDURE,
+    NO_OUTCOME,
+    PERMIT,
+    REJECTION,
+    STATUS_HOLDER,
+    TO_DEPART,
+    IdQueue,
+    People,
+)
 from sim.scenario import AsylumProductionChange, Outcomes, Scenario
 from sim.scenario import Procedure as ProcedureConfig
 
@@ -81,6 +97,7 @@ class Procedure:
         self._due: dict[int, list[np.ndarray]] = {}  # departure day -> ids
         self.awaiting_departure = 0
         self._next_due_day = 0  # first day whose departures have not been collected yet
+        self.family_backlog = np.zeros(cal.horizon_days, np.int64)  # family applications pending each night (plan_family)
         self.series = step_series(
             scenario.start_date,
             cal.horizon_days,
@@ -146,6 +163,31 @@ class Procedure:
         ids = np.concatenate(parts)
         self.awaiting_departure -= len(ids)
         return ids
+
+    def departures(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """People still in the chain whose departure falls on ``day``, and how each leaves (``EXIT_*``):
+        Dublin cases to the responsible state, the others returning or to an unknown destination."""
+        p = self.people
+        ids = self.due(day)
+        ids = ids[p.where[ids] != GONE]
+        kind = np.where(p.outcome[ids] == DUBLIN, EXIT_DUBLIN, np.where(p.returns[ids], EXIT_RETURN, EXIT_UNKNOWN))
+        return ids, kind
+
+    def enter_registered(self, ids: np.ndarray) -> np.ndarray:
+        """People who finished registering: asylum seekers join the backlog; family members (nareizigers)
+        already hold a permit, dated to the end of registration. Returns the family members (they wait for a home)."""
+        p = self.people
+        family = p.cat[ids] == FAMILY
+        self.enter(ids[~family])
+        p.t_permit[ids[family]] = p.t_reg_end[ids[family]]
+        return ids[family]
+
+    def plan_family(self, rng: np.random.Generator, replay: pd.DataFrame | None, counts: np.ndarray) -> None:
+        """Draw the family reunification queue of the run (:func:`family_queue`); when the scenario says its
+        approvals drive arrivals, they replace the family column of the daily arrival ``counts`` (persons)."""
+        self.family_backlog, arrivals = family_queue(self.s, self.cal, rng, replay)
+        if self.cfg.family.drives_arrivals:
+            counts[:, FAMILY] = arrivals
 
 
 def family_applications(scenario: Scenario, cal: Calendar, rng: np.random.Generator, replay: pd.DataFrame | None) -> np.ndarray:

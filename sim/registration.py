@@ -122,6 +122,21 @@ class ApplicationCentre:
         return max(0, self.present - cfg.physical_limit_persons - cfg.chairs_persons - cfg.night_shelter_places)
 
 
+def admit(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:
+    """Arrivals ``ids`` (in arrival order) register at their centre (``centre_of``: its index, one per id)."""
+    for c in centres:
+        c.admit(people, ids if len(centres) == 1 else ids[centre_of == c.index])
+
+
+def completed(centres: list[ApplicationCentre], people: People, now: float) -> np.ndarray:
+    """Ids whose registration has ended by ``now`` at any centre, in order of completion (ties: by centre)."""
+    done = [c.completed(people, now) for c in centres]
+    done = np.concatenate(done) if len(done) > 1 else done[0]
+    if len(centres) > 1:
+        done = done[np.argsort(people.t_reg_end[done], kind="stable")]
+    return done
+
+
 def route_to_centres(u: np.ndarray, shares: list[float]) -> np.ndarray:
     """Centre index for each arrival from a uniform draw and the centres' shares of arrivals."""
     edges = np.cumsum(shares)[:-1]

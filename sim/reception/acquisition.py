@@ -17,6 +17,7 @@ bridges the gap meanwhile (:mod:`sim.reception.emergency`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.capacity.projects import Plan, Project, choose, run
 from sim.reception.locations import AMV_PLACES, DURABLE, TEMPORARY, TYPE_CODE, Locations
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.capacity.cycle import CapacityCycle
 
 KEY_COA = 4_000_000_000_000  # lease keys of locations COA's own projects open
 
@@ -57,6 +61,21 @@ class Acquisition:
         regular = np.isin(L.type[:n], (DURABLE, TEMPORARY, AMV_PLACES)) & L.is_open[:n] & (L.close_day[:n] > now + ahead)
         have = max(int(L.places[:n][regular].sum()) + self.pipeline + others_pipeline, committed)
         return int(need - have)
+
+    def review_day(
+        self,
+        env,
+        day: int,
+        occupancy_on: Callable[[int], float],
+        capacity: CapacityCycle | None,
+        open_location: Callable[..., int],
+    ) -> None:
+        """The review of ``day``: the gap from the occupancy of last night and of a trend window before it
+        (``occupancy_on``: persons on a night), counting the Spreidingswet's projects and current task when
+        its cycle runs (``capacity``); then :meth:`review`."""
+        others, committed = (capacity.pipeline, capacity.task_now) if capacity is not None else (0, 0)
+        then = occupancy_on(day - 1 - self.cfg.trend_window_days)
+        self.review(env, self.gap(env.now, occupancy_on(day - 1), then, others, committed), open_location)
 
     def review(self, env, gap: int, open_location: Callable[..., int]) -> None:
         """Start projects for the gap, within the review period's share of the yearly most."""

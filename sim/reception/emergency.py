@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import simpy
 
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
 from sim.reception.placement import Placement
@@ -41,7 +42,8 @@ KEY_SEARCH = 0  # lease keys: search offers count up from here; other origins us
 
 
 class EmergencySearch:
-    """COA's search for emergency locations, the places it has been promised, and its leases."""
+    """COA's search for emergency locations, the places it has been promised, its leases, and the life of
+    every location (opening, lease extensions, closing)."""
 
     def __init__(
         self, scenario: Scenario, locations: Locations, placement: Placement, rng: np.random.Generator, horizon_days: int
@@ -76,6 +78,18 @@ class EmergencySearch:
     def opened(self, lid: int) -> None:
         """A location opened: if it was promised, its places are no longer 'coming'."""
         self.promised -= self._promised_at.pop(lid, 0)
+
+    def open(self, lid: int) -> None:
+        """Location ``lid`` opens today."""
+        self.locations.is_open[lid] = True
+        self.opened(lid)
+
+    def announce(self, lid: int, open_now: bool) -> None:
+        """A location registered during the run: it opens at once, or (emergency and crisis) counts as coming."""
+        if open_now:
+            self.open(lid)
+        elif self.locations.type[lid] in (EMERGENCY, CRISIS_PLACES):
+            self.promise(lid)  # COA counts emergency and crisis places that will open as coming
 
     def minors_in_emergency(self, minors: int, free: np.ndarray) -> int:
         """Minors who find no free AMV place and (when the scenario allows it) need an emergency place."""
@@ -165,6 +179,27 @@ class EmergencySearch:
         L.extensions[lid] += 1
         lo, hi = self.cfg.lease_days
         return now + lo + u_lease * (hi - lo)
+
+    def lifetime(self, env: simpy.Environment, lid: int, at: float, horizon_days: int, closed: Callable[[int], None]):
+        """A location's life (a SimPy process): it opens, lives, its lease may be extended, it closes (its
+        residents move). Each step happens at time ``at`` of its day; ``closed`` hears of a closing at a lease's end."""
+        L = self.locations
+        if not L.is_open[lid]:
+            yield env.timeout(max(L.open_day[lid] + at - env.now, 0))
+            if L.close_day[lid] <= env.now:
+                self.opened(lid)  # it never opens: no longer coming
+                return
+            self.open(lid)
+        while np.isfinite(L.close_day[lid]) and L.close_day[lid] < horizon_days:
+            yield env.timeout(max(L.close_day[lid] + at - env.now, 0))
+            if not L.is_open[lid]:
+                return  # COA ended the lease early
+            extended = self.extend(lid, env.now)
+            if extended is None:
+                self.placement.close_location(lid, env.now)
+                closed(lid)
+                return
+            L.close_day[lid] = extended
 
     def closable(self, now: float) -> list[int]:
         """Leased locations past their minimum lease whose residents fit elsewhere with the close buffer

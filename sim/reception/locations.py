@@ -101,6 +101,29 @@ class Locations:
         self.origin.append(origin)
         return i
 
+    def register(
+        self,
+        type_code: int,
+        places: int,
+        open_day: float,
+        close_day: float,
+        municipality: int,
+        origin: str,
+        *,
+        reserved: bool = False,
+        key: int = -1,
+    ) -> int:
+        """Register a location opened during the run (found, requested, built); returns its id.
+
+        Emergency and crisis locations with a closing day are leases (extended at their end while their
+        places are needed); ``origin`` "search" marks the ones COA's search found (on demand)."""
+        leased = type_code in (EMERGENCY, CRISIS_PLACES) and bool(np.isfinite(close_day))
+        if leased and key < 0:
+            raise ValueError(f"a leased location needs a key for its extension draws (origin {origin})")
+        lid = self.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
+        self.reserved[lid] = reserved
+        return lid
+
     def places_by_type(self) -> np.ndarray:
         n = self.n
         return np.bincount(self.type[:n], weights=self.places[:n] * self.is_open[:n], minlength=N_TYPES).astype(np.int64)
