@@ -21,6 +21,8 @@ they call. The Spreidingswet cycle (:mod:`sim.capacity`) sees the chain through
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import numpy as np
 import simpy
 
@@ -99,7 +101,7 @@ class Chain:
 
     # ------------------------------------------------------------------ the flows
 
-    def location_process(self, env: simpy.Environment, lid: int):
+    def location_process(self, env: simpy.Environment, lid: int) -> Generator[simpy.Event, None, None]:
         """A location's life: it opens, lives, its lease may be extended, it closes (its residents move)."""
         return self.search.lifetime(env, lid, T_LOCATIONS, self.h, self._location_closed)
 

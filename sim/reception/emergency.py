@@ -26,7 +26,7 @@ the same candidates, and a higher rate accepts a superset of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
@@ -180,7 +180,9 @@ class EmergencySearch:
         lo, hi = self.cfg.lease_days
         return now + lo + u_lease * (hi - lo)
 
-    def lifetime(self, env: simpy.Environment, lid: int, at: float, horizon_days: int, closed: Callable[[int], None]):
+    def lifetime(
+        self, env: simpy.Environment, lid: int, at: float, horizon_days: int, closed: Callable[[int], None]
+    ) -> Generator[simpy.Event, None, None]:
         """A location's life (a SimPy process): it opens, lives, its lease may be extended, it closes (its
         residents move). Each step happens at time ``at`` of its day; ``closed`` hears of a closing at a lease's end."""
         L = self.locations
