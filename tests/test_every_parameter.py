@@ -239,6 +239,8 @@ WORLDS: list[tuple[str, Any]] = [
     ("procedure.family.persons_per_approval", lambda: stressed(**FAMILY_ARRIVALS)),
     ("procedure.family.approval_share", lambda: stressed(**FAMILY_ARRIVALS)),
     ("housing.task_backlog_share", lambda: stressed(horizon_years=1.5)),
+    # the matching delay binds only where homes are there for everyone past it (nareizigers take part of a small task)
+    ("housing.matching_delay_days", lambda: stressed(housing={"task_per_half_year": 5000})),
     ("housing.task_changes*", lambda: stressed(housing={"task_mode": "series"})),
     (
         "inflow.mode",
