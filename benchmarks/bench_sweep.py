@@ -1,8 +1,9 @@
-"""Sweep speed: speed-up of 2 local workers over 1, and the per-run overhead of the Dask executor.
+"""Sweep speed: speed-up of 2 local workers over 1 (process pool and Dask), and the per-run overhead of Dask.
 
     python benchmarks/bench_sweep.py [--runs 8] [--horizon-years 1]
 
-Targets (issue 4): speed-up ≥ 1.8× on 2 cores; Dask per-run overhead < 5 % of a baseline run.
+Targets (issues 4 and 11): speed-up ≥ 1.8× on 2 cores for processes and for a Dask LocalCluster; Dask
+per-run overhead < 5 % of a baseline run.
 The machine's load average is printed first: other work on the cores lowers the speed-up.
 """
 
@@ -95,12 +96,15 @@ def main() -> None:
             # chunks with no runs still carry a scenario there and a result back
             empty = [dataclasses.replace(c, runs=()) for c in chunks] * 5
             round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
+        with DaskExecutor(n_local=2) as ex:
+            dask2 = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
         per_run = (dask - serial) / args.runs
         print(
             f"serial executor: {serial:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s cluster start-up, once per sweep)"
         )
         print(f"Dask per-run overhead: {per_run * 1000:.0f} ms = {100 * per_run / base:.1f} % of a baseline run (target < 5 %)")
         print(f"Dask round trip of an empty task: {round_trip * 1000:.1f} ms = {100 * round_trip / base:.1f} % of a baseline run")
+        print(f"Dask LocalCluster, 2 workers: {dask2:.2f} s; speed-up 2 vs 1 workers: {dask / dask2:.2f}× (target ≥ 1.8×)")
 
 
 if __name__ == "__main__":

@@ -367,3 +367,17 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_pa
     assert cli.main(["sweep", str(path), "--scheduler", "tcp://127.0.0.1:1", "--quiet", "--out", str(out)]) == 2
     assert "cannot reach a Dask scheduler" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_ for its workers by default, which costs our numpy-heavy runs about a
+    third more CPU (benchmarks/bench_sweep.py); the workers opvangsim starts do not get it, and keep one BLAS thread."""
+    import os
+
+    from sim.executors import DaskExecutor
+
+    with DaskExecutor(n_local=1) as ex:
+        trim = list(ex.imap_unordered(os.getenv, ["MALLOC_TRIM_THRESHOLD_"]))
+        threads = list(ex.imap_unordered(os.getenv, ["OMP_NUM_THREADS"]))
+    assert trim == [None]
+    assert threads == ["1"]
