@@ -50,9 +50,9 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
     return p_wait / (c * mu - lam)
 
 
-def mmc_scenario(lam: float, mean_service_days: float, slots: int, years: float, transfer_limit: int = 10**6):
+def mmc_scenario(lam: float, mean_service_days: float, slots: int, years: float, transfer_limit: int = 100_000):
     """Only first applications (no AMV, no family), Poisson daily counts without season or trend, one centre,
-    exponential registration, and (by default) unlimited onward places and transfers."""
+    exponential registration, and (by default) unlimited onward places and transfers (the schema's most a day)."""
     return scenario_from_dict(
         small_dict(
             horizon_years=years,
