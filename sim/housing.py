@@ -62,6 +62,7 @@ class Housing:
         self.entered = 0  # status holders who joined the queue since the period began (the next task's permits)
         self._per_day = 0.0
         self._credit = 0.0
+        self._joined_today = 0  # nareizigers who joined their sponsor since the last intake
 
     @property
     def task(self) -> float:
@@ -74,19 +75,12 @@ class Housing:
         self.waiting += len(ids)
         self.entered += len(ids)
 
-    def joined_sponsor(self, day: int, n: int) -> None:
-        """``n`` nareizigers moved in with their sponsor on ``day``. The municipality counts them in its task
-        (``family_joiners_in_task``), so they take homes of the half-year's realisation before anyone in reception;
-        past the half-year's realisation they use nothing of the next one (they are housed anyway)."""
-        if not self.cfg.family_joiners_in_task or n == 0:
-            return
-        self._advance(day)
-        self._credit -= n
-        self.entered += n  # the next task's forecast of permits counts them as the ministry's does
-
-    def _advance(self, day: int) -> None:
-        if self.period + 1 < len(self.periods) and day >= self.periods[self.period + 1][0]:
-            self._new_period(day)
+    def joined_sponsor(self, n: int) -> None:
+        """``n`` nareizigers moved in with their sponsor today. The municipality counts them in its task
+        (``family_joiners_in_task``), so they take homes of the half-year's realisation before anyone in reception
+        (at the day's intake); past the half-year's realisation they use nothing of the next one."""
+        if self.cfg.family_joiners_in_task:
+            self._joined_today += n
 
     def _new_period(self, day: int) -> None:
         """A half-year begins: the task is set, and how much of it will be realised."""
@@ -102,8 +96,13 @@ class Housing:
 
     def intake(self, day: int, now: float) -> np.ndarray:
         """Status holders housed on ``day``: those past the matching delay, oldest permit first."""
-        self._advance(day)
-        self._credit += self._per_day
+        # today's joiners arrived before the half-year can turn (inflow comes first in the day): like everyone who
+        # arrived today they count in the permits of the half-year that was running; their homes are this intake's
+        self.entered += self._joined_today
+        if self.period + 1 < len(self.periods) and day >= self.periods[self.period + 1][0]:
+            self._new_period(day)
+        self._credit += self._per_day - self._joined_today
+        self._joined_today = 0
         k = int(self._credit)
         if k <= 0:
             return np.empty(0, np.int64)

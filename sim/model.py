@@ -125,7 +125,7 @@ class Chain:
             ids = inflow.add_day(p, A, a)
             joined = int(sponsor[a].sum())  # joined their sponsor on arrival
             self.today["housed"] += joined
-            self.housing.joined_sponsor(day, joined)
+            self.housing.joined_sponsor(joined)
             # registering elsewhere: wait for a place at home/with the sponsor, and for a home
             el = ids[elsewhere[a]]
             self.placement.wait_elsewhere(el)
