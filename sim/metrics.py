@@ -255,6 +255,7 @@ class Result:
 
 def result(
     scenario: Scenario,
+    *,
     seed: int,
     replication: int,
     particle: int | None,

@@ -218,17 +218,16 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
     chain = Chain(scenario, seed)
     chain.run()
-    c = chain
     return result(
         scenario,
-        seed,
-        replication,
-        particle,
-        c.monitor,
-        c.people,
-        c.placement,
-        c.capacity,
-        c.cal.dates,
-        c.municipalities,
-        keep_records,
+        seed=seed,
+        replication=replication,
+        particle=particle,
+        monitor=chain.monitor,
+        people=chain.people,
+        placement=chain.placement,
+        capacity=chain.capacity,
+        dates=chain.cal.dates,
+        municipalities=chain.municipalities,
+        keep_records=keep_records,
     )

@@ -121,6 +121,14 @@ def particle_overrides(table: pd.DataFrame, index: int, fixed: list[str]) -> lis
     return _as_overrides({k: float(table[k].iloc[index]) for k in parameter_keys(table) if k not in fixed})
 
 
+def concrete_data(scenario: Scenario) -> dict:
+    """The scenario's data with nothing left to draw (no posterior, no fixed keys): the base that a particle's
+    values, a prior's bounds or a posterior file's columns are set into and validated against."""
+    data = scenario.model_dump(mode="json")
+    data["parameters"] = {"posterior": None, "fixed": []}
+    return data
+
+
 def with_particle(scenario: Scenario, seed: int) -> tuple[Scenario, int | None]:
     """The scenario with the parameters of the particle that ``seed`` draws, and the particle's row
     number (``None`` and the scenario itself when it names no posterior)."""
@@ -131,8 +139,7 @@ def with_particle(scenario: Scenario, seed: int) -> tuple[Scenario, int | None]:
         return scenario, None
     table = read_posterior(posterior_path(scenario))
     index = particle_index(table[WEIGHT].to_numpy(float), seed)
-    data = scenario.model_dump(mode="json")
-    data["parameters"] = {"posterior": None, "fixed": []}  # the drawn world is concrete: nothing left to draw
+    data = concrete_data(scenario)  # the drawn world is concrete: nothing left to draw
     drawn = scenario_from_dict(apply_overrides(data, particle_overrides(table, index, cfg.fixed)), check_data_files=False)
     return drawn, index
 

@@ -1596,9 +1596,7 @@ def check_posterior_file(scenario: Scenario, file: str | Path | None, origins: O
         raise _located(origins, file, "parameters.posterior", f"file not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise _located(origins, file, "parameters.posterior", str(exc)) from None
-    data = scenario.model_dump(mode="json")
-    data["parameters"] = {"posterior": None, "fixed": []}
-    problem = posterior.check_posterior(table, data, path.name)
+    problem = posterior.check_posterior(table, posterior.concrete_data(scenario), path.name)
     if problem:
         raise _located(origins, file, "parameters.posterior", problem)
 

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import stats
 
 from sim.calendar import DAYS_PER_YEAR, HALF_YEAR_DAYS
+from sim.initial_state import persons_on_start_date
 from sim.model import simulate
 from sim.scenario import scenario_from_dict
 
@@ -312,7 +313,7 @@ def flow_balance_checks(seed: int = 14) -> list[Check]:
     r = simulate(scen, seed=seed, keep_records=True)
     ts, p = r.timeseries, r.people
     ist = scen.initial_state
-    initial_total = ist.ac_occupancy + ist.occupancy_durable + ist.occupancy_amv
+    initial_total = persons_on_start_date(scen)
     out = []
     # every person who arrived is still in the chain, housed (incl. joining a sponsor) or departed
     final = int(ts["occupancy_total"].iloc[-1])

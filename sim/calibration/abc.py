@@ -31,6 +31,7 @@ from pyabc.sampler import Sampler
 from pyabc.transition import MultivariateNormalTransition
 
 from sim.calibration.priors import Priors, value_text
+from sim.posterior import concrete_data
 from sim.scenario import Scenario, apply_overrides, scenario_from_dict
 
 OUTSIDE = "sleeping_outside"
@@ -118,8 +119,7 @@ class Simulator:
     """
 
     def __init__(self, scenario: Scenario, priors: Priors, targets: Targets):
-        self.base = scenario.model_dump(mode="json")
-        self.base["parameters"] = {"posterior": None, "fixed": []}  # the particle sets the parameters
+        self.base = concrete_data(scenario)  # the particle sets the parameters
         self.priors = priors
         self.targets = targets
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError, field_validator, model_validator
 
 from sim.experiment import Factor, _experiment_error
 from sim.params import Strict, param, source_problems
+from sim.posterior import concrete_data
 from sim.scenario import Scenario, ScenarioError, apply_overrides, read_toml, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,8 +105,7 @@ def load_priors(path: str | Path, scenario: Scenario) -> Priors:
         priors = Priors.model_validate(data)
     except ValidationError as exc:
         raise _experiment_error(exc, path, Priors) from None
-    base = scenario.model_dump(mode="json")
-    base["parameters"] = {"posterior": None, "fixed": []}
+    base = concrete_data(scenario)
     for i, p in enumerate(priors.prior):
         for bound in ("low", "high"):
             value = getattr(p, bound)

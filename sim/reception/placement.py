@@ -174,7 +174,7 @@ class Placement:
         self._leave_centres(ids[at == AC_WAITING], now)
         self.release(ids)
 
-    def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int | None = None) -> None:
+    def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
         """People leave the chain (housed, joined a sponsor, departed): :meth:`leave`, and their records
         say when and how (``kind``: an ``EXIT_*`` code of :mod:`sim.people`; ``status`` their new status)."""
         if len(ids) == 0:
@@ -184,8 +184,7 @@ class Placement:
         p.where[ids] = GONE
         p.t_exit[ids] = now
         p.exit_kind[ids] = kind
-        if status is not None:
-            p.status[ids] = status
+        p.status[ids] = status
 
     def _leave_centres(self, ids: np.ndarray, now: float) -> None:
         """People who were waiting at an application centre leave it (placed, housed or departed)."""
