@@ -668,7 +668,7 @@ class Procedure(Strict):
         [], unit="-", desc="changes of production over time", source="scenario choice"
     )
     first_share_of_all_decisions: float = param(
-        0.8,
+        0.69,
         unit="share",
         desc="share of a count of every asylum application handled (a production change with counts = 'all') that decided first applications",
         source="estimate from sources §history-ind: in 2023 ~2,000 first-asylum decisions a month (~24,000 a year) against 'bijna 35.000' applications handled (0.69); 2022's ~24,000 is of the second kind",
