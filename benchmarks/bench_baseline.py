@@ -70,17 +70,26 @@ def _people(result) -> int:
 
 
 def doubled(scenario_path: Path) -> dict[str, list[str]]:
-    """Overrides that double the inflow (first applications and family reunification) and that double the horizon."""
+    """Overrides that double the inflow (first applications, family reunification, shocks) and that double the
+    horizon. A replayed inflow or family arrivals driven by the IND's family queue cannot be doubled by a level:
+    those scenarios get the horizon only (the printout says so)."""
     from sim import load_scenario
 
     s = load_scenario(scenario_path)
-    return {
-        "inflow": [
-            f"inflow.first_applications_per_year={2 * s.inflow.first_applications_per_year}",
-            f"inflow.family_reunification_per_year={2 * s.inflow.family_reunification_per_year}",
-        ],
-        "horizon": [f"horizon_years={2 * s.horizon_years}"],
-    }
+    horizon = [f"horizon_years={2 * s.horizon_years}"]
+    if s.inflow.mode == "replay" or s.procedure.family.drives_arrivals:
+        print("growth, inflow doubled   : not measured (the inflow is replayed or driven by the family queue)")
+        return {"horizon": horizon}
+    shocks = ", ".join(
+        f'{{ start = {k.start.isoformat()}, weeks = {k.weeks}, persons = {2 * k.persons}, category = "{k.category}" }}'
+        for k in s.inflow.shocks
+    )  # a TOML array of inline tables, as --set reads it
+    inflow = [
+        f"inflow.first_applications_per_year={2 * s.inflow.first_applications_per_year}",
+        f"inflow.family_reunification_per_year={2 * s.inflow.family_reunification_per_year}",
+        f"inflow.shocks=[{shocks}]",
+    ]
+    return {"inflow": inflow, "horizon": horizon}
 
 
 def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:

@@ -381,3 +381,18 @@ def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold():
         threads = list(ex.imap_unordered(os.getenv, ["OMP_NUM_THREADS"]))
     assert trim == [None]
     assert threads == ["1"]
+
+
+def test_dask_worker_yaml_gives_hand_started_workers_the_same_settings():
+    """README's `DASK_CONFIG=dask-worker.yaml dask worker ...`: the nanny then gives its workers no
+    MALLOC_TRIM_THRESHOLD_ (one BLAS thread still) and the profiler is off, as in the local cluster."""
+    probe = (
+        "import dask, json; from distributed.nanny import _get_env_variables; "
+        "print(json.dumps([_get_env_variables('distributed.nanny.pre-spawn-environ'), "
+        "dask.config.get('distributed.worker.profile.enabled')]))"
+    )
+    env = {**os.environ, "DASK_CONFIG": str(Path(__file__).resolve().parent.parent / "dask-worker.yaml")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    environ, profile = json.loads(out)
+    assert "MALLOC_TRIM_THRESHOLD_" not in environ and environ["OMP_NUM_THREADS"] == "1"
+    assert profile is False
