@@ -39,6 +39,15 @@ from sim.scenario import Scenario, ScenarioError
 KEY_INITIAL = 1_000_000_000  # lease keys of the locations open on the start date
 
 
+# each location type and the start-state key that says how many people live in it on the start date
+OCCUPANCY_KEYS = (
+    (DURABLE, "occupancy_durable"),
+    (TEMPORARY, "occupancy_temporary"),
+    (EMERGENCY, "occupancy_emergency"),
+    (AMV_PLACES, "occupancy_amv"),
+)
+
+
 def initial_locations(scenario: Scenario, municipalities: pd.DataFrame | None) -> list[tuple[int, int, float, int, str]]:
     """Existing locations on the start date as (type, places, close_day, municipality index, origin).
 
@@ -122,12 +131,7 @@ def start_state_problems(scenario: Scenario) -> list[tuple[str, str]]:
     places = places_on_start_date(scenario)
     ist = scenario.initial_state
     out = []
-    for type_code, key in (
-        (DURABLE, "occupancy_durable"),
-        (TEMPORARY, "occupancy_temporary"),
-        (EMERGENCY, "occupancy_emergency"),
-        (AMV_PLACES, "occupancy_amv"),
-    ):
+    for type_code, key in OCCUPANCY_KEYS:
         want = getattr(ist, key)
         if want > places[type_code]:
             out.append(
@@ -181,12 +185,7 @@ def populate(
     ist = s.initial_state
     # residents of existing locations, spread over them in proportion to their places
     residents = []
-    for type_code, key in (
-        (DURABLE, "occupancy_durable"),
-        (TEMPORARY, "occupancy_temporary"),
-        (EMERGENCY, "occupancy_emergency"),
-        (AMV_PLACES, "occupancy_amv"),
-    ):
+    for type_code, key in OCCUPANCY_KEYS:
         want = getattr(ist, key)
         lids = np.flatnonzero(L.is_open[: L.n] & (L.type[: L.n] == type_code))
         places = L.places[lids]
