@@ -204,6 +204,7 @@ def populate(
         ids = p.add(want)
         p.cat[ids] = AMV if type_code == AMV_PLACES else FIRST
         p.loc[ids] = np.repeat(lids, occ)
+        placement.residents_of.add(ids, p.loc[ids])
         p.where[ids] = LOCATION
         p.t_place[ids] = -1.0
         L.occ[lids] += occ

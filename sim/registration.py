@@ -41,7 +41,7 @@ class ApplicationCentre:
         self.cfg = cfg
         self.index = index
         self.name = cfg.name
-        self._free_at = [0.0] * cfg.slots  # heap: when each registration slot frees (days)
+        self._free_at = np.zeros(cfg.slots)  # when each registration slot frees (days), ascending
         self._pending_ids = np.empty(0, np.int64)
         self._pending_end = np.empty(0)
         self.present = 0  # persons at the centre (registering + registered, waiting for a place)
@@ -55,8 +55,8 @@ class ApplicationCentre:
         arrive = people.t_arrive[ids]
         service = people.service_days[ids]
         k = len(ids)
-        free_sorted = np.sort(self._free_at) if k <= len(self._free_at) else None
-        if free_sorted is not None and np.all(free_sorted[:k] <= arrive):
+        free_sorted = self._free_at
+        if k <= len(free_sorted) and np.all(free_sorted[:k] <= arrive):
             # Fast path, exact: the j-th arrival finds at least j+1 slots freed by its arrival, so
             # nobody waits. The recurrence would replace slot times that are all ≤ the last
             # arrival; keeping the k smallest out instead leaves the same times above it, and
@@ -65,11 +65,10 @@ class ApplicationCentre:
             ends = arrive + service
             self._free_at = np.concatenate([free_sorted[k:], ends])
             self._free_at.sort()
-            self._free_at = self._free_at.tolist()  # a sorted list is a valid heap
         else:
             starts = np.empty(k)
             ends = np.empty(k)
-            heap = self._free_at
+            heap = free_sorted.tolist()  # a sorted list is a valid heap
             replace = heapq.heapreplace
             for j in range(k):
                 t = arrive[j]
@@ -79,6 +78,7 @@ class ApplicationCentre:
                 replace(heap, end)
                 starts[j] = start
                 ends[j] = end
+            self._free_at = np.sort(heap)
         people.t_reg_start[ids] = starts
         people.t_reg_end[ids] = ends
         people.where[ids] = AC_REGISTERING

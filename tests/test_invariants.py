@@ -172,6 +172,10 @@ def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     assert (placed == L.occ[: L.n]).all()
     assert (L.occ[: L.n][~L.is_open[: L.n]] == 0).all()
     assert not (p.loc[:n][where != LOCATION] >= 0).any(), "a person outside a location still holds a place"
+    # the residents index (what closing and moving up read) names exactly the people placed there
+    for lid in range(L.n):
+        truth = np.flatnonzero((p.loc[:n] == lid) & (where == LOCATION))
+        assert np.array_equal(R.residents(lid), truth), f"location {lid}: residents index disagrees with the records"
     assert R.waiting_elsewhere == int((where == ELSEWHERE).sum())
     for c in chain.centres:
         mine = p.centre[:n] == c.index

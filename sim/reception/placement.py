@@ -34,6 +34,55 @@ from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
 
+class Residents:
+    """Who sits in each location of the types that often close or are emptied: leases (emergency, crisis),
+    temporary locations and AMV units; durable locations rarely close and are read by a scan instead.
+
+    Each placement appends its ids to the chunks of the locations it filled; people who since moved or
+    left stay in the chunks until the location's residents are read, when they are dropped (their ``loc``
+    no longer names it). Reading a location then costs its own history, not a scan of everyone present.
+    Durable locations are left out because they take most placements (a day's transfer fills a few free
+    places in each of many), so indexing them would cost more than the scans it saves."""
+
+    INDEXED = (TEMPORARY, EMERGENCY, AMV_PLACES, CRISIS_PLACES)
+    COMPACT_AFTER = 32  # chunks per location before they are merged (bounds the list, not the result)
+
+    def __init__(self, people: People, locations: Locations):
+        self.people = people
+        self.locations = locations
+        self.indexed = np.zeros(N_TYPES, bool)
+        self.indexed[list(self.INDEXED)] = True
+        self.chunks: dict[int, list[np.ndarray]] = {}
+
+    def covers(self, lid: int) -> bool:
+        return bool(self.indexed[self.locations.type[lid]])
+
+    def add(self, ids: np.ndarray, lids: np.ndarray) -> None:
+        """``ids`` now sit in ``lids`` (one location per id, equal locations adjacent as placements give them)."""
+        keep = self.indexed[self.locations.type[lids]]
+        if not keep.any():
+            return
+        ids, lids = ids[keep], lids[keep]  # copies: the caller's ids may be a queue's buffer, reused later
+        cuts = np.flatnonzero(lids[1:] != lids[:-1]) + 1
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
+            lid = int(lids[a])
+            chunks = self.chunks.setdefault(lid, [])
+            chunks.append(ids[a:b])
+            if len(chunks) > self.COMPACT_AFTER:
+                self.of(lid)
+
+    def of(self, lid: int) -> np.ndarray:
+        """Ids (ascending) of the people placed in location ``lid`` (a covered one)."""
+        chunks = self.chunks.get(lid)
+        if not chunks:
+            return np.empty(0, np.int64)
+        ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        # np.unique sorts and drops a person placed here twice (moved out and back)
+        ids = np.unique(ids[self.people.loc[ids] == lid])
+        self.chunks[lid] = [ids]
+        return ids
+
+
 class Placement:
     """The queues of people waiting for a place, the places they get, and the moves."""
 
@@ -53,6 +102,7 @@ class Placement:
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
         self._located = np.empty(0, np.int64)  # ids not gone at the last refresh (see _maybe_located)
         self._located_n = -1  # people.n at that refresh
+        self.residents_of = Residents(people, locations)
 
     # --- places -----------------------------------------------------------------------
 
@@ -131,6 +181,7 @@ class Placement:
         self.moves += len(moved)
         p.loc[placed] = slots
         p.where[placed] = LOCATION
+        self.residents_of.add(placed, slots)
         # bincount counts repeated slots like np.add.at would, at a fraction of its cost
         occ = self.locations.occ
         occ += np.bincount(slots, minlength=len(occ))
@@ -297,15 +348,16 @@ class Placement:
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
-        # residents of those locations in that order (ascending ids within a location), adults only, the first k:
-        # one gather over everyone who may hold a place gives each person's location's rank (-1: not a source)
-        rank = np.full(n + 1, -1, np.int64)
-        rank[src + 1] = np.arange(len(src))
-        cand = self._maybe_located()
-        r = rank[p.loc[cand] + 1]  # p.loc is -1 for people without a place: index 0 holds -1
-        sel = np.flatnonzero(r >= 0)
-        sel = sel[p.cat[cand[sel]] != AMV]
-        ids = cand[sel[np.argsort(r[sel], kind="stable")]][:k]
+        # adult residents of those locations in that order (ascending ids within a location), the first k
+        take = []
+        for lid in src.tolist():
+            r = self.residents(lid)
+            r = r[p.cat[r] != AMV][:k]
+            take.append(r)
+            k -= len(r)
+            if k == 0:
+                break
+        ids = np.concatenate(take) if len(take) > 1 else take[0]
         self.release(ids)
         placed = self.place(ids, now, False, types=to_types)
         assert len(placed) == len(ids)
@@ -315,6 +367,8 @@ class Placement:
 
     def residents(self, lid: int) -> np.ndarray:
         """Ids (ascending) of the people placed in location ``lid``."""
+        if self.residents_of.covers(lid):
+            return self.residents_of.of(lid)
         cand = self._maybe_located()
         return cand[self.people.loc[cand] == lid]
 
