@@ -147,7 +147,7 @@ class IdQueue:
         need = int(k)
         while need > 0 and self._head < self._tail:
             chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
-            ok = np.flatnonzero(valid(chunk))
+            ok = valid(chunk).nonzero()[0]
             if len(ok) >= need:
                 out.append(chunk[ok[:need]])
                 self._head += int(ok[need - 1]) + 1
@@ -168,9 +168,9 @@ class IdQueue:
         while need > 0 and self._head < self._tail:
             chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
             ok = valid(chunk)
-            blocked = np.flatnonzero(ok & ~ready(chunk))
+            blocked = (ok & ~ready(chunk)).nonzero()[0]
             stop = int(blocked[0]) if len(blocked) else len(chunk)  # entries before the first valid, unready one
-            take = np.flatnonzero(ok[:stop])[:need]
+            take = ok[:stop].nonzero()[0][:need]
             out.append(chunk[take])
             need -= len(take)
             # advance past the taken entries and the stale ones before them (or before the blocking entry)

@@ -74,6 +74,7 @@ class Geography:
         self.names = municipalities["name"].to_numpy()
         self.provinces = np.array(sorted(municipalities["province"].unique()))
         self.province_of = np.searchsorted(self.provinces, municipalities["province"].to_numpy())
+        self.members = [np.flatnonzero(self.province_of == p) for p in range(len(self.provinces))]  # municipalities per province
         self.population = municipalities["population_2024_01_01"].to_numpy(float)
         weight = self.population.copy()
         if socio_economic_column:
@@ -93,7 +94,7 @@ class Geography:
         prov_weight = np.bincount(self.province_of, weights=self.weight, minlength=len(self.provinces))
         prov_task[free_provinces] = split_largest_remainder(rest, prov_weight[free_provinces])
         for p in range(len(self.provinces)):
-            members = np.flatnonzero(self.province_of == p)
+            members = self.members[p]
             tasks[members] = split_largest_remainder(int(prov_task[p]), self.weight[members])
         return tasks
 
@@ -302,7 +303,7 @@ class CapacityCycle:
         prov_gap = np.maximum(self.geo.by_province(tasks) - self.geo.by_province(have), 0)
         gap = np.zeros_like(raw_gap)
         for p in range(len(self.geo.provinces)):
-            members = np.flatnonzero(self.geo.province_of == p)
+            members = self.geo.members[p]
             gap[members] = split_largest_remainder(int(round(prov_gap[p])), raw_gap[members])
         return gap
 
@@ -313,7 +314,7 @@ class CapacityCycle:
         if info is None or (info["cycle"], m) in self.declined or self.env.now < info["t_est"]:
             return
         p = self.geo.province_of[m]
-        members = np.flatnonzero(self.geo.province_of == p)
+        members = self.geo.members[p]
         counted = self.counted(self.env.now) if counted is None else counted
         have = counted[members] + self.counting_pipeline[members] + self.planned[members]
         tasks = info["task"][members]
@@ -355,7 +356,7 @@ class CapacityCycle:
         task_p = self.geo.by_province(info["task"])
         real_p = self.geo.by_province(info["realised"]["deadline"])
         for p in np.flatnonzero(real_p < task_p):
-            members = np.flatnonzero(self.geo.province_of == p)
+            members = self.geo.members[p]
             where = int(members[np.argmax(self.geo.population[members])])
             # the province delivers like a party to any request: after a lead time, for a lease
             req = Request(

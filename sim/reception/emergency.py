@@ -209,7 +209,7 @@ class EmergencySearch:
         cfg = self.cfg
         L = self.locations
         n = L.n
-        cand = np.flatnonzero(L.extendable[:n] & L.is_open[:n] & (now - L.open_day[:n] >= cfg.min_lease_days))
+        cand = (L.extendable[:n] & L.is_open[:n] & (now - L.open_day[:n] >= cfg.min_lease_days)).nonzero()[0]
         if len(cand) == 0:
             return []
         spare = self.spare(self.placement.demand(), self.placement.free_by_type())

@@ -77,8 +77,11 @@ class Residents:
         if not chunks:
             return np.empty(0, np.int64)
         ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        # np.unique sorts and drops a person placed here twice (moved out and back)
-        ids = np.unique(ids[self.people.loc[ids] == lid])
+        ids = np.sort(ids[self.people.loc[ids] == lid])
+        if len(ids) > 1:
+            fresh = ids[1:] != ids[:-1]
+            if not fresh.all():  # someone placed here twice (moved out and back) is listed once
+                ids = ids[np.concatenate(([True], fresh))]
         self.chunks[lid] = [ids]
         return ids
 
@@ -130,7 +133,7 @@ class Placement:
             usable &= ~L.reserved[:n]
         if exclude >= 0:
             usable[exclude] = False
-        cand = np.flatnonzero(usable)
+        cand = usable.nonzero()[0]
         cand_type = L.type[cand]
         out = []
         need = k
@@ -139,8 +142,9 @@ class Placement:
             if len(c) == 0:
                 continue
             # only the first locations that cover the need, not one entry per free place of the type
-            upto = int(np.searchsorted(np.cumsum(free[c]), need)) + 1
-            slots = np.repeat(c[:upto], free[c[:upto]])[:need]
+            fc = free[c]
+            upto = int(fc.cumsum().searchsorted(need)) + 1
+            slots = c[:upto].repeat(fc[:upto])[:need]
             out.append(slots)
             need -= len(slots)
             if need == 0:
@@ -344,7 +348,7 @@ class Placement:
         if k <= 0:
             return 0
         n = L.n
-        src = np.flatnonzero(L.is_open[:n] & (L.type[:n] == from_type) & (L.occ[:n] > 0))
+        src = (L.is_open[:n] & (L.type[:n] == from_type) & (L.occ[:n] > 0)).nonzero()[0]
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
