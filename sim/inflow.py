@@ -192,14 +192,13 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         a = slice(offset[day], offset[day + 1])
         cat[a] = st.inflow.permutation(np.repeat(cats, counts[day]))
         t_arrive[a] = day + np.sort(st.inflow.random(int(per_day[day]))) * 0.98
-    # where each person's first and second uniform sit in a stream drawn two per person
-    k_of = np.repeat(per_day, per_day)
-    first_u = np.arange(total) + np.repeat(offset[:-1], per_day)
-    second_u = first_u + k_of
+    # which of a stream's uniforms (two per person, day by day: the day's first ones, then its second ones)
+    # are first ones; a boolean mask keeps their order and reads memory in sequence (an index array did not)
+    first = np.repeat(np.tile([True, False], len(per_day)), np.repeat(per_day, 2))
 
     def two(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         u = rng.random(2 * total)
-        return u[first_u], u[second_u]
+        return u[first], u[~first]
 
     u_centre, u_service = two(st.registration)
     u_outcome = st.procedure.random(total)
