@@ -147,6 +147,16 @@ class _DieWithClient:
         return None
 
 
+# A worker's event loop takes the GIL from the run for its periodic callbacks: the tick that watches for a
+# blocked loop (every 20 ms by default), the system monitor (500 ms) and the memory monitor (100 ms). A
+# sweep needs none of them often; less often, the pure-Python run keeps the GIL longer (bench_sweep.py).
+QUIET_WORKER = {
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 class DaskExecutor:
     """Dask distributed: an existing scheduler (``tcp://host:port``) or a ``LocalCluster`` of ``n_local`` workers.
 
@@ -203,6 +213,7 @@ class DaskExecutor:
                 settings = {
                     "distributed.worker.profile.enabled": False,
                     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                    **QUIET_WORKER,
                 }
                 with dask.config.set(settings):
                     self._cluster = LocalCluster(

@@ -369,30 +369,37 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_pa
     assert not out.exists()
 
 
-def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold():
+def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold_and_with_a_quiet_event_loop():
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_ for its workers by default, which costs our numpy-heavy runs about a
     third more CPU (benchmarks/bench_sweep.py); the workers opvangsim starts do not get it, and keep one BLAS thread."""
     import os
 
-    from sim.executors import DaskExecutor
+    import dask
+
+    from sim.executors import QUIET_WORKER, DaskExecutor
 
     with DaskExecutor(n_local=1) as ex:
         trim = list(ex.imap_unordered(os.getenv, ["MALLOC_TRIM_THRESHOLD_"]))
         threads = list(ex.imap_unordered(os.getenv, ["OMP_NUM_THREADS"]))
+        quiet = {key: list(ex.imap_unordered(dask.config.get, [key]))[0] for key in QUIET_WORKER}
     assert trim == [None]
     assert threads == ["1"]
+    assert quiet == QUIET_WORKER  # the worker's event loop wakes less often (bench_sweep.py)
 
 
 def test_dask_worker_yaml_gives_hand_started_workers_the_same_settings():
     """README's `DASK_CONFIG=dask-worker.yaml dask worker ...`: the nanny then gives its workers no
     MALLOC_TRIM_THRESHOLD_ (one BLAS thread still) and the profiler is off, as in the local cluster."""
+    from sim.executors import QUIET_WORKER
+
     probe = (
         "import dask, json; from distributed.nanny import _get_env_variables; "
         "print(json.dumps([_get_env_variables('distributed.nanny.pre-spawn-environ'), "
-        "dask.config.get('distributed.worker.profile.enabled')]))"
+        f"dask.config.get('distributed.worker.profile.enabled'), [dask.config.get(k) for k in {list(QUIET_WORKER)!r}]]))"
     )
     env = {**os.environ, "DASK_CONFIG": str(Path(__file__).resolve().parent.parent / "dask-worker.yaml")}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
-    environ, profile = json.loads(out)
+    environ, profile, quiet = json.loads(out)
     assert "MALLOC_TRIM_THRESHOLD_" not in environ and environ["OMP_NUM_THREADS"] == "1"
     assert profile is False
+    assert quiet == list(QUIET_WORKER.values())
