@@ -98,9 +98,10 @@ def main() -> None:
             for warm in (ex, px):
                 list(warm.imap_unordered(run_chunk, chunks[:1]))  # the worker's imports and first run
             pool_times, dask_times = [], []
-            for _ in range(args.repeats):
-                pool_times.append(timed(lambda: list(px.imap_unordered(run_chunk, chunks))))
-                dask_times.append(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))))
+            for k in range(args.repeats):
+                turns = ((px, pool_times), (ex, dask_times))
+                for executor, times in turns if k % 2 == 0 else turns[::-1]:  # who goes first alternates
+                    times.append(timed(lambda executor=executor: list(executor.imap_unordered(run_chunk, chunks))))
             pool, dask = min(pool_times), min(dask_times)
             # the task overhead itself, without simulation work to be slowed down by other load:
             # chunks with no runs still carry a scenario there and a result back

@@ -149,7 +149,8 @@ class _DieWithClient:
 
 # A worker's event loop takes the GIL from the run for its periodic callbacks: the tick that watches for a
 # blocked loop (every 20 ms by default), the system monitor (500 ms) and the memory monitor (100 ms). A
-# sweep needs none of them often; less often, the pure-Python run keeps the GIL longer (bench_sweep.py).
+# sweep needs none of them often; less often, the pure-Python run keeps the GIL longer (bench_sweep.py). A
+# worker past its memory limit is then paused or ended up to a second later (a run needs < 500 MB).
 QUIET_WORKER = {
     "distributed.admin.tick.interval": "500ms",
     "distributed.admin.system-monitor.interval": "5s",

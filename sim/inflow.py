@@ -193,12 +193,13 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         cat[a] = st.inflow.permutation(np.repeat(cats, counts[day]))
         t_arrive[a] = day + np.sort(st.inflow.random(int(per_day[day]))) * 0.98
     # which of a stream's uniforms (two per person, day by day: the day's first ones, then its second ones)
-    # are first ones; a boolean mask keeps their order and reads memory in sequence (an index array did not)
+    # are first ones: a boolean mask keeps their order, and needs no int64 index arrays the length of the arrivals
     first = np.repeat(np.tile([True, False], len(per_day)), np.repeat(per_day, 2))
+    second = ~first
 
     def two(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         u = rng.random(2 * total)
-        return u[first], u[~first]
+        return u[first], u[second]
 
     u_centre, u_service = two(st.registration)
     u_outcome = st.procedure.random(total)

@@ -403,3 +403,8 @@ def test_dask_worker_yaml_gives_hand_started_workers_the_same_settings():
     assert "MALLOC_TRIM_THRESHOLD_" not in environ and environ["OMP_NUM_THREADS"] == "1"
     assert profile is False
     assert quiet == list(QUIET_WORKER.values())
+    # and they are Dask's own settings (it accepts any key, and would hand a misspelled one back unread)
+    import dask
+
+    for key in QUIET_WORKER:
+        dask.config.get(key)  # KeyError for a key Dask does not define

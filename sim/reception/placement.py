@@ -82,8 +82,13 @@ class Residents:
             fresh = ids[1:] != ids[:-1]
             if not fresh.all():  # someone placed here twice (moved out and back) is listed once
                 ids = ids[np.concatenate(([True], fresh))]
+        ids.flags.writeable = False  # kept as the location's chunk: a caller must not change it
         self.chunks[lid] = [ids]
         return ids
+
+    def forget(self, lid: int) -> None:
+        """A closed location holds nobody: its chunks go."""
+        self.chunks.pop(lid, None)
 
 
 class Placement:
@@ -385,6 +390,7 @@ class Placement:
         p = self.people
         residents = self.residents(lid)
         self.release(residents)
+        self.residents_of.forget(lid)
         L.is_open[lid] = False
         L.close_day[lid] = min(L.close_day[lid], now)
         amv = p.cat[residents] == AMV
