@@ -11,7 +11,10 @@ memory of the replication, and how the time grows when the inflow or the
 horizon doubles (CPU time of the doubled run over the plain one). Targets
 (issue 11): CPU ratio ≤ 1.0, both growth ratios ≤ 2.2, peak resident memory
 < 500 MB. ``--profile`` adds the functions where one replication spends its
-time (cProfile, sorted by own time).
+time (cProfile, sorted by own time). cProfile charges every call its own overhead, so it overrates functions
+called often and underrates a few expensive numpy calls; a sampling profiler gives truer shares, e.g.
+``py-spy record -f raw -o prof.txt -- python benchmarks/bench_baseline.py --no-growth --no-memory``
+(py-spy is not a dependency: ``pip install py-spy``).
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` each is
 timed N times and the fastest is kept (the least disturbed by other processes).
