@@ -101,8 +101,19 @@ class ProcessExecutor:
         if exc_type is not None:
             # an interrupt, SIGTERM or an error: end the workers now instead of letting them finish
             # their chunks for nobody (shutdown alone cancels only what has not started)
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            for process in processes:
                 process.kill()
+            for process in processes:
+                process.join()
+            # A worker killed while it sent a result leaves half a message in the result pipe, and the pool's
+            # manager thread then waits for the rest for ever (and shutdown for that thread: found when a
+            # cancelled proposal in the app never ended). With the workers dead this process holds the pipe's
+            # last writing end; closing it turns that wait into an end of file, which the pool handles as a
+            # broken pool, and its thread ends.
+            writer = getattr(getattr(self._pool, "_result_queue", None), "_writer", None)
+            if writer is not None:
+                writer.close()
         self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
         self._pool = None
 

@@ -381,3 +381,36 @@ def test_a_lost_dask_scheduler_ends_the_sweep_with_one_line_and_exit_status_3(tm
     assert code == 3, err
     assert len(err.splitlines()) == 1 and "lost the connection to the Dask scheduler" in err and "resume" in err, err
     assert "Traceback" not in err
+
+
+POOL_LEFT_BY_AN_EXCEPTION = """
+import numpy as np
+from sim.executors import ProcessExecutor
+
+def work(i):
+    return np.full(200_000, float(i))  # a result that takes the worker a while to send
+
+class Stop(Exception):
+    pass
+
+for trial in range(10):
+    try:
+        with ProcessExecutor(2) as ex:
+            for k, _ in enumerate(ex.imap_unordered(work, range(100))):
+                if k == 3:
+                    raise Stop
+    except Stop:
+        pass
+print("ended")
+"""
+
+
+def test_a_process_pool_left_by_an_exception_ends_though_a_worker_died_sending_its_result():
+    """Leaving the pool on an error, an interrupt or a cancel kills its workers; one killed half-way through
+    sending a result once left the pool waiting for the rest for ever (a cancelled proposal in the app never
+    ended; on this machine the first of these ten stops hung). Every stop must end, promptly."""
+    done = subprocess.run(
+        [sys.executable, "-c", POOL_LEFT_BY_AN_EXCEPTION], capture_output=True, text=True, timeout=60, env=env()
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ended"
