@@ -146,19 +146,9 @@ def with_particle(scenario: Scenario, seed: int) -> tuple[Scenario, int | None]:
 
 def set_keys(data: dict, keys: list[str]) -> list[str]:
     """Which dotted ``keys`` the scenario data sets itself (its files, ``--set`` overrides, sweep factors)."""
-    out = []
-    for key in keys:
-        node = data
-        for part in key.split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                break
-        else:
-            out.append(key)
-    return out
+    from sim.scenario import MISSING, lookup
+
+    return [key for key in keys if lookup(data, key) is not MISSING]
 
 
 def posteriors_of(scenarios: list[Scenario]) -> dict[str, str]:

@@ -1323,6 +1323,22 @@ def _schema_container_default(parts: list[str]) -> list | dict | None:
     return None
 
 
+MISSING = object()  # what :func:`lookup` returns for a key the data does not hold
+
+
+def lookup(data: Any, key: str) -> Any:
+    """The value at the dotted ``key`` of scenario data (tables by name, arrays by index), or ``MISSING``."""
+    node = data
+    for part in key.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return MISSING
+    return node
+
+
 def apply_overrides(
     data: dict,
     overrides: list[str] | None,

@@ -21,7 +21,7 @@ import pytest
 from conftest import BASELINE, SMALL
 
 from sim.model import simulate
-from sim.scenario import Scenario, ScenarioError, _deep_merge, field_docs, read_toml, scenario_from_dict
+from sim.scenario import MISSING, Scenario, ScenarioError, _deep_merge, field_docs, lookup, read_toml, scenario_from_dict
 
 # Fields that describe and do not act, with the reason.
 DESCRIPTIVE = {
@@ -342,15 +342,9 @@ def dotted(key: str) -> str:
 
 def get(data: dict, path: str, scenario: Scenario) -> Any:
     """The value at ``path``: as the world writes it, else the validated scenario's (the schema default)."""
-    for node in (data, scenario.model_dump(mode="json")):
-        for part in path.split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                break
-        else:
+    for source in (data, scenario.model_dump(mode="json")):
+        node = lookup(source, path)
+        if node is not MISSING:
             return copy.deepcopy(node)
     raise KeyError(path)
 
