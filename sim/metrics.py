@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR
 from sim.people import EXIT_RETURN, FAMILY, GONE, People
-from sim.reception.locations import TYPE_NAMES
+from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
@@ -60,8 +60,6 @@ COLUMNS = (
     "cost_eur",
     "penalty_eur",
 )
-OCCUPANCY_COLUMNS = tuple((f"occupancy_{name}", code) for code, name in enumerate(TYPE_NAMES))  # by location type code
-PLACES_COLUMNS = tuple((f"places_{name}", code) for code, name in enumerate(TYPE_NAMES))
 DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
 INT_COLUMNS = tuple(c for c in COLUMNS if c not in ("cost_eur", "penalty_eur"))
 
@@ -119,45 +117,50 @@ class Monitor:
     def night(self, day: int, centres, locations, placement, procedure, housing, capacity) -> None:
         """Count the night of ``day``: the day's flows, where everyone is, the places, the backlog and queues,
         and the costs; then start the next day's flows at zero."""
-        costs, today, d = self.costs, self.today, self.data
+        costs, today = self.costs, self.today
         places, occ = locations.places_by_type(), locations.occupancy_by_type()
-        ac = registering = above = relief = outside = 0
-        for c in centres:
-            ac += c.present
-            registering += c.registering
-            above += c.above_norm
-            relief += c.in_relief
-            outside += c.outside
+        ac = sum(c.present for c in centres)
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day))
         cost = costs.night(occ, places, ac) + penalty
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
-        self.any_above_norm[day] = above > 0
-        for key, value in today.items():
-            d[key][day] = value
-            today[key] = 0  # in place: the processes hold this dict
-        d["moves"][day] = placement.moves
-        d["ac_occupancy"][day] = ac
-        d["ac_registering"][day] = registering
-        d["ac_above_norm"][day] = above
-        d["ac_in_relief"][day] = relief
-        d["sleeping_outside"][day] = outside
-        d["waiting_elsewhere"][day] = placement.waiting_elsewhere
-        for key, code in OCCUPANCY_COLUMNS:
-            d[key][day] = occ[code]
-        d["occupancy_total"][day] = ac + int(occ.sum())  # COA's count: a right to reception tonight, not waiting at home
-        for key, code in PLACES_COLUMNS:
-            d[key][day] = places[code]
-        if capacity is not None:
-            d["places_in_pipeline"][day] = capacity.places_in_pipeline()
-            d["places_durable_task"][day] = capacity.current_task()
-        d["ind_backlog"][day] = procedure.size
-        d["ind_backlog_family"][day] = procedure.family_backlog[day]
-        d["status_holders_waiting"][day] = housing.waiting - placement.waiting_elsewhere  # in reception (COA's count)
-        d["housing_task"][day] = housing.task
-        d["awaiting_departure"][day] = procedure.awaiting_departure
-        d["cost_eur"][day] = cost
-        d["penalty_eur"][day] = penalty
+        self.any_above_norm[day] = any(c.above_norm > 0 for c in centres)
+        self.record(
+            day,
+            **today,
+            moves=placement.moves,
+            ac_occupancy=ac,
+            ac_registering=sum(c.registering for c in centres),
+            ac_above_norm=sum(c.above_norm for c in centres),
+            ac_in_relief=sum(c.in_relief for c in centres),
+            sleeping_outside=sum(c.outside for c in centres),
+            waiting_elsewhere=placement.waiting_elsewhere,
+            occupancy_durable=occ[DURABLE],
+            occupancy_temporary=occ[TEMPORARY],
+            occupancy_emergency=occ[EMERGENCY],
+            occupancy_amv=occ[AMV_PLACES],
+            occupancy_crisis=occ[CRISIS_PLACES],
+            occupancy_total=ac + int(occ.sum()),  # COA's count: a right to reception tonight, not waiting at home
+            places_durable=places[DURABLE],
+            places_temporary=places[TEMPORARY],
+            places_emergency=places[EMERGENCY],
+            places_amv=places[AMV_PLACES],
+            places_crisis=places[CRISIS_PLACES],
+            places_in_pipeline=capacity.places_in_pipeline() if capacity else 0,
+            places_durable_task=capacity.current_task() if capacity else 0,
+            ind_backlog=procedure.size,
+            ind_backlog_family=procedure.family_backlog[day],
+            status_holders_waiting=housing.waiting - placement.waiting_elsewhere,  # in reception (COA's count)
+            housing_task=housing.task,
+            awaiting_departure=procedure.awaiting_departure,
+            cost_eur=cost,
+            penalty_eur=penalty,
+        )
+        today.update(dict.fromkeys(DAY_FLOWS, 0))  # in place: the processes hold this dict
+
+    def record(self, day: int, **values) -> None:
+        for key, value in values.items():
+            self.data[key][day] = value
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
         df = pd.DataFrame(
