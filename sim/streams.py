@@ -51,3 +51,33 @@ class Streams:
             return self._gens[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def _words(x: int) -> list[int]:
+    """``x`` (>= 0) as the little-endian 32-bit words numpy's SeedSequence makes of it (one at least)."""
+    if x < 0:
+        raise ValueError(f"a stream key must be >= 0, got {x}")
+    out = [x & 0xFFFFFFFF]
+    x >>= 32
+    while x:
+        out.append(x & 0xFFFFFFFF)
+        x >>= 32
+    return out
+
+
+class Keyed:
+    """Generators keyed by (entropy, key...) for draws that must not depend on the order events happen
+    in (a municipality's decision, a project, a lease): ``Keyed(entropy)(*key)`` gives the same numbers
+    as ``np.random.default_rng([entropy, *key])``. It costs half as much (a run makes thousands):
+    the entropy's words are converted once and the key is handed to SeedSequence as 32-bit words, which
+    skips numpy's per-call conversion of a list of Python ints."""
+
+    def __init__(self, entropy: int):
+        self.entropy = int(entropy)
+        self._head = _words(self.entropy)
+
+    def __call__(self, *key: int) -> np.random.Generator:
+        words = list(self._head)
+        for k in key:
+            words += _words(int(k))
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(np.array(words, np.uint32))))

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import io
 
+import numpy as np
 import pandas as pd
 from conftest import BASELINE, small_scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sim.capacity.params import ProjectType
+from sim.capacity.projects import STAGES, Plan, StageTable, stage_days
 from sim.cli import main
 from sim.model import simulate
 from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.store import load_results
+from sim.streams import Keyed
 
 
 def parquet_digest(df: pd.DataFrame) -> str:
@@ -68,3 +74,31 @@ def test_a_seed_gives_the_same_days_whatever_the_horizon():
     ):
         short, long = (simulate(load_scenario(path, [f"end_date={e}"]), seed=4).timeseries for e in ends)
         pd.testing.assert_frame_equal(short, long.iloc[: len(short)].reset_index(drop=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(entropy=st.integers(0, 2**64), key=st.lists(st.integers(0, 2**70), max_size=6))
+def test_a_keyed_generator_draws_the_numbers_of_numpys_own_seeding(entropy, key):
+    """The fast keyed generators (sim.streams.Keyed) must not change a single number: a decision's or a
+    project's draws are the ones np.random.default_rng([entropy, *key]) gives, for keys of any size."""
+    expected = np.random.default_rng([entropy, *key]).random(4)
+    assert np.array_equal(Keyed(entropy)(*key).random(4), expected)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_a_plan_drawn_from_its_stage_table_matches_one_draw_per_stage(seed, data):
+    """Plans drawn with one vectorised gamma call give each stage the length a draw per stage gives, with
+    stages of zero mean or no variation drawing nothing; whatever the type's stages are."""
+    stage = st.builds(
+        lambda mean, cv: {"mean_months": mean, "cv": cv},
+        st.sampled_from([0.0, 0.5, 3.0, 14.0]),
+        st.sampled_from([0.0, 0.2, 0.6, 1.5]),
+    )
+    stages = {name: data.draw(stage) for name in STAGES}
+    ptype = ProjectType(**stages, size_places=100, lifespan_years=15)
+    vectorised, rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    plan = Plan.draw("t", ptype, vectorised, StageTable.of(ptype))
+    one_by_one = {name: stage_days(rng, getattr(ptype, name)) for name in STAGES}
+    assert plan.durations == one_by_one
+    assert vectorised.random() == rng.random()  # and it used up the same numbers: later draws agree

@@ -32,10 +32,11 @@ import simpy
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
-from sim.capacity.projects import Plan, Project, choose, run
+from sim.capacity.projects import Plan, Project, StageTable, choose, run
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
 from sim.scenario import Request, Scenario
+from sim.streams import Keyed
 
 KEY_CYCLE_REQUESTS = 1_000_000  # request numbers of the cycle's requests (the scenario's are numbered from 0)
 KEY_PROJECTS = 3_000_000_000  # lease keys of locations the municipalities' projects open
@@ -109,6 +110,7 @@ class CapacityCycle:
         self.chain = chain
         self.env = env
         self.cfg = scenario.capacity.spreidingswet
+        self.tables = {k: StageTable.of(t) for k, t in self.cfg.project_types.items()}  # for drawing plans
         self.emergency_lead_time_days = scenario.reception.emergency.lead_time_days
         self.cal = cal
         self.h = cal.horizon_days
@@ -116,6 +118,7 @@ class CapacityCycle:
         # one entropy value per run; every municipality and project derives its own generator from it,
         # so the draws of a project do not depend on when other projects ran (common random numbers)
         self._entropy = int(chain.stream("projects").integers(2**62))
+        self._keyed = Keyed(self._entropy)  # each decision's and project's own generator (common random numbers)
         self._estimate_rng = chain.stream("estimate")
         self.pipeline = 0  # places in started projects not yet open or failed
         n_m = len(self.geo.codes)
@@ -153,7 +156,7 @@ class CapacityCycle:
         return cost
 
     def _rng(self, *key: int) -> np.random.Generator:
-        return np.random.default_rng([self._entropy, *key])
+        return self._keyed(*key)
 
     def day(self, date: dt.date) -> float:
         return float(self.cal.day(date))
@@ -424,7 +427,7 @@ class CapacityCycle:
             # what each type would take at the sites this municipality has in mind (the plans it can know)
             # (one generator per site, every type drawn in a fixed order: the same plans whatever is chosen)
             sites = self._rng(k, m, attempt, j, 3)
-            plans = [Plan.draw(name, cfg.project_types[name], sites) for name in names]
+            plans = [Plan.draw(name, cfg.project_types[name], sites, self.tables[name]) for name in names]
             lateness = cfg.lateness_aversion_per_month if cfg.type_choice_rule else 0.0
             plan = choose(plans, weights, days_left, lateness, rng.random())
             size = min(plan.ptype.size_places, remaining)
@@ -441,7 +444,7 @@ class CapacityCycle:
             size = min(unit, amv_gap)
             amv_gap -= size
             fail = min(1.0, cfg.amv_failure_per_50_places * size / 50)
-            plan = Plan.draw("amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3))
+            plan = Plan.draw("amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3), self.tables[amv_name])
             self._launch(k, m, attempt, j, plan, size, AMV_PLACES, fail)
             j += 1
 

@@ -39,6 +39,31 @@ def stage_days(rng: np.random.Generator, stage: Stage) -> float:
     return float(rng.gamma(shape, stage.mean_months / shape)) * DAYS_PER_MONTH
 
 
+@dataclass(frozen=True)
+class StageTable:
+    """A project type's stages as arrays, so that a plan's random stage lengths come from one gamma call
+    (a run draws thousands of plans). Stages with a mean of zero or no variation draw nothing, exactly as
+    :func:`stage_days` would not."""
+
+    fixed_days: np.ndarray  # per stage: its length when not drawn (0 or the mean), days
+    drawn: np.ndarray  # per stage: whether its length is drawn
+    shape: np.ndarray  # gamma shape of the drawn stages, in stage order
+    scale_months: np.ndarray  # gamma scale of the drawn stages (months)
+    appeal_days: float  # the expected appeal a builder adds to the stages (days)
+    delay_days: float  # and the expected delay (days)
+
+    @classmethod
+    def of(cls, ptype: ProjectType) -> StageTable:
+        stages = [getattr(ptype, s) for s in STAGES]
+        drawn = np.array([st.mean_months > 0 and st.cv > 0 for st in stages])
+        fixed = np.array([st.mean_months * DAYS_PER_MONTH if st.mean_months > 0 and st.cv <= 0 else 0.0 for st in stages])
+        shape = np.array([1 / st.cv**2 for st, d in zip(stages, drawn) if d])
+        scale = np.array([st.mean_months / (1 / st.cv**2) for st, d in zip(stages, drawn) if d])
+        appeal = ptype.appeal_probability * ptype.appeal.mean_months * DAYS_PER_MONTH
+        delay = ptype.delay_probability * sum(ptype.delay_months) / 2 * DAYS_PER_MONTH
+        return cls(fixed, drawn, shape, scale, appeal, delay)
+
+
 @dataclass
 class Plan:
     """A project type as its builder plans it at one site: drawn stage lengths and the expected lead time."""
@@ -49,11 +74,18 @@ class Plan:
     planned_days: float  # what the builder expects: the stages + the expected appeal and delay
 
     @classmethod
-    def draw(cls, kind: str, ptype: ProjectType, rng: np.random.Generator) -> Plan:
-        durations = {s: stage_days(rng, getattr(ptype, s)) for s in STAGES}
+    def draw(cls, kind: str, ptype: ProjectType, rng: np.random.Generator, table: StageTable | None = None) -> Plan:
+        """The plan at one site: its stage lengths drawn from ``rng`` in stage order (``table``: the type's
+        :class:`StageTable`, made once by a caller that draws many plans)."""
+        table = table or StageTable.of(ptype)
+        days = table.fixed_days.copy()
+        if len(table.shape):
+            # one call draws the same numbers, in the same order, as one gamma call per stage
+            days[table.drawn] = rng.gamma(table.shape, table.scale_months) * DAYS_PER_MONTH
+        durations = dict(zip(STAGES, days.tolist()))
         expected = sum(v for s, v in durations.items() if s != "appeal")
-        expected += ptype.appeal_probability * ptype.appeal.mean_months * DAYS_PER_MONTH
-        expected += ptype.delay_probability * sum(ptype.delay_months) / 2 * DAYS_PER_MONTH
+        expected += table.appeal_days
+        expected += table.delay_days
         return cls(kind, ptype, durations, expected)
 
 

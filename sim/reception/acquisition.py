@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
-from sim.capacity.projects import Plan, Project, choose, run
+from sim.capacity.projects import Plan, Project, StageTable, choose, run
 from sim.reception.locations import AMV_PLACES, DURABLE, TEMPORARY, TYPE_CODE, Locations
 from sim.scenario import Scenario
+from sim.streams import Keyed
 
 if TYPE_CHECKING:
     from sim.capacity.cycle import CapacityCycle
@@ -42,9 +43,11 @@ class Acquisition:
         if unknown:
             raise ValueError(f"reception.acquisition.project_mix names unknown project types {unknown}")
         self.names = [k for k, w in self.cfg.project_mix.items() if w > 0]
+        self.tables = {k: StageTable.of(self.types[k]) for k in self.names}  # for drawing plans
         self.weights = np.array([self.cfg.project_mix[k] for k in self.names])
         self.locations = locations
         self.entropy = entropy
+        self._keyed = Keyed(entropy)  # each review's and project's own generator
         self.pipeline = 0  # places in COA's running projects
         self.projects: list[Project] = []
         self.reviews = 0
@@ -84,11 +87,11 @@ class Acquisition:
         if not cfg.enabled or gap < cfg.min_gap_places:
             return
         budget = min(gap, int(cfg.max_places_per_year * cfg.review_interval_days / DAYS_PER_YEAR))
-        rng = np.random.default_rng([self.entropy, self.reviews])
+        rng = self._keyed(self.reviews)
         j = 0
         while budget > 0:
-            sites = np.random.default_rng([self.entropy, self.reviews, j])  # every type drawn, in a fixed order
-            plans = [Plan.draw(name, self.types[name], sites) for name in self.names]
+            sites = self._keyed(self.reviews, j)  # every type drawn, in a fixed order
+            plans = [Plan.draw(name, self.types[name], sites, self.tables[name]) for name in self.names]
             plan = choose(plans, self.weights, cfg.horizon_months * DAYS_PER_MONTH, cfg.lateness_aversion_per_month, rng.random())
             size = min(plan.ptype.size_places, budget)
             budget -= size
@@ -116,6 +119,6 @@ class Acquisition:
             def failed(p: Project) -> None:
                 self.pipeline -= p.places
 
-            proj_rng = np.random.default_rng([self.entropy, self.reviews, j, 1])
+            proj_rng = self._keyed(self.reviews, j, 1)
             env.process(run(env, proj, plan, proj_rng, plan.ptype.failure_probability, lambda r, now: 0.0, opened, failed))
             j += 1

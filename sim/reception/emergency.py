@@ -34,6 +34,7 @@ import simpy
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
 from sim.reception.placement import Placement
 from sim.scenario import Scenario
+from sim.streams import Keyed
 
 # candidate offers are drawn at this rate (per week) or the scenario's bound, whichever is higher, so the
 # candidates do not depend on the search parameters (common random numbers across them)
@@ -61,6 +62,7 @@ class EmergencySearch:
         seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(3)
         counts_rng, attr_rng = (np.random.Generator(np.random.PCG64(s)) for s in seeds[:2])
         self.extension_entropy = int(seeds[2].generate_state(1, np.uint64)[0])
+        self._extension_rng = Keyed(self.extension_entropy)  # keyed by lease and extension
         self.rate_ceiling = max(CANDIDATE_RATE_PER_WEEK, cfg.offers_per_week * (1 + cfg.pressure_boost)) / 7
         per_day = counts_rng.poisson(self.rate_ceiling, size=horizon_days)
         self._offset = np.concatenate([[0], np.cumsum(per_day)])
@@ -172,7 +174,7 @@ class EmergencySearch:
         L = self.locations
         if not L.extendable[lid] or not self.still_needed(lid):
             return None
-        rng = np.random.default_rng([self.extension_entropy, int(L.key[lid]), int(L.extensions[lid])])
+        rng = self._extension_rng(int(L.key[lid]), int(L.extensions[lid]))
         u_extend, u_lease = rng.random(2)
         if u_extend >= self.cfg.extension_probability:
             return None
