@@ -159,7 +159,7 @@ def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, munic
         leased = type_code == EMERGENCY
         # the true closing day even beyond the horizon: COA plans with it (a run's days do not depend on its length)
         lid = L.add(type_code, places, 0.0, close, muni, origin, extendable=leased, key=KEY_INITIAL + i)
-        L.is_open[lid] = True
+        L.open(lid)
     for loc in scenario.capacity.scheduled:
         open_day = cal.day(loc.opens)
         close_day = cal.day(loc.closes) if loc.closes else NEVER
@@ -168,7 +168,7 @@ def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, munic
         muni = municipality_index(municipalities, loc.municipality)
         lid = L.add(TYPE_CODE[loc.type], loc.places, max(open_day, 0), close_day, muni, "scheduled")
         if open_day <= 0:
-            L.is_open[lid] = True
+            L.open(lid)
 
 
 def populate(
@@ -207,7 +207,7 @@ def populate(
         placement.residents_of.add(ids, p.loc[ids])
         p.where[ids] = LOCATION
         p.t_place[ids] = -1.0
-        L.occ[lids] += occ
+        L.fill(p.loc[ids])
         residents.append(ids)
     placement.placed_ever += sum(len(r) for r in residents)
     residents = np.concatenate(residents) if residents else np.empty(0, np.int64)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sim.metrics import INT_COLUMNS
 from sim.model import Chain, simulate
 from sim.people import AC_REGISTERING, AC_WAITING, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART
+from sim.reception.locations import N_TYPES
 from sim.scenario import scenario_from_dict
 
 TYPES = ("durable", "temporary", "emergency", "amv", "crisis")
@@ -171,6 +172,10 @@ def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     placed = np.bincount(p.loc[:n][where == LOCATION], minlength=L.n)
     assert (placed == L.occ[: L.n]).all()
     assert (L.occ[: L.n][~L.is_open[: L.n]] == 0).all()
+    # the per-type counts the day's figures read are kept on each change: they match the table
+    types = L.type[: L.n]
+    assert (L.occupied == np.bincount(types, weights=L.occ[: L.n], minlength=N_TYPES)).all()
+    assert (L.open_places == np.bincount(types, weights=L.places[: L.n] * L.is_open[: L.n], minlength=N_TYPES)).all()
     assert not (p.loc[:n][where != LOCATION] >= 0).any(), "a person outside a location still holds a place"
     # the residents index (what closing and moving up read) names exactly the people placed there
     for lid in range(L.n):

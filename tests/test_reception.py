@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import small_scenario
 
 from sim.model import Chain
 from sim.people import AMV
+from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -54,3 +56,19 @@ def test_the_search_sets_minors_need_against_amv_places_and_adults_need_against_
     assert chain.search.needed((0, 200), free) == 200  # minors: free durable places do not help
     assert chain.search.needed((4800, 0), free) == 0  # adults fit in the durable places
     assert chain.search.needed((5100, 30), np.array([5000, 0, 50, 10, 20])) == 100 + 20 - 70
+
+
+def test_the_table_keeps_its_per_type_counts_through_growth_and_refuses_to_close_an_occupied_location():
+    L = Locations(capacity=2)  # grows twice below: the per-type counts must not grow with the columns
+    lids = [L.add(EMERGENCY if i % 2 else DURABLE, 10 + i, 0.0) for i in range(5)]
+    for lid in lids:
+        L.open(lid)
+    L.open(lids[0])  # opening twice counts once
+    L.fill(np.array([lids[1], lids[1], lids[2]]))
+    assert L.open_places.tolist() == [10 + 12 + 14, 0, 11 + 13, 0, 0]
+    assert L.occupied.tolist() == [1, 0, 2, 0, 0] and len(L.occupied) == N_TYPES
+    with pytest.raises(RuntimeError, match="2 residents"):
+        L.close(lids[1])
+    L.vacate(np.array([lids[1], lids[1]]))
+    L.close(lids[1])
+    assert L.open_places[EMERGENCY] == 13 and not L.is_open[lids[1]]

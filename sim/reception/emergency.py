@@ -83,7 +83,7 @@ class EmergencySearch:
 
     def open(self, lid: int) -> None:
         """Location ``lid`` opens today."""
-        self.locations.is_open[lid] = True
+        self.locations.open(lid)
         self.opened(lid)
 
     def announce(self, lid: int, open_now: bool) -> None:
@@ -116,8 +116,8 @@ class EmergencySearch:
         L = self.locations
         n = L.n
         horizon = now + self.cfg.lead_time_days[1]
-        closing = L.is_open[:n] & (L.close_day[:n] <= horizon)
-        leaving = np.bincount(L.type[:n][closing], weights=L.occ[:n][closing], minlength=N_TYPES)
+        closing = (L.is_open[:n] & (L.close_day[:n] <= horizon)).nonzero()[0]
+        leaving = np.bincount(L.type[closing], weights=L.occ[closing], minlength=N_TYPES)
         demand = (demand[0] + int(leaving.sum() - leaving[AMV_PLACES]), demand[1] + int(leaving[AMV_PLACES]))
         return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
 
@@ -139,9 +139,7 @@ class EmergencySearch:
             return
         cfg = self.cfg
         u = self._u[a:b]
-        L = self.locations
-        n = L.n
-        room = cfg.ceiling_places - int(L.places[:n][(L.type[:n] == EMERGENCY) & L.is_open[:n]].sum()) - self.promised
+        room = cfg.ceiling_places - int(self.locations.open_places[EMERGENCY]) - self.promised
         for j in np.flatnonzero(u[:, 0] < lam / self.rate_ceiling):
             if u[j, 1] < cfg.refusal_probability:
                 self.offers_refused += 1
@@ -164,10 +162,9 @@ class EmergencySearch:
     def still_needed(self, lid: int) -> bool:
         """Would closing ``lid`` leave fewer free places than the close buffer, once everyone has a place?"""
         L = self.locations
-        exclude = np.zeros(L.n, bool)
-        exclude[lid] = True
         demand = self.placement.demand()
-        return self.spare(demand, self.placement.free_by_type(exclude=exclude)) - int(L.occ[lid]) < self.cfg.close_buffer_persons
+        free = self.placement.free_by_type(exclude=np.array([lid]))
+        return self.spare(demand, free) - int(L.occ[lid]) < self.cfg.close_buffer_persons
 
     def extend(self, lid: int, now: float) -> float | None:
         """At the end of a lease: a new closing day if the lease is extended, else None."""

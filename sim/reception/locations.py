@@ -49,6 +49,8 @@ def read_municipalities(path: str | Path) -> pd.DataFrame:
 class Locations:
     """The table of locations (one row each) and the places in them."""
 
+    PER_TYPE = ("open_places", "occupied")  # arrays per location type, not per location
+
     def __init__(self, capacity: int = 1024):
         self.n = 0
         self.type = np.zeros(capacity, np.int8)
@@ -65,6 +67,11 @@ class Locations:
         self.extensions = np.zeros(capacity, np.int16)
         self.initial = np.zeros(capacity, bool)  # open on the start date (origin "initial")
         self.origin: list[str] = []
+        # kept on every change (open, close, fill, vacate) because the day's counts read them several times:
+        # one bincount over every location ever registered cost more than all the changes together
+        self.open_places = np.zeros(N_TYPES, np.int64)  # places in open locations, per type
+        self.occupied = np.zeros(N_TYPES, np.int64)  # people placed, per type of their location
+        self.reserved_ids: list[int] = []  # locations held back for application-centre overflow (few)
 
     def add(
         self,
@@ -81,7 +88,7 @@ class Locations:
         """Register a location (not yet open); returns its id."""
         if self.n == len(self.type):
             for name, arr in list(vars(self).items()):
-                if isinstance(arr, np.ndarray):
+                if isinstance(arr, np.ndarray) and name not in self.PER_TYPE:
                     fill = NEVER if arr.dtype.kind == "f" else (-1 if name in ("municipality", "key") else 0)
                     new = np.full(2 * len(arr), fill, arr.dtype)
                     new[: len(arr)] = arr
@@ -122,15 +129,42 @@ class Locations:
             raise ValueError(f"a leased location needs a key for its extension draws (origin {origin})")
         lid = self.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
         self.reserved[lid] = reserved
+        if reserved:
+            self.reserved_ids.append(lid)
         return lid
 
+    def open(self, lid: int) -> None:
+        """Location ``lid`` opens: its places can be used."""
+        if not self.is_open[lid]:
+            self.is_open[lid] = True
+            self.open_places[self.type[lid]] += self.places[lid]
+
+    def close(self, lid: int) -> None:
+        """Location ``lid`` closes; nobody may be placed in it any more (its residents have moved)."""
+        if self.occ[lid]:
+            raise RuntimeError(f"location {lid} closes with {self.occ[lid]} residents placed in it")
+        if self.is_open[lid]:
+            self.is_open[lid] = False
+            self.open_places[self.type[lid]] -= self.places[lid]
+
+    def fill(self, lids: np.ndarray) -> None:
+        """One person more in each of ``lids`` (a location may repeat)."""
+        # bincount counts repeated ids like np.add.at would, at a fraction of its cost
+        self.occ += np.bincount(lids, minlength=len(self.occ))
+        self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)
+
+    def vacate(self, lids: np.ndarray) -> None:
+        """One person fewer in each of ``lids`` (a location may repeat)."""
+        self.occ -= np.bincount(lids, minlength=len(self.occ))
+        self.occupied -= np.bincount(self.type[lids], minlength=N_TYPES)
+
     def places_by_type(self) -> np.ndarray:
-        n = self.n
-        return np.bincount(self.type[:n], weights=self.places[:n] * self.is_open[:n], minlength=N_TYPES).astype(np.int64)
+        """Places in open locations, per type."""
+        return self.open_places.copy()
 
     def occupancy_by_type(self) -> np.ndarray:
-        n = self.n
-        return np.bincount(self.type[:n], weights=self.occ[:n], minlength=N_TYPES).astype(np.int64)
+        """People placed, per location type."""
+        return self.occupied.copy()
 
     def frame(self) -> pd.DataFrame:
         n = self.n

@@ -115,18 +115,21 @@ class Placement:
     # --- places -----------------------------------------------------------------------
 
     def free_by_type(self, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Free places per location type in open, usable locations (``exclude``: a mask of locations to leave out)."""
-        n = self.locations.n
+        """Free places per location type in open, usable locations (``exclude``: ids of locations to leave out)."""
         L = self.locations
-        mask = L.is_open[:n] & (self.allow_reserved | ~L.reserved[:n])
-        if exclude is not None:
-            mask &= ~exclude
-        # free places per type in one pass (np.isin on the type column was the hot spot of a run)
-        return np.bincount(L.type[:n], weights=(L.places[:n] - L.occ[:n]) * mask, minlength=N_TYPES)
+        free = L.open_places - L.occupied  # nobody sits in a location that is not open
+        out = [] if self.allow_reserved else [lid for lid in L.reserved_ids if L.is_open[lid]]
+        if exclude is not None and len(exclude):
+            usable = L.is_open[exclude] & (self.allow_reserved | ~L.reserved[exclude])
+            ex = exclude[usable]
+            free = free - np.bincount(L.type[ex], weights=L.places[ex] - L.occ[ex], minlength=N_TYPES).astype(np.int64)
+        for lid in out:
+            free[L.type[lid]] -= L.places[lid] - L.occ[lid]
+        return free
 
     def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
         free = self.free_by_type(exclude)
-        return int(round(sum(free[t] for t in types)))
+        return int(sum(free[t] for t in types))
 
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
@@ -191,9 +194,7 @@ class Placement:
         p.loc[placed] = slots
         p.where[placed] = LOCATION
         self.residents_of.add(placed, slots)
-        # bincount counts repeated slots like np.add.at would, at a fraction of its cost
-        occ = self.locations.occ
-        occ += np.bincount(slots, minlength=len(occ))
+        self.locations.fill(slots)
         return placed
 
     def release(self, ids: np.ndarray) -> None:
@@ -202,8 +203,7 @@ class Placement:
         at = p.where[ids]
         in_loc = ids[at == LOCATION]
         if len(in_loc):
-            occ = self.locations.occ
-            occ -= np.bincount(p.loc[in_loc], minlength=len(occ))
+            self.locations.vacate(p.loc[in_loc])
             p.loc[in_loc] = -1
         self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
 
@@ -300,9 +300,7 @@ class Placement:
         self.allow_reserved = False
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
-        L = self.locations
-        n = L.n
-        if budget > 0 and L.occ[:n][L.type[:n] == CRISIS_PLACES].sum() > 0:
+        if budget > 0 and self.locations.occupied[CRISIS_PLACES] > 0:
             budget -= self._move_up(now, CRISIS_PLACES, (DURABLE, TEMPORARY, EMERGENCY), budget)
         # once a week, when nobody waits, emergency residents move into free regular places
         if day % cfg.emergency.review_interval_days == 0 and self.waiting[0] == 0 and budget > 0:
@@ -391,7 +389,7 @@ class Placement:
         residents = self.residents(lid)
         self.release(residents)
         self.residents_of.forget(lid)
-        L.is_open[lid] = False
+        L.close(lid)
         L.close_day[lid] = min(L.close_day[lid], now)
         amv = p.cat[residents] == AMV
         for group, is_amv in ((residents[~amv], False), (residents[amv], True)):
