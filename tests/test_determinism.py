@@ -11,8 +11,9 @@ from conftest import BASELINE, small_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType
-from sim.capacity.projects import STAGES, Plan, StageTable, stage_days
+from sim.capacity.projects import STAGES, Menu, Plan, stage_days
 from sim.cli import main
 from sim.model import simulate
 from sim.runner import run_replication
@@ -86,19 +87,35 @@ def test_a_keyed_generator_draws_the_numbers_of_numpys_own_seeding(entropy, key)
 
 
 @settings(max_examples=50, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), data=st.data())
-def test_a_plan_drawn_from_its_stage_table_matches_one_draw_per_stage(seed, data):
-    """Plans drawn with one vectorised gamma call give each stage the length a draw per stage gives, with
-    stages of zero mean or no variation drawing nothing; whatever the type's stages are."""
+@given(seed=st.integers(0, 2**32 - 1), n_types=st.integers(1, 4), data=st.data())
+def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types, data):
+    """A site's plans for every type come from one vectorised gamma call; each stage must get the length
+    one draw per stage (type by type) gives, stages of zero mean or no variation drawing nothing, and the
+    planned lead time the builder's sum of the stages, expected appeal and delay, whatever the types are."""
     stage = st.builds(
         lambda mean, cv: {"mean_months": mean, "cv": cv},
-        st.sampled_from([0.0, 0.5, 3.0, 14.0]),
-        st.sampled_from([0.0, 0.2, 0.6, 1.5]),
+        st.one_of(st.just(0.0), st.floats(0.1, 30)),
+        st.one_of(st.just(0.0), st.floats(0.05, 2)),
     )
-    stages = {name: data.draw(stage) for name in STAGES}
-    ptype = ProjectType(**stages, size_places=100, lifespan_years=15)
+    types = {
+        f"t{i}": ProjectType(
+            **{name: data.draw(stage) for name in STAGES},
+            appeal_probability=data.draw(st.floats(0, 1)),
+            delay_probability=data.draw(st.floats(0, 1)),
+            size_places=100,
+            lifespan_years=15,
+        )
+        for i in range(n_types)
+    }
     vectorised, rng = np.random.default_rng(seed), np.random.default_rng(seed)
-    plan = Plan.draw("t", ptype, vectorised, StageTable.of(ptype))
-    one_by_one = {name: stage_days(rng, getattr(ptype, name)) for name in STAGES}
-    assert plan.durations == one_by_one
+    days, planned = Menu(types).draw(vectorised)
+    for i, t in enumerate(types.values()):
+        one_by_one = {name: stage_days(rng, getattr(t, name)) for name in STAGES}
+        assert dict(zip(STAGES, days[i].tolist())) == one_by_one
+        expected = sum(v for name, v in one_by_one.items() if name != "appeal")
+        expected += t.appeal_probability * t.appeal.mean_months * DAYS_PER_MONTH
+        expected += t.delay_probability * sum(t.delay_months) / 2 * DAYS_PER_MONTH
+        assert planned[i] == expected
     assert vectorised.random() == rng.random()  # and it used up the same numbers: later draws agree
+    one = Plan.draw("t0", types["t0"], np.random.default_rng(seed))
+    assert one.durations == dict(zip(STAGES, days[0].tolist())) and one.planned_days == planned[0]

@@ -32,7 +32,7 @@ import simpy
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
-from sim.capacity.projects import Plan, Project, StageTable, choose, run
+from sim.capacity.projects import Menu, Plan, Project, run
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
 from sim.scenario import Request, Scenario
@@ -110,7 +110,8 @@ class CapacityCycle:
         self.chain = chain
         self.env = env
         self.cfg = scenario.capacity.spreidingswet
-        self.tables = {k: StageTable.of(t) for k, t in self.cfg.project_types.items()}  # for drawing plans
+        self.menu = Menu(self.cfg.project_types)  # every type's plan at a site, drawn at once
+        self.amv_menus = {k: Menu({"amv_unit": t}) for k, t in self.cfg.project_types.items()}
         self.emergency_lead_time_days = scenario.reception.emergency.lead_time_days
         self.cal = cal
         self.h = cal.horizon_days
@@ -427,9 +428,8 @@ class CapacityCycle:
             # what each type would take at the sites this municipality has in mind (the plans it can know)
             # (one generator per site, every type drawn in a fixed order: the same plans whatever is chosen)
             sites = self._rng(k, m, attempt, j, 3)
-            plans = [Plan.draw(name, cfg.project_types[name], sites, self.tables[name]) for name in names]
             lateness = cfg.lateness_aversion_per_month if cfg.type_choice_rule else 0.0
-            plan = choose(plans, weights, days_left, lateness, rng.random())
+            plan = self.menu.choose(sites, weights, days_left, lateness, rng.random())
             size = min(plan.ptype.size_places, remaining)
             if plan.ptype.location_type == "durable":
                 # a durable location below the counting size would not count for the task: build at least that
@@ -444,7 +444,9 @@ class CapacityCycle:
             size = min(unit, amv_gap)
             amv_gap -= size
             fail = min(1.0, cfg.amv_failure_per_50_places * size / 50)
-            plan = Plan.draw("amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3), self.tables[amv_name])
+            plan = Plan.draw(
+                "amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3), self.amv_menus[amv_name]
+            )
             self._launch(k, m, attempt, j, plan, size, AMV_PLACES, fail)
             j += 1
 

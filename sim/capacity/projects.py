@@ -10,7 +10,7 @@ the Spreidingswet and COA outside it use the same machinery.
 A project's *plan* is what its builder can know when it chooses: the stage
 lengths of this site drawn from their distributions, plus the expected appeal
 and delay. The choice between project types weighs each type's planned lead
-time against the time left (:func:`choose`); the project then runs with the
+time against the time left (:func:`choose_index`); the project then runs with the
 very stage lengths it was planned with, and appeal, delay and failure are
 drawn as it goes. Every draw comes from the project's own generator, keyed by
 who builds it and its number, so common random numbers hold project by project.
@@ -39,29 +39,50 @@ def stage_days(rng: np.random.Generator, stage: Stage) -> float:
     return float(rng.gamma(shape, stage.mean_months / shape)) * DAYS_PER_MONTH
 
 
-@dataclass(frozen=True)
-class StageTable:
-    """A project type's stages as arrays, so that a plan's random stage lengths come from one gamma call
-    (a run draws thousands of plans). Stages with a mean of zero or no variation draw nothing, exactly as
-    :func:`stage_days` would not."""
+NOT_APPEAL = [i for i, s in enumerate(STAGES) if s != "appeal"]  # the stages every project passes
 
-    fixed_days: np.ndarray  # per stage: its length when not drawn (0 or the mean), days
-    drawn: np.ndarray  # per stage: whether its length is drawn
-    shape: np.ndarray  # gamma shape of the drawn stages, in stage order
-    scale_months: np.ndarray  # gamma scale of the drawn stages (months)
-    appeal_days: float  # the expected appeal a builder adds to the stages (days)
-    delay_days: float  # and the expected delay (days)
 
-    @classmethod
-    def of(cls, ptype: ProjectType) -> StageTable:
-        stages = [getattr(ptype, s) for s in STAGES]
-        drawn = np.array([st.mean_months > 0 and st.cv > 0 for st in stages])
-        fixed = np.array([st.mean_months * DAYS_PER_MONTH if st.mean_months > 0 and st.cv <= 0 else 0.0 for st in stages])
-        shape = np.array([1 / st.cv**2 for st, d in zip(stages, drawn) if d])
-        scale = np.array([st.mean_months / (1 / st.cv**2) for st, d in zip(stages, drawn) if d])
-        appeal = ptype.appeal_probability * ptype.appeal.mean_months * DAYS_PER_MONTH
-        delay = ptype.delay_probability * sum(ptype.delay_months) / 2 * DAYS_PER_MONTH
-        return cls(fixed, drawn, shape, scale, appeal, delay)
+class Menu:
+    """Project types as arrays of their stages, so that a site's plans for every type come from one gamma
+    call (a run draws thousands of sites). The numbers are those of one :func:`stage_days` call per stage,
+    type by type in the menu's order: stages with a mean of zero or no variation draw nothing."""
+
+    def __init__(self, types: dict[str, ProjectType]):
+        self.names = list(types)
+        self.ptypes = list(types.values())
+        stages = [[getattr(t, s) for s in STAGES] for t in self.ptypes]
+        self.drawn = np.array([[st.mean_months > 0 and st.cv > 0 for st in row] for row in stages], bool)
+        self.fixed_days = np.array(
+            [[st.mean_months * DAYS_PER_MONTH if st.mean_months > 0 and st.cv <= 0 else 0.0 for st in row] for row in stages]
+        )
+        drawn = [st for row in stages for st in row if st.mean_months > 0 and st.cv > 0]  # row by row, as drawn
+        self.shape = np.array([1 / st.cv**2 for st in drawn])
+        self.scale_months = np.array([st.mean_months / (1 / st.cv**2) for st in drawn])
+        # what a builder adds to the stages: the expected appeal and the expected delay (days)
+        self.appeal_days = np.array([t.appeal_probability * t.appeal.mean_months * DAYS_PER_MONTH for t in self.ptypes])
+        self.delay_days = np.array([t.delay_probability * sum(t.delay_months) / 2 * DAYS_PER_MONTH for t in self.ptypes])
+
+    def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """At one site: each type's stage lengths (days; types × stages) and planned lead time (days)."""
+        days = self.fixed_days.copy()
+        if len(self.shape):
+            # one call draws the same numbers, in the same order, as one gamma call per stage and type
+            days[self.drawn] = rng.gamma(self.shape, self.scale_months) * DAYS_PER_MONTH
+        planned = days[:, NOT_APPEAL[0]]
+        for i in NOT_APPEAL[1:]:  # added stage by stage, in order, as a builder's sum would
+            planned = planned + days[:, i]
+        return days, planned + self.appeal_days + self.delay_days
+
+    def plan(self, i: int, days: np.ndarray, planned: np.ndarray) -> Plan:
+        """Type ``i``'s plan from a site's draw."""
+        return Plan(self.names[i], self.ptypes[i], dict(zip(STAGES, days[i].tolist())), float(planned[i]))
+
+    def choose(
+        self, rng: np.random.Generator, weights: np.ndarray, days_left: float, aversion_per_month: float, u: float
+    ) -> Plan:
+        """The plans at the site ``rng`` draws, and the builder's choice among them (:func:`choose_index`)."""
+        days, planned = self.draw(rng)
+        return self.plan(choose_index(planned, weights, days_left, aversion_per_month, u), days, planned)
 
 
 @dataclass
@@ -74,29 +95,23 @@ class Plan:
     planned_days: float  # what the builder expects: the stages + the expected appeal and delay
 
     @classmethod
-    def draw(cls, kind: str, ptype: ProjectType, rng: np.random.Generator, table: StageTable | None = None) -> Plan:
-        """The plan at one site: its stage lengths drawn from ``rng`` in stage order (``table``: the type's
-        :class:`StageTable`, made once by a caller that draws many plans)."""
-        table = table or StageTable.of(ptype)
-        days = table.fixed_days.copy()
-        if len(table.shape):
-            # one call draws the same numbers, in the same order, as one gamma call per stage
-            days[table.drawn] = rng.gamma(table.shape, table.scale_months) * DAYS_PER_MONTH
-        durations = dict(zip(STAGES, days.tolist()))
-        expected = sum(v for s, v in durations.items() if s != "appeal")
-        expected += table.appeal_days
-        expected += table.delay_days
-        return cls(kind, ptype, durations, expected)
+    def draw(cls, kind: str, ptype: ProjectType, rng: np.random.Generator, menu: Menu | None = None) -> Plan:
+        """The plan at one site: its stage lengths drawn from ``rng`` in stage order (``menu``: a menu of
+        this one type, made once by a caller that draws many plans)."""
+        menu = menu or Menu({kind: ptype})
+        days, planned = menu.draw(rng)
+        return cls(kind, ptype, dict(zip(STAGES, days[0].tolist())), float(planned[0]))
 
 
-def choose(plans: list[Plan], weights: np.ndarray, days_left: float, aversion_per_month: float, u: float) -> Plan:
-    """The builder's choice: weight × exp(−aversion × months the plan would open after the deadline),
-    sampled with one uniform ``u`` (so the same draw picks the same type when the weights agree)."""
-    late = np.array([max(0.0, p.planned_days - days_left) / DAYS_PER_MONTH for p in plans])
+def choose_index(planned_days: np.ndarray, weights: np.ndarray, days_left: float, aversion_per_month: float, u: float) -> int:
+    """The builder's choice among plans with these planned lead times (days): weight × exp(−aversion ×
+    months the plan would open after the deadline), sampled with one uniform ``u`` (so the same draw picks
+    the same type when the weights agree)."""
+    late = np.maximum(planned_days - days_left, 0.0) / DAYS_PER_MONTH
     w = np.asarray(weights, float) * np.exp(-aversion_per_month * late)
     if w.sum() <= 0:
-        w = np.ones(len(plans))
-    return plans[int(np.searchsorted(np.cumsum(w) / w.sum(), u, side="right").clip(0, len(plans) - 1))]
+        w = np.ones(len(planned_days))
+    return int(np.searchsorted(np.cumsum(w) / w.sum(), u, side="right").clip(0, len(planned_days) - 1))
 
 
 @dataclass

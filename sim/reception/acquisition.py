@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
-from sim.capacity.projects import Plan, Project, StageTable, choose, run
+from sim.capacity.projects import Menu, Project, run
 from sim.reception.locations import AMV_PLACES, DURABLE, TEMPORARY, TYPE_CODE, Locations
 from sim.scenario import Scenario
 from sim.streams import Keyed
@@ -43,7 +43,7 @@ class Acquisition:
         if unknown:
             raise ValueError(f"reception.acquisition.project_mix names unknown project types {unknown}")
         self.names = [k for k, w in self.cfg.project_mix.items() if w > 0]
-        self.tables = {k: StageTable.of(self.types[k]) for k in self.names}  # for drawing plans
+        self.menu = Menu({k: self.types[k] for k in self.names})  # every type's plan at a site, drawn at once
         self.weights = np.array([self.cfg.project_mix[k] for k in self.names])
         self.locations = locations
         self.entropy = entropy
@@ -91,8 +91,9 @@ class Acquisition:
         j = 0
         while budget > 0:
             sites = self._keyed(self.reviews, j)  # every type drawn, in a fixed order
-            plans = [Plan.draw(name, self.types[name], sites, self.tables[name]) for name in self.names]
-            plan = choose(plans, self.weights, cfg.horizon_months * DAYS_PER_MONTH, cfg.lateness_aversion_per_month, rng.random())
+            plan = self.menu.choose(
+                sites, self.weights, cfg.horizon_months * DAYS_PER_MONTH, cfg.lateness_aversion_per_month, rng.random()
+            )
             size = min(plan.ptype.size_places, budget)
             budget -= size
             proj = Project(
