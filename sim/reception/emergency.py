@@ -114,9 +114,8 @@ class EmergencySearch:
         """Places still to find: :meth:`needed`, minus places promised, with the places of locations whose
         lease ends within the longest lead time counted as gone and their residents as needing a place."""
         L = self.locations
-        n = L.n
         horizon = now + self.cfg.lead_time_days[1]
-        closing = (L.is_open[:n] & (L.close_day[:n] <= horizon)).nonzero()[0]
+        closing = L.open_ids[L.close_day[L.open_ids] <= horizon]
         leaving = np.bincount(L.type[closing], weights=L.occ[closing], minlength=N_TYPES)
         demand = (demand[0] + int(leaving.sum() - leaving[AMV_PLACES]), demand[1] + int(leaving[AMV_PLACES]))
         return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised

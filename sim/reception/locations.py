@@ -49,7 +49,7 @@ def read_municipalities(path: str | Path) -> pd.DataFrame:
 class Locations:
     """The table of locations (one row each) and the places in them."""
 
-    PER_TYPE = ("open_places", "occupied")  # arrays per location type, not per location
+    NOT_COLUMNS = ("open_places", "occupied", "open_ids")  # arrays that are not one entry per location
 
     def __init__(self, capacity: int = 1024):
         self.n = 0
@@ -72,6 +72,10 @@ class Locations:
         self.open_places = np.zeros(N_TYPES, np.int64)  # places in open locations, per type
         self.occupied = np.zeros(N_TYPES, np.int64)  # people placed, per type of their location
         self.reserved_ids: list[int] = []  # locations held back for application-centre overflow (few)
+        # ids of the open locations, ascending, per type and in all: a day's search for free places reads
+        # these instead of every location ever registered (half of them closed by year ten)
+        self.open_of_type = [np.empty(0, np.int64) for _ in range(N_TYPES)]
+        self.open_ids = np.empty(0, np.int64)
 
     def add(
         self,
@@ -88,7 +92,7 @@ class Locations:
         """Register a location (not yet open); returns its id."""
         if self.n == len(self.type):
             for name, arr in list(vars(self).items()):
-                if isinstance(arr, np.ndarray) and name not in self.PER_TYPE:
+                if isinstance(arr, np.ndarray) and name not in self.NOT_COLUMNS:
                     fill = NEVER if arr.dtype.kind == "f" else (-1 if name in ("municipality", "key") else 0)
                     new = np.full(2 * len(arr), fill, arr.dtype)
                     new[: len(arr)] = arr
@@ -137,7 +141,11 @@ class Locations:
         """Location ``lid`` opens: its places can be used."""
         if not self.is_open[lid]:
             self.is_open[lid] = True
-            self.open_places[self.type[lid]] += self.places[lid]
+            t = self.type[lid]
+            self.open_places[t] += self.places[lid]
+            ids = self.open_of_type[t]
+            self.open_of_type[t] = np.insert(ids, ids.searchsorted(lid), lid)
+            self.open_ids = np.insert(self.open_ids, self.open_ids.searchsorted(lid), lid)
 
     def close(self, lid: int) -> None:
         """Location ``lid`` closes; nobody may be placed in it any more (its residents have moved)."""
@@ -145,18 +153,21 @@ class Locations:
             raise RuntimeError(f"location {lid} closes with {self.occ[lid]} residents placed in it")
         if self.is_open[lid]:
             self.is_open[lid] = False
-            self.open_places[self.type[lid]] -= self.places[lid]
+            t = self.type[lid]
+            self.open_places[t] -= self.places[lid]
+            self.open_of_type[t] = self.open_of_type[t][self.open_of_type[t] != lid]
+            self.open_ids = self.open_ids[self.open_ids != lid]
 
     def fill(self, lids: np.ndarray) -> None:
         """One person more in each of ``lids`` (a location may repeat)."""
-        # bincount counts repeated ids like np.add.at would, at a fraction of its cost
-        self.occ += np.bincount(lids, minlength=len(self.occ))
-        self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)
+        # ufunc.at adds repeated ids once each; on the few ids of a day it beats a bincount over the table
+        np.add.at(self.occ, lids, 1)
+        np.add.at(self.occupied, self.type[lids], 1)
 
     def vacate(self, lids: np.ndarray) -> None:
         """One person fewer in each of ``lids`` (a location may repeat)."""
-        self.occ -= np.bincount(lids, minlength=len(self.occ))
-        self.occupied -= np.bincount(self.type[lids], minlength=N_TYPES)
+        np.subtract.at(self.occ, lids, 1)
+        np.subtract.at(self.occupied, self.type[lids], 1)
 
     def places_by_type(self) -> np.ndarray:
         """Places in open locations, per type."""

@@ -134,23 +134,22 @@ class Placement:
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
-        n = L.n
-        free = L.places[:n] - L.occ[:n]
-        usable = L.is_open[:n] & (free > 0)
-        if not self.allow_reserved:
-            usable &= ~L.reserved[:n]
-        if exclude >= 0:
-            usable[exclude] = False
-        cand = usable.nonzero()[0]
-        cand_type = L.type[cand]
+        places, occ = L.places, L.occ
+        skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
         out = []
         need = k
         for t in types:
-            c = cand[cand_type == t]
+            c = L.open_of_type[t]
+            fc = places[c] - occ[c]
+            usable = fc > 0
+            if skip_reserved:
+                usable &= ~L.reserved[c]
+            if exclude >= 0:
+                usable &= c != exclude
+            c, fc = c[usable], fc[usable]
             if len(c) == 0:
                 continue
             # only the first locations that cover the need, not one entry per free place of the type
-            fc = free[c]
             upto = int(fc.cumsum().searchsorted(need)) + 1
             slots = c[:upto].repeat(fc[:upto])[:need]
             out.append(slots)
@@ -350,8 +349,8 @@ class Placement:
         k = min(self.free_places(to_types), budget)
         if k <= 0:
             return 0
-        n = L.n
-        src = (L.is_open[:n] & (L.type[:n] == from_type) & (L.occ[:n] > 0)).nonzero()[0]
+        src = L.open_of_type[from_type]
+        src = src[L.occ[src] > 0]
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
