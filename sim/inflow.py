@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
-from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER, People
+from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -155,16 +155,6 @@ def replay(scenario: Scenario) -> pd.DataFrame | None:
     """The monthly replay series (:func:`read_replay`) when the inflow replays one, else None."""
     cfg = scenario.inflow
     return read_replay(scenario.resolve_path(cfg.replay_file)) if cfg.mode == "replay" else None
-
-
-def add_day(people: People, arrivals: dict[str, np.ndarray], rows: slice) -> np.ndarray:
-    """New person records for the ``rows`` of :func:`draw_arrivals` (one day's arrivals); returns their ids."""
-    k = rows.stop - rows.start
-    ids = people.add(k)
-    new = slice(ids[0], ids[0] + k)  # new records are contiguous: slices instead of fancy indexing
-    for name, values in arrivals.items():
-        getattr(people, name)[new] = values[rows]
-    return ids
 
 
 def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[ApplicationCentre]) -> dict[str, np.ndarray]:

@@ -110,11 +110,12 @@ class Chain:
             self.capacity.location_closed(lid)  # a task stands: the municipality's gap reopens
 
     def inflow_process(self, env: simpy.Environment):
-        """Arrivals of each day: records copied from :func:`sim.inflow.draw_arrivals`, then routed."""
+        """Arrivals of each day: records drawn by :func:`sim.inflow.draw_arrivals`, then routed."""
         p = self.people
         A = inflow.draw_arrivals(self.s, self.streams, self.counts, self.centres)
         offset = A.pop("offset")
         sponsor, elsewhere, to_ac, centre = A.pop("sponsor"), A.pop("elsewhere"), A.pop("to_ac"), A.pop("centre")
+        p.prefill(A)  # the records of the run's arrivals, in order: each day adds the next rows
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)
             a = slice(offset[day], offset[day + 1])
@@ -122,7 +123,7 @@ class Chain:
             self.today["arrivals"] = k
             if k == 0:
                 continue
-            ids = inflow.add_day(p, A, a)
+            ids = p.add(k)
             joined = int(sponsor[a].sum())  # joined their sponsor on arrival
             self.today["housed"] += joined
             self.housing.joined_sponsor(joined)

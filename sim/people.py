@@ -73,6 +73,18 @@ class People:
         self.n += k
         return np.arange(start, start + k)
 
+    def prefill(self, fields: dict[str, np.ndarray]) -> int:
+        """Write the records of people who will be added later (the run's arrivals, drawn up front) into the
+        rows after the current ones; returns the first of those rows. The rows count, and are seen, only
+        once :meth:`add` reserves them, in order: one bulk copy instead of one per field and day."""
+        k = len(next(iter(fields.values()))) if fields else 0
+        start = self.n
+        if start + k > len(self.cat):
+            self._grow(start + k)
+        for name, values in fields.items():
+            getattr(self, name)[start : start + k] = values
+        return start
+
     def _grow(self, needed: int) -> None:
         cap = max(needed, 2 * len(self.cat))
         for name, arr in list(vars(self).items()):
