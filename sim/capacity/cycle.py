@@ -170,14 +170,15 @@ class CapacityCycle:
         Every COA location stands in a municipality; where the scenario does not say which (COA's own
         projects, scheduled locations without one) its places are spread over municipalities by population."""
         L = self.chain.locations
-        n = L.n
         cfg = self.cfg
-        life = np.where(L.initial[:n], np.inf, L.close_day[:n] - L.open_day[:n])
-        durable = (L.type[:n] == DURABLE) & (L.places[:n] >= cfg.count_min_places)
-        ok = L.is_open[:n] & (durable | (L.type[:n] == AMV_PLACES)) & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
-        placed = ok & (L.municipality[:n] >= 0)
-        out = np.bincount(L.municipality[:n][placed], weights=L.places[:n][placed], minlength=len(self.geo.codes))
-        unplaced = float(L.places[:n][ok & (L.municipality[:n] < 0)].sum())
+        ids = np.concatenate((L.open_of_type[DURABLE], L.open_of_type[AMV_PLACES]))  # the open ones that may count
+        places, muni = L.places[ids], L.municipality[ids]
+        life = np.where(L.initial[ids], np.inf, L.close_day[ids] - L.open_day[ids])
+        big_enough = (L.type[ids] == AMV_PLACES) | (places >= cfg.count_min_places)  # AMV of any size
+        ok = big_enough & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
+        placed = ok & (muni >= 0)
+        out = np.bincount(muni[placed], weights=places[placed], minlength=len(self.geo.codes))
+        unplaced = float(places[ok & (muni < 0)].sum())
         if unplaced:
             out = out + unplaced * self.geo.population / self.geo.population.sum()
         if pipeline_within_days > 0:
