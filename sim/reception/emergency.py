@@ -206,8 +206,7 @@ class EmergencySearch:
         to spare: emptiest first (COA ends leases early when the places are not needed)."""
         cfg = self.cfg
         L = self.locations
-        n = L.n
-        cand = (L.extendable[:n] & L.is_open[:n] & (now - L.open_day[:n] >= cfg.min_lease_days)).nonzero()[0]
+        cand = L.open_ids[L.extendable[L.open_ids] & (now - L.open_day[L.open_ids] >= cfg.min_lease_days)]
         if len(cand) == 0:
             return []
         spare = self.spare(self.placement.demand(), self.placement.free_by_type())
