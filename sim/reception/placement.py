@@ -184,12 +184,16 @@ class Placement:
             return placed
         p = self.people
         first_time = np.isnan(p.t_place[placed])
-        self.placed_ever += int(np.count_nonzero(first_time))
-        p.t_place[placed[first_time]] = now
+        n_first = int(np.count_nonzero(first_time))
+        self.placed_ever += n_first
         self.waiting_elsewhere -= int(np.count_nonzero(p.where[placed] == ELSEWHERE))
-        moved = placed[~first_time]
-        p.moves[moved] += 1
-        self.moves += len(moved)
+        if n_first == len(placed):  # the day's transfer: everyone's first place, nobody moves
+            p.t_place[placed] = now
+        else:
+            p.t_place[placed[first_time]] = now
+            moved = placed[~first_time]
+            p.moves[moved] += 1
+            self.moves += len(moved)
         p.loc[placed] = slots
         p.where[placed] = LOCATION
         self.residents_of.add(placed, slots)
@@ -225,12 +229,13 @@ class Placement:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place."""
         p = self.people
         at = p.where[ids]
-        waiting = (at == AC_WAITING) | (at == ELSEWHERE)
+        at_centre = at == AC_WAITING
+        waiting = at_centre | (at == ELSEWHERE)
         if waiting.any():
             amv = p.cat[ids[waiting]] == AMV
             self.waiting[1] -= int(amv.sum())
             self.waiting[0] -= int((~amv).sum())
-        self._leave_centres(ids[at == AC_WAITING], now)
+            self._leave_centres(ids[at_centre], now)
         self.release(ids)
 
     def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
