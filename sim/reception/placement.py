@@ -33,6 +33,11 @@ from sim.reception.locations import (
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
+# per ``where`` code: does a person there still wait for a place (at a centre or elsewhere)? One lookup
+# instead of reading and comparing twice, on every queue entry the day's transfer passes
+WAITS_FOR_PLACE = np.zeros(GONE + 1, bool)
+WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
+
 
 class Residents:
     """Who sits in each location of the types that often close or are emptied: leases (emergency, crisis),
@@ -294,7 +299,7 @@ class Placement:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
             slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
-            ids = self.queues[q].pop(len(slots), lambda c: (p.where[c] == AC_WAITING) | (p.where[c] == ELSEWHERE))
+            ids = self.queues[q].pop(len(slots), lambda c: WAITS_FOR_PLACE[p.where[c]])
             from_ac = ids[p.where[ids] == AC_WAITING]
             placed = self.place(ids, now, is_amv, slots=slots[: len(ids)])
             assert len(placed) == len(ids)
