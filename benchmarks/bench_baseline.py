@@ -15,6 +15,10 @@ time (cProfile, sorted by own time). cProfile charges every call its own overhea
 called often and underrates a few expensive numpy calls; a sampling profiler gives truer shares, e.g.
 ``py-spy record -f raw -o prof.txt -- python benchmarks/bench_baseline.py --no-growth --no-memory``
 (py-spy is not a dependency: ``pip install py-spy``).
+Changes worth a few per cent drown in these machines' noise (the same code measures ~10 % apart within
+minutes); to compare two versions, count the instructions of a run instead, which repeats to ~0.5 %:
+``valgrind --tool=callgrind --callgrind-out-file=/dev/null python -c "..."`` on one run, minus the same
+command that only loads the scenario (valgrind is a system package; a ten-year run takes ~2 minutes under it).
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` each is
 timed N times and the fastest is kept (the least disturbed by other processes).
