@@ -115,7 +115,7 @@ class Chain:
         A = inflow.draw_arrivals(self.s, self.streams, self.counts, self.centres)
         offset = A.pop("offset")
         sponsor, elsewhere, to_ac, centre = A.pop("sponsor"), A.pop("elsewhere"), A.pop("to_ac"), A.pop("centre")
-        p.prefill(A)  # the records of the run's arrivals, in order: each day adds the next rows
+        first = p.prefill(A)  # the records of the run's arrivals, in order: each day adds the next rows
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)
             a = slice(offset[day], offset[day + 1])
@@ -124,6 +124,7 @@ class Chain:
             if k == 0:
                 continue
             ids = p.add(k)
+            assert ids[0] == first + a.start, "a record was added during the run: the arrivals' rows moved"
             joined = int(sponsor[a].sum())  # joined their sponsor on arrival
             self.today["housed"] += joined
             self.housing.joined_sponsor(joined)

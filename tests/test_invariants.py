@@ -176,6 +176,9 @@ def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     types = L.type[: L.n]
     assert (L.occupied == np.bincount(types, weights=L.occ[: L.n], minlength=N_TYPES)).all()
     assert (L.open_places == np.bincount(types, weights=L.places[: L.n] * L.is_open[: L.n], minlength=N_TYPES)).all()
+    assert np.array_equal(L.open_ids, np.flatnonzero(L.is_open[: L.n]))
+    for t in range(N_TYPES):
+        assert np.array_equal(L.open_of_type[t], np.flatnonzero(L.is_open[: L.n] & (types == t)))
     assert not (p.loc[:n][where != LOCATION] >= 0).any(), "a person outside a location still holds a place"
     # the residents index (what closing and moving up read) names exactly the people placed there
     for lid in range(L.n):

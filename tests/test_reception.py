@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import small_scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model import Chain
-from sim.people import AMV
+from sim.people import AMV, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
+from sim.reception.placement import Placement
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -59,11 +62,13 @@ def test_the_search_sets_minors_need_against_amv_places_and_adults_need_against_
 
 
 def test_the_table_keeps_its_per_type_counts_through_growth_and_refuses_to_close_an_occupied_location():
-    L = Locations(capacity=2)  # grows twice below: the per-type counts must not grow with the columns
-    lids = [L.add(EMERGENCY if i % 2 else DURABLE, 10 + i, 0.0) for i in range(5)]
-    for lid in lids:
-        L.open(lid)
+    L = Locations(capacity=2)  # grows twice below, with locations open: only the per-location columns grow
+    lids = []
+    for i in range(5):
+        lids.append(L.add(EMERGENCY if i % 2 else DURABLE, 10 + i, 0.0))
+        L.open(lids[-1])
     L.open(lids[0])  # opening twice counts once
+    assert L.open_ids.tolist() == lids and L.open_of_type[DURABLE].tolist() == lids[::2]
     L.fill(np.array([lids[1], lids[1], lids[2]]))
     assert L.open_places.tolist() == [10 + 12 + 14, 0, 11 + 13, 0, 0]
     assert L.occupied.tolist() == [1, 0, 2, 0, 0] and len(L.occupied) == N_TYPES
@@ -72,3 +77,46 @@ def test_the_table_keeps_its_per_type_counts_through_growth_and_refuses_to_close
     L.vacate(np.array([lids[1], lids[1]]))
     L.close(lids[1])
     assert L.open_places[EMERGENCY] == 13 and not L.is_open[lids[1]]
+    assert L.open_ids.tolist() == [lids[0], *lids[2:]] and L.open_of_type[EMERGENCY].tolist() == [lids[3]]
+
+
+location = st.tuples(
+    st.sampled_from(range(N_TYPES)),  # type
+    st.integers(1, 30),  # places
+    st.floats(0, 1),  # share occupied
+    st.booleans(),  # open
+    st.booleans(),  # reserved (an overflow reserve)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    table=st.lists(location, min_size=1, max_size=30),
+    allow_reserved=st.booleans(),
+    exclude=st.sets(st.integers(0, 29), max_size=4),
+    k=st.integers(0, 200),
+    types=st.permutations(range(N_TYPES)),
+)
+def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, allow_reserved, exclude, k, types):
+    """What the kept counts and open-id lists give (free places per type, the places COA fills first) is
+    what a scan of the whole table gives: open locations only, a reserve only while it is allowed, the
+    locations left out left out, and places in type order, then by location id."""
+    L = Locations(capacity=4)
+    for type_code, places, share, is_open, reserved in table:
+        lid = L.register(type_code, places, 0.0, np.inf, -1, "test", reserved=reserved)
+        if is_open:
+            L.open(lid)
+            L.fill(np.repeat(lid, int(share * places)))
+    placement = Placement(small_scenario(), People(8), L, [])
+    placement.allow_reserved = allow_reserved
+    n = L.n
+    usable = L.is_open[:n] & (allow_reserved | ~L.reserved[:n])
+    free = np.where(usable, L.places[:n] - L.occ[:n], 0)
+    leave_out = np.array(sorted(i for i in exclude if i < n), np.int64)
+    kept = np.ones(n, bool)
+    kept[leave_out] = False
+    expected = np.bincount(L.type[:n], weights=free * kept, minlength=N_TYPES)
+    assert placement.free_by_type(exclude=leave_out).tolist() == expected.tolist()
+    one = int(leave_out[0]) if len(leave_out) else -1
+    scan = [lid for t in types for lid in range(n) if L.type[lid] == t and lid != one for _ in range(int(free[lid]))]
+    assert placement._slots(tuple(types), k, exclude=one).tolist() == scan[:k]

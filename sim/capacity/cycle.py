@@ -111,7 +111,9 @@ class CapacityCycle:
         self.env = env
         self.cfg = scenario.capacity.spreidingswet
         self.menu = Menu(self.cfg.project_types)  # every type's plan at a site, drawn at once
-        self.amv_menus = {k: Menu({"amv_unit": t}) for k, t in self.cfg.project_types.items()}
+        # AMV units are built like a conversion (or the first type when there is none)
+        self.amv_type = "conversion" if "conversion" in self.cfg.project_types else next(iter(self.cfg.project_types), None)
+        self.amv_menu = Menu({"amv_unit": self.cfg.project_types[self.amv_type]}) if self.amv_type else None
         self.emergency_lead_time_days = scenario.reception.emergency.lead_time_days
         self.cal = cal
         self.h = cal.horizon_days
@@ -119,7 +121,7 @@ class CapacityCycle:
         # one entropy value per run; every municipality and project derives its own generator from it,
         # so the draws of a project do not depend on when other projects ran (common random numbers)
         self._entropy = int(chain.stream("projects").integers(2**62))
-        self._keyed = Keyed(self._entropy)  # each decision's and project's own generator (common random numbers)
+        self._rng = Keyed(self._entropy)  # _rng(*key): a decision's, site's or project's own generator
         self._estimate_rng = chain.stream("estimate")
         self.pipeline = 0  # places in started projects not yet open or failed
         n_m = len(self.geo.codes)
@@ -155,9 +157,6 @@ class CapacityCycle:
         """Incentives paid today (euros), for the day's cost."""
         cost, self._cost_today = self._cost_today, 0.0
         return cost
-
-    def _rng(self, *key: int) -> np.random.Generator:
-        return self._keyed(*key)
 
     def day(self, date: dt.date) -> float:
         return float(self.cal.day(date))
@@ -421,7 +420,6 @@ class CapacityCycle:
         days_left = info["t_dead"] - env.now
         amv_gap = int(round(gap * cfg.amv_share_of_task))
         remaining = gap - amv_gap
-        names = list(cfg.project_types)
         boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
         weights = np.array([t.weight * (boost if t.location_type == "durable" else 1.0) for t in cfg.project_types.values()])
         j = 0
@@ -440,14 +438,11 @@ class CapacityCycle:
             j += 1
         # AMV: small units of at most amv_location_max_size, built like a conversion; smaller units are accepted more easily
         unit = cfg.amv_location_max_size
-        amv_name = "conversion" if "conversion" in cfg.project_types else names[0]
         while amv_gap > 0:
             size = min(unit, amv_gap)
             amv_gap -= size
             fail = min(1.0, cfg.amv_failure_per_50_places * size / 50)
-            plan = Plan.draw(
-                "amv_unit", cfg.project_types[amv_name], self._rng(k, m, attempt, j, 99, 3), self.amv_menus[amv_name]
-            )
+            plan = Plan.draw("amv_unit", cfg.project_types[self.amv_type], self._rng(k, m, attempt, j, 99, 3), self.amv_menu)
             self._launch(k, m, attempt, j, plan, size, AMV_PLACES, fail)
             j += 1
 

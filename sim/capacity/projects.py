@@ -30,7 +30,8 @@ STAGES = ("site_and_council", "participation", "permit", "appeal", "construction
 
 
 def stage_days(rng: np.random.Generator, stage: Stage) -> float:
-    """One stage's length (days): gamma with the stage's mean and coefficient of variation."""
+    """One stage's length (days): gamma with the stage's mean and coefficient of variation. The reference
+    definition: :class:`Menu` draws many stages at once and must give exactly these numbers (a test checks)."""
     if stage.mean_months <= 0:
         return 0.0
     if stage.cv <= 0:
@@ -42,6 +43,11 @@ def stage_days(rng: np.random.Generator, stage: Stage) -> float:
 NOT_APPEAL = [i for i, s in enumerate(STAGES) if s != "appeal"]  # the stages every project passes
 
 
+def _is_drawn(stage: Stage) -> bool:
+    """Whether a stage's length is random (as in :func:`stage_days`, the reference for one stage)."""
+    return stage.mean_months > 0 and stage.cv > 0
+
+
 class Menu:
     """Project types as arrays of their stages, so that a site's plans for every type come from one gamma
     call (a run draws thousands of sites). The numbers are those of one :func:`stage_days` call per stage,
@@ -51,13 +57,14 @@ class Menu:
         self.names = list(types)
         self.ptypes = list(types.values())
         stages = [[getattr(t, s) for s in STAGES] for t in self.ptypes]
-        self.drawn = np.array([[st.mean_months > 0 and st.cv > 0 for st in row] for row in stages], bool)
+        self.drawn = np.array([[_is_drawn(st) for st in row] for row in stages], bool)
+        # a stage with no variation lasts its mean; one with a mean of zero, nothing
         self.fixed_days = np.array(
-            [[st.mean_months * DAYS_PER_MONTH if st.mean_months > 0 and st.cv <= 0 else 0.0 for st in row] for row in stages]
+            [[0.0 if _is_drawn(st) else max(st.mean_months, 0.0) * DAYS_PER_MONTH for st in row] for row in stages]
         )
-        drawn = [st for row in stages for st in row if st.mean_months > 0 and st.cv > 0]  # row by row, as drawn
+        drawn = [st for row in stages for st in row if _is_drawn(st)]  # row by row, as drawn
         self.shape = np.array([1 / st.cv**2 for st in drawn])
-        self.scale_months = np.array([st.mean_months / (1 / st.cv**2) for st in drawn])
+        self.scale_months = np.array([st.mean_months / shape for st, shape in zip(drawn, self.shape.tolist())])
         # what a builder adds to the stages: the expected appeal and the expected delay (days)
         self.appeal_days = np.array([t.appeal_probability * t.appeal.mean_months * DAYS_PER_MONTH for t in self.ptypes])
         self.delay_days = np.array([t.delay_probability * sum(t.delay_months) / 2 * DAYS_PER_MONTH for t in self.ptypes])

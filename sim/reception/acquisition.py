@@ -46,7 +46,6 @@ class Acquisition:
         self.menu = Menu({k: self.types[k] for k in self.names})  # every type's plan at a site, drawn at once
         self.weights = np.array([self.cfg.project_mix[k] for k in self.names])
         self.locations = locations
-        self.entropy = entropy
         self._keyed = Keyed(entropy)  # each review's and project's own generator
         self.pipeline = 0  # places in COA's running projects
         self.projects: list[Project] = []

@@ -61,8 +61,8 @@ class EmergencySearch:
         # numbers for day d do not depend on the horizon or on anything the run does
         seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(3)
         counts_rng, attr_rng = (np.random.Generator(np.random.PCG64(s)) for s in seeds[:2])
-        self.extension_entropy = int(seeds[2].generate_state(1, np.uint64)[0])
-        self._extension_rng = Keyed(self.extension_entropy)  # keyed by lease and extension
+        # a lease's extension draws: keyed by the lease and the extension
+        self._extension_keys = Keyed(int(seeds[2].generate_state(1, np.uint64)[0]))
         self.rate_ceiling = max(CANDIDATE_RATE_PER_WEEK, cfg.offers_per_week * (1 + cfg.pressure_boost)) / 7
         per_day = counts_rng.poisson(self.rate_ceiling, size=horizon_days)
         self._offset = np.concatenate([[0], np.cumsum(per_day)])
@@ -170,7 +170,7 @@ class EmergencySearch:
         L = self.locations
         if not L.extendable[lid] or not self.still_needed(lid):
             return None
-        rng = self._extension_rng(int(L.key[lid]), int(L.extensions[lid]))
+        rng = self._extension_keys(int(L.key[lid]), int(L.extensions[lid]))
         u_extend, u_lease = rng.random(2)
         if u_extend >= self.cfg.extension_probability:
             return None

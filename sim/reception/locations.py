@@ -55,7 +55,22 @@ def _with(ids: np.ndarray, lid: int) -> np.ndarray:
 class Locations:
     """The table of locations (one row each) and the places in them."""
 
-    NOT_COLUMNS = ("open_places", "occupied", "open_ids")  # arrays that are not one entry per location
+    # the arrays with one entry per location (they grow with the table; the per-type counts and id lists do not)
+    COLUMNS = (
+        "type",
+        "places",
+        "occ",
+        "is_open",
+        "open_day",
+        "close_day",
+        "municipality",
+        "on_demand",
+        "reserved",
+        "extendable",
+        "key",
+        "extensions",
+        "initial",
+    )
 
     def __init__(self, capacity: int = 1024):
         self.n = 0
@@ -97,12 +112,12 @@ class Locations:
     ) -> int:
         """Register a location (not yet open); returns its id."""
         if self.n == len(self.type):
-            for name, arr in list(vars(self).items()):
-                if isinstance(arr, np.ndarray) and name not in self.NOT_COLUMNS:
-                    fill = NEVER if arr.dtype.kind == "f" else (-1 if name in ("municipality", "key") else 0)
-                    new = np.full(2 * len(arr), fill, arr.dtype)
-                    new[: len(arr)] = arr
-                    setattr(self, name, new)
+            for name in self.COLUMNS:
+                arr = getattr(self, name)
+                fill = NEVER if arr.dtype.kind == "f" else (-1 if name in ("municipality", "key") else 0)
+                new = np.full(2 * len(arr), fill, arr.dtype)
+                new[: len(arr)] = arr
+                setattr(self, name, new)
         i = self.n
         self.n += 1
         self.type[i] = type_code

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, IdQueue, People
+from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, WHERE_NAMES, IdQueue, People
 from sim.reception.locations import (
     ADULT_ORDER,
     AMV_PLACES,
@@ -35,7 +35,7 @@ from sim.scenario import Scenario
 
 # per ``where`` code: does a person there still wait for a place (at a centre or elsewhere)? One lookup
 # instead of reading and comparing twice, on every queue entry the day's transfer passes
-WAITS_FOR_PLACE = np.zeros(GONE + 1, bool)
+WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
@@ -120,15 +120,16 @@ class Placement:
     # --- places -----------------------------------------------------------------------
 
     def free_by_type(self, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Free places per location type in open, usable locations (``exclude``: ids of locations to leave out)."""
+        """Free places per location type in open, usable locations (``exclude``: distinct ids of locations to
+        leave out)."""
         L = self.locations
         free = L.open_places - L.occupied  # nobody sits in a location that is not open
-        out = [] if self.allow_reserved else [lid for lid in L.reserved_ids if L.is_open[lid]]
+        held_back = [] if self.allow_reserved else [lid for lid in L.reserved_ids if L.is_open[lid]]
         if exclude is not None and len(exclude):
             usable = L.is_open[exclude] & (self.allow_reserved | ~L.reserved[exclude])
             ex = exclude[usable]
             free = free - np.bincount(L.type[ex], weights=L.places[ex] - L.occ[ex], minlength=N_TYPES).astype(np.int64)
-        for lid in out:
+        for lid in held_back:
             free[L.type[lid]] -= L.places[lid] - L.occ[lid]
         return free
 
