@@ -16,9 +16,9 @@ called often and underrates a few expensive numpy calls; a sampling profiler giv
 ``py-spy record -f raw -o prof.txt -- python benchmarks/bench_baseline.py --no-growth --no-memory``
 (py-spy is not a dependency: ``pip install py-spy``).
 Changes worth a few per cent drown in these machines' noise (the same code measures ~10 % apart within
-minutes); to compare two versions, count the instructions of a run instead, which repeats to ~0.5 %:
-``valgrind --tool=callgrind --callgrind-out-file=/dev/null python -c "..."`` on one run, minus the same
-command that only loads the scenario (valgrind is a system package; a ten-year run takes ~2 minutes under it).
+minutes); to compare two versions, ``--instructions`` counts the instructions of one replication instead
+(valgrind's callgrind: loading and running, minus loading only), which repeats to ~0.5 %. valgrind is a
+system package, not a dependency; a ten-year run takes ~2 minutes under it.
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` each is
 timed N times and the fastest is kept (the least disturbed by other processes).
@@ -27,7 +27,10 @@ timed N times and the fastest is kept (the least disturbed by other processes).
 from __future__ import annotations
 
 import argparse
+import re
 import resource
+import shutil
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -131,6 +134,23 @@ def peak_memory_bytes(scenario_path: Path, seed: int) -> int:
     return peak
 
 
+def instructions(scenario_path: Path, seed: int) -> int:
+    """Instructions (valgrind callgrind) one replication executes: loading and running, minus loading only."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise FileNotFoundError("--instructions needs valgrind on the PATH (a system package, e.g. apt install valgrind)")
+    load = f"from sim import load_scenario, simulate; s = load_scenario({str(scenario_path)!r})"
+    counts = []
+    for code in (load, f"{load}; simulate(s, seed={seed})"):
+        cmd = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        found = re.search(r"Collected : (\d+)", out.stderr)
+        if out.returncode != 0 or not found:
+            raise RuntimeError(f"valgrind failed (exit {out.returncode}): {out.stderr[-500:]}")
+        counts.append(int(found.group(1)))
+    return counts[1] - counts[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
@@ -139,8 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
     ap.add_argument("--no-growth", action="store_true", help="skip the runs with doubled inflow and horizon")
     ap.add_argument("--profile", action="store_true", help="print where one replication spends its time")
+    ap.add_argument(
+        "--instructions", action="store_true", help="only count one replication's instructions (valgrind; to compare versions)"
+    )
     args = ap.parse_args(argv)
     scenario = Path(args.scenario)
+    if args.instructions:
+        try:
+            n = instructions(scenario, args.seed)
+        except FileNotFoundError as exc:
+            print(f"bench_baseline: {exc}", file=sys.stderr)
+            return 2
+        print(f"instructions of one replication: {n / 1e6:,.0f} million (callgrind; repeats to ~0.5 %)")
+        return 0
 
     refs = [bare_simpy_seconds() for _ in range(args.repeat)]
     ref, ref_cpu = min(r[0] for r in refs), min(r[1] for r in refs)

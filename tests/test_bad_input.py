@@ -707,3 +707,21 @@ def test_a_sweep_refuses_up_front_a_design_point_whose_start_state_does_not_fit(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "occupancy_durable" in err[0] and "60000" in err[0], err
     assert not out.exists()
+
+
+@pytest.mark.integration
+def test_counting_instructions_without_valgrind_says_so_in_one_line(tmp_path):
+    """The benchmark's --instructions needs valgrind, a system package; without it: one line, status 2."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_baseline.py"), "--instructions"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path)},  # a PATH without valgrind
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "bench_baseline: --instructions needs valgrind on the PATH (a system package, e.g. apt install valgrind)"
+    ]
+    assert proc.stdout == ""
