@@ -73,8 +73,7 @@ class Keyed:
     skips numpy's per-call conversion of a list of Python ints."""
 
     def __init__(self, entropy: int):
-        self.entropy = int(entropy)
-        self._head = _words(self.entropy)
+        self._head = _words(int(entropy))
 
     def __call__(self, *key: int) -> np.random.Generator:
         words = list(self._head)

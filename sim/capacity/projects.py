@@ -59,9 +59,7 @@ class Menu:
         stages = [[getattr(t, s) for s in STAGES] for t in self.ptypes]
         self.drawn = np.array([[_is_drawn(st) for st in row] for row in stages], bool)
         # a stage with no variation lasts its mean; one with a mean of zero, nothing
-        self.fixed_days = np.array(
-            [[0.0 if _is_drawn(st) else max(st.mean_months, 0.0) * DAYS_PER_MONTH for st in row] for row in stages]
-        )
+        self.fixed_days = np.array([[0.0 if _is_drawn(st) else st.mean_months * DAYS_PER_MONTH for st in row] for row in stages])
         drawn = [st for row in stages for st in row if _is_drawn(st)]  # row by row, as drawn
         self.shape = np.array([1 / st.cv**2 for st in drawn])
         self.scale_months = np.array([st.mean_months / shape for st, shape in zip(drawn, self.shape.tolist())])
