@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sim.model import Chain
 from sim.people import AMV, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
-from sim.reception.placement import Placement
+from sim.reception.placement import Placement, _Log
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -120,3 +120,30 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     one = int(leave_out[0]) if len(leave_out) else -1
     scan = [lid for t in types for lid in range(n) if L.type[lid] == t and lid != one for _ in range(int(free[lid]))]
     assert placement._slots(tuple(types), k, exclude=one).tolist() == scan[:k]
+
+
+class _TinyLog(_Log):
+    MIN = 4  # compacts and grows after a few placements, so every path is taken many times
+
+
+@settings(max_examples=150, deadline=None)
+@given(moves=st.lists(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), max_size=60))
+def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
+    """Durable and AMV residents are read from a log of placements that keeps people who since moved or left
+    until it compacts. Through any placements, moves back and forth and departures, reading a location gives
+    exactly the people whose record places them there, ascending and each once."""
+    people = People(32)
+    ids = people.add(20)
+    log = _TinyLog(people)
+    for batch in moves:
+        # one placement call: a person in the batch moves (or leaves, -1) as of this call
+        who = np.array([i for i, _ in batch], np.int64)
+        to = np.array([lid for _, lid in batch], np.int64)
+        last = {i: lid for i, lid in batch}
+        people.loc[list(last)] = list(last.values())
+        placed = to >= 0
+        log.push(who[placed], to[placed])
+        for lid in range(5):
+            truth = ids[people.loc[ids] == lid]
+            assert np.array_equal(log.of(lid), truth), f"location {lid}"
+    assert log.n <= max(4 * int(np.count_nonzero(people.loc[ids] >= 0)) + 2 * 6, _TinyLog.MIN), "the log outgrew its bound"

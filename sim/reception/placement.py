@@ -39,35 +39,87 @@ WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
+class _Log:
+    """Placements (id, location) into the locations of one type, in order, for types whose placements are
+    spread thinly over many locations. Reading a location scans the log; the log is compacted when it has
+    grown to twice what it held after the last compaction, so it stays within a few times the people placed
+    in locations of its type, not all who ever sat in one."""
+
+    MIN = 4096  # entries held before the first compaction
+
+    def __init__(self, people: People):
+        self.people = people
+        self.ids = np.empty(self.MIN, np.int64)
+        self.lids = np.empty(self.MIN, np.int32)  # half the memory a read scans (location ids stay far below 2**31)
+        self.n = 0
+
+    def push(self, ids: np.ndarray, lids: np.ndarray) -> None:
+        n, k = self.n, len(ids)
+        if n + k > len(self.ids):
+            n = self._compact()
+            if 2 * (n + k) > len(self.ids):  # still half full after dropping who left: grow
+                size = max(2 * (n + k), self.MIN)
+                self.ids = np.concatenate((self.ids[:n], np.empty(size - n, np.int64)))
+                self.lids = np.concatenate((self.lids[:n], np.empty(size - n, np.int32)))
+        self.ids[n : n + k] = ids
+        self.lids[n : n + k] = lids
+        self.n = n + k
+
+    def _compact(self) -> int:
+        """Drop the entries of people who no longer sit where they were placed; returns the new length."""
+        ids, lids = self.ids[: self.n], self.lids[: self.n]
+        here = self.people.loc[ids] == lids
+        self.n = int(np.count_nonzero(here))
+        self.ids[: self.n] = ids[here]
+        self.lids[: self.n] = lids[here]
+        return self.n
+
+    def of(self, lid: int) -> np.ndarray:
+        ids = self.ids[np.flatnonzero(self.lids[: self.n] == lid)]
+        return np.unique(ids[self.people.loc[ids] == lid])  # someone placed here twice (moved out and back) once
+
+
 class Residents:
-    """Who sits in each location of the types that often close or are emptied: leases (emergency, crisis),
-    temporary locations and AMV units; durable locations rarely close and are read by a scan instead.
+    """Who sits in each location, read when a location closes or its residents move up.
 
-    Each placement appends its ids to the chunks of the locations it filled; people who since moved or
-    left stay in the chunks until the location's residents are read, when they are dropped (their ``loc``
-    no longer names it). Reading a location then costs its own history, not a scan of everyone present.
-    Durable locations are left out because they take most placements (a day's transfer fills a few free
-    places in each of many), so indexing them would cost more than the scans it saves."""
+    Leases (emergency, crisis) and temporary locations: each placement appends its ids to the chunks of the
+    locations it filled, and reading a location costs its own history (moving up reads lease after lease).
+    Durable locations and AMV units take placements spread thinly (a day's transfer fills a few free places in
+    each of many), so chunks per location would cost more than they save: their placements go to one log
+    per type (:class:`_Log`), which a closing scans.
 
-    INDEXED = (TEMPORARY, EMERGENCY, AMV_PLACES, CRISIS_PLACES)
+    People who since moved or left stay in chunks and logs until read or compacted, when they are dropped
+    (their ``loc`` no longer names the location)."""
+
+    LOGGED = (DURABLE, AMV_PLACES)  # the others by chunks per location
     COMPACT_AFTER = 32  # chunks per location before they are merged (bounds the list, not the result)
 
     def __init__(self, people: People, locations: Locations):
         self.people = people
         self.locations = locations
-        self.indexed = np.zeros(N_TYPES, bool)
-        self.indexed[list(self.INDEXED)] = True
         self.chunks: dict[int, list[np.ndarray]] = {}
-
-    def covers(self, lid: int) -> bool:
-        return bool(self.indexed[self.locations.type[lid]])
+        self.logs: list[_Log | None] = [_Log(people) if t in self.LOGGED else None for t in range(N_TYPES)]
 
     def add(self, ids: np.ndarray, lids: np.ndarray) -> None:
         """``ids`` now sit in ``lids`` (one location per id, equal locations adjacent as placements give them)."""
-        keep = self.indexed[self.locations.type[lids]]
-        if not keep.any():
+        if len(ids) == 0:
             return
-        ids, lids = ids[keep], lids[keep]  # copies: the caller's ids may be a queue's buffer, reused later
+        types = self.locations.type[lids]
+        t = int(types[0])
+        if types[-1] == t and (types == t).all():  # the common case: one type
+            self._add(t, ids, lids, copied=False)
+            return
+        for t in np.unique(types).tolist():
+            mine = types == t
+            self._add(t, ids[mine], lids[mine], copied=True)
+
+    def _add(self, t: int, ids: np.ndarray, lids: np.ndarray, copied: bool) -> None:
+        log = self.logs[t]
+        if log is not None:
+            log.push(ids, lids)
+            return
+        if not copied:
+            ids = ids.copy()  # the caller's ids may be a queue's buffer, reused later
         cuts = np.flatnonzero(lids[1:] != lids[:-1]) + 1
         for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
             lid = int(lids[a])
@@ -77,7 +129,10 @@ class Residents:
                 self.of(lid)
 
     def of(self, lid: int) -> np.ndarray:
-        """Ids (ascending) of the people placed in location ``lid`` (a covered one)."""
+        """Ids (ascending, each once) of the people placed in location ``lid``."""
+        log = self.logs[self.locations.type[lid]]
+        if log is not None:
+            return log.of(lid)
         chunks = self.chunks.get(lid)
         if not chunks:
             return np.empty(0, np.int64)
@@ -92,7 +147,7 @@ class Residents:
         return ids
 
     def forget(self, lid: int) -> None:
-        """A closed location holds nobody: its chunks go."""
+        """A closed location holds nobody: its chunks go (its log entries are dropped at the next compaction)."""
         self.chunks.pop(lid, None)
 
 
@@ -113,8 +168,6 @@ class Placement:
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
-        self._located = np.empty(0, np.int64)  # ids not gone at the last refresh (see _maybe_located)
-        self._located_n = -1  # people.n at that refresh
         self.residents_of = Residents(people, locations)
 
     # --- places -----------------------------------------------------------------------
@@ -340,18 +393,6 @@ class Placement:
                 excess -= len(cand)
                 budget -= len(cand)
 
-    def _maybe_located(self) -> np.ndarray:
-        """Ids (ascending) that may hold a place: everyone not gone at the last refresh and everyone added
-        since. Leaving is final, so this is a superset of the residents, and much shorter than all records
-        (most people of a long run have left); it is refreshed when the additions outgrow it."""
-        p = self.people
-        if self._located_n < 0 or p.n - self._located_n > len(self._located):
-            self._located = np.flatnonzero(p.where[: p.n] != GONE)
-            self._located_n = p.n
-        if p.n == self._located_n:
-            return self._located
-        return np.concatenate([self._located, np.arange(self._located_n, p.n)])
-
     def _move_up(self, now: float, from_type: int, to_types: tuple[int, ...], budget: int) -> int:
         """Move up to ``budget`` adult residents of ``from_type`` locations into free places of ``to_types``,
         emptying the locations whose lease ends first, then the emptiest, so whole locations can close.
@@ -384,10 +425,7 @@ class Placement:
 
     def residents(self, lid: int) -> np.ndarray:
         """Ids (ascending) of the people placed in location ``lid``."""
-        if self.residents_of.covers(lid):
-            return self.residents_of.of(lid)
-        cand = self._maybe_located()
-        return cand[self.people.loc[cand] == lid]
+        return self.residents_of.of(lid)
 
     def close_location(self, lid: int, now: float) -> None:
         """Close a location; its residents move to free places (a move each) or, finding none, go back
