@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import load_scenario, simulate
-from sim.capacity.cycle import Geography, add_months, split_largest_remainder
+from sim.calendar import DAYS_PER_YEAR
+from sim.capacity.cycle import CapacityCycle, Geography, add_months, split_largest_remainder
+from sim.reception.locations import AMV_PLACES, DURABLE
 from sim.scenario import DATA_DIR, ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,3 +170,36 @@ def test_cycle_outputs_have_the_promised_columns():
     assert {"places_in_pipeline", "places_durable_task"} <= set(r.timeseries.columns)
     # a place in the pipeline is a place of a started project that has not opened or failed
     assert (r.timeseries["places_in_pipeline"] >= 0).all()
+
+
+def _count_by_scan(cycle: CapacityCycle) -> np.ndarray:
+    """The law's count of open places per municipality, read from the whole location table: open durable
+    locations large and long-lived enough and AMV units of any size; those in no municipality spread by
+    population."""
+    L, cfg = cycle.chain.locations, cycle.cfg
+    n = L.n
+    ids = np.flatnonzero(L.is_open[:n] & np.isin(L.type[:n], (DURABLE, AMV_PLACES)))
+    places, muni = L.places[ids], L.municipality[ids]
+    life = np.where(L.initial[ids], np.inf, L.close_day[ids] - L.open_day[ids])
+    ok = ((L.type[ids] == AMV_PLACES) | (places >= cfg.count_min_places)) & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
+    out = np.bincount(muni[ok & (muni >= 0)], weights=places[ok & (muni >= 0)], minlength=len(cycle.geo.codes))
+    unplaced = float(places[ok & (muni < 0)].sum())
+    return out + unplaced * cycle.geo.population / cycle.geo.population.sum() if unplaced else out
+
+
+def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monkeypatch):
+    """The cycle keeps its count of the places that count up to date from openings and closings instead of
+    reading every location again. At every reassessment (each durable or AMV closing, each failed project) it
+    equals, to the last bit, a count over the whole location table, through hundreds of closings."""
+    checked = []
+    reassess = CapacityCycle.reassess
+
+    def checking(self, m, counted=None):
+        np.testing.assert_array_equal(self.counted(self.env.now), _count_by_scan(self))
+        checked.append(m)
+        return reassess(self, m, counted)
+
+    monkeypatch.setattr(CapacityCycle, "reassess", checking)
+    s = load_scenario(BASELINE, ["end_date=2029-01-01", "initial_state.durable_remaining_years=[0.5, 4.0]"])
+    simulate(s, seed=3)
+    assert len(checked) > 100

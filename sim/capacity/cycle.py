@@ -141,6 +141,12 @@ class CapacityCycle:
                 EMERGENCY, self.cfg.emergency_reserve_places, 0.0, NEVER, -1, "reserve", reserved=True, open_now=True
             )
         self.tasks_now = np.zeros(len(self.geo.codes), np.int64)  # the standing task per municipality (places)
+        # the open locations that count (see _counted_open): places per municipality, places of locations in no
+        # municipality (spread by population), the places of each counting location, changes read so far
+        self._counted_placed = np.zeros(n_m, np.int64)
+        self._counted_unplaced = 0
+        self._counts_for: dict[int, int] = {}
+        self._counted_upto = 0
         self.checks: list[tuple[float, float]] = []  # (day, share of the standing task realised), each check date
         env.process(self.calendar())
         env.process(self.yearly_checks())
@@ -168,22 +174,47 @@ class CapacityCycle:
         large and long-lived enough (AMV of any size), plus projects due to open within the window.
         Every COA location stands in a municipality; where the scenario does not say which (COA's own
         projects, scheduled locations without one) its places are spread over municipalities by population."""
-        L = self.chain.locations
-        cfg = self.cfg
-        ids = np.concatenate((L.open_of_type[DURABLE], L.open_of_type[AMV_PLACES]))  # the open ones that may count
-        places, muni = L.places[ids], L.municipality[ids]
-        life = np.where(L.initial[ids], np.inf, L.close_day[ids] - L.open_day[ids])
-        big_enough = (L.type[ids] == AMV_PLACES) | (places >= cfg.count_min_places)  # AMV of any size
-        ok = big_enough & (life >= cfg.count_min_lifespan_years * DAYS_PER_YEAR)
-        placed = ok & (muni >= 0)
-        out = np.bincount(muni[placed], weights=places[placed], minlength=len(self.geo.codes))
-        unplaced = float(places[ok & (muni < 0)].sum())
-        if unplaced:
-            out = out + unplaced * self.geo.population / self.geo.population.sum()
+        out = self._counted_open()
         if pipeline_within_days > 0:
             for p in self.projects:
                 if p.status == "running" and p.counts and p.expected_open <= now + pipeline_within_days:
                     out[p.municipality] += p.places
+        return out
+
+    def _counted_open(self) -> np.ndarray:
+        """The open locations' part of :meth:`counted` (a new array). Kept up to date from the locations'
+        openings and closings (:attr:`Locations.changes`) rather than recounted: a run reassesses a
+        municipality on every durable or AMV closing, thousands of times. Whether a location counts is decided
+        when it opens; its size, dates and municipality do not change while it is open (only leases, emergency
+        and crisis places, are extended; a closing's new date no longer matters)."""
+        L = self.chain.locations
+        changes = L.changes
+        if self._counted_upto < len(changes):
+            cfg = self.cfg
+            min_life = cfg.count_min_lifespan_years * DAYS_PER_YEAR
+            for lid, opened in changes[self._counted_upto :]:
+                if opened:
+                    t = L.type[lid]
+                    if t != DURABLE and t != AMV_PLACES:
+                        continue
+                    places = int(L.places[lid])
+                    life = np.inf if L.initial[lid] else L.close_day[lid] - L.open_day[lid]
+                    if not ((t == AMV_PLACES or places >= cfg.count_min_places) and life >= min_life):
+                        continue  # too small (AMV units count at any size) or too short-lived
+                    self._counts_for[lid] = places
+                    sign = 1
+                else:
+                    places = self._counts_for.pop(lid, 0)
+                    sign = -1
+                m = int(L.municipality[lid])
+                if m >= 0:
+                    self._counted_placed[m] += sign * places
+                else:
+                    self._counted_unplaced += sign * places
+            self._counted_upto = len(changes)
+        out = self._counted_placed.astype(float)
+        if self._counted_unplaced:
+            out = out + float(self._counted_unplaced) * self.geo.population / self.geo.population.sum()
         return out
 
     def legal_count(self, now: float) -> np.ndarray:

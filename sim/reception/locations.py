@@ -97,6 +97,9 @@ class Locations:
         # these instead of every location ever registered (half of them closed by year ten)
         self.open_of_type = [np.empty(0, np.int64) for _ in range(N_TYPES)]
         self.open_ids = np.empty(0, np.int64)
+        # every opening and closing in order, as (id, opened): a reader keeping a figure over the open
+        # locations (the Spreidingswet count) catches up from here instead of reading them all again
+        self.changes: list[tuple[int, bool]] = []
 
     def add(
         self,
@@ -166,6 +169,7 @@ class Locations:
             self.open_places[t] += self.places[lid]
             self.open_of_type[t] = _with(self.open_of_type[t], lid)
             self.open_ids = _with(self.open_ids, lid)
+            self.changes.append((lid, True))
 
     def close(self, lid: int) -> None:
         """Location ``lid`` closes; nobody may be placed in it any more (its residents have moved)."""
@@ -177,6 +181,7 @@ class Locations:
             self.open_places[t] -= self.places[lid]
             self.open_of_type[t] = self.open_of_type[t][self.open_of_type[t] != lid]
             self.open_ids = self.open_ids[self.open_ids != lid]
+            self.changes.append((lid, False))
 
     def fill(self, lids: np.ndarray) -> None:
         """One person more in each of ``lids`` (a location may repeat)."""
