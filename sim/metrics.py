@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR
 from sim.people import EXIT_RETURN, FAMILY, GONE, People
-from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, TEMPORARY
+from sim.reception.locations import TYPE_NAMES
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 
@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from sim.capacity.cycle import CapacityCycle
     from sim.reception.placement import Placement
 
-COLUMNS = (
-    "arrivals",
-    "housed",
-    "departed",
-    "decisions",
+DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
+FLOAT_COLUMNS = ("cost_eur", "penalty_eur")  # euros
+# The daily records: Monitor.night writes a night's integers as one row in exactly this order (the golden
+# results catch a change of order), then the euros.
+INT_COLUMNS = (
+    *DAY_FLOWS,
     "moves",
     "ac_occupancy",
     "ac_registering",
@@ -39,17 +40,9 @@ COLUMNS = (
     "ac_in_relief",
     "sleeping_outside",
     "waiting_elsewhere",
-    "occupancy_durable",
-    "occupancy_temporary",
-    "occupancy_emergency",
-    "occupancy_amv",
-    "occupancy_crisis",
+    *(f"occupancy_{t}" for t in TYPE_NAMES),
     "occupancy_total",
-    "places_durable",
-    "places_temporary",
-    "places_emergency",
-    "places_amv",
-    "places_crisis",
+    *(f"places_{t}" for t in TYPE_NAMES),
     "places_in_pipeline",
     "places_durable_task",
     "ind_backlog",
@@ -57,11 +50,8 @@ COLUMNS = (
     "status_holders_waiting",
     "housing_task",
     "awaiting_departure",
-    "cost_eur",
-    "penalty_eur",
 )
-DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
-INT_COLUMNS = tuple(c for c in COLUMNS if c not in ("cost_eur", "penalty_eur"))
+COLUMNS = INT_COLUMNS + FLOAT_COLUMNS
 
 
 class DailyCost:
@@ -101,7 +91,11 @@ class Monitor:
         self.h = horizon_days
         self.start = start
         self.costs = costs
-        self.data = {c: np.zeros(horizon_days, np.int64 if c in INT_COLUMNS else float) for c in COLUMNS}
+        # two tables, one row per night (a row is written in one step); ``data`` names their columns
+        self._ints = np.zeros((horizon_days, len(INT_COLUMNS)), np.int64)
+        self._floats = np.zeros((horizon_days, len(FLOAT_COLUMNS)))
+        self.data = {c: self._ints[:, i] for i, c in enumerate(INT_COLUMNS)}
+        self.data.update({c: self._floats[:, i] for i, c in enumerate(FLOAT_COLUMNS)})
         self.any_above_norm = np.zeros(horizon_days, bool)
         # the day's flows (persons), added to by the processes during the day and counted at night
         self.today = dict.fromkeys(DAY_FLOWS, 0)
@@ -118,49 +112,43 @@ class Monitor:
         """Count the night of ``day``: the day's flows, where everyone is, the places, the backlog and queues,
         and the costs; then start the next day's flows at zero."""
         costs, today = self.costs, self.today
-        places, occ = locations.places_by_type(), locations.occupancy_by_type()
-        ac = sum(c.present for c in centres)
-        penalty = costs.penalty(centres, self.start + dt.timedelta(days=day))
+        places, occ = locations.open_places, locations.occupied  # read only
+        ac = registering = above_norm = in_relief = outside = 0
+        for c in centres:
+            ac += c.present
+            registering += c.registering
+            above_norm += c.above_norm
+            in_relief += c.in_relief
+            outside += c.outside
+        # only a centre above its norm pays (most nights none is)
+        penalty = costs.penalty(centres, self.start + dt.timedelta(days=day)) if above_norm else 0.0
         cost = costs.night(occ, places, ac) + penalty
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
-        self.any_above_norm[day] = any(c.above_norm > 0 for c in centres)
-        self.record(
-            day,
-            **today,
-            moves=placement.moves,
-            ac_occupancy=ac,
-            ac_registering=sum(c.registering for c in centres),
-            ac_above_norm=sum(c.above_norm for c in centres),
-            ac_in_relief=sum(c.in_relief for c in centres),
-            sleeping_outside=sum(c.outside for c in centres),
-            waiting_elsewhere=placement.waiting_elsewhere,
-            occupancy_durable=occ[DURABLE],
-            occupancy_temporary=occ[TEMPORARY],
-            occupancy_emergency=occ[EMERGENCY],
-            occupancy_amv=occ[AMV_PLACES],
-            occupancy_crisis=occ[CRISIS_PLACES],
-            occupancy_total=ac + int(occ.sum()),  # COA's count: a right to reception tonight, not waiting at home
-            places_durable=places[DURABLE],
-            places_temporary=places[TEMPORARY],
-            places_emergency=places[EMERGENCY],
-            places_amv=places[AMV_PLACES],
-            places_crisis=places[CRISIS_PLACES],
-            places_in_pipeline=capacity.places_in_pipeline() if capacity else 0,
-            places_durable_task=capacity.current_task() if capacity else 0,
-            ind_backlog=procedure.size,
-            ind_backlog_family=procedure.family_backlog[day],
-            status_holders_waiting=housing.waiting - placement.waiting_elsewhere,  # in reception (COA's count)
-            housing_task=housing.task,
-            awaiting_departure=procedure.awaiting_departure,
-            cost_eur=cost,
-            penalty_eur=penalty,
+        self.any_above_norm[day] = above_norm > 0
+        # one row write per table, in the order of INT_COLUMNS
+        self._ints[day] = (
+            *map(today.__getitem__, DAY_FLOWS),
+            placement.moves,
+            ac,
+            registering,
+            above_norm,
+            in_relief,
+            outside,
+            placement.waiting_elsewhere,
+            *occ.tolist(),  # durable, temporary, emergency, amv, crisis: the order of the type codes
+            ac + int(occ.sum()),  # occupancy_total, COA's count: a right to reception tonight, not waiting at home
+            *places.tolist(),
+            capacity.places_in_pipeline() if capacity else 0,
+            capacity.current_task() if capacity else 0,
+            procedure.size,
+            procedure.family_backlog[day],
+            housing.waiting - placement.waiting_elsewhere,  # status holders waiting in reception (COA's count)
+            housing.task,
+            procedure.awaiting_departure,
         )
+        self._floats[day] = (cost, penalty)
         today.update(dict.fromkeys(DAY_FLOWS, 0))  # in place: the processes hold this dict
-
-    def record(self, day: int, **values) -> None:
-        for key, value in values.items():
-            self.data[key][day] = value
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
         df = pd.DataFrame(
