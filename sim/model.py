@@ -116,24 +116,30 @@ class Chain:
         offset = A.pop("offset")
         sponsor, elsewhere, to_ac, centre = A.pop("sponsor"), A.pop("elsewhere"), A.pop("to_ac"), A.pop("centre")
         first = p.prefill(A)  # the records of the run's arrivals, in order: each day adds the next rows
+        # the day's groups as slices of run-long id lists (one selection at the start, not several a day)
+        joined = np.diff(np.concatenate(([0], np.cumsum(sponsor)))[offset]).tolist()  # joined their sponsor on arrival
+        el_ids, ac_ids = first + np.flatnonzero(elsewhere), first + np.flatnonzero(to_ac)
+        el_off = np.searchsorted(el_ids, first + offset).tolist()  # a day's rows are [offset[d], offset[d+1])
+        ac_off = np.searchsorted(ac_ids, first + offset).tolist()
+        ac_centre = centre[to_ac]
+        offset = offset.tolist()
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)
-            a = slice(offset[day], offset[day + 1])
-            k = a.stop - a.start
+            k = offset[day + 1] - offset[day]
             self.today["arrivals"] = k
             if k == 0:
                 continue
             ids = p.add(k)
-            assert ids[0] == first + a.start, "a record was added during the run: the arrivals' rows moved"
-            joined = int(sponsor[a].sum())  # joined their sponsor on arrival
-            self.today["housed"] += joined
-            self.housing.joined_sponsor(joined)
+            assert ids[0] == first + offset[day], "a record was added during the run: the arrivals' rows moved"
+            self.today["housed"] += joined[day]
+            self.housing.joined_sponsor(joined[day])
             # registering elsewhere: wait for a place at home/with the sponsor, and for a home
-            el = ids[elsewhere[a]]
+            el = el_ids[el_off[day] : el_off[day + 1]]
             self.placement.wait_elsewhere(el)
             self.housing.enter(el)
             # everyone else registers at an application centre
-            registration.admit(self.centres, p, ids[to_ac[a]], centre[a][to_ac[a]])
+            a, b = ac_off[day], ac_off[day + 1]
+            registration.admit(self.centres, p, ac_ids[a:b], ac_centre[a:b])
 
     def departure_process(self, env: simpy.Environment):
         """Rejected and Dublin cases whose departure delay has passed leave the chain."""
