@@ -83,21 +83,24 @@ class ApplicationCentre:
         people.t_reg_end[ids] = ends
         people.where[ids] = AC_REGISTERING
         people.centre[ids] = self.index
-        self._pending_ids = np.concatenate([self._pending_ids, ids])
-        self._pending_end = np.concatenate([self._pending_end, ends])
+        # registering people, kept in order of completion (ties: in order of arrival), so that a day's
+        # completions are the head of the list
+        pending_ids = np.concatenate([self._pending_ids, ids])
+        pending_end = np.concatenate([self._pending_end, ends])
+        order = np.argsort(pending_end, kind="stable")
+        self._pending_ids, self._pending_end = pending_ids[order], pending_end[order]
         self.present += len(ids)
         self.registering += len(ids)
         self.registering_amv += int(np.count_nonzero(people.cat[ids] == AMV))
 
     def completed(self, people: People, now: float) -> np.ndarray:
         """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""
-        done = self._pending_end <= now
-        if not done.any():
+        k = int(self._pending_end.searchsorted(now, side="right"))
+        if k == 0:
             return np.empty(0, np.int64)
-        ids = self._pending_ids[done]
-        ids = ids[np.argsort(self._pending_end[done], kind="stable")]
-        self._pending_ids = self._pending_ids[~done]
-        self._pending_end = self._pending_end[~done]
+        ids = self._pending_ids[:k]
+        self._pending_ids = self._pending_ids[k:]
+        self._pending_end = self._pending_end[k:]
         people.where[ids] = AC_WAITING
         self.registering -= len(ids)
         self.registering_amv -= int(np.count_nonzero(people.cat[ids] == AMV))
