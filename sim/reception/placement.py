@@ -231,9 +231,11 @@ class Placement:
         exclude: int = -1,
         slots: np.ndarray | None = None,
         types: tuple[int, ...] | None = None,
+        at: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Put ``ids`` (in order) into free places (``slots`` if already found; ``types`` to narrow the choice);
-        returns the ids that found one. People who held a place must have released it (:meth:`release`)."""
+        """Put ``ids`` (in order) into free places (``slots`` if already found; ``types`` to narrow the choice;
+        ``at``: their ``where`` codes, if the caller has read them); returns the ids that found one. People
+        who held a place must have released it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
         if slots is None:
@@ -245,7 +247,8 @@ class Placement:
         first_time = np.isnan(p.t_place[placed])
         n_first = int(np.count_nonzero(first_time))
         self.placed_ever += n_first
-        self.waiting_elsewhere -= int(np.count_nonzero(p.where[placed] == ELSEWHERE))
+        at = p.where[placed] if at is None else at[: len(placed)]
+        self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
         if n_first == len(placed):  # the day's transfer: everyone's first place, nobody moves
             p.t_place[placed] = now
         else:
@@ -259,10 +262,12 @@ class Placement:
         self.locations.fill(slots)
         return placed
 
-    def release(self, ids: np.ndarray) -> None:
-        """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
+    def release(self, ids: np.ndarray, at: np.ndarray | None = None) -> None:
+        """People give up their place (housed, departed, moved) or stop waiting elsewhere (``at``: their
+        ``where`` codes, if the caller has read them)."""
         p = self.people
-        at = p.where[ids]
+        if at is None:
+            at = p.where[ids]
         in_loc = ids[at == LOCATION]
         if len(in_loc):
             self.locations.vacate(p.loc[in_loc])
@@ -288,14 +293,13 @@ class Placement:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place."""
         p = self.people
         at = p.where[ids]
-        at_centre = at == AC_WAITING
-        waiting = at_centre | (at == ELSEWHERE)
+        waiting = WAITS_FOR_PLACE[at]
         if waiting.any():
             amv = p.cat[ids[waiting]] == AMV
             self.waiting[1] -= int(amv.sum())
             self.waiting[0] -= int((~amv).sum())
-            self._leave_centres(ids[at_centre], now)
-        self.release(ids)
+            self._leave_centres(ids[at == AC_WAITING], now)
+        self.release(ids, at)
 
     def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
         """People leave the chain (housed, joined a sponsor, departed): :meth:`leave`, and their records
@@ -354,8 +358,9 @@ class Placement:
             # the places for min(limit, waiting) people, as far as free places go
             slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
             ids = self.queues[q].pop(len(slots), lambda c: WAITS_FOR_PLACE[p.where[c]])
-            from_ac = ids[p.where[ids] == AC_WAITING]
-            placed = self.place(ids, now, is_amv, slots=slots[: len(ids)])
+            at = p.where[ids]
+            from_ac = ids[at == AC_WAITING]
+            placed = self.place(ids, now, is_amv, slots=slots[: len(ids)], at=at)
             assert len(placed) == len(ids)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
