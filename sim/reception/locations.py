@@ -187,12 +187,12 @@ class Locations:
         """One person more in each of ``lids`` (a location may repeat)."""
         # ufunc.at adds repeated ids once each; on the few ids of a day it beats a bincount over the table
         np.add.at(self.occ, lids, 1)
-        np.add.at(self.occupied, self.type[lids], 1)
+        self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)  # five counters: a bincount beats ufunc.at
 
     def vacate(self, lids: np.ndarray) -> None:
         """One person fewer in each of ``lids`` (a location may repeat)."""
         np.subtract.at(self.occ, lids, 1)
-        np.subtract.at(self.occupied, self.type[lids], 1)
+        self.occupied -= np.bincount(self.type[lids], minlength=N_TYPES)
 
     def places_by_type(self) -> np.ndarray:
         """Places in open locations, per type."""

@@ -285,9 +285,11 @@ class Placement:
     def wait_at_centre(self, ids: np.ndarray) -> None:
         """People whose registration ended (in order of completion) wait at their centre for a place."""
         amv = self.people.cat[ids] == AMV
+        n_amv = int(np.count_nonzero(amv))
         self.queues[1].push(ids[amv])
         self.queues[0].push(ids[~amv])
-        self.waiting += (len(ids) - int(amv.sum()), int(amv.sum()))
+        self.waiting[0] += len(ids) - n_amv
+        self.waiting[1] += n_amv
 
     def leave(self, ids: np.ndarray, now: float) -> None:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place."""
@@ -318,8 +320,11 @@ class Placement:
         if len(ids) == 0:
             return
         self.people.t_leave_ac[ids] = now
-        for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres))):
-            self.centres[c].present -= int(k)
+        if len(self.centres) == 1:  # everyone waits at the one centre
+            self.centres[0].present -= len(ids)
+            return
+        for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres)).tolist()):
+            self.centres[c].present -= k
 
     def _back_to_centre(self, ids: np.ndarray) -> None:
         """People who lost their place and found no other go back to the first application centre, first in line."""
