@@ -279,6 +279,12 @@ CASES = [
         expect=("project_types.modular.delay_months", "low ≤ high"),
     ),
     Case(
+        # the gamma's shape 1/cv² divided by zero when a run started (found by the input fuzz)
+        "stage_variation_too_small_to_be_any",
+        "[capacity.spreidingswet.project_types.new_build.appeal]\ncv = 1e-308\n",
+        expect=("project_types.new_build.appeal.cv", "give 0"),
+    ),
+    Case(
         "inverted_request_duration",
         "[capacity.spreidingswet]\nemergency_request_duration_days = [365, 182]\n",
         expect=("emergency_request_duration_days", "low ≤ high"),

@@ -16,12 +16,22 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.params import UNIT_LIMITS, Strict, ordered_range, param
 
+MIN_CV = 1e-3  # smallest non-zero coefficient of variation of a stage (see Stage.cv)
+
 
 class Stage(Strict):
     """Lead time of one project stage: gamma-distributed with a mean and a coefficient of variation."""
 
     mean_months: float = param(..., unit="months", desc="mean duration", source="estimate", ge=0)
-    cv: float = param(0.5, unit="-", desc="coefficient of variation", source="estimate", ge=0)
+    cv: float = param(0.5, unit="-", desc="coefficient of variation (0: a fixed length)", source="estimate", ge=0)
+
+    @field_validator("cv")
+    @classmethod
+    def _cv_is_none_or_some(cls, v: float) -> float:
+        # the gamma's shape is 1/cv²: below this it overflows (or divides by zero) while meaning no variation
+        if 0 < v < MIN_CV:
+            raise ValueError(f"a variation this small is none: give 0 (a fixed length) or at least {MIN_CV:g}")
+        return v
 
 
 class ProjectType(Strict):
