@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
 FLOAT_COLUMNS = ("cost_eur", "penalty_eur")  # euros
-# The daily records: Monitor.night writes a night's integers as one row in exactly this order (the golden
-# results catch a change of order), then the euros.
+# The daily records: Monitor.night writes a night's integers as one row in exactly this order, then the
+# euros (tests/test_invariants.py checks the columns against what they count, e.g. the centres' columns)
 INT_COLUMNS = (
     *DAY_FLOWS,
     "moves",
@@ -85,7 +85,8 @@ class DailyCost:
 
 
 class Monitor:
-    """Daily records, one array per column (persons, places or euros)."""
+    """Daily records: one row per night in two tables (persons and places; euros); ``data`` gives each
+    column as an array (a view of its table)."""
 
     def __init__(self, horizon_days: int, start: dt.date, costs: DailyCost):
         self.h = horizon_days

@@ -190,16 +190,24 @@ def _count_by_scan(cycle: CapacityCycle) -> np.ndarray:
 def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monkeypatch):
     """The cycle keeps its count of the places that count up to date from openings and closings instead of
     reading every location again. At every reassessment (each durable or AMV closing, each failed project) it
-    equals, to the last bit, a count over the whole location table, through hundreds of closings."""
+    equals, to the last bit, a count over the whole location table, through hundreds of closings and with
+    new durable locations both long-lived enough to count and not."""
     checked = []
     reassess = CapacityCycle.reassess
 
     def checking(self, m, counted=None):
         np.testing.assert_array_equal(self.counted(self.env.now), _count_by_scan(self))
-        checked.append(m)
+        checked.append(self)
         return reassess(self, m, counted)
 
     monkeypatch.setattr(CapacityCycle, "reassess", checking)
-    s = load_scenario(BASELINE, ["end_date=2029-01-01", "initial_state.durable_remaining_years=[0.5, 4.0]"])
-    simulate(s, seed=3)
+    # a lifespan threshold between the lifespans of the durable types built by 2029 (7.5 and 10 years): some new locations
+    # count, others are too short-lived
+    overrides = ["capacity.spreidingswet.count_min_lifespan_years=8", "initial_state.durable_remaining_years=[0.5, 4.0]"]
+    simulate(load_scenario(BASELINE, ["end_date=2029-01-01", *overrides]), seed=3)
     assert len(checked) > 100
+    L = checked[-1].chain.locations
+    opened = np.array([lid for lid, is_opening in L.changes if is_opening])
+    new_durable = opened[(L.type[opened] == DURABLE) & ~L.initial[opened]]
+    life_years = (L.close_day[new_durable] - L.open_day[new_durable]) / DAYS_PER_YEAR
+    assert (life_years >= 8).any() and (life_years < 8).any(), "the run should open durable locations of both kinds"

@@ -207,3 +207,17 @@ def test_the_counters_agree_with_the_person_and_location_records(world, seed):
     assert np.isnan(p.t_exit[:n][~gone]).all()
     ts = chain.monitor.frame(chain.cal.dates, 0)
     assert ts["occupancy_total"].iloc[-1] + ts["waiting_elsewhere"].iloc[-1] == int((~gone).sum())
+
+
+def test_the_centres_nightly_columns_follow_from_the_people_present():
+    """A centre that fills past its norm, its beds and its relief valves: every night, the people above the norm,
+    on chairs or in the night shelter, and outside are what the number present implies (norm 200, beds 260,
+    15 chairs and 20 shelter places). The night's row is written by position, so this also pins which
+    column is which."""
+    s = scenario_from_dict(small_dict(inflow={"first_applications_per_year": 20_000}, registration={"transfer_limit_per_day": 5}))
+    ts = simulate(s, seed=4).timeseries
+    present = ts["ac_occupancy"]
+    assert (ts["ac_above_norm"] == (present - 200).clip(lower=0)).all()
+    assert (ts["ac_in_relief"] == (present - 260).clip(lower=0, upper=35)).all()
+    assert (ts["sleeping_outside"] == (present - 295).clip(lower=0)).all()
+    assert (ts["sleeping_outside"] > 0).any(), "the scenario should fill the centre past its relief valves"

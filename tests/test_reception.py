@@ -135,6 +135,7 @@ def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
     people = People(32)
     ids = people.add(20)
     log = _TinyLog(people)
+    peak = 0
     for batch in moves:
         # one placement call: a person in the batch moves (or leaves, -1) as of this call
         who = np.array([i for i, _ in batch], np.int64)
@@ -143,7 +144,17 @@ def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
         people.loc[list(last)] = list(last.values())
         placed = to >= 0
         log.push(who[placed], to[placed])
+        peak = max(peak, log.n)
         for lid in range(5):
             truth = ids[people.loc[ids] == lid]
             assert np.array_equal(log.of(lid), truth), f"location {lid}"
-    assert log.n <= max(4 * int(np.count_nonzero(people.loc[ids] >= 0)) + 2 * 6, _TinyLog.MIN), "the log outgrew its bound"
+    # a compaction keeps exactly the entries of people still where they were placed (and every such person)
+    live = {(int(i), int(people.loc[i])) for i in ids if people.loc[i] >= 0}
+    before = {(int(i), int(lid)) for i, lid in zip(log.ids[: log.n], log.lids[: log.n])}
+    n = log._compact()
+    kept = list(zip(log.ids[:n].tolist(), log.lids[:n].tolist()))
+    assert set(kept) == live and live <= before
+    # only someone placed in the same location twice appears twice; the buffer grows only to twice what the
+    # log held after a compaction and a call's placements
+    assert len(kept) - len(live) <= sum(len(b) for b in moves)
+    assert len(log.ids) <= max(2 * peak, _TinyLog.MIN)

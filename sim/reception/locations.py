@@ -194,14 +194,6 @@ class Locations:
         np.subtract.at(self.occ, lids, 1)
         self.occupied -= np.bincount(self.type[lids], minlength=N_TYPES)
 
-    def places_by_type(self) -> np.ndarray:
-        """Places in open locations, per type."""
-        return self.open_places.copy()
-
-    def occupancy_by_type(self) -> np.ndarray:
-        """People placed, per location type."""
-        return self.occupied.copy()
-
     def frame(self) -> pd.DataFrame:
         n = self.n
         return pd.DataFrame(

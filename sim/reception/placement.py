@@ -41,9 +41,10 @@ WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 class _Log:
     """Placements (id, location) into the locations of one type, in order, for types whose placements are
-    spread thinly over many locations. Reading a location scans the log; the log is compacted when it has
-    grown to twice what it held after the last compaction, so it stays within a few times the people placed
-    in locations of its type, not all who ever sat in one."""
+    spread thinly over many locations. Reading a location scans the log. When a placement does not fit, the
+    entries of people who have since moved or left are dropped, and the buffer doubles only if it is still
+    more than half full: it stays within twice the entries held after a compaction plus one placement, i.e.
+    a few times the people placed in locations of its type, not all who ever sat in one."""
 
     MIN = 4096  # entries held before the first compaction
 
