@@ -147,9 +147,9 @@ class Procedure:
         if len(ids) == 0:
             return
         # group by day in one stable sort (keeps each day's ids in their given order)
-        order = np.argsort(days, kind="stable")
+        order = days.argsort(kind="stable")
         days, ids = days[order], ids[order]
-        starts = np.concatenate([[0], np.flatnonzero(np.diff(days)) + 1])
+        starts = np.concatenate([[0], (days[1:] != days[:-1]).nonzero()[0] + 1])
         ends = np.append(starts[1:], len(ids))
         for day, a, b in zip(days[starts].tolist(), starts.tolist(), ends.tolist()):
             self._due.setdefault(day, []).append(ids[a:b])

@@ -56,7 +56,7 @@ class ApplicationCentre:
         service = people.service_days[ids]
         k = len(ids)
         free_sorted = self._free_at
-        if k <= len(free_sorted) and np.all(free_sorted[:k] <= arrive):
+        if k <= len(free_sorted) and (free_sorted[:k] <= arrive).all():
             # Fast path, exact: the j-th arrival finds at least j+1 slots freed by its arrival, so
             # nobody waits. The recurrence would replace slot times that are all ≤ the last
             # arrival; keeping the k smallest out instead leaves the same times above it, and
@@ -87,7 +87,7 @@ class ApplicationCentre:
         # completions are the head of the list
         pending_ids = np.concatenate([self._pending_ids, ids])
         pending_end = np.concatenate([self._pending_end, ends])
-        order = np.argsort(pending_end, kind="stable")
+        order = pending_end.argsort(kind="stable")
         self._pending_ids, self._pending_end = pending_ids[order], pending_end[order]
         self.present += len(ids)
         self.registering += len(ids)

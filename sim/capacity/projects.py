@@ -116,7 +116,7 @@ def choose_index(planned_days: np.ndarray, weights: np.ndarray, days_left: float
     w = np.asarray(weights, float) * np.exp(-aversion_per_month * late)
     if w.sum() <= 0:
         w = np.ones(len(planned_days))
-    return int(np.searchsorted(np.cumsum(w) / w.sum(), u, side="right").clip(0, len(planned_days) - 1))
+    return int((w.cumsum() / w.sum()).searchsorted(u, side="right").clip(0, len(planned_days) - 1))
 
 
 @dataclass

@@ -39,6 +39,16 @@ WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
+def _ascending_once(ids: np.ndarray) -> np.ndarray:
+    """``ids`` sorted, each once (someone placed in a location twice, having moved out and back, is listed once)."""
+    ids = np.sort(ids)
+    if len(ids) > 1:
+        fresh = ids[1:] != ids[:-1]
+        if not fresh.all():
+            ids = ids[np.concatenate(([True], fresh))]
+    return ids
+
+
 class _Log:
     """Placements (id, location) into the locations of one type, in order, for types whose placements are
     spread thinly over many locations. Reading a location scans the log. When a placement does not fit, the
@@ -76,8 +86,8 @@ class _Log:
         return self.n
 
     def of(self, lid: int) -> np.ndarray:
-        ids = self.ids[np.flatnonzero(self.lids[: self.n] == lid)]
-        return np.unique(ids[self.people.loc[ids] == lid])  # someone placed here twice (moved out and back) once
+        ids = self.ids[(self.lids[: self.n] == lid).nonzero()[0]]
+        return _ascending_once(ids[self.people.loc[ids] == lid])
 
 
 class Residents:
@@ -121,7 +131,7 @@ class Residents:
             return
         if not copied:
             ids = ids.copy()  # the caller's ids may be a queue's buffer, reused later
-        cuts = np.flatnonzero(lids[1:] != lids[:-1]) + 1
+        cuts = (lids[1:] != lids[:-1]).nonzero()[0] + 1
         for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
             lid = int(lids[a])
             chunks = self.chunks.setdefault(lid, [])
@@ -138,11 +148,7 @@ class Residents:
         if not chunks:
             return np.empty(0, np.int64)
         ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        ids = np.sort(ids[self.people.loc[ids] == lid])
-        if len(ids) > 1:
-            fresh = ids[1:] != ids[:-1]
-            if not fresh.all():  # someone placed here twice (moved out and back) is listed once
-                ids = ids[np.concatenate(([True], fresh))]
+        ids = _ascending_once(ids[self.people.loc[ids] == lid])
         ids.flags.writeable = False  # kept as the location's chunk: a caller must not change it
         self.chunks[lid] = [ids]
         return ids
