@@ -206,17 +206,17 @@ class Placement:
         need = k
         for t in types:
             c = L.open_of_type[t]
-            fc = places[c] - occ[c]
-            usable = fc > 0
+            fc = places[c] - occ[c]  # free places (>= 0: nobody is placed beyond a location's places)
             if skip_reserved:
-                usable &= ~L.reserved[c]
+                fc[L.reserved[c]] = 0
             if exclude >= 0:
-                usable &= c != exclude
-            c, fc = c[usable], fc[usable]
-            if len(c) == 0:
+                fc[c == exclude] = 0
+            covered = fc.cumsum()
+            if len(covered) == 0 or covered[-1] == 0:
                 continue
-            # only the first locations that cover the need, not one entry per free place of the type
-            upto = int(fc.cumsum().searchsorted(need)) + 1
+            # only the first locations that cover the need, not one entry per free place of the type (a full
+            # location repeats zero times)
+            upto = int(covered.searchsorted(need)) + 1
             slots = c[:upto].repeat(fc[:upto])[:need]
             out.append(slots)
             need -= len(slots)
