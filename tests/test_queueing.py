@@ -20,6 +20,8 @@ import math
 import numpy as np
 import pytest
 from conftest import small_dict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from sim.model import T_MONITOR, T_TRANSFER, simulate
@@ -195,3 +197,35 @@ def test_littles_law_for_the_application_centre_stage(mmc_run):
     stage_check(ts, pe["t_arrive"].to_numpy()[at_ac], pe["t_leave_ac"].to_numpy()[at_ac], "ac_occupancy", len(ts))
     # the transfer limit really made people wait at the centre after registering
     assert (ts["ac_occupancy"] - ts["ac_registering"]).mean() > 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gaps=st.lists(st.sampled_from([0.0, 0.25, 0.5]), min_size=1, max_size=120),
+    services=st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0]), min_size=120, max_size=120),
+    slots=st.integers(1, 4),
+    batch=st.integers(1, 9),
+    merge=st.booleans(),
+)
+def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gaps, services, slots, batch, merge):
+    """Whatever the queue and however arrivals are handed in: at any moment the completions so far are exactly
+    the people whose registration has ended, and they come out in order of ending, those ending at the same
+    moment in order of arrival (times on a quarter-day grid, so ties are common). Both ways of keeping the list
+    in that order are drawn: sorting it whole, and merging a day's arrivals into it (a long queue)."""
+    n = len(gaps)
+    people = People(n)
+    ids = people.add(n)
+    people.t_arrive[ids] = np.cumsum(gaps)
+    people.service_days[ids] = services[:n]
+    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    centre.sort_whole_below = -1 if merge else n
+    out = []
+    for part in np.array_split(ids, max(n // batch, 1)):
+        centre.admit(people, part)
+        now = float(people.t_arrive[part[-1]])
+        out.append(centre.completed(people, now))
+        ended = ids[: part[-1] + 1][people.t_reg_end[: part[-1] + 1] <= now]
+        assert set(np.concatenate(out).tolist()) == set(ended.tolist())
+    out.append(centre.completed(people, np.inf))
+    done = np.concatenate(out)
+    assert np.array_equal(done, ids[np.lexsort((ids, people.t_reg_end[ids]))])
