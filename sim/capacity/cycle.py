@@ -111,6 +111,11 @@ class CapacityCycle:
         self.env = env
         self.cfg = scenario.capacity.spreidingswet
         self.menu = Menu(self.cfg.project_types)  # every type's plan at a site, drawn at once
+        # incentives per durable place make durable projects more attractive and strategic waiting rarer
+        self.incentive_boost = 1 + self.cfg.incentive_effect_per_1000_eur * self.cfg.incentive_eur_per_durable_place / 1000
+        self.type_weights = np.array(
+            [t.weight * (self.incentive_boost if t.location_type == "durable" else 1.0) for t in self.cfg.project_types.values()]
+        )
         # AMV units are built like a conversion (or the first type when there is none)
         self.amv_type = "conversion" if "conversion" in self.cfg.project_types else next(iter(self.cfg.project_types), None)
         self.amv_menu = Menu({"amv_unit": self.cfg.project_types[self.amv_type]}) if self.amv_type else None
@@ -417,8 +422,7 @@ class CapacityCycle:
         distribution decision makes their task binding."""
         cfg, enf = self.cfg, self.cfg.enforcement
         now = self.env.now
-        boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
-        waiting = (enf.strategic_waiting_share_enforced if enf.enforced else enf.strategic_waiting_share) / boost
+        waiting = (enf.strategic_waiting_share_enforced if enf.enforced else enf.strategic_waiting_share) / self.incentive_boost
         waiting *= max(0.0, 1.0 - enf.pressure_reduces_waiting * self._pressure())
         # always draw the same numbers in the same order, whichever branch is taken (common random numbers)
         u_start, u_wait, u_late, u_politics = rng.random(4)
@@ -451,15 +455,13 @@ class CapacityCycle:
         days_left = info["t_dead"] - env.now
         amv_gap = int(round(gap * cfg.amv_share_of_task))
         remaining = gap - amv_gap
-        boost = 1 + cfg.incentive_effect_per_1000_eur * cfg.incentive_eur_per_durable_place / 1000
-        weights = np.array([t.weight * (boost if t.location_type == "durable" else 1.0) for t in cfg.project_types.values()])
         j = 0
         while remaining > 0:
             # what each type would take at the sites this municipality has in mind (the plans it can know)
             # (one generator per site, every type drawn in a fixed order: the same plans whatever is chosen)
             sites = self._rng(k, m, attempt, j, 3)
             lateness = cfg.lateness_aversion_per_month if cfg.type_choice_rule else 0.0
-            plan = self.menu.choose(sites, weights, days_left, lateness, rng.random())
+            plan = self.menu.choose(sites, self.type_weights, days_left, lateness, rng.random())
             size = min(plan.ptype.size_places, remaining)
             if plan.ptype.location_type == "durable":
                 # a durable location below the counting size would not count for the task: build at least that
