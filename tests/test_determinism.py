@@ -91,9 +91,11 @@ def test_a_keyed_generator_draws_the_numbers_of_numpys_own_seeding(entropy, key)
 def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types, data):
     """A site's plans for every type come from one vectorised gamma call; each stage must get the length
     one draw per stage (type by type) gives, stages of zero mean or no variation drawing nothing, and the
-    planned lead time the builder's sum of the stages, expected appeal and delay, whatever the types are."""
+    planned lead time the builder's sum of the stages, expected appeal and delay, whatever the types are.
+    Menus whose drawn stages share one variation (the shipped ones) take a cheaper path: half the cases."""
+    common_cv = data.draw(st.one_of(st.none(), st.floats(0.05, 2)))
     stage = st.builds(
-        lambda mean, cv: {"mean_months": mean, "cv": cv},
+        lambda mean, cv: {"mean_months": mean, "cv": cv if common_cv is None or cv == 0 else common_cv},
         st.one_of(st.just(0.0), st.floats(0.1, 30)),
         st.one_of(st.just(0.0), st.floats(0.05, 2)),
     )

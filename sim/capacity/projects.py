@@ -63,6 +63,9 @@ class Menu:
         drawn = [st for row in stages for st in row if _is_drawn(st)]  # row by row, as drawn
         self.shape = np.array([1 / st.cv**2 for st in drawn])
         self.scale_months = np.array([st.mean_months / shape for st, shape in zip(drawn, self.shape.tolist())])
+        # gamma(shape, scale) is scale × standard_gamma(shape), draw by draw; one shape for all (stages with the
+        # same variation) draws them as one sample of that shape, six times cheaper than an array of shapes
+        self._one_shape = float(self.shape[0]) if len(self.shape) and (self.shape == self.shape[0]).all() else None
         # what a builder adds to the stages: the expected appeal and the expected delay (days)
         self.appeal_days = np.array([t.appeal_probability * t.appeal.mean_months * DAYS_PER_MONTH for t in self.ptypes])
         self.delay_days = np.array([t.delay_probability * sum(t.delay_months) / 2 * DAYS_PER_MONTH for t in self.ptypes])
@@ -72,7 +75,11 @@ class Menu:
         days = self.fixed_days.copy()
         if len(self.shape):
             # one call draws the same numbers, in the same order, as one gamma call per stage and type
-            days[self.drawn] = rng.gamma(self.shape, self.scale_months) * DAYS_PER_MONTH
+            if self._one_shape is not None:
+                standard = rng.standard_gamma(self._one_shape, len(self.shape))
+            else:
+                standard = rng.standard_gamma(self.shape)
+            days[self.drawn] = standard * self.scale_months * DAYS_PER_MONTH
         planned = days[:, NOT_APPEAL[0]]
         for i in NOT_APPEAL[1:]:  # added stage by stage, in order, as a builder's sum would
             planned = planned + days[:, i]
@@ -114,9 +121,11 @@ def choose_index(planned_days: np.ndarray, weights: np.ndarray, days_left: float
     the same type when the weights agree)."""
     late = np.maximum(planned_days - days_left, 0.0) / DAYS_PER_MONTH
     w = np.asarray(weights, float) * np.exp(-aversion_per_month * late)
-    if w.sum() <= 0:
+    total = w.sum()
+    if total <= 0:
         w = np.ones(len(planned_days))
-    return int((w.cumsum() / w.sum()).searchsorted(u, side="right").clip(0, len(planned_days) - 1))
+        total = w.sum()
+    return min(int((w.cumsum() / total).searchsorted(u, side="right")), len(planned_days) - 1)
 
 
 @dataclass
