@@ -183,11 +183,16 @@ class Locations:
             self.open_ids = self.open_ids[self.open_ids != lid]
             self.changes.append((lid, False))
 
-    def fill(self, lids: np.ndarray) -> None:
-        """One person more in each of ``lids`` (a location may repeat)."""
+    def fill(self, lids: np.ndarray, segments: list[tuple[int, int]] | None = None) -> None:
+        """One person more in each of ``lids`` (a location may repeat; ``segments``: the run of each type in
+        ``lids`` as (type, length), if the caller knows them, which spares looking the types up)."""
         # ufunc.at adds repeated ids once each; on the few ids of a day it beats a bincount over the table
         np.add.at(self.occ, lids, 1)
-        self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)  # five counters: a bincount beats ufunc.at
+        if segments is None:
+            self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)  # five counters: a bincount beats ufunc.at
+            return
+        for t, k in segments:
+            self.occupied[t] += k
 
     def vacate(self, lids: np.ndarray) -> None:
         """One person fewer in each of ``lids`` (a location may repeat)."""

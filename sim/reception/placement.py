@@ -39,6 +39,20 @@ WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
+Segments = list[tuple[int, int]]  # runs of places by location type, in order: (type, number of places)
+
+
+def _first(segments: Segments, n: int) -> Segments:
+    """The runs of the first ``n`` places."""
+    out = []
+    for t, k in segments:
+        if n <= 0:
+            break
+        out.append((t, min(k, n)))
+        n -= k
+    return out
+
+
 def _ascending_once(ids: np.ndarray) -> np.ndarray:
     """``ids`` sorted, each once (someone placed in a location twice, having moved out and back, is listed once)."""
     ids = np.sort(ids)
@@ -111,9 +125,16 @@ class Residents:
         self.chunks: dict[int, list[np.ndarray]] = {}
         self.logs: list[_Log | None] = [_Log(people) if t in self.LOGGED else None for t in range(N_TYPES)]
 
-    def add(self, ids: np.ndarray, lids: np.ndarray) -> None:
-        """``ids`` now sit in ``lids`` (one location per id, equal locations adjacent as placements give them)."""
+    def add(self, ids: np.ndarray, lids: np.ndarray, segments: Segments | None = None) -> None:
+        """``ids`` now sit in ``lids`` (one location per id, equal locations adjacent as placements give them;
+        ``segments``: the run of each location type in ``lids``, if the caller knows them)."""
         if len(ids) == 0:
+            return
+        if segments is not None:
+            a = 0
+            for t, k in segments:
+                self._add(t, ids[a : a + k], lids[a : a + k], copied=False)
+                a += k
             return
         types = self.locations.type[lids]
         t = int(types[0])
@@ -199,10 +220,17 @@ class Placement:
 
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
+        return self._slots_by_type(types, k, exclude)[0]
+
+    def _slots_by_type(self, types: tuple[int, ...], k: int, exclude: int = -1) -> tuple[np.ndarray, Segments]:
+        """:meth:`_slots`, and the run of each type in them: placing and counting need not look the types up."""
+        if k <= 0:
+            return np.empty(0, np.int64), []
         L = self.locations
         places, occ = L.places, L.occ
         skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
         out = []
+        segments = []
         need = k
         for t in types:
             c = L.open_of_type[t]
@@ -219,10 +247,11 @@ class Placement:
             upto = int(covered.searchsorted(need)) + 1
             slots = c[:upto].repeat(fc[:upto])[:need]
             out.append(slots)
+            segments.append((t, len(slots)))
             need -= len(slots)
             if need == 0:
                 break
-        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64))
+        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64)), segments
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         """The location types a person may be placed in, in COA's order of preference."""
@@ -236,17 +265,19 @@ class Placement:
         now: float,
         amv: bool,
         exclude: int = -1,
-        slots: np.ndarray | None = None,
+        found: tuple[np.ndarray, Segments] | None = None,
         types: tuple[int, ...] | None = None,
         at: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Put ``ids`` (in order) into free places (``slots`` if already found; ``types`` to narrow the choice;
-        ``at``: their ``where`` codes, if the caller has read them); returns the ids that found one. People
-        who held a place must have released it (:meth:`release`)."""
+        """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
+        :meth:`_slots_by_type` already found them for these ids; ``types`` to narrow the choice; ``at``: their
+        ``where`` codes, if the caller has read them); returns the ids that found one. People who held a
+        place must have released it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
-        if slots is None:
-            slots = self._slots(types or self.types_for(amv), len(ids), exclude)
+        if found is None:
+            found = self._slots_by_type(types or self.types_for(amv), len(ids), exclude)
+        slots, segments = found
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
@@ -265,8 +296,8 @@ class Placement:
             self.moves += len(moved)
         p.loc[placed] = slots
         p.where[placed] = LOCATION
-        self.residents_of.add(placed, slots)
-        self.locations.fill(slots)
+        self.residents_of.add(placed, slots, segments)
+        self.locations.fill(slots, segments)
         return placed
 
     def release(self, ids: np.ndarray, at: np.ndarray | None = None) -> None:
@@ -368,11 +399,13 @@ class Placement:
             if limit <= 0 or self.waiting[q] == 0:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
-            slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
+            slots, segments = self._slots_by_type(self.types_for(is_amv), min(limit, int(self.waiting[q])))
             ids = self.queues[q].pop(len(slots), lambda c: WAITS_FOR_PLACE[p.where[c]])
             at = p.where[ids]
             from_ac = ids[at == AC_WAITING]
-            placed = self.place(ids, now, is_amv, slots=slots[: len(ids)], at=at)
+            if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
+                slots, segments = slots[: len(ids)], _first(segments, len(ids))
+            placed = self.place(ids, now, is_amv, found=(slots, segments), at=at)
             assert len(placed) == len(ids)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
