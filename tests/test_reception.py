@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sim.model import Chain
 from sim.people import AMV, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
-from sim.reception.placement import Placement, _Log
+from sim.reception.placement import Placement, Residents, _Log
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -170,3 +170,26 @@ def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
     # log held after a compaction and a call's placements
     assert len(kept) - len(live) <= sum(len(b) for b in moves)
     assert len(log.ids) <= max(2 * peak, _TinyLog.MIN)
+
+
+@settings(max_examples=150, deadline=None)
+@given(moves=st.lists(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), max_size=60))
+def test_the_residents_of_leased_locations_are_exactly_who_sits_there_between_any_reads(moves):
+    """Emergency residents are kept as chunks per location, merged at each read; a read that finds the last
+    read's result (nobody new) only drops who left. Through any placements, moves and departures, with a read
+    after every call, each location gives exactly the people whose record places them there."""
+    people = People(32)
+    ids = people.add(20)
+    L = Locations(capacity=8)
+    lids = [L.add(EMERGENCY, 50, 0.0) for _ in range(5)]
+    residents = Residents(people, L)
+    for batch in moves:
+        who = np.array([i for i, _ in batch], np.int64)
+        to = np.array([lids[k] if k >= 0 else -1 for _, k in batch], np.int64)
+        last = {i: lid for i, lid in zip(who.tolist(), to.tolist())}
+        people.loc[list(last)] = list(last.values())
+        placed = to >= 0
+        residents.add(who[placed], to[placed])
+        for lid in lids:
+            truth = ids[people.loc[ids] == lid]
+            assert np.array_equal(residents.of(lid), truth), f"location {lid}"
