@@ -168,17 +168,8 @@ class Residents:
         chunks = self.chunks.get(lid)
         if not chunks:
             return np.empty(0, np.int64)
-        if len(chunks) == 1 and not chunks[0].flags.writeable:
-            # the last read's result (read-only marks it), ascending and each once: so is what stays of it
-            # (crisis shelter's residents are read every day they move up)
-            ids = chunks[0]
-            here = self.people.loc[ids] == lid
-            if here.all():
-                return ids
-            ids = ids[here]
-        else:
-            ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-            ids = _ascending_once(ids[self.people.loc[ids] == lid])
+        ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        ids = _ascending_once(ids[self.people.loc[ids] == lid])
         ids.flags.writeable = False  # kept as the location's chunk: a caller must not change it
         self.chunks[lid] = [ids]
         return ids
