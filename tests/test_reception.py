@@ -121,7 +121,7 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     assert placement.free_by_type(exclude=leave_out).tolist() == expected.tolist()
     one = int(leave_out[0]) if len(leave_out) else -1
     scan = [lid for t in types for lid in range(n) if L.type[lid] == t and lid != one for _ in range(int(free[lid]))]
-    slots, segments = placement._slots_by_type(tuple(types), k, exclude=one)
+    slots, segments = placement._slots(tuple(types), k, exclude=one)
     assert slots.tolist() == scan[:k]
     # the runs of types placing and counting rely on instead of looking the types up
     runs = [(int(t), len(list(g))) for t, g in itertools.groupby(L.type[slots].tolist())]

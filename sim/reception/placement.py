@@ -218,12 +218,9 @@ class Placement:
         free = self.free_by_type(exclude)
         return int(sum(free[t] for t in types))
 
-    def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
-        """Location ids for up to ``k`` people: free places by type priority, then by location id."""
-        return self._slots_by_type(types, k, exclude)[0]
-
-    def _slots_by_type(self, types: tuple[int, ...], k: int, exclude: int = -1) -> tuple[np.ndarray, Segments]:
-        """:meth:`_slots`, and the run of each type in them: placing and counting need not look the types up."""
+    def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> tuple[np.ndarray, Segments]:
+        """Location ids for up to ``k`` people: free places by type priority, then by location id; and the run
+        of each type in them (placing and counting need not look the types up)."""
         if k <= 0:
             return np.empty(0, np.int64), []
         L = self.locations
@@ -270,13 +267,13 @@ class Placement:
         at: np.ndarray | None = None,
     ) -> np.ndarray:
         """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
-        :meth:`_slots_by_type` already found them for these ids; ``types`` to narrow the choice; ``at``: their
+        :meth:`_slots` already found them for these ids; ``types`` to narrow the choice; ``at``: their
         ``where`` codes, if the caller has read them); returns the ids that found one. People who held a
         place must have released it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
         if found is None:
-            found = self._slots_by_type(types or self.types_for(amv), len(ids), exclude)
+            found = self._slots(types or self.types_for(amv), len(ids), exclude)
         slots, segments = found
         placed = ids[: len(slots)]
         if len(placed) == 0:
@@ -399,7 +396,7 @@ class Placement:
             if limit <= 0 or self.waiting[q] == 0:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
-            slots, segments = self._slots_by_type(self.types_for(is_amv), min(limit, int(self.waiting[q])))
+            slots, segments = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
             ids = self.queues[q].pop(len(slots), lambda c: WAITS_FOR_PLACE[p.where[c]])
             at = p.where[ids]
             from_ac = ids[at == AC_WAITING]
