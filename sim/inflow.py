@@ -178,10 +178,19 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     offset = np.concatenate([[0], np.cumsum(per_day)])  # first row of each day
     cat = np.empty(total, np.int8)
     t_arrive = np.empty(total)
-    for day in np.flatnonzero(per_day):
-        a = slice(offset[day], offset[day + 1])
-        cat[a] = st.inflow.permutation(np.repeat(cats, counts[day]))
-        t_arrive[a] = day + np.sort(st.inflow.random(int(per_day[day]))) * 0.98
+    shuffle, uniform = st.inflow.shuffle, st.inflow.random
+    for day, a, b, row in zip(range(len(per_day)), offset[:-1].tolist(), offset[1:].tolist(), counts.tolist()):
+        if a == b:
+            continue
+        # in place in the day's rows: permutation(x) is a copy of x shuffled, and the times the same
+        # operations on the same draws as day + sort(random(n)) * 0.98
+        cat[a:b] = np.repeat(cats, row)
+        shuffle(cat[a:b])
+        times = t_arrive[a:b]
+        uniform(out=times)
+        times.sort()
+        times *= 0.98
+        times += day
     # which of a stream's uniforms (two per person, day by day: the day's first ones, then its second ones)
     # are first ones: a boolean mask keeps their order, and needs no int64 index arrays the length of the arrivals
     first = np.repeat(np.tile([True, False], len(per_day)), np.repeat(per_day, 2))

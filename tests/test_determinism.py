@@ -15,11 +15,13 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType
 from sim.capacity.projects import STAGES, Menu, Plan, stage_days
 from sim.cli import main
-from sim.model import simulate
+from sim.inflow import draw_arrivals
+from sim.model import Chain, simulate
+from sim.people import AMV, FAMILY, FIRST
 from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.store import load_results
-from sim.streams import Keyed
+from sim.streams import Keyed, Streams
 
 
 def parquet_digest(df: pd.DataFrame) -> str:
@@ -121,3 +123,26 @@ def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types,
     assert vectorised.random() == rng.random()  # and it used up the same numbers: later draws agree
     one = Plan.draw("t0", types["t0"], np.random.default_rng(seed))
     assert one.durations == dict(zip(STAGES, days[0].tolist())) and one.planned_days == planned[0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), counts=st.lists(st.tuples(*[st.integers(0, 6)] * 3), min_size=1, max_size=30))
+def test_the_arrivals_of_a_run_are_the_day_by_day_draws_of_the_inflow_stream(seed, counts):
+    """The run's arrivals are drawn at once, in place: each day's categories must be the inflow stream's
+    permutation of that day's counts and its arrival times the sorted uniforms the stream gives next, as drawn
+    day by day (empty days drawing nothing), so a day's arrivals do not depend on how they are drawn."""
+    s = small_scenario()
+    chain = Chain(s, seed)
+    counts = np.array(counts, np.int64)
+    drawn = draw_arrivals(s, Streams(seed), counts, chain.centres)
+    rng = Streams(seed).inflow
+    cats = np.array([FIRST, AMV, FAMILY])
+    cat, times = [], []
+    for day, row in enumerate(counts):
+        if row.sum():
+            cat.append(rng.permutation(np.repeat(cats, row)))
+            times.append(day + np.sort(rng.random(int(row.sum()))) * 0.98)
+    expected_cat = np.concatenate(cat) if cat else np.empty(0, np.int8)
+    expected_times = np.concatenate(times) if times else np.empty(0)
+    assert np.array_equal(drawn["cat"], expected_cat) and np.array_equal(drawn["t_arrive"], expected_times)
+    assert np.array_equal(drawn["offset"], np.concatenate([[0], np.cumsum(counts.sum(axis=1))]))
