@@ -179,7 +179,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     cat = np.empty(total, np.int8)
     t_arrive = np.empty(total)
     shuffle, uniform = st.inflow.shuffle, st.inflow.random
-    for day, a, b, row in zip(range(len(per_day)), offset[:-1].tolist(), offset[1:].tolist(), counts.tolist()):
+    for day, (a, b, row) in enumerate(zip(offset[:-1].tolist(), offset[1:].tolist(), counts.tolist())):
         if a == b:
             continue
         # in place in the day's rows: permutation(x) is a copy of x shuffled, and the times the same

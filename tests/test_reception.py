@@ -175,8 +175,7 @@ def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
 @settings(max_examples=150, deadline=None)
 @given(moves=st.lists(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), max_size=60))
 def test_the_residents_of_leased_locations_are_exactly_who_sits_there_between_any_reads(moves):
-    """Emergency residents are kept as chunks per location, merged at each read (and after many placements).
-    Through any placements, moves and departures, with a read after every call, each location gives exactly
+    """Emergency residents are kept as chunks per location, merged at each read. Through any placements, moves and departures, with a read after every call, each location gives exactly
     the people whose record places them there, ascending and each once."""
     people = People(32)
     ids = people.add(20)

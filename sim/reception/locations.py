@@ -23,6 +23,8 @@ ADULT_ORDER = (DURABLE, TEMPORARY, EMERGENCY, CRISIS_PLACES)  # COA's order of p
 REGULAR = (DURABLE, TEMPORARY, AMV_PLACES)  # the types that are not emergency or crisis shelter
 NEVER = np.inf
 
+Segments = list[tuple[int, int]]  # runs of places by location type, in order: (type, number of places)
+
 MUNICIPALITY_COLUMNS = ("cbs_code", "name", "province", "population_2024_01_01")
 
 
@@ -183,7 +185,7 @@ class Locations:
             self.open_ids = self.open_ids[self.open_ids != lid]
             self.changes.append((lid, False))
 
-    def fill(self, lids: np.ndarray, segments: list[tuple[int, int]] | None = None) -> None:
+    def fill(self, lids: np.ndarray, segments: Segments | None = None) -> None:
         """One person more in each of ``lids`` (a location may repeat; ``segments``: the run of each type in
         ``lids`` as (type, length), if the caller knows them, which spares looking the types up)."""
         # ufunc.at adds repeated ids once each; on the few ids of a day it beats a bincount over the table

@@ -29,6 +29,7 @@ from sim.reception.locations import (
     N_TYPES,
     TEMPORARY,
     Locations,
+    Segments,
 )
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
@@ -37,9 +38,6 @@ from sim.scenario import Scenario
 # instead of reading and comparing twice, on every queue entry the day's transfer passes
 WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
-
-
-Segments = list[tuple[int, int]]  # runs of places by location type, in order: (type, number of places)
 
 
 def _first(segments: Segments, n: int) -> Segments:
