@@ -10,8 +10,9 @@ baseline replication, their ratio, people simulated per second, the peak
 memory of the replication, and how the time grows when the inflow or the
 horizon doubles (CPU time of the doubled run over the plain one). Targets
 (issue 11): CPU ratio ≤ 1.0, both growth ratios ≤ 2.2, peak resident memory
-< 500 MB. ``--profile`` adds the functions where one replication spends its
-time (cProfile, sorted by own time). cProfile charges every call its own overhead, so it overrates functions
+< 500 MB. ``--profile`` adds where one replication spends its time (cProfile): own
+time per part of the chain (the module under ``sim/``, with the numpy calls it makes), then the functions
+with the most own time. cProfile charges every call its own overhead, so it overrates functions
 called often and underrates a few expensive numpy calls; a sampling profiler gives truer shares, e.g.
 ``py-spy record -f raw -o prof.txt -- python benchmarks/bench_baseline.py --no-growth --no-memory``
 (py-spy is not a dependency: ``pip install py-spy``).
@@ -105,11 +106,67 @@ def doubled(scenario_path: Path) -> dict[str, list[str]]:
     return {"inflow": inflow, "horizon": horizon}
 
 
+def part_of(filename: str, package: str) -> str | None:
+    """The part of the chain a function belongs to: its module under the ``sim`` package at ``package``
+    (e.g. ``reception.placement``), ``SimPy`` for the event loop, or None for everything else (numpy,
+    builtins, the standard library)."""
+    path, package = filename.replace("\\", "/"), package.replace("\\", "/").rstrip("/") + "/"
+    if path.startswith(package):
+        return path[len(package) :].removesuffix(".py").replace("/", ".")
+    if "/simpy/" in path:
+        return "SimPy"
+    return None
+
+
+def own_time_by_part(stats: dict, package: str) -> dict[str, float]:
+    """Own time (seconds) per part of the chain, from cProfile's raw stats (``pstats.Stats(...).stats``) of a
+    run of the ``sim`` package at ``package`` (a directory).
+
+    A function outside the parts (a numpy call, a builtin, a numpy wrapper) is charged to the parts that
+    called it, in proportion to the time each call site spent in it, passed up through intermediate callers
+    (numpy's Python wrappers) until a part is reached: the parts' times then add up to the whole profile,
+    and a part's time is what its own lines and the library calls they make cost. Time that reaches no part
+    (the run's own frame, recursion cycles) is listed as ``other``."""
+    own: dict = {}
+    pending: dict = {}  # function -> own time not yet charged to a part
+    for func, (_, _, tt, _, _) in stats.items():
+        part = part_of(func[0], package)
+        if part is None:
+            pending[func] = pending.get(func, 0.0) + tt
+        else:
+            own[part] = own.get(part, 0.0) + tt
+    for _ in range(50):  # pass time one caller level up per round; numpy's wrappers nest a few levels deep
+        if not pending:
+            break
+        passed: dict = {}
+        for func, t in pending.items():
+            callers = stats[func][4] if func in stats else {}
+            shares = {caller: c[2] for caller, c in callers.items() if c[2] > 0} or {
+                caller: c[1] for caller, c in callers.items()
+            }  # by own time per call site, or by calls when the site's times round to zero
+            total = sum(shares.values())
+            if total <= 0:
+                own["other"] = own.get("other", 0.0) + t
+                continue
+            for caller, share in shares.items():
+                part = part_of(caller[0], package)
+                if part is None:
+                    passed[caller] = passed.get(caller, 0.0) + t * share / total
+                else:
+                    own[part] = own.get(part, 0.0) + t * share / total
+        pending = passed
+    if pending:
+        own["other"] = own.get("other", 0.0) + sum(pending.values())
+    return own
+
+
 def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
-    """The functions where one replication spends its own time (cProfile)."""
+    """Where one replication spends its time (cProfile): own time per part of the chain, then the functions
+    with the most own time."""
     import cProfile
     import pstats
 
+    import sim
     from sim import load_scenario
     from sim.model import simulate
 
@@ -118,8 +175,14 @@ def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
     prof.enable()
     simulate(scenario, seed=seed)
     prof.disable()
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    parts = own_time_by_part(stats.stats, str(Path(sim.__file__).parent))
+    total = sum(parts.values())
+    print("\nown time per part of the chain (numpy and library calls charged to the part that makes them):")
+    for part, t in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"  {part:28s} {t:6.3f} s  {100 * t / total:5.1f} %")
     print()
-    pstats.Stats(prof, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(top)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
 
 
 def peak_memory_bytes(scenario_path: Path, seed: int) -> int:

@@ -1,0 +1,64 @@
+"""The benchmark's profile by part of the chain (``benchmarks/bench_baseline.py --profile``): every second of
+the profile is charged to exactly one part, library calls to the parts that make them."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "/repo/sim"  # where the profiled run's sim package lives
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_baseline", ROOT / "benchmarks" / "bench_baseline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fn(path: str, name: str) -> tuple[str, int, str]:
+    return (path, 1, name)
+
+
+def test_parts_are_modules_under_sim_and_simpy(bench):
+    assert bench.part_of("/repo/sim/reception/placement.py", PACKAGE) == "reception.placement"
+    assert bench.part_of("C:\\repo\\sim\\model.py", "C:\\repo\\sim") == "model"
+    assert bench.part_of("/usr/lib/python3.11/site-packages/simpy/core.py", PACKAGE) == "SimPy"
+    assert bench.part_of("/usr/lib/python3.11/site-packages/numpy/_core/fromnumeric.py", PACKAGE) is None
+    assert bench.part_of("~", PACKAGE) is None  # builtins
+    # another package's ``sim`` folder is not a part of the chain
+    assert bench.part_of("/usr/lib/python3.11/site-packages/other/sim/x.py", PACKAGE) is None
+
+
+def test_library_time_is_charged_to_the_calling_parts_and_nothing_is_lost(bench):
+    f = _fn("/repo/sim/reception/placement.py", "place")
+    g = _fn("/repo/sim/procedure.py", "decide")
+    wrapper = _fn("/lib/site-packages/numpy/_core/fromnumeric.py", "sort")  # numpy's Python wrapper
+    builtin = _fn("~", "<method 'sort' of 'numpy.ndarray' objects>")
+    loop = _fn("/lib/site-packages/simpy/core.py", "step")
+    heappop = _fn("~", "<built-in method _heapq.heappop>")
+    # (primitive calls, calls, own time, cumulative time, {caller: (.., .., own time charged to that call site, ..)})
+    stats = {
+        f: (1, 1, 1.0, 4.0, {}),
+        g: (1, 1, 0.25, 0.75, {}),
+        wrapper: (2, 2, 0.5, 2.0, {f: (2, 2, 0.5, 2.0)}),
+        builtin: (4, 4, 2.0, 2.0, {wrapper: (3, 3, 1.5, 1.5), g: (1, 1, 0.5, 0.5)}),
+        loop: (9, 9, 0.3, 0.4, {}),
+        heappop: (9, 9, 0.1, 0.1, {loop: (9, 9, 0.1, 0.1)}),
+    }
+    parts = bench.own_time_by_part(stats, PACKAGE)
+    assert parts["reception.placement"] == pytest.approx(1.0 + 0.5 + 1.5)  # its lines, the wrapper, the sort below it
+    assert parts["procedure"] == pytest.approx(0.25 + 0.5)
+    assert parts["SimPy"] == pytest.approx(0.4)
+    assert sum(parts.values()) == pytest.approx(sum(s[2] for s in stats.values()))
+    assert parts.get("other", 0.0) == 0.0
+
+
+def test_time_that_reaches_no_part_is_other(bench):
+    top = _fn("~", "<built-in method builtins.exec>")  # called by nobody the profile saw
+    stats = {top: (1, 1, 0.2, 0.2, {})}
+    assert bench.own_time_by_part(stats, PACKAGE) == {"other": pytest.approx(0.2)}
