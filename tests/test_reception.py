@@ -126,12 +126,11 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     # the runs of types placing and counting rely on instead of looking the types up
     runs = [(int(t), len(list(g))) for t, g in itertools.groupby(L.type[slots].tolist())]
     assert segments == runs
-    counted = Locations(capacity=4)
-    for name in ("type", "places", "occ", "occupied"):
-        setattr(counted, name, getattr(L, name).copy())
+    # filling the places found: one person more per slot (a location repeats), and the per-type counts follow
+    before = L.occ[:n].copy()
     L.fill(slots)
-    counted.fill(slots, segments)
-    assert counted.occupied.tolist() == L.occupied.tolist() and counted.occ.tolist() == L.occ.tolist()
+    assert (L.occ[:n] - before).tolist() == np.bincount(slots, minlength=n).tolist()
+    assert L.occupied.tolist() == np.bincount(L.type[:n], weights=L.occ[:n], minlength=N_TYPES).astype(int).tolist()
 
 
 class _TinyLog(_Log):

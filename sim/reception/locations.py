@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.compiled import jit
+
 DURABLE, TEMPORARY, EMERGENCY, AMV_PLACES, CRISIS_PLACES = range(5)
 TYPE_NAMES = ("durable", "temporary", "emergency", "amv", "crisis")
 N_TYPES = len(TYPE_NAMES)
@@ -52,6 +54,14 @@ def _with(ids: np.ndarray, lid: int) -> np.ndarray:
     """Ascending ``ids`` with ``lid`` added in its place (np.insert costs ten times more on these short arrays)."""
     at = int(ids.searchsorted(lid))
     return np.concatenate((ids[:at], np.array([lid], np.int64), ids[at:]))
+
+
+@jit
+def _count(occ: np.ndarray, occupied: np.ndarray, types: np.ndarray, lids: np.ndarray, delta: int) -> None:
+    """Add ``delta`` persons to each of ``lids`` (repeats count once each) and to the count of its type."""
+    for lid in lids:
+        occ[lid] += delta
+        occupied[types[lid]] += delta
 
 
 class Locations:
@@ -185,21 +195,13 @@ class Locations:
             self.open_ids = self.open_ids[self.open_ids != lid]
             self.changes.append((lid, False))
 
-    def fill(self, lids: np.ndarray, segments: Segments | None = None) -> None:
-        """One person more in each of ``lids`` (a location may repeat; ``segments``: the run of each type in
-        ``lids`` as (type, length), if the caller knows them, which spares looking the types up)."""
-        # ufunc.at adds repeated ids once each; on the few ids of a day it beats a bincount over the table
-        np.add.at(self.occ, lids, 1)
-        if segments is None:
-            self.occupied += np.bincount(self.type[lids], minlength=N_TYPES)  # five counters: a bincount beats ufunc.at
-            return
-        for t, k in segments:
-            self.occupied[t] += k
+    def fill(self, lids: np.ndarray) -> None:
+        """One person more in each of ``lids`` (a location may repeat)."""
+        _count(self.occ, self.occupied, self.type, lids, 1)
 
     def vacate(self, lids: np.ndarray) -> None:
         """One person fewer in each of ``lids`` (a location may repeat)."""
-        np.subtract.at(self.occ, lids, 1)
-        self.occupied -= np.bincount(self.type[lids], minlength=N_TYPES)
+        _count(self.occ, self.occupied, self.type, lids, -1)
 
     def frame(self) -> pd.DataFrame:
         n = self.n

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import jit
 from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, WHERE_NAMES, IdQueue, People
 from sim.reception.locations import (
     ADULT_ORDER,
@@ -38,6 +39,84 @@ from sim.scenario import Scenario
 # instead of reading and comparing twice, on every queue entry the day's transfer passes
 WAITS_FOR_PLACE = np.zeros(len(WHERE_NAMES), bool)
 WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
+
+
+@jit
+def _seat(ids, slots, now, t_place, moves, loc, where) -> tuple[int, int, int]:
+    """Records of ``ids`` placed in ``slots`` (one each) at ``now``: returns how many got their first place,
+    how many had waited elsewhere, and how many moved (they held a place before)."""
+    first = elsewhere = moved = 0
+    for i in range(len(ids)):
+        p = ids[i]
+        if where[p] == ELSEWHERE:
+            elsewhere += 1
+        if np.isnan(t_place[p]):
+            t_place[p] = now
+            first += 1
+        else:
+            moves[p] += 1
+            moved += 1
+        loc[p] = slots[i]
+        where[p] = LOCATION
+    return first, elsewhere, moved
+
+
+@jit
+def _unseat(ids, where, loc) -> tuple[np.ndarray, int]:
+    """Records of ``ids`` who give up their place: returns the locations they leave (one entry each) and
+    how many were waiting elsewhere (their ``where`` stays for the caller to set)."""
+    lids = np.empty(len(ids), loc.dtype)
+    n = elsewhere = 0
+    for p in ids:
+        if where[p] == LOCATION:
+            lids[n] = loc[p]
+            loc[p] = -1
+            n += 1
+        elif where[p] == ELSEWHERE:
+            elsewhere += 1
+    return lids[:n], elsewhere
+
+
+@jit
+def _free_slots(lids, places, occ, reserved, skip_reserved, exclude, need) -> np.ndarray:
+    """Up to ``need`` places in ``lids`` (open locations of one type, ascending), a location's id once per
+    free place it gives, in order of id; reserved locations (when ``skip_reserved``) and ``exclude`` give none."""
+    out = np.empty(need, np.int64)
+    n = 0
+    for lid in lids:
+        if n == need:
+            break
+        if lid == exclude or (skip_reserved and reserved[lid]):
+            continue
+        for _ in range(min(places[lid] - occ[lid], need - n)):  # free places: >= 0, nobody sits beyond them
+            out[n] = lid
+            n += 1
+    return out[:n]
+
+
+@jit
+def _leave(ids, where, cat, centre, loc, t_leave_ac, now, n_centres) -> tuple[np.ndarray, np.ndarray, int]:
+    """Records of ``ids`` who leave the chain at ``now``, as far as places and queues go: returns how many
+    were waiting for a place (adults and families, minors) and how many leave each application centre
+    (one array: waiting, then per centre), the locations they leave (one entry each), and how many were
+    waiting elsewhere. Who waited at a centre gets ``t_leave_ac``; ``where`` stays for the caller to set."""
+    left = np.zeros(2 + n_centres, np.int64)
+    lids = np.empty(len(ids), loc.dtype)
+    n = elsewhere = 0
+    for p in ids:
+        w = where[p]
+        if w == AC_WAITING or w == ELSEWHERE:
+            left[1 if cat[p] == AMV else 0] += 1
+            if w == AC_WAITING:
+                t_leave_ac[p] = now
+                left[2 + centre[p]] += 1
+            else:
+                elsewhere += 1
+        elif w == LOCATION:
+            lids[n] = loc[p]
+            loc[p] = -1
+            n += 1
+    return left, lids[:n], elsewhere
 
 
 def _first(segments: Segments, n: int) -> Segments:
@@ -222,25 +301,14 @@ class Placement:
         if k <= 0:
             return np.empty(0, np.int64), []
         L = self.locations
-        places, occ = L.places, L.occ
         skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
         out = []
         segments = []
         need = k
         for t in types:
-            c = L.open_of_type[t]
-            fc = places[c] - occ[c]  # free places (>= 0: nobody is placed beyond a location's places)
-            if skip_reserved:
-                fc[L.reserved[c]] = 0
-            if exclude >= 0:
-                fc[c == exclude] = 0
-            covered = fc.cumsum()
-            if len(covered) == 0 or covered[-1] == 0:
+            slots = _free_slots(L.open_of_type[t], L.places, L.occ, L.reserved, skip_reserved, exclude, need)
+            if len(slots) == 0:
                 continue
-            # only the first locations that cover the need, not one entry per free place of the type (a full
-            # location repeats zero times)
-            upto = int(covered.searchsorted(need)) + 1
-            slots = c[:upto].repeat(fc[:upto])[:need]
             out.append(slots)
             segments.append((t, len(slots)))
             need -= len(slots)
@@ -262,12 +330,10 @@ class Placement:
         exclude: int = -1,
         found: tuple[np.ndarray, Segments] | None = None,
         types: tuple[int, ...] | None = None,
-        at: np.ndarray | None = None,
     ) -> np.ndarray:
         """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
-        :meth:`_slots` already found them for these ids; ``types`` to narrow the choice; ``at``: their
-        ``where`` codes, if the caller has read them); returns the ids that found one. People who held a
-        place must have released it (:meth:`release`)."""
+        :meth:`_slots` already found them for these ids; ``types`` to narrow the choice); returns the ids
+                that found one. People who held a place must have released it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
         if found is None:
@@ -277,35 +343,19 @@ class Placement:
         if len(placed) == 0:
             return placed
         p = self.people
-        first_time = np.isnan(p.t_place[placed])
-        n_first = int(np.count_nonzero(first_time))
+        n_first, n_elsewhere, n_moved = _seat(placed, slots, now, p.t_place, p.moves, p.loc, p.where)
         self.placed_ever += n_first
-        at = p.where[placed] if at is None else at[: len(placed)]
-        self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
-        if n_first == len(placed):  # the day's transfer: everyone's first place, nobody moves
-            p.t_place[placed] = now
-        else:
-            p.t_place[placed[first_time]] = now
-            moved = placed[~first_time]
-            p.moves[moved] += 1
-            self.moves += len(moved)
-        p.loc[placed] = slots
-        p.where[placed] = LOCATION
+        self.waiting_elsewhere -= n_elsewhere
+        self.moves += n_moved
         self.residents_of.add(placed, slots, segments)
-        self.locations.fill(slots, segments)
+        self.locations.fill(slots)
         return placed
 
-    def release(self, ids: np.ndarray, at: np.ndarray | None = None) -> None:
-        """People give up their place (housed, departed, moved) or stop waiting elsewhere (``at``: their
-        ``where`` codes, if the caller has read them)."""
-        p = self.people
-        if at is None:
-            at = p.where[ids]
-        in_loc = ids[at == LOCATION]
-        if len(in_loc):
-            self.locations.vacate(p.loc[in_loc])
-            p.loc[in_loc] = -1
-        self.waiting_elsewhere -= int(np.count_nonzero(at == ELSEWHERE))
+    def release(self, ids: np.ndarray) -> None:
+        """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
+        lids, n_elsewhere = _unseat(ids, self.people.where, self.people.loc)
+        self.locations.vacate(lids)
+        self.waiting_elsewhere -= n_elsewhere
 
     # --- arriving and leaving -----------------------------------------------------------
 
@@ -327,14 +377,12 @@ class Placement:
     def leave(self, ids: np.ndarray, now: float) -> None:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place."""
         p = self.people
-        at = p.where[ids]
-        waiting = WAITS_FOR_PLACE[at]
-        if waiting.any():
-            amv = p.cat[ids[waiting]] == AMV
-            self.waiting[1] -= int(amv.sum())
-            self.waiting[0] -= int((~amv).sum())
-            self._leave_centres(ids[at == AC_WAITING], now)
-        self.release(ids, at)
+        left, lids, n_elsewhere = _leave(ids, p.where, p.cat, p.centre, p.loc, p.t_leave_ac, now, len(self.centres))
+        self.waiting -= left[:2]
+        for c, k in zip(self.centres, left[2:].tolist()):
+            c.present -= k
+        self.locations.vacate(lids)
+        self.waiting_elsewhere -= n_elsewhere
 
     def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
         """People leave the chain (housed, joined a sponsor, departed): :meth:`leave`, and their records
@@ -400,7 +448,7 @@ class Placement:
             from_ac = ids[at == AC_WAITING]
             if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
                 slots, segments = slots[: len(ids)], _first(segments, len(ids))
-            placed = self.place(ids, now, is_amv, found=(slots, segments), at=at)
+            placed = self.place(ids, now, is_amv, found=(slots, segments))
             assert len(placed) == len(ids)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
