@@ -15,11 +15,10 @@ are the third valve (:mod:`sim.reception.placement`).
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 from scipy import stats
 
+from sim.compiled import jit
 from sim.people import AC_REGISTERING, AC_WAITING, AMV, People
 
 
@@ -37,6 +36,59 @@ def service_days(cfg, u: np.ndarray) -> np.ndarray:
 # registering people up to which the list is sorted whole each day rather than merged (the same order either
 # way; measured: sorting 1,500 with a day's 110 arrivals costs what merging does, 20,000 fifteen times more)
 SORT_WHOLE_BELOW = 2_000
+
+
+@jit
+def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, where, centre, cat, index):
+    """Arrivals ``ids`` (by arrival time) register at centre ``index``, FIFO across its slots (``free_at``: when
+    each slot frees, ascending). Writes their records; returns their registration ends, the slots' new
+    ``free_at`` (ascending) and how many are unaccompanied minors.
+
+    Fast path, exact: when the j-th arrival finds at least j+1 slots freed by its arrival, nobody waits. The
+    recurrence would replace slot times that are all <= the last arrival; keeping the k smallest out instead
+    leaves the same times above it, and times below it only ever mean "free" to later arrivals. Otherwise the
+    multi-server recurrence: each arrival takes the slot that frees first (a binary heap of the slots)."""
+    k = len(ids)
+    starts, ends = np.empty(k), np.empty(k)
+    fast = k <= len(free_at)
+    for j in range(k if fast else 0):
+        if free_at[j] > t_arrive[ids[j]]:
+            fast = False
+            break
+    if fast:
+        for j in range(k):
+            starts[j] = t_arrive[ids[j]]
+            ends[j] = starts[j] + service_days[ids[j]]
+        slots = np.concatenate((free_at[k:], ends))
+    else:
+        slots = free_at.copy()  # ascending, so a valid heap
+        n = len(slots)
+        for j in range(k):
+            t = t_arrive[ids[j]]
+            start = t if slots[0] <= t else slots[0]
+            end = start + service_days[ids[j]]
+            starts[j], ends[j] = start, end
+            i = 0  # the freed slot takes the new end and sinks to its place
+            while True:
+                child = 2 * i + 1
+                if child >= n:
+                    break
+                if child + 1 < n and slots[child + 1] < slots[child]:
+                    child += 1
+                if slots[child] >= end:
+                    break
+                slots[i] = slots[child]
+                i = child
+            slots[i] = end
+    slots.sort()
+    n_amv = 0
+    for j in range(k):
+        p = ids[j]
+        t_reg_start[p], t_reg_end[p] = starts[j], ends[j]
+        where[p] = AC_REGISTERING
+        centre[p] = index
+        n_amv += cat[p] == AMV
+    return ends, slots, n_amv
 
 
 class ApplicationCentre:
@@ -58,42 +110,14 @@ class ApplicationCentre:
         """Register arrivals (sorted by arrival time) in FIFO order across the slots."""
         if len(ids) == 0:
             return
-        arrive = people.t_arrive[ids]
-        service = people.service_days[ids]
-        k = len(ids)
-        free_sorted = self._free_at
-        if k <= len(free_sorted) and (free_sorted[:k] <= arrive).all():
-            # Fast path, exact: the j-th arrival finds at least j+1 slots freed by its arrival, so
-            # nobody waits. The recurrence would replace slot times that are all ≤ the last
-            # arrival; keeping the k smallest out instead leaves the same times above it, and
-            # times below it only ever mean "free" to later arrivals.
-            starts = arrive
-            ends = arrive + service
-            self._free_at = np.concatenate([free_sorted[k:], ends])
-            self._free_at.sort()
-        else:
-            # on Python floats (the same double arithmetic): a queue that forms runs this for every arrival
-            heap = free_sorted.tolist()  # a sorted list is a valid heap
-            replace = heapq.heapreplace
-            starts_list, ends_list = [], []
-            add_start, add_end = starts_list.append, ends_list.append
-            for t, s in zip(arrive.tolist(), service.tolist()):
-                free = heap[0]
-                start = t if free <= t else free
-                end = start + s
-                replace(heap, end)
-                add_start(start)
-                add_end(end)
-            starts, ends = np.array(starts_list), np.array(ends_list)
-            self._free_at = np.sort(heap)
-        people.t_reg_start[ids] = starts
-        people.t_reg_end[ids] = ends
-        people.where[ids] = AC_REGISTERING
-        people.centre[ids] = self.index
+        p = people
+        ends, self._free_at, n_amv = _register(
+            ids, p.t_arrive, p.service_days, self._free_at, p.t_reg_start, p.t_reg_end, p.where, p.centre, p.cat, self.index
+        )
         self._merge_pending(ids, ends)
         self.present += len(ids)
         self.registering += len(ids)
-        self.registering_amv += int(np.count_nonzero(people.cat[ids] == AMV))
+        self.registering_amv += n_amv
 
     def _merge_pending(self, ids: np.ndarray, ends: np.ndarray) -> None:
         """Registering people are kept in order of completion (ties: in order of arrival), so that a day's

@@ -15,6 +15,7 @@ honest for any run length.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -229,3 +230,30 @@ def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gap
     out.append(centre.completed(people, np.inf))
     done = np.concatenate(out)
     assert np.array_equal(done, ids[np.lexsort((ids, people.t_reg_end[ids]))])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    gaps=st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.5]), min_size=1, max_size=150),
+    services=st.lists(st.sampled_from([0.05, 0.25, 0.5, 1.0, 3.0]), min_size=150, max_size=150),
+    slots=st.integers(1, 6),
+    batch=st.integers(1, 40),
+)
+def test_registration_follows_the_multi_server_fifo_recurrence(gaps, services, slots, batch):
+    """Handed in day by day or in any batches, each arrival (in order) takes the slot that frees first: it starts
+    at its arrival or when that slot frees, whichever is later, and ends a service time later. Checked against
+    the textbook recurrence one arrival at a time, with queues that form and clear (both ways the centre
+    computes it: nobody waits, or the recurrence)."""
+    n = len(gaps)
+    people = People(n)
+    ids = people.add(n)
+    people.t_arrive[ids] = np.cumsum(gaps)
+    people.service_days[ids] = services[:n]
+    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    for part in np.array_split(ids, max(n // batch, 1)):
+        centre.admit(people, part)
+    free = [0.0] * slots
+    for i in ids.tolist():
+        start = max(float(people.t_arrive[i]), heapq.heappop(free))
+        heapq.heappush(free, start + services[i])
+        assert people.t_reg_start[i] == start and people.t_reg_end[i] == start + services[i]
