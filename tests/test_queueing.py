@@ -200,6 +200,16 @@ def test_littles_law_for_the_application_centre_stage(mmc_run):
     assert (ts["ac_occupancy"] - ts["ac_registering"]).mean() > 3
 
 
+def _arrivals_at_one_centre(gaps: list[float], services: list[float], slots: int):
+    """People arriving ``gaps`` days apart with the given service times, and a centre with ``slots`` slots."""
+    n = len(gaps)
+    people = People(n)
+    ids = people.add(n)
+    people.t_arrive[ids] = np.cumsum(gaps)
+    people.service_days[ids] = services[:n]
+    return people, ids, ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     gaps=st.lists(st.sampled_from([0.0, 0.25, 0.5]), min_size=1, max_size=120),
@@ -213,12 +223,8 @@ def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gap
     the people whose registration has ended, and they come out in order of ending, those ending at the same
     moment in order of arrival (times on a quarter-day grid, so ties are common). Both ways of keeping the list
     in that order are drawn: sorting it whole, and merging a day's arrivals into it (a long queue)."""
-    n = len(gaps)
-    people = People(n)
-    ids = people.add(n)
-    people.t_arrive[ids] = np.cumsum(gaps)
-    people.service_days[ids] = services[:n]
-    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    people, ids, centre = _arrivals_at_one_centre(gaps, services, slots)
+    n = len(ids)
     centre.sort_whole_below = -1 if merge else n
     out = []
     for part in np.array_split(ids, max(n // batch, 1)):
@@ -244,12 +250,8 @@ def test_registration_follows_the_multi_server_fifo_recurrence(gaps, services, s
     at its arrival or when that slot frees, whichever is later, and ends a service time later. Checked against
     the textbook recurrence one arrival at a time, with queues that form and clear (both ways the centre
     computes it: nobody waits, or the recurrence)."""
-    n = len(gaps)
-    people = People(n)
-    ids = people.add(n)
-    people.t_arrive[ids] = np.cumsum(gaps)
-    people.service_days[ids] = services[:n]
-    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    people, ids, centre = _arrivals_at_one_centre(gaps, services, slots)
+    n = len(ids)
     for part in np.array_split(ids, max(n // batch, 1)):
         centre.admit(people, part)
     free = [0.0] * slots
