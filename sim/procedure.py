@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar, step_series
+from sim.compiled import jit
 from sim.people import (
     AMV,
     DUBLIN,
@@ -41,6 +42,22 @@ from sim.people import (
 )
 from sim.scenario import AsylumProductionChange, Outcomes, Scenario
 from sim.scenario import Procedure as ProcedureConfig
+
+
+@jit
+def _departing(ids, where, outcome, returns) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``ids`` due to depart, those still in the chain and how each leaves: Dublin cases to the responsible
+    state, the others returning or to an unknown destination."""
+    out = np.empty(len(ids), ids.dtype)
+    kind = np.empty(len(ids), np.int8)
+    n = 0
+    for p in ids:
+        if where[p] == GONE:
+            continue
+        out[n] = p
+        kind[n] = EXIT_DUBLIN if outcome[p] == DUBLIN else (EXIT_RETURN if returns[p] else EXIT_UNKNOWN)
+        n += 1
+    return out[:n], kind[:n]
 
 
 def outcomes_from_shares(o: Outcomes, u: np.ndarray) -> np.ndarray:
@@ -168,10 +185,7 @@ class Procedure:
         """People still in the chain whose departure falls on ``day``, and how each leaves (``EXIT_*``):
         Dublin cases to the responsible state, the others returning or to an unknown destination."""
         p = self.people
-        ids = self.due(day)
-        ids = ids[p.where[ids] != GONE]
-        kind = np.where(p.outcome[ids] == DUBLIN, EXIT_DUBLIN, np.where(p.returns[ids], EXIT_RETURN, EXIT_UNKNOWN))
-        return ids, kind
+        return _departing(self.due(day), p.where, p.outcome, p.returns)
 
     def enter_registered(self, ids: np.ndarray) -> np.ndarray:
         """People who finished registering: asylum seekers join the backlog; family members (nareizigers)

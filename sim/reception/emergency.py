@@ -31,6 +31,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
+from sim.compiled import jit
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
 from sim.reception.placement import Placement
 from sim.scenario import Scenario
@@ -40,6 +41,20 @@ from sim.streams import Keyed
 # candidates do not depend on the search parameters (common random numbers across them)
 CANDIDATE_RATE_PER_WEEK = 40.0
 KEY_SEARCH = 0  # lease keys: search offers count up from here; other origins use their own ranges
+
+
+@jit
+def _closing_by(open_ids, close_day, horizon, types, occ) -> tuple[np.ndarray, np.ndarray]:
+    """Open locations whose lease ends by ``horizon`` (ascending, as ``open_ids``), and their residents per type."""
+    out = np.empty(len(open_ids), open_ids.dtype)
+    leaving = np.zeros(N_TYPES, np.int64)
+    n = 0
+    for lid in open_ids:
+        if close_day[lid] <= horizon:
+            out[n] = lid
+            leaving[types[lid]] += occ[lid]
+            n += 1
+    return out[:n], leaving
 
 
 class EmergencySearch:
@@ -115,8 +130,7 @@ class EmergencySearch:
         lease ends within the longest lead time counted as gone and their residents as needing a place."""
         L = self.locations
         horizon = now + self.cfg.lead_time_days[1]
-        closing = L.open_ids[L.close_day[L.open_ids] <= horizon]
-        leaving = np.bincount(L.type[closing], weights=L.occ[closing], minlength=N_TYPES)
+        closing, leaving = _closing_by(L.open_ids, L.close_day, horizon, L.type, L.occ)
         demand = (demand[0] + int(leaving.sum() - leaving[AMV_PLACES]), demand[1] + int(leaving[AMV_PLACES]))
         return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
 

@@ -95,15 +95,29 @@ def _free_slots(lids, places, occ, reserved, skip_reserved, exclude, need) -> np
 
 
 @jit
-def _leave(ids, where, cat, centre, loc, t_leave_ac, now, n_centres) -> tuple[np.ndarray, np.ndarray, int]:
-    """Records of ``ids`` who leave the chain at ``now``, as far as places and queues go: returns how many
-    were waiting for a place (adults and families, minors) and how many leave each application centre
-    (one array: waiting, then per centre), the locations they leave (one entry each), and how many were
-    waiting elsewhere. Who waited at a centre gets ``t_leave_ac``; ``where`` stays for the caller to set."""
+def _take_free(free, lids, is_open, reserved, allow_reserved, types, places, occ) -> None:
+    """Take the free places of ``lids`` (distinct) off ``free`` (per type), as far as they could be used: open,
+    and not a reserve that is held back."""
+    for lid in lids:
+        if is_open[lid] and (allow_reserved or not reserved[lid]):
+            free[types[lid]] -= places[lid] - occ[lid]
+
+
+NO_KINDS = np.empty(0, np.int8)  # exit kinds when one kind is given for all
+
+
+@jit
+def _leave(ids, where, cat, centre, loc, t_leave_ac, t_exit, exit_kind, status, now, kinds, kind, new_status, n_centres):
+    """Records of ``ids`` who leave the chain at ``now``: gone, with ``t_exit``, their exit kind (``kinds[i]``, or
+    ``kind`` for all when ``kinds`` is empty) and ``new_status``; who waited at a centre gets ``t_leave_ac``.
+    Returns how many were waiting for a place (adults and families, minors) and how many leave each
+    application centre (one array: waiting, then per centre), the locations they leave (one entry each), and
+    how many were waiting elsewhere."""
     left = np.zeros(2 + n_centres, np.int64)
     lids = np.empty(len(ids), loc.dtype)
     n = elsewhere = 0
-    for p in ids:
+    for i in range(len(ids)):
+        p = ids[i]
         w = where[p]
         if w == AC_WAITING or w == ELSEWHERE:
             left[1 if cat[p] == AMV else 0] += 1
@@ -116,6 +130,10 @@ def _leave(ids, where, cat, centre, loc, t_leave_ac, now, n_centres) -> tuple[np
             lids[n] = loc[p]
             loc[p] = -1
             n += 1
+        where[p] = GONE
+        t_exit[p] = now
+        exit_kind[p] = kinds[i] if len(kinds) else kind
+        status[p] = new_status
     return left, lids[:n], elsewhere
 
 
@@ -284,9 +302,7 @@ class Placement:
         free = L.open_places - L.occupied  # nobody sits in a location that is not open
         held_back = [] if self.allow_reserved else [lid for lid in L.reserved_ids if L.is_open[lid]]
         if exclude is not None and len(exclude):
-            usable = L.is_open[exclude] & (self.allow_reserved | ~L.reserved[exclude])
-            ex = exclude[usable]
-            free = free - np.bincount(L.type[ex], weights=L.places[ex] - L.occ[ex], minlength=N_TYPES).astype(np.int64)
+            _take_free(free, exclude, L.is_open, L.reserved, self.allow_reserved, L.type, L.places, L.occ)
         for lid in held_back:
             free[L.type[lid]] -= L.places[lid] - L.occ[lid]
         return free
@@ -374,27 +390,35 @@ class Placement:
         self.waiting[0] += len(ids) - n_amv
         self.waiting[1] += n_amv
 
-    def leave(self, ids: np.ndarray, now: float) -> None:
-        """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place."""
+    def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
+        """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place go,
+        and their records say when and how (``kind``: an ``EXIT_*`` code of :mod:`sim.people`, one for all or
+        one per person; ``status`` their new status)."""
+        if len(ids) == 0:
+            return
         p = self.people
-        left, lids, n_elsewhere = _leave(ids, p.where, p.cat, p.centre, p.loc, p.t_leave_ac, now, len(self.centres))
+        kinds, one_kind = (kind, 0) if isinstance(kind, np.ndarray) else (NO_KINDS, kind)
+        left, lids, n_elsewhere = _leave(
+            ids,
+            p.where,
+            p.cat,
+            p.centre,
+            p.loc,
+            p.t_leave_ac,
+            p.t_exit,
+            p.exit_kind,
+            p.status,
+            now,
+            kinds,
+            one_kind,
+            status,
+            len(self.centres),
+        )
         self.waiting -= left[:2]
         for c, k in zip(self.centres, left[2:].tolist()):
             c.present -= k
         self.locations.vacate(lids)
         self.waiting_elsewhere -= n_elsewhere
-
-    def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
-        """People leave the chain (housed, joined a sponsor, departed): :meth:`leave`, and their records
-        say when and how (``kind``: an ``EXIT_*`` code of :mod:`sim.people`; ``status`` their new status)."""
-        if len(ids) == 0:
-            return
-        self.leave(ids, now)
-        p = self.people
-        p.where[ids] = GONE
-        p.t_exit[ids] = now
-        p.exit_kind[ids] = kind
-        p.status[ids] = status
 
     def _leave_centres(self, ids: np.ndarray, now: float) -> None:
         """People who were waiting at an application centre leave it (placed, housed or departed)."""
