@@ -19,9 +19,10 @@ import numpy as np
 from scipy import stats
 
 from sim.calendar import HALF_YEAR_DAYS, Calendar, step_series
-from sim.people import STATUS_HOLDER, IdQueue, People
+from sim.people import STATUS_HOLDER, IdQueue, People, status_is
 from sim.scenario import Scenario
 
+HOLDERS = status_is(STATUS_HOLDER)  # who may still be housed: the queue's validity test
 REALISATION_MAX = 1.5  # a half-year can house more than its task (catching up), but not without bound
 
 
@@ -108,7 +109,7 @@ class Housing:
             return np.empty(0, np.int64)
         p = self.people
         ready = now - self.cfg.matching_delay_days
-        ids = self.queue.pop_ready(k, lambda c: p.status[c] == STATUS_HOLDER, lambda c: p.t_permit[c] <= ready)
+        ids = self.queue.pop_ready(k, HOLDERS, p.status, p.t_permit, ready)
         self.waiting -= len(ids)
         self._credit -= len(ids)  # what could not be used stays for later days of the half-year
         return ids

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.compiled import jit
+
 # Categories (persons)
 FIRST, AMV, FAMILY = 0, 1, 2
 CATEGORY_NAMES = ("first", "amv", "family")
@@ -22,6 +24,15 @@ WHERE_NAMES = ("ac_registering", "ac_waiting", "waiting_elsewhere", "location", 
 
 # Procedural status
 IN_PROCEDURE, STATUS_HOLDER, TO_DEPART, HOUSED, DEPARTED = range(5)
+N_STATUS = 5
+
+
+def status_is(status: int) -> np.ndarray:
+    """A table by status code that is true for ``status`` only (a queue's validity test, :meth:`IdQueue.pop`)."""
+    table = np.zeros(N_STATUS, bool)
+    table[status] = True
+    return table
+
 
 # Outcomes of the IND procedure (pre-drawn; family reunification has none)
 NO_OUTCOME, PERMIT, REJECTION, DUBLIN = range(4)
@@ -112,6 +123,27 @@ class People:
         return df
 
 
+NO_TIMES = np.empty(0)  # readiness not asked
+
+
+@jit
+def _scan(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndarray, int]:
+    """Up to ``need`` valid entries of ``buf[head:tail]`` in order, and the new head: past the last one taken,
+    at the first valid entry not ready (``times``, when given), or at ``tail``."""
+    out = np.empty(need, buf.dtype)
+    n = 0
+    i = head
+    while i < tail and n < need:
+        c = buf[i]
+        if valid[codes[c]]:
+            if len(times) and not times[c] <= ready_by:
+                break
+            out[n] = c
+            n += 1
+        i += 1
+    return out[:n], i
+
+
 class IdQueue:
     """A FIFO of person ids with lazy removal: stale entries are skipped when popped."""
 
@@ -153,50 +185,14 @@ class IdQueue:
         """The queue's entries, head first (including stale ones)."""
         return self._buf[self._head : self._tail]
 
-    def pop(self, k: int, valid) -> np.ndarray:
-        """Remove and return up to ``k`` ids for which ``valid(ids)`` is true, oldest first."""
-        out = []
-        need = int(k)
-        while need > 0 and self._head < self._tail:
-            chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
-            ok = valid(chunk).nonzero()[0]
-            if len(ok) >= need:
-                out.append(chunk[ok[:need]])
-                self._head += int(ok[need - 1]) + 1
-                need = 0
-            else:
-                out.append(chunk[ok])
-                self._head += len(chunk)
-                need -= len(ok)
-        if not out:
-            return np.empty(0, np.int64)
-        return np.concatenate(out) if len(out) > 1 else out[0]
+    def pop(self, k: int, valid: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Remove and return up to ``k`` ids whose code is valid (``valid[codes[id]]``: a table by code, e.g.
+        by ``where`` or ``status``), oldest first; stale (invalid) entries on the way are dropped."""
+        ids, self._head = _scan(self._buf, self._head, self._tail, int(k), valid, codes, NO_TIMES, 0.0)
+        return ids
 
-    def pop_ready(self, k: int, valid, ready) -> np.ndarray:
-        """Remove and return up to ``k`` valid ids from the head that are ``ready``, oldest first; stale
-        (invalid) entries are dropped, and the first valid entry that is not ready stops the scan."""
-        out = []
-        need = int(k)
-        while need > 0 and self._head < self._tail:
-            chunk = self._buf[self._head : min(self._tail, self._head + max(4 * need, 256))]
-            ok = valid(chunk)
-            blocked = (ok & ~ready(chunk)).nonzero()[0]
-            stop = int(blocked[0]) if len(blocked) else len(chunk)  # entries before the first valid, unready one
-            take = ok[:stop].nonzero()[0][:need]
-            out.append(chunk[take])
-            need -= len(take)
-            # advance past the taken entries and the stale ones before them (or before the blocking entry)
-            self._head += int(take[-1]) + 1 if need == 0 and len(take) else stop
-            if stop < len(chunk):
-                break
-        if not out:
-            return np.empty(0, np.int64)
-        return np.concatenate(out) if len(out) > 1 else out[0]
-
-    def compact(self, valid) -> None:
-        """Drop stale entries (keeps order)."""
-        live = self.view()
-        live = live[valid(live)]
-        self._buf = np.empty(max(2 * len(live), 4096), np.int64)
-        self._buf[: len(live)] = live
-        self._head, self._tail = 0, len(live)
+    def pop_ready(self, k: int, valid: np.ndarray, codes: np.ndarray, times: np.ndarray, ready_by: float) -> np.ndarray:
+        """As :meth:`pop`, for ids that are also ready (``times[id] <= ready_by``); the first valid entry that is not
+        ready stops the scan (it and those behind it stay)."""
+        ids, self._head = _scan(self._buf, self._head, self._tail, int(k), valid, codes, times, ready_by)
+        return ids

@@ -39,9 +39,12 @@ from sim.people import (
     TO_DEPART,
     IdQueue,
     People,
+    status_is,
 )
 from sim.scenario import AsylumProductionChange, Outcomes, Scenario
 from sim.scenario import Procedure as ProcedureConfig
+
+IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the backlog's validity test
 
 
 @jit
@@ -142,7 +145,7 @@ class Procedure:
     def decide(self, k: int, now: float) -> tuple[np.ndarray, np.ndarray]:
         """Decide the ``k`` oldest cases with the shares in force today; returns (new status holders, people who must leave)."""
         p = self.people
-        ids = self.backlog.pop(k, lambda c: p.status[c] == IN_PROCEDURE)
+        ids = self.backlog.pop(k, IN_PROCEDURE_ONLY, p.status)
         self.size -= len(ids)
         self.decided += len(ids)
         p.t_decision[ids] = now

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import Chain
-from sim.people import AMV, People
+from sim.people import AMV, IdQueue, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
 from sim.reception.placement import Placement, Residents, _Log
 
@@ -191,3 +191,51 @@ def test_the_residents_of_leased_locations_are_exactly_who_sits_there_between_an
         for lid in lids:
             truth = ids[people.loc[ids] == lid]
             assert np.array_equal(residents.of(lid), truth), f"location {lid}"
+
+
+queue_op = st.one_of(
+    st.tuples(st.just("push"), st.integers(0, 12)),
+    st.tuples(st.just("push_front"), st.integers(0, 12)),
+    st.tuples(st.just("pop"), st.integers(0, 15)),
+    st.tuples(st.just("pop_ready"), st.integers(0, 15)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops=st.lists(queue_op, max_size=60), seed=st.integers(0, 2**32 - 1))
+def test_a_queue_serves_valid_ids_oldest_first_and_drops_stale_ones(ops, seed):
+    """A waiting queue (FIFO with lazy removal) against a plain list: popping takes the oldest ids whose code is
+    valid and drops the invalid ones it passes; popping the ready ones also stops at the first valid id that is
+    not ready, which stays at the head with everyone behind it. Codes and readiness change between calls, as
+    people's status does; the buffer grows at both ends (ids pushed to the front are served first)."""
+    rng = np.random.default_rng(seed)
+    n_ids = 400
+    codes = rng.integers(0, 5, n_ids).astype(np.int8)
+    times = rng.random(n_ids)
+    queue, model = IdQueue(capacity=4), []
+    fresh = iter(range(n_ids))
+    for op, k in ops:
+        codes[:] = rng.integers(0, 5, n_ids)
+        valid = rng.random(5) < 0.6
+        ready_by = float(rng.random())
+        if op in ("push", "push_front"):
+            ids = np.array([next(fresh, 0) for _ in range(k)], np.int64)
+            if op == "push":
+                queue.push(ids)
+                model = model + ids.tolist()
+            else:
+                queue.push_front(ids)
+                model = ids.tolist() + model
+            continue
+        taken, i = [], 0
+        while i < len(model) and len(taken) < k:
+            c = model[i]
+            if valid[codes[c]]:
+                if op == "pop_ready" and not times[c] <= ready_by:
+                    break
+                taken.append(c)
+            i += 1
+        model = model[i:]
+        got = queue.pop(k, valid, codes) if op == "pop" else queue.pop_ready(k, valid, codes, times, ready_by)
+        assert got.tolist() == taken
+        assert queue.view().tolist() == model

@@ -467,7 +467,7 @@ class Placement:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
             slots, segments = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
-            ids = self.queues[q].pop(len(slots), lambda c: WAITS_FOR_PLACE[p.where[c]])
+            ids = self.queues[q].pop(len(slots), WAITS_FOR_PLACE, p.where)
             at = p.where[ids]
             from_ac = ids[at == AC_WAITING]
             if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
