@@ -21,9 +21,7 @@ they call. The Spreidingswet cycle (:mod:`sim.capacity`) sees the chain through
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 
 import numpy as np
 import simpy
@@ -216,24 +214,6 @@ class Chain:
         env.run(until=self.h)
 
 
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """The objects alive before the run (the imported libraries: ~100,000) are frozen for its duration, so the
-    garbage collector's full collections walk only the run's own objects. A run keeps enough objects alive
-    (processes, projects, lists) to set off about one full collection per three runs, and walking the
-    libraries' objects made that ~60 ms (5 % of a ten-year run, 2 % of a sweep). Freezing is bookkeeping:
-    it changes when garbage is found, never what is alive, so results are the same. A caller that froze
-    objects itself (``gc.get_freeze_count() > 0``) manages freezing: the run leaves it alone."""
-    if gc.get_freeze_count() > 0:
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_records: bool = False) -> Result:
     """Run one replication of ``scenario`` with root seed ``seed``.
 
@@ -244,9 +224,8 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     (headline metrics) and, with ``keep_records``, the person and location records.
     """
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
-    with _frozen_heap():
-        chain = Chain(scenario, seed)
-        chain.run()
+    chain = Chain(scenario, seed)
+    chain.run()
     return result(
         scenario,
         seed=seed,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 
@@ -44,33 +43,6 @@ def test_the_same_seed_gives_identical_results_for_the_national_baseline():
     a, b = simulate(s, seed=3), simulate(s, seed=3)
     assert a.timeseries.equals(b.timeseries)
     assert a.summary == b.summary
-
-
-def test_a_run_freezes_the_objects_alive_before_it_and_leaves_a_callers_freezing_alone(monkeypatch):
-    """The garbage collector skips the libraries' objects during a run (their walk was 5 % of a run), the same
-    seed gives the same result frozen or not, and the process's freezing is as it was after the run."""
-    s = small_scenario()
-    seen = []
-    run = Chain.run
-
-    def spying_run(self):
-        seen.append(gc.get_freeze_count())
-        run(self)
-
-    monkeypatch.setattr(Chain, "run", spying_run)
-    gc.collect()  # nothing young left over from earlier tests
-    plain = simulate(s, seed=3)
-    assert seen[-1] > 10_000  # the imported libraries' objects (numpy, pandas, SimPy...) were frozen
-    assert gc.get_freeze_count() == 0  # and thawed afterwards
-    gc.freeze()  # a caller that freezes objects itself: the run neither adds to them nor thaws them
-    try:
-        before = gc.get_freeze_count()
-        caller_frozen = simulate(s, seed=3)
-        # (frozen objects still die when their last reference goes, so the count may drop a little)
-        assert 0.99 * before < seen[-1] <= before and 0.99 * before < gc.get_freeze_count() <= before
-    finally:
-        gc.unfreeze()
-    assert parquet_digest(plain.timeseries) == parquet_digest(caller_frozen.timeseries)
 
 
 def test_replications_differ():
