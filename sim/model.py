@@ -226,7 +226,7 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
     chain = Chain(scenario, seed)
     chain.run()
-    return result(
+    done = result(
         scenario,
         seed=seed,
         replication=replication,
@@ -239,3 +239,5 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
         municipalities=chain.municipalities,
         keep_records=keep_records,
     )
+    chain.people.release()  # now, not when the collector finds the run's reference cycles (People.release)
+    return done

@@ -107,6 +107,16 @@ class People:
                 new[: len(arr)] = arr
                 setattr(self, name, new)
 
+    def release(self) -> None:
+        """Free the records (the run is over and its results are taken). A run's SimPy processes that are still
+        waiting at the horizon, and the parts that know each other, form reference cycles that hold the
+        chain until the garbage collector's next full collection, which may be several runs later: a sweep
+        worker then carried two or three runs' records (~60 MB each) at once."""
+        for name, arr in list(vars(self).items()):
+            if isinstance(arr, np.ndarray):
+                setattr(self, name, np.empty(0, arr.dtype))
+        self.n = 0
+
     def frame(self) -> pd.DataFrame:
         """Every record as a DataFrame (one row per person)."""
         n = self.n
