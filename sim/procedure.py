@@ -44,6 +44,20 @@ from sim.people import (
 from sim.scenario import AsylumProductionChange, Outcomes, Scenario
 from sim.scenario import Procedure as ProcedureConfig
 
+
+@jit
+def _split_family(ids, cat, t_permit, t_reg_end) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` split into asylum applicants and family members (nareizigers), in the given order; family
+    members' permits are dated to the end of their registration."""
+    family = np.empty(len(ids), np.bool_)
+    for i in range(len(ids)):
+        p = ids[i]
+        family[i] = cat[p] == FAMILY
+        if family[i]:
+            t_permit[p] = t_reg_end[p]
+    return ids[~family], ids[family]
+
+
 IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the backlog's validity test
 
 
@@ -194,10 +208,9 @@ class Procedure:
         """People who finished registering: asylum seekers join the backlog; family members (nareizigers)
         already hold a permit, dated to the end of registration. Returns the family members (they wait for a home)."""
         p = self.people
-        family = p.cat[ids] == FAMILY
-        self.enter(ids[~family])
-        p.t_permit[ids[family]] = p.t_reg_end[ids[family]]
-        return ids[family]
+        applicants, family = _split_family(ids, p.cat, p.t_permit, p.t_reg_end)
+        self.enter(applicants)
+        return family
 
     def plan_family(self, rng: np.random.Generator, replay: pd.DataFrame | None, counts: np.ndarray) -> None:
         """Draw the family reunification queue of the run (:func:`family_queue`); when the scenario says its

@@ -91,6 +91,16 @@ def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, wher
     return ends, slots, n_amv
 
 
+@jit
+def _registered(ids, where, cat) -> int:
+    """``ids`` finished registering: they wait at the centre for a place. Returns how many are minors."""
+    minors = 0
+    for p in ids:
+        where[p] = AC_WAITING
+        minors += cat[p] == AMV
+    return minors
+
+
 class ApplicationCentre:
     """One application centre: registration servers, people present, norm and physical limit."""
 
@@ -149,9 +159,8 @@ class ApplicationCentre:
         ids = self._pending_ids[:k]
         self._pending_ids = self._pending_ids[k:]
         self._pending_end = self._pending_end[k:]
-        people.where[ids] = AC_WAITING
         self.registering -= len(ids)
-        self.registering_amv -= int(np.count_nonzero(people.cat[ids] == AMV))
+        self.registering_amv -= _registered(ids, people.where, people.cat)
         return ids
 
     @property

@@ -103,6 +103,15 @@ def _take_free(free, lids, is_open, reserved, allow_reserved, types, places, occ
             free[types[lid]] -= places[lid] - occ[lid]
 
 
+@jit
+def _split_minors(ids, cat) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` split into adults and families, and unaccompanied minors (each in the given order)."""
+    minor = np.empty(len(ids), np.bool_)
+    for i in range(len(ids)):
+        minor[i] = cat[ids[i]] == AMV
+    return ids[~minor], ids[minor]
+
+
 NO_KINDS = np.empty(0, np.int8)  # exit kinds when one kind is given for all
 
 
@@ -383,12 +392,11 @@ class Placement:
 
     def wait_at_centre(self, ids: np.ndarray) -> None:
         """People whose registration ended (in order of completion) wait at their centre for a place."""
-        amv = self.people.cat[ids] == AMV
-        n_amv = int(np.count_nonzero(amv))
-        self.queues[1].push(ids[amv])
-        self.queues[0].push(ids[~amv])
-        self.waiting[0] += len(ids) - n_amv
-        self.waiting[1] += n_amv
+        adults, minors = _split_minors(ids, self.people.cat)
+        self.queues[1].push(minors)
+        self.queues[0].push(adults)
+        self.waiting[0] += len(adults)
+        self.waiting[1] += len(minors)
 
     def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place go,
