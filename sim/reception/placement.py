@@ -157,14 +157,27 @@ def _first(segments: Segments, n: int) -> Segments:
     return out
 
 
-def _ascending_once(ids: np.ndarray) -> np.ndarray:
-    """``ids`` sorted, each once (someone placed in a location twice, having moved out and back, is listed once)."""
-    ids = np.sort(ids)
-    if len(ids) > 1:
-        fresh = ids[1:] != ids[:-1]
-        if not fresh.all():
-            ids = ids[np.concatenate(([True], fresh))]
-    return ids
+@jit
+def _present(ids, listed_at, lid, loc) -> np.ndarray:
+    """Of ``ids`` listed for location ``lid`` (``listed_at``: the location each entry names, or empty when all
+    name ``lid``), those who still sit there: ascending, each once (someone placed in a location twice,
+    having moved out and back, is listed twice)."""
+    out = np.empty(len(ids), ids.dtype)
+    n = 0
+    for i in range(len(ids)):
+        if (len(listed_at) == 0 or listed_at[i] == lid) and loc[ids[i]] == lid:
+            out[n] = ids[i]
+            n += 1
+    out = np.sort(out[:n])
+    m = 0
+    for i in range(n):
+        if i == 0 or out[i] != out[m - 1]:
+            out[m] = out[i]
+            m += 1
+    return out[:m]
+
+
+ALL_LISTED = np.empty(0, np.int32)  # _present: every entry names the location
 
 
 class _Log:
@@ -204,8 +217,7 @@ class _Log:
         return self.n
 
     def of(self, lid: int) -> np.ndarray:
-        ids = self.ids[(self.lids[: self.n] == lid).nonzero()[0]]
-        return _ascending_once(ids[self.people.loc[ids] == lid])
+        return _present(self.ids[: self.n], self.lids[: self.n], lid, self.people.loc)
 
 
 class Residents:
@@ -273,7 +285,7 @@ class Residents:
         if not chunks:
             return np.empty(0, np.int64)
         ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        ids = _ascending_once(ids[self.people.loc[ids] == lid])
+        ids = _present(ids, ALL_LISTED, lid, self.people.loc)
         ids.flags.writeable = False  # kept as the location's chunk: a caller must not change it
         self.chunks[lid] = [ids]
         return ids
