@@ -33,9 +33,23 @@ def service_days(cfg, u: np.ndarray) -> np.ndarray:
     return np.full(len(u), cfg.service_mean_days)
 
 
-# registering people up to which the list is sorted whole each day rather than merged (the same order either
-# way; measured: sorting 1,500 with a day's 110 arrivals costs what merging does, 20,000 fifteen times more)
-SORT_WHOLE_BELOW = 2_000
+@jit
+def _merged(old_ids, old_end, ids, ends) -> tuple[np.ndarray, np.ndarray]:
+    """The pending list (``old_*``, ascending by end) with ``ids`` merged in by their ``ends``: after equal
+    ends already listed, and among themselves in their given order on ties (what a stable sort of the
+    whole list gives, in one pass over it)."""
+    order = np.argsort(ends, kind="mergesort")  # stable
+    n, k = len(old_ids), len(ids)
+    out_ids, out_end = np.empty(n + k, old_ids.dtype), np.empty(n + k)
+    i = j = 0
+    for m in range(n + k):
+        if j == k or (i < n and old_end[i] <= ends[order[j]]):
+            out_ids[m], out_end[m] = old_ids[i], old_end[i]
+            i += 1
+        else:
+            out_ids[m], out_end[m] = ids[order[j]], ends[order[j]]
+            j += 1
+    return out_ids, out_end
 
 
 @jit
@@ -114,7 +128,6 @@ class ApplicationCentre:
         self.present = 0  # persons at the centre (registering + registered, waiting for a place)
         self.registering = 0
         self.registering_amv = 0  # of whom unaccompanied minors (they need an AMV place)
-        self.sort_whole_below = SORT_WHOLE_BELOW
 
     def admit(self, people: People, ids: np.ndarray) -> None:
         """Register arrivals (sorted by arrival time) in FIFO order across the slots."""
@@ -131,25 +144,8 @@ class ApplicationCentre:
 
     def _merge_pending(self, ids: np.ndarray, ends: np.ndarray) -> None:
         """Registering people are kept in order of completion (ties: in order of arrival), so that a day's
-        completions are the head of the list. A short list is sorted whole; a long one (a queue has formed)
-        takes the day's arrivals sorted and merged in: sorting thousands daily cost more than the queue."""
-        if len(self._pending_end) <= self.sort_whole_below:
-            pending_ids = np.concatenate([self._pending_ids, ids])
-            pending_end = np.concatenate([self._pending_end, ends])
-            order = pending_end.argsort(kind="stable")
-            self._pending_ids, self._pending_end = pending_ids[order], pending_end[order]
-            return
-        order = ends.argsort(kind="stable")
-        ends, ids = ends[order], ids[order]
-        old_end = self._pending_end
-        n, k = len(old_end), len(ids)
-        at = old_end.searchsorted(ends, side="right") + np.arange(k)  # after equal ends already listed
-        merged_end, merged_ids = np.empty(n + k), np.empty(n + k, np.int64)
-        merged_end[at], merged_ids[at] = ends, ids
-        old = np.ones(n + k, bool)
-        old[at] = False
-        merged_end[old], merged_ids[old] = old_end, self._pending_ids
-        self._pending_end, self._pending_ids = merged_end, merged_ids
+        completions are the head of the list: the day's arrivals, sorted by their ends, are merged in."""
+        self._pending_ids, self._pending_end = _merged(self._pending_ids, self._pending_end, ids, ends)
 
     def completed(self, people: People, now: float) -> np.ndarray:
         """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""

@@ -216,16 +216,14 @@ def _arrivals_at_one_centre(gaps: list[float], services: list[float], slots: int
     services=st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0]), min_size=120, max_size=120),
     slots=st.integers(1, 4),
     batch=st.integers(1, 9),
-    merge=st.booleans(),
 )
-def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gaps, services, slots, batch, merge):
+def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gaps, services, slots, batch):
     """Whatever the queue and however arrivals are handed in: at any moment the completions so far are exactly
     the people whose registration has ended, and they come out in order of ending, those ending at the same
-    moment in order of arrival (times on a quarter-day grid, so ties are common). Both ways of keeping the list
-    in that order are drawn: sorting it whole, and merging a day's arrivals into it (a long queue)."""
+    moment in order of arrival (times on a quarter-day grid, so ties are common, also between the arrivals
+    handed in together and those already registering)."""
     people, ids, centre = _arrivals_at_one_centre(gaps, services, slots)
     n = len(ids)
-    centre.sort_whole_below = -1 if merge else n
     out = []
     for part in np.array_split(ids, max(n // batch, 1)):
         centre.admit(people, part)
