@@ -50,10 +50,27 @@ def read_municipalities(path: str | Path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+@jit
 def _with(ids: np.ndarray, lid: int) -> np.ndarray:
-    """Ascending ``ids`` with ``lid`` added in its place (np.insert costs ten times more on these short arrays)."""
-    at = int(ids.searchsorted(lid))
-    return np.concatenate((ids[:at], np.array([lid], np.int64), ids[at:]))
+    """Ascending ``ids`` with ``lid`` added in its place (a new array)."""
+    at = np.searchsorted(ids, lid)
+    out = np.empty(len(ids) + 1, ids.dtype)
+    out[:at] = ids[:at]
+    out[at] = lid
+    out[at + 1 :] = ids[at:]
+    return out
+
+
+@jit
+def _without(ids: np.ndarray, lid: int) -> np.ndarray:
+    """``ids`` without ``lid`` (a new array, order kept)."""
+    out = np.empty(len(ids), ids.dtype)
+    n = 0
+    for x in ids:
+        if x != lid:
+            out[n] = x
+            n += 1
+    return out[:n]
 
 
 @jit
@@ -191,8 +208,8 @@ class Locations:
             self.is_open[lid] = False
             t = self.type[lid]
             self.open_places[t] -= self.places[lid]
-            self.open_of_type[t] = self.open_of_type[t][self.open_of_type[t] != lid]
-            self.open_ids = self.open_ids[self.open_ids != lid]
+            self.open_of_type[t] = _without(self.open_of_type[t], lid)
+            self.open_ids = _without(self.open_ids, lid)
             self.changes.append((lid, False))
 
     def fill(self, lids: np.ndarray) -> None:
