@@ -42,14 +42,19 @@ WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
 @jit
-def _seat(ids, slots, now, t_place, moves, loc, where) -> tuple[int, int, int]:
-    """Records of ``ids`` placed in ``slots`` (one each) at ``now``: returns how many got their first place,
-    how many had waited elsewhere, and how many moved (they held a place before)."""
+def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres):
+    """Records of ``ids`` placed in ``slots`` (one each) at ``now``; who waited at an application centre
+    leaves it (``t_leave_ac``). Returns how many got their first place, how many had waited elsewhere, how
+    many moved (they held a place before), and how many left each centre."""
     first = elsewhere = moved = 0
+    left = np.zeros(n_centres, np.int64)
     for i in range(len(ids)):
         p = ids[i]
         if where[p] == ELSEWHERE:
             elsewhere += 1
+        elif where[p] == AC_WAITING:
+            t_leave_ac[p] = now
+            left[centre[p]] += 1
         if np.isnan(t_place[p]):
             t_place[p] = now
             first += 1
@@ -58,7 +63,7 @@ def _seat(ids, slots, now, t_place, moves, loc, where) -> tuple[int, int, int]:
             moved += 1
         loc[p] = slots[i]
         where[p] = LOCATION
-    return first, elsewhere, moved
+    return first, elsewhere, moved, left
 
 
 @jit
@@ -370,7 +375,8 @@ class Placement:
     ) -> np.ndarray:
         """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
         :meth:`_slots` already found them for these ids; ``types`` to narrow the choice); returns the ids
-                that found one. People who held a place must have released it (:meth:`release`)."""
+                that found one; who waited at an application centre leaves it. People who held a place must have released
+        it (:meth:`release`)."""
         if len(ids) == 0:
             return ids
         if found is None:
@@ -380,7 +386,11 @@ class Placement:
         if len(placed) == 0:
             return placed
         p = self.people
-        n_first, n_elsewhere, n_moved = _seat(placed, slots, now, p.t_place, p.moves, p.loc, p.where)
+        n_first, n_elsewhere, n_moved, left = _seat(
+            placed, slots, now, p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, len(self.centres)
+        )
+        for c, k in zip(self.centres, left.tolist()):
+            c.present -= k
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
@@ -440,17 +450,6 @@ class Placement:
         self.locations.vacate(lids)
         self.waiting_elsewhere -= n_elsewhere
 
-    def _leave_centres(self, ids: np.ndarray, now: float) -> None:
-        """People who were waiting at an application centre leave it (placed, housed or departed)."""
-        if len(ids) == 0:
-            return
-        self.people.t_leave_ac[ids] = now
-        if len(self.centres) == 1:  # everyone waits at the one centre
-            self.centres[0].present -= len(ids)
-            return
-        for c, k in enumerate(np.bincount(self.people.centre[ids], minlength=len(self.centres)).tolist()):
-            self.centres[c].present -= k
-
     def _back_to_centre(self, ids: np.ndarray) -> None:
         """People who lost their place and found no other go back to the first application centre, first in line."""
         if len(ids) == 0:
@@ -488,15 +487,12 @@ class Placement:
             # the places for min(limit, waiting) people, as far as free places go
             slots, segments = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
             ids = self.queues[q].pop(len(slots), WAITS_FOR_PLACE, p.where)
-            at = p.where[ids]
-            from_ac = ids[at == AC_WAITING]
             if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
                 slots, segments = slots[: len(ids)], _first(segments, len(ids))
             placed = self.place(ids, now, is_amv, found=(slots, segments))
             assert len(placed) == len(ids)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
-            self._leave_centres(from_ac, now)
         self.allow_reserved = False
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
