@@ -53,6 +53,21 @@ def _merged(old_ids, old_end, ids, ends) -> tuple[np.ndarray, np.ndarray]:
 
 
 @jit
+def _merge_ascending(a, b) -> np.ndarray:
+    """``a`` and ``b`` (each ascending) as one ascending array."""
+    out = np.empty(len(a) + len(b), a.dtype)
+    i = j = 0
+    for m in range(len(out)):
+        if j == len(b) or (i < len(a) and a[i] <= b[j]):
+            out[m] = a[i]
+            i += 1
+        else:
+            out[m] = b[j]
+            j += 1
+    return out
+
+
+@jit
 def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, where, centre, cat, index):
     """Arrivals ``ids`` (by arrival time) register at centre ``index``, FIFO across its slots (``free_at``: when
     each slot frees, ascending). Writes their records; returns their registration ends, the slots' new
@@ -73,7 +88,9 @@ def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, wher
         for j in range(k):
             starts[j] = t_arrive[ids[j]]
             ends[j] = starts[j] + service_days[ids[j]]
-        slots = np.concatenate((free_at[k:], ends))
+        # the slots still free after them and the new ends, merged (both ascending): a sort of all 400 slots
+        # cost more than the day's arrivals
+        slots = _merge_ascending(free_at[k:], np.sort(ends))
     else:
         slots = free_at.copy()  # ascending, so a valid heap
         n = len(slots)
@@ -94,7 +111,7 @@ def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, wher
                 slots[i] = slots[child]
                 i = child
             slots[i] = end
-    slots.sort()
+        slots.sort()
     n_amv = 0
     for j in range(k):
         p = ids[j]
