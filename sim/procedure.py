@@ -62,6 +62,22 @@ IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the b
 
 
 @jit
+def _take_due(ids, days, n, day) -> tuple[np.ndarray, int]:
+    """The entries of ``ids[:n]`` due on ``day`` (in order), and the others kept in order at the front: their
+    new count."""
+    out = np.empty(n, ids.dtype)
+    taken = kept = 0
+    for i in range(n):
+        if days[i] == day:
+            out[taken] = ids[i]
+            taken += 1
+        else:
+            ids[kept], days[kept] = ids[i], days[i]
+            kept += 1
+    return out[:taken], kept
+
+
+@jit
 def _departing(ids, where, outcome, returns) -> tuple[np.ndarray, np.ndarray]:
     """Of ``ids`` due to depart, those still in the chain and how each leaves: Dublin cases to the responsible
     state, the others returning or to an unknown destination."""
@@ -128,7 +144,8 @@ class Procedure:
         self.backlog = IdQueue()
         self.size = 0  # cases pending
         self.decided = 0
-        self._due: dict[int, list[np.ndarray]] = {}  # departure day -> ids
+        # departures scheduled and not yet collected, in order of scheduling: ids and their days
+        self._due_ids, self._due_days, self._due_n = np.empty(1024, np.int64), np.empty(1024, np.int64), 0
         self.awaiting_departure = 0
         self._next_due_day = 0  # first day whose departures have not been collected yet
         self.family_backlog = np.zeros(cal.horizon_days, np.int64)  # family applications pending each night (plan_family)
@@ -175,26 +192,23 @@ class Procedure:
         return holders, leavers
 
     def schedule_departures(self, ids: np.ndarray, when: np.ndarray) -> None:
+        """``ids`` leave on the day of ``when`` (simulation days, one each)."""
         # a departure due on a day already collected (a delay shorter than the rest of the day) leaves the next day
         days = np.maximum(np.floor(when).astype(np.int64), self._next_due_day)
         self.awaiting_departure += len(ids)
-        if len(ids) == 0:
-            return
-        # group by day in one stable sort (keeps each day's ids in their given order)
-        order = days.argsort(kind="stable")
-        days, ids = days[order], ids[order]
-        starts = np.concatenate([[0], (days[1:] != days[:-1]).nonzero()[0] + 1])
-        ends = np.append(starts[1:], len(ids))
-        for day, a, b in zip(days[starts].tolist(), starts.tolist(), ends.tolist()):
-            self._due.setdefault(day, []).append(ids[a:b])
+        n, k = self._due_n, len(ids)
+        if n + k > len(self._due_ids):
+            size = max(2 * (n + k), 1024)
+            self._due_ids = np.concatenate((self._due_ids[:n], np.empty(size - n, np.int64)))
+            self._due_days = np.concatenate((self._due_days[:n], np.empty(size - n, np.int64)))
+        self._due_ids[n : n + k] = ids
+        self._due_days[n : n + k] = days
+        self._due_n = n + k
 
     def due(self, day: int) -> np.ndarray:
-        """Ids whose departure falls on ``day``."""
+        """Ids whose departure falls on ``day``, in order of scheduling."""
         self._next_due_day = day + 1
-        parts = self._due.pop(day, None)
-        if not parts:
-            return np.empty(0, np.int64)
-        ids = np.concatenate(parts)
+        ids, self._due_n = _take_due(self._due_ids, self._due_days, self._due_n, day)
         self.awaiting_departure -= len(ids)
         return ids
 
