@@ -74,11 +74,18 @@ def _without(ids: np.ndarray, lid: int) -> np.ndarray:
 
 
 @jit
+def add_person(occ: np.ndarray, occupied: np.ndarray, types: np.ndarray, lid: int, delta: int) -> None:
+    """One person more (``delta`` 1) or fewer (-1) in location ``lid`` and in the count of its type (for
+    compiled loops that seat or unseat people one by one)."""
+    occ[lid] += delta
+    occupied[types[lid]] += delta
+
+
+@jit
 def _count(occ: np.ndarray, occupied: np.ndarray, types: np.ndarray, lids: np.ndarray, delta: int) -> None:
-    """Add ``delta`` persons to each of ``lids`` (repeats count once each) and to the count of its type."""
+    """:func:`add_person` for each of ``lids`` (repeats count once each)."""
     for lid in lids:
-        occ[lid] += delta
-        occupied[types[lid]] += delta
+        add_person(occ, occupied, types, lid, delta)
 
 
 class Locations:

@@ -31,6 +31,7 @@ from sim.reception.locations import (
     TEMPORARY,
     Locations,
     Segments,
+    add_person,
 )
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
@@ -42,10 +43,11 @@ WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
 @jit
-def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres):
-    """Records of ``ids`` placed in ``slots`` (one each) at ``now``; who waited at an application centre
-    leaves it (``t_leave_ac``). Returns how many got their first place, how many had waited elsewhere, how
-    many moved (they held a place before), and how many left each centre."""
+def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types):
+    """Records of ``ids`` placed in ``slots`` (one each) at ``now``, and the locations' head counts (``occ``,
+    ``occupied``, ``types``: the location table's); who waited at an application centre leaves it
+    (``t_leave_ac``). Returns how many got their first place, how many had waited elsewhere, how many moved
+    (they held a place before), and how many left each centre."""
     first = elsewhere = moved = 0
     left = np.zeros(n_centres, np.int64)
     for i in range(len(ids)):
@@ -63,23 +65,22 @@ def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_cen
             moved += 1
         loc[p] = slots[i]
         where[p] = LOCATION
+        add_person(occ, occupied, types, slots[i], 1)
     return first, elsewhere, moved, left
 
 
 @jit
-def _unseat(ids, where, loc) -> tuple[np.ndarray, int]:
-    """Records of ``ids`` who give up their place: returns the locations they leave (one entry each) and
-    how many were waiting elsewhere (their ``where`` stays for the caller to set)."""
-    lids = np.empty(len(ids), loc.dtype)
-    n = elsewhere = 0
+def _unseat(ids, where, loc, occ, occupied, types) -> int:
+    """Records of ``ids`` who give up their place, and the locations' head counts; returns how many were
+    waiting elsewhere (their ``where`` stays for the caller to set)."""
+    elsewhere = 0
     for p in ids:
         if where[p] == LOCATION:
-            lids[n] = loc[p]
+            add_person(occ, occupied, types, loc[p], -1)
             loc[p] = -1
-            n += 1
         elif where[p] == ELSEWHERE:
             elsewhere += 1
-    return lids[:n], elsewhere
+    return elsewhere
 
 
 @jit
@@ -121,34 +122,50 @@ NO_KINDS = np.empty(0, np.int8)  # exit kinds when one kind is given for all
 
 
 @jit
-def _leave(ids, where, cat, centre, loc, t_leave_ac, t_exit, exit_kind, status, now, kinds, kind, new_status, n_centres):
+def _leave(
+    ids,
+    where,
+    cat,
+    centre,
+    loc,
+    t_leave_ac,
+    t_exit,
+    exit_kind,
+    status,
+    now,
+    kinds,
+    kind,
+    new_status,
+    occ,
+    occupied,
+    types,
+    waiting,
+    n_centres,
+):
     """Records of ``ids`` who leave the chain at ``now``: gone, with ``t_exit``, their exit kind (``kinds[i]``, or
-    ``kind`` for all when ``kinds`` is empty) and ``new_status``; who waited at a centre gets ``t_leave_ac``.
-    Returns how many were waiting for a place (adults and families, minors) and how many leave each
-    application centre (one array: waiting, then per centre), the locations they leave (one entry each), and
-    how many were waiting elsewhere."""
-    left = np.zeros(2 + n_centres, np.int64)
-    lids = np.empty(len(ids), loc.dtype)
-    n = elsewhere = 0
+    ``kind`` for all when ``kinds`` is empty) and ``new_status``; who waited at a centre gets ``t_leave_ac``;
+    the places they held and the counts of who waits for one (``waiting``: adults and families, minors) go
+    down. Returns how many leave each application centre and how many were waiting elsewhere."""
+    left = np.zeros(n_centres, np.int64)
+    elsewhere = 0
     for i in range(len(ids)):
         p = ids[i]
         w = where[p]
         if w == AC_WAITING or w == ELSEWHERE:
-            left[1 if cat[p] == AMV else 0] += 1
+            waiting[1 if cat[p] == AMV else 0] -= 1
             if w == AC_WAITING:
                 t_leave_ac[p] = now
-                left[2 + centre[p]] += 1
+                left[centre[p]] += 1
             else:
                 elsewhere += 1
         elif w == LOCATION:
-            lids[n] = loc[p]
+            add_person(occ, occupied, types, loc[p], -1)
             loc[p] = -1
-            n += 1
         where[p] = GONE
         t_exit[p] = now
         exit_kind[p] = kinds[i] if len(kinds) else kind
         status[p] = new_status
-    return left, lids[:n], elsewhere
+    return left, elsewhere
 
 
 def _first(segments: Segments, n: int) -> Segments:
@@ -386,8 +403,21 @@ class Placement:
         if len(placed) == 0:
             return placed
         p = self.people
+        L = self.locations
         n_first, n_elsewhere, n_moved, left = _seat(
-            placed, slots, now, p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, len(self.centres)
+            placed,
+            slots,
+            now,
+            p.t_place,
+            p.moves,
+            p.loc,
+            p.where,
+            p.centre,
+            p.t_leave_ac,
+            len(self.centres),
+            L.occ,
+            L.occupied,
+            L.type,
         )
         for c, k in zip(self.centres, left.tolist()):
             c.present -= k
@@ -395,14 +425,12 @@ class Placement:
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
         self.residents_of.add(placed, slots, segments)
-        self.locations.fill(slots)
         return placed
 
     def release(self, ids: np.ndarray) -> None:
         """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
-        lids, n_elsewhere = _unseat(ids, self.people.where, self.people.loc)
-        self.locations.vacate(lids)
-        self.waiting_elsewhere -= n_elsewhere
+        L = self.locations
+        self.waiting_elsewhere -= _unseat(ids, self.people.where, self.people.loc, L.occ, L.occupied, L.type)
 
     # --- arriving and leaving -----------------------------------------------------------
 
@@ -428,7 +456,8 @@ class Placement:
             return
         p = self.people
         kinds, one_kind = (kind, 0) if isinstance(kind, np.ndarray) else (NO_KINDS, kind)
-        left, lids, n_elsewhere = _leave(
+        L = self.locations
+        left, n_elsewhere = _leave(
             ids,
             p.where,
             p.cat,
@@ -442,12 +471,14 @@ class Placement:
             kinds,
             one_kind,
             status,
+            L.occ,
+            L.occupied,
+            L.type,
+            self.waiting,
             len(self.centres),
         )
-        self.waiting -= left[:2]
-        for c, k in zip(self.centres, left[2:].tolist()):
+        for c, k in zip(self.centres, left.tolist()):
             c.present -= k
-        self.locations.vacate(lids)
         self.waiting_elsewhere -= n_elsewhere
 
     def _back_to_centre(self, ids: np.ndarray) -> None:
