@@ -198,11 +198,17 @@ def peak_memory_bytes(scenario_path: Path, seed: int) -> int:
 
 
 def instructions(scenario_path: Path, seed: int) -> int:
-    """Instructions (valgrind callgrind) one replication executes: loading and running, minus loading only."""
+    """Instructions (valgrind callgrind) one replication executes: loading and running, minus loading only
+    (loading: the imports, the scenario, and a run of a few days that loads the compiled loops)."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise FileNotFoundError("--instructions needs valgrind on the PATH (a system package, e.g. apt install valgrind)")
-    load = f"from sim import load_scenario, simulate; s = load_scenario({str(scenario_path)!r})"
+    # loading includes a run of a few days: it loads the compiled loops (numba's cache), a fixed cost of a
+    # process that would otherwise be counted as the replication's
+    load = (
+        f"from sim import load_scenario, simulate; s = load_scenario({str(scenario_path)!r}); "
+        f"simulate(load_scenario({str(scenario_path)!r}, ['horizon_years=0.02']), seed={seed})"
+    )
     counts = []
     for code in (load, f"{load}; simulate(s, seed={seed})"):
         cmd = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
