@@ -140,10 +140,10 @@ NO_TIMES = np.empty(0)  # readiness not asked
 def _scan(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndarray, int]:
     """Up to ``need`` valid entries of ``buf[head:tail]`` in order, and the new head: past the last one taken,
     at the first valid entry not ready (``times``, when given), or at ``tail``."""
-    out = np.empty(need, buf.dtype)
+    out = np.empty(max(min(need, tail - head), 0), buf.dtype)  # no more than are queued; none for need <= 0
     n = 0
     i = head
-    while i < tail and n < need:
+    while i < tail and n < len(out):
         c = buf[i]
         if valid[codes[c]]:
             if len(times) and not times[c] <= ready_by:

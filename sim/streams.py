@@ -120,7 +120,8 @@ def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
 
 
 class _Seed(ISeedSequence):
-    """A seed sequence that only hands out the PCG64 seed computed for it (:func:`_pcg64_seed`)."""
+    """A seed sequence that only hands out the PCG64 seed computed for it (:func:`_pcg64_seed`); a keyed
+    generator cannot ``spawn`` (nothing in a run does: each draw has its own key instead)."""
 
     __slots__ = ("_words",)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import Chain
-from sim.people import AMV, IdQueue, People
+from sim.people import AMV, EXIT_HOUSED, HOUSED, LOCATION, IdQueue, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
 from sim.reception.placement import Placement, Residents, _Log
 
@@ -239,3 +239,20 @@ def test_a_queue_serves_valid_ids_oldest_first_and_drops_stale_ones(ops, seed):
         got = queue.pop(k, valid, codes) if op == "pop" else queue.pop_ready(k, valid, codes, times, ready_by)
         assert got.tolist() == taken
         assert queue.view().tolist() == model
+
+
+def test_a_person_listed_twice_is_refused_rather_than_counted_twice():
+    """Placing, releasing and exits update the records one person at a time: an id listed twice would take a
+    place off a location twice (the second time off the table's last row). It is refused with a clear error."""
+    chain = Chain(small_scenario(), 1)
+    P, p = chain.placement, chain.people
+    seated = np.flatnonzero(p.where[: p.n] == LOCATION)
+    a, b, c = (int(x) for x in seated[:3])
+    with pytest.raises(ValueError, match="gave up a place twice"):
+        P.release(np.array([a, a]))
+    with pytest.raises(ValueError, match="left the chain twice"):
+        P.exit(np.array([b, b]), EXIT_HOUSED, 1.0, HOUSED)
+    P.release(np.array([c]))
+    with pytest.raises(ValueError, match="placed while holding a place"):
+        P.place(np.array([c, c]), 1.0, amv=False)
+    assert len(IdQueue().pop(-1, np.ones(5, bool), np.zeros(3, np.int8))) == 0  # a count below zero takes nobody

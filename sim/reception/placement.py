@@ -52,6 +52,8 @@ def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_cen
     left = np.zeros(n_centres, np.int64)
     for i in range(len(ids)):
         p = ids[i]
+        if loc[p] >= 0:  # the records are updated one person at a time: a repeat would count twice
+            raise ValueError("a person was placed while holding a place (not released, or listed twice)")
         if where[p] == ELSEWHERE:
             elsewhere += 1
         elif where[p] == AC_WAITING:
@@ -69,6 +71,11 @@ def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_cen
     return first, elsewhere, moved, left
 
 
+# a compiled loop updates the records one person at a time, so a repeated id would take a place off a
+# location twice (with loc = -1 the second time: the table's last row)
+GAVE_UP_TWICE = "a person gave up a place twice (listed twice, or released already)"
+
+
 @jit
 def _unseat(ids, where, loc, occ, occupied, types) -> int:
     """Records of ``ids`` who give up their place, and the locations' head counts; returns how many were
@@ -76,6 +83,8 @@ def _unseat(ids, where, loc, occ, occupied, types) -> int:
     elsewhere = 0
     for p in ids:
         if where[p] == LOCATION:
+            if loc[p] < 0:
+                raise ValueError(GAVE_UP_TWICE)
             add_person(occ, occupied, types, loc[p], -1)
             loc[p] = -1
         elif where[p] == ELSEWHERE:
@@ -159,8 +168,12 @@ def _leave(
             else:
                 elsewhere += 1
         elif w == LOCATION:
+            if loc[p] < 0:
+                raise ValueError(GAVE_UP_TWICE)
             add_person(occ, occupied, types, loc[p], -1)
             loc[p] = -1
+        elif w == GONE:
+            raise ValueError("a person left the chain twice (listed twice, or gone already)")
         where[p] = GONE
         t_exit[p] = now
         exit_kind[p] = kinds[i] if len(kinds) else kind
@@ -392,8 +405,8 @@ class Placement:
     ) -> np.ndarray:
         """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
         :meth:`_slots` already found them for these ids; ``types`` to narrow the choice); returns the ids
-                that found one; who waited at an application centre leaves it. People who held a place must have released
-        it (:meth:`release`)."""
+        that found one. Who waited at an application centre leaves it, whoever places them. People who held a
+        place must have released it (:meth:`release`); ``ids`` are distinct."""
         if len(ids) == 0:
             return ids
         if found is None:
