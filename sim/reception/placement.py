@@ -215,19 +215,71 @@ def _present(ids, listed_at, lid, loc) -> np.ndarray:
 ALL_LISTED = np.empty(0, np.int32)  # _present: every entry names the location
 
 
+@jit
+def _link(ids, lids, nxt, head, start, new_ids, new_lids) -> int:
+    """Append placements (``new_ids`` into ``new_lids``) at entry ``start`` on, each at the front of its
+    location's chain (``head``: a location's newest entry, ``nxt``: an entry's next older one, -1 ends). Stops
+    at a location beyond ``head``; returns how many were appended."""
+    for i in range(len(new_ids)):
+        lid = new_lids[i]
+        if lid >= len(head):
+            return i
+        e = start + i
+        ids[e], lids[e] = new_ids[i], lid
+        nxt[e], head[lid] = head[lid], e
+    return len(new_ids)
+
+
+@jit
+def _compacted(ids, lids, nxt, head, n, loc) -> int:
+    """Keep the first ``n`` entries whose person still sits where the entry placed them (in order), and link
+    the chains again; returns how many were kept."""
+    kept = 0
+    for e in range(n):
+        if loc[ids[e]] == lids[e]:
+            ids[kept], lids[kept] = ids[e], lids[e]
+            kept += 1
+    head[:] = -1
+    for e in range(kept):
+        nxt[e], head[lids[e]] = head[lids[e]], e
+    return kept
+
+
+@jit
+def _chained(ids, nxt, head, lid, loc) -> np.ndarray:
+    """Who sits in ``lid`` among the entries on its chain: ascending, each once."""
+    if lid >= len(head):
+        return np.empty(0, ids.dtype)
+    n = 0
+    e = head[lid]
+    while e >= 0:
+        n += 1
+        e = nxt[e]
+    listed = np.empty(n, ids.dtype)
+    e = head[lid]
+    for i in range(n):
+        listed[i] = ids[e]
+        e = nxt[e]
+    return _present(listed, ALL_LISTED, lid, loc)
+
+
 class _Log:
-    """Placements (id, location) into the locations of one type, in order, for types whose placements are
-    spread thinly over many locations. Reading a location scans the log. When a placement does not fit, the
-    entries of people who have since moved or left are dropped, and the buffer doubles only if it is still
-    more than half full: it stays within twice the entries held after a compaction plus one placement, i.e.
-    a few times the people placed in locations of its type, not all who ever sat in one."""
+    """Placements (id, location) into the locations of one type, for types whose placements are spread thinly
+    over many locations (a chunk per location per placement would cost more than it saves). Each entry is
+    chained to the location's previous one, so reading a location walks its own entries only, not the log
+    (a run reads a location at each of its closings: thousands of reads of a log of ~100,000 entries). When a
+    placement does not fit, the entries of people who have since moved or left are dropped, and the buffer
+    doubles only if it is still more than half full: it stays within twice the entries held after a compaction
+    plus one placement, i.e. a few times the people placed in locations of its type, not all who ever sat in one."""
 
     MIN = 4096  # entries held before the first compaction
 
     def __init__(self, people: People):
         self.people = people
         self.ids = np.empty(self.MIN, np.int64)
-        self.lids = np.empty(self.MIN, np.int32)  # half the memory a read scans (location ids stay far below 2**31)
+        self.lids = np.empty(self.MIN, np.int32)  # location ids stay far below 2**31
+        self.nxt = np.empty(self.MIN, np.int64)  # per entry: the location's next older entry (-1: none)
+        self.head = np.full(256, -1, np.int64)  # per location id: its newest entry (-1: none); grows with the ids
         self.n = 0
 
     def push(self, ids: np.ndarray, lids: np.ndarray) -> None:
@@ -236,23 +288,23 @@ class _Log:
             n = self._compact()
             if 2 * (n + k) > len(self.ids):  # still half full after dropping who left: grow
                 size = max(2 * (n + k), self.MIN)
-                self.ids = np.concatenate((self.ids[:n], np.empty(size - n, np.int64)))
-                self.lids = np.concatenate((self.lids[:n], np.empty(size - n, np.int32)))
-        self.ids[n : n + k] = ids
-        self.lids[n : n + k] = lids
+                self.ids, self.lids, self.nxt = (
+                    np.concatenate((a[:n], np.empty(size - n, a.dtype))) for a in (self.ids, self.lids, self.nxt)
+                )
+        done = 0
+        while done < k:
+            done += _link(self.ids, self.lids, self.nxt, self.head, n + done, ids[done:], lids[done:])
+            if done < k:  # a location beyond the chains' heads: room for twice its id
+                self.head = np.concatenate((self.head, np.full(2 * int(lids[done]) + 2 - len(self.head), -1, np.int64)))
         self.n = n + k
 
     def _compact(self) -> int:
         """Drop the entries of people who no longer sit where they were placed; returns the new length."""
-        ids, lids = self.ids[: self.n], self.lids[: self.n]
-        here = self.people.loc[ids] == lids
-        self.n = int(np.count_nonzero(here))
-        self.ids[: self.n] = ids[here]
-        self.lids[: self.n] = lids[here]
+        self.n = _compacted(self.ids, self.lids, self.nxt, self.head, self.n, self.people.loc)
         return self.n
 
     def of(self, lid: int) -> np.ndarray:
-        return _present(self.ids[: self.n], self.lids[: self.n], lid, self.people.loc)
+        return _chained(self.ids, self.nxt, self.head, lid, self.people.loc)
 
 
 class Residents:
