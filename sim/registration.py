@@ -34,37 +34,44 @@ def service_days(cfg, u: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _merged(old_ids, old_end, ids, ends) -> tuple[np.ndarray, np.ndarray]:
-    """The pending list (``old_*``, ascending by end) with ``ids`` merged in by their ``ends``: after equal
-    ends already listed, and among themselves in their given order on ties (what a stable sort of the
-    whole list gives, in one pass over it)."""
-    order = np.argsort(ends, kind="mergesort")  # stable
-    n, k = len(old_ids), len(ids)
-    out_ids, out_end = np.empty(n + k, old_ids.dtype), np.empty(n + k)
+def _first_from_a(a, b) -> np.ndarray:
+    """The merge of ``a`` and ``b`` (each ascending) as a plan: for each place of the merged list, whether it
+    takes the next of ``a`` (on ties ``a`` comes first)."""
+    plan = np.empty(len(a) + len(b), np.bool_)
     i = j = 0
-    for m in range(n + k):
-        if j == k or (i < n and old_end[i] <= ends[order[j]]):
-            out_ids[m], out_end[m] = old_ids[i], old_end[i]
+    for m in range(len(plan)):
+        plan[m] = j == len(b) or (i < len(a) and a[i] <= b[j])
+        if plan[m]:
             i += 1
         else:
-            out_ids[m], out_end[m] = ids[order[j]], ends[order[j]]
             j += 1
-    return out_ids, out_end
+    return plan
 
 
 @jit
-def _merge_ascending(a, b) -> np.ndarray:
-    """``a`` and ``b`` (each ascending) as one ascending array."""
-    out = np.empty(len(a) + len(b), a.dtype)
+def _interleaved(plan, a, b) -> np.ndarray:
+    """``a`` and ``b`` laid out by ``plan`` (:func:`_first_from_a`)."""
+    out = np.empty(len(plan), a.dtype)
     i = j = 0
-    for m in range(len(out)):
-        if j == len(b) or (i < len(a) and a[i] <= b[j]):
+    for m in range(len(plan)):
+        if plan[m]:
             out[m] = a[i]
             i += 1
         else:
             out[m] = b[j]
             j += 1
     return out
+
+
+@jit
+def _merged(old_ids, old_end, ids, ends) -> tuple[np.ndarray, np.ndarray]:
+    """The pending list (``old_*``, ascending by end) with ``ids`` merged in by their ``ends``: after equal
+    ends already listed, and among themselves in their given order on ties (what a stable sort of the
+    whole list gives, in one pass over it)."""
+    order = np.argsort(ends, kind="mergesort")  # stable
+    ends = ends[order]
+    plan = _first_from_a(old_end, ends)
+    return _interleaved(plan, old_ids, ids[order]), _interleaved(plan, old_end, ends)
 
 
 @jit
@@ -90,7 +97,8 @@ def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, wher
             ends[j] = starts[j] + service_days[ids[j]]
         # the slots still free after them and the new ends, merged (both ascending): a sort of all 400 slots
         # cost more than the day's arrivals
-        slots = _merge_ascending(free_at[k:], np.sort(ends))
+        rest, new = free_at[k:], np.sort(ends)
+        slots = _interleaved(_first_from_a(rest, new), rest, new)
     else:
         slots = free_at.copy()  # ascending, so a valid heap
         n = len(slots)

@@ -77,16 +77,22 @@ GAVE_UP_TWICE = "a person gave up a place twice (listed twice, or released alrea
 
 
 @jit
+def _give_up(p, loc, occ, occupied, types) -> None:
+    """Person ``p``, placed in a location, gives up the place (its head counts go down)."""
+    if loc[p] < 0:
+        raise ValueError(GAVE_UP_TWICE)
+    add_person(occ, occupied, types, loc[p], -1)
+    loc[p] = -1
+
+
+@jit
 def _unseat(ids, where, loc, occ, occupied, types) -> int:
     """Records of ``ids`` who give up their place, and the locations' head counts; returns how many were
     waiting elsewhere (their ``where`` stays for the caller to set)."""
     elsewhere = 0
     for p in ids:
         if where[p] == LOCATION:
-            if loc[p] < 0:
-                raise ValueError(GAVE_UP_TWICE)
-            add_person(occ, occupied, types, loc[p], -1)
-            loc[p] = -1
+            _give_up(p, loc, occ, occupied, types)
         elif where[p] == ELSEWHERE:
             elsewhere += 1
     return elsewhere
@@ -168,10 +174,7 @@ def _leave(
             else:
                 elsewhere += 1
         elif w == LOCATION:
-            if loc[p] < 0:
-                raise ValueError(GAVE_UP_TWICE)
-            add_person(occ, occupied, types, loc[p], -1)
-            loc[p] = -1
+            _give_up(p, loc, occ, occupied, types)
         elif w == GONE:
             raise ValueError("a person left the chain twice (listed twice, or gone already)")
         where[p] = GONE
@@ -484,8 +487,7 @@ class Placement:
             L.occupied,
             L.type,
         )
-        for c, k in zip(self.centres, left.tolist()):
-            c.present -= k
+        self._left_centres(left)
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
@@ -542,9 +544,13 @@ class Placement:
             self.waiting,
             len(self.centres),
         )
+        self._left_centres(left)
+        self.waiting_elsewhere -= n_elsewhere
+
+    def _left_centres(self, left: np.ndarray) -> None:
+        """``left[c]`` people left application centre ``c`` (placed, housed or departed)."""
         for c, k in zip(self.centres, left.tolist()):
             c.present -= k
-        self.waiting_elsewhere -= n_elsewhere
 
     def _back_to_centre(self, ids: np.ndarray) -> None:
         """People who lost their place and found no other go back to the first application centre, first in line."""
