@@ -19,7 +19,7 @@ called often and underrates a few expensive numpy calls; a sampling profiler giv
 Changes worth a few per cent drown in these machines' noise (the same code measures ~10 % apart within
 minutes); to compare two versions, ``--instructions`` counts the instructions of one replication instead
 (valgrind's callgrind: loading and running, minus loading only), which repeats to ~0.5 %. valgrind is a
-system package, not a dependency; a ten-year run takes ~2 minutes under it.
+system package, not a dependency; the three processes it runs (one compiles the loops for valgrind's CPU) take ~5 minutes.
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` each is
 timed N times and the fastest is kept (the least disturbed by other processes).
