@@ -79,23 +79,30 @@ _M32 = 0xFFFFFFFF
 
 
 @jit
+def _mul32(a: int, b: int) -> int:
+    """``a * b`` modulo 2**32 (both below 2**32), in halves of ``b`` so no product leaves a 64-bit signed integer
+    (compiled or, with NUMBA_DISABLE_JIT, on numpy integers, which would warn of overflow)."""
+    return (a * (b & 0xFFFF) + (((a * (b >> 16)) & _M32) << 16)) & _M32
+
+
+@jit
 def _hashed(value: int, h: int) -> tuple[int, int]:
     """One multiply-xorshift hash of ``value`` with the running multiplier ``h``; returns it and the next ``h``."""
-    h2 = (h * _MULT_A) & _M32
-    value = (((value ^ h) & _M32) * h2) & _M32
+    h2 = _mul32(h, _MULT_A)
+    value = _mul32((value ^ h) & _M32, h2)
     return value ^ (value >> 16), h2
 
 
 @jit
 def _mixed(x: int, y: int) -> int:
-    r = (_MIX_L * x - _MIX_R * y) & _M32
+    r = (_mul32(_MIX_L, x) - _mul32(_MIX_R, y)) & _M32
     return r ^ (r >> 16)
 
 
 @jit
 def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
     """The four 64-bit words ``SeedSequence(entropy).generate_state(4, np.uint64)`` gives (``entropy``: 32-bit
-    words). In wrapping 64-bit integers masked to 32 bits, which is 32-bit unsigned arithmetic."""
+    words). In 64-bit integers masked to 32 bits (products by halves, :func:`_mul32`): 32-bit unsigned arithmetic."""
     pool = np.zeros(_POOL, np.int64)
     h = _INIT_A
     for i in range(_POOL):
@@ -112,8 +119,9 @@ def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
     out = np.zeros(4, np.uint64)
     h = _INIT_B
     for i in range(8):  # eight 32-bit words, the pool over and over, paired little-endian into four 64-bit ones
-        v = ((pool[i % _POOL] ^ h) & _M32) * ((h * _MULT_B) & _M32) & _M32
-        h = (h * _MULT_B) & _M32
+        v = (pool[i % _POOL] ^ h) & _M32
+        h = _mul32(h, _MULT_B)
+        v = _mul32(v, h)
         v ^= v >> 16
         out[i // 2] |= np.uint64(v) << np.uint64(32 * (i % 2))
     return out
