@@ -7,7 +7,7 @@ compiled by numba (``@jit``), it costs one call. The loops do the same integer a
 same order, so results are the same as numpy's, to the bit.
 
 Kernels compile on their first call and are cached next to their module (``__pycache__``), so only a
-machine's first run pays for compiling (about a second). ``NUMBA_DISABLE_JIT=1`` runs them as plain Python,
+machine's first run pays for compiling (about ten seconds). ``NUMBA_DISABLE_JIT=1`` runs them as plain Python,
 which is slow but lets a debugger step through them.
 """
 

@@ -86,9 +86,10 @@ def _mul32(a: int, b: int) -> int:
 
 
 @jit
-def _hashed(value: int, h: int) -> tuple[int, int]:
-    """One multiply-xorshift hash of ``value`` with the running multiplier ``h``; returns it and the next ``h``."""
-    h2 = _mul32(h, _MULT_A)
+def _hashed(value: int, h: int, mult: int = _MULT_A) -> tuple[int, int]:
+    """One multiply-xorshift hash of ``value`` with the running multiplier ``h`` (stepped by ``mult``); returns
+    it and the next ``h``."""
+    h2 = _mul32(h, mult)
     value = _mul32((value ^ h) & _M32, h2)
     return value ^ (value >> 16), h2
 
@@ -119,10 +120,7 @@ def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
     out = np.zeros(4, np.uint64)
     h = _INIT_B
     for i in range(8):  # eight 32-bit words, the pool over and over, paired little-endian into four 64-bit ones
-        v = (pool[i % _POOL] ^ h) & _M32
-        h = _mul32(h, _MULT_B)
-        v = _mul32(v, h)
-        v ^= v >> 16
+        v, h = _hashed(pool[i % _POOL], h, _MULT_B)
         out[i // 2] |= np.uint64(v) << np.uint64(32 * (i % 2))
     return out
 
@@ -130,8 +128,6 @@ def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
 class _Seed(ISeedSequence):
     """A seed sequence that only hands out the PCG64 seed computed for it (:func:`_pcg64_seed`); a keyed
     generator cannot ``spawn`` (nothing in a run does: each draw has its own key instead)."""
-
-    __slots__ = ("_words",)
 
     def __init__(self, words: np.ndarray):
         self._words = words
