@@ -64,14 +64,22 @@ def _interleaved(plan, a, b) -> np.ndarray:
 
 
 @jit
-def _merged(old_ids, old_end, ids, ends) -> tuple[np.ndarray, np.ndarray]:
-    """The pending list (``old_*``, ascending by end) with ``ids`` merged in by their ``ends``: after equal
-    ends already listed, and among themselves in their given order on ties (what a stable sort of the
-    whole list gives, in one pass over it)."""
+def _merge_into(buf_ids, buf_end, lo, hi, ids, ends) -> None:
+    """Merge ``ids`` by their ``ends`` into the pending list ``buf_*[lo:hi]`` (ascending by end), in place: the
+    list becomes ``buf_*[lo:hi + len(ids)]``. On equal ends the listed come first, and the new keep their given
+    order among themselves (what a stable sort of the whole list gives). Merged from the back, so the cost is
+    the new entries plus the listed ends above the smallest new one: a new registration ends after almost all
+    who registered before it (FIFO), so a long queue is not copied every day."""
     order = np.argsort(ends, kind="mergesort")  # stable
-    ends = ends[order]
-    plan = _first_from_a(old_end, ends)
-    return _interleaved(plan, old_ids, ids[order]), _interleaved(plan, old_end, ends)
+    i, w = hi - 1, hi + len(ids) - 1
+    for j in range(len(ids) - 1, -1, -1):
+        e = ends[order[j]]
+        while i >= lo and buf_end[i] > e:  # a listed end above it goes after it; on ties the new goes last
+            buf_end[w], buf_ids[w] = buf_end[i], buf_ids[i]
+            i -= 1
+            w -= 1
+        buf_end[w], buf_ids[w] = e, ids[order[j]]
+        w -= 1
 
 
 @jit
@@ -148,8 +156,11 @@ class ApplicationCentre:
         self.index = index
         self.name = cfg.name
         self._free_at = np.zeros(cfg.slots)  # when each registration slot frees (days), ascending
-        self._pending_ids = np.empty(0, np.int64)
-        self._pending_end = np.empty(0)
+        # registering people in order of completion (ties: in order of arrival), so that a day's completions are
+        # the head of the list: ids and ends live in [lo, hi) of buffers with room to grow at the end
+        self._pending_ids = np.empty(1024, np.int64)
+        self._pending_end = np.empty(1024)
+        self._lo = self._hi = 0
         self.present = 0  # persons at the centre (registering + registered, waiting for a place)
         self.registering = 0
         self.registering_amv = 0  # of whom unaccompanied minors (they need an AMV place)
@@ -168,18 +179,26 @@ class ApplicationCentre:
         self.registering_amv += n_amv
 
     def _merge_pending(self, ids: np.ndarray, ends: np.ndarray) -> None:
-        """Registering people are kept in order of completion (ties: in order of arrival), so that a day's
-        completions are the head of the list: the day's arrivals, sorted by their ends, are merged in."""
-        self._pending_ids, self._pending_end = _merged(self._pending_ids, self._pending_end, ids, ends)
+        """Merge the day's registrations (``ids`` with their ``ends``) into the list of those registering."""
+        n, k = self._hi - self._lo, len(ids)
+        if self._hi + k > len(self._pending_end):
+            # no room at the end: move the list to the front, into buffers twice its new length if it has outgrown
+            # half of them (amortised, each entry is moved a bounded number of times)
+            size = max(len(self._pending_end), 2 * (n + k))
+            ids_buf, end_buf = np.empty(size, np.int64), np.empty(size)
+            ids_buf[:n], end_buf[:n] = self._pending_ids[self._lo : self._hi], self._pending_end[self._lo : self._hi]
+            self._pending_ids, self._pending_end, self._lo, self._hi = ids_buf, end_buf, 0, n
+        _merge_into(self._pending_ids, self._pending_end, self._lo, self._hi, ids, ends)
+        self._hi += k
 
     def completed(self, people: People, now: float) -> np.ndarray:
         """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""
-        k = int(self._pending_end.searchsorted(now, side="right"))
+        lo = self._lo
+        k = int(self._pending_end[lo : self._hi].searchsorted(now, side="right"))
         if k == 0:
             return np.empty(0, np.int64)
-        ids = self._pending_ids[:k]
-        self._pending_ids = self._pending_ids[k:]
-        self._pending_end = self._pending_end[k:]
+        ids = self._pending_ids[lo : lo + k].copy()  # a copy: the buffer's front is reused when the list moves
+        self._lo += k
         self.registering -= len(ids)
         self.registering_amv -= _registered(ids, people.where, people.cat)
         return ids

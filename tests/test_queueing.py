@@ -222,6 +222,10 @@ def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gap
     the people whose registration has ended, and they come out in order of ending, those ending at the same
     moment in order of arrival (times on a quarter-day grid, so ties are common, also between the arrivals
     handed in together and those already registering)."""
+    _check_completion_order(gaps, services, slots, batch)
+
+
+def _check_completion_order(gaps, services, slots: int, batch: int) -> None:
     people, ids, centre = _arrivals_at_one_centre(gaps, services, slots)
     n = len(ids)
     out = []
@@ -234,6 +238,17 @@ def test_registrations_complete_in_order_of_their_end_and_of_arrival_on_ties(gap
     out.append(centre.completed(people, np.inf))
     done = np.concatenate(out)
     assert np.array_equal(done, ids[np.lexsort((ids, people.t_reg_end[ids]))])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_completion_order_holds_while_thousands_wait_to_register(seed):
+    """The same property with a queue of thousands (arrivals outpace one or two slots for long spells): the list
+    of those registering outgrows its buffers and moves to the front of new ones many times."""
+    rng = np.random.default_rng(seed)
+    n = 6000
+    gaps = rng.choice([0.0, 0.1, 0.25, 1.0], n, p=[0.4, 0.3, 0.2, 0.1]).tolist()
+    services = rng.choice([0.25, 0.5, 1.0], n).tolist()
+    _check_completion_order(gaps, services, slots=int(rng.integers(1, 3)), batch=int(rng.integers(5, 60)))
 
 
 @settings(max_examples=150, deadline=None)
