@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
+from sim.compiled import jit
 from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario
@@ -157,6 +158,20 @@ def replay(scenario: Scenario) -> pd.DataFrame | None:
     return read_replay(scenario.resolve_path(cfg.replay_file)) if cfg.mode == "replay" else None
 
 
+@jit
+def _halves(u: np.ndarray, per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stream's two uniforms per person, drawn day by day (each day's first uniforms, then its second ones),
+    split into the first and the second uniform of each person in arrival order."""
+    first, second = np.empty(len(u) // 2), np.empty(len(u) // 2)
+    i = j = 0
+    for k in per_day:
+        first[j : j + k] = u[i : i + k]
+        second[j : j + k] = u[i + k : i + 2 * k]
+        i += 2 * k
+        j += k
+    return first, second
+
+
 def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[ApplicationCentre]) -> dict[str, np.ndarray]:
     """One row per arrival of the run (``counts``: arrivals per day × category), in arrival order.
 
@@ -191,14 +206,11 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         times.sort()
     t_arrive *= 0.98  # arrivals spread over [day, day + 0.98): all before the night's count at .99
     t_arrive += np.repeat(np.arange(len(per_day), dtype=float), per_day)
-    # which of a stream's uniforms (two per person, day by day: the day's first ones, then its second ones)
-    # are first ones: a boolean mask keeps their order, and needs no int64 index arrays the length of the arrivals
-    first = np.repeat(np.tile([True, False], len(per_day)), np.repeat(per_day, 2))
-    second = ~first
+    drawn = np.empty(2 * total)  # one buffer for the three streams' draws: fewer fresh pages to touch
 
     def two(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        u = rng.random(2 * total)
-        return u[first], u[second]
+        rng.random(out=drawn)
+        return _halves(drawn, per_day)
 
     u_centre, u_service = two(st.registration)
     u_outcome = st.procedure.random(total)

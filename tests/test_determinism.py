@@ -188,7 +188,8 @@ def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types,
 def test_the_arrivals_of_a_run_are_the_day_by_day_draws_of_the_inflow_stream(seed, counts):
     """The run's arrivals are drawn at once, in place: each day's categories must be the inflow stream's
     permutation of that day's counts and its arrival times the sorted uniforms the stream gives next, as drawn
-    day by day (empty days drawing nothing), so a day's arrivals do not depend on how they are drawn."""
+    day by day (empty days drawing nothing), so a day's arrivals do not depend on how they are drawn; and the
+    same for the streams that give each arrival two uniforms."""
     s = small_scenario()
     chain = Chain(s, seed)
     counts = np.array(counts, np.int64)
@@ -204,6 +205,14 @@ def test_the_arrivals_of_a_run_are_the_day_by_day_draws_of_the_inflow_stream(see
     expected_times = np.concatenate(times) if times else np.empty(0)
     assert np.array_equal(drawn["cat"], expected_cat) and np.array_equal(drawn["t_arrive"], expected_times)
     assert np.array_equal(drawn["offset"], np.concatenate([[0], np.cumsum(counts.sum(axis=1))]))
+    # the departure stream gives two uniforms per person, day by day: the day's delays, then its returns
+    departure = Streams(seed).departure
+    firsts, seconds = [], []
+    for k in counts.sum(axis=1).tolist():
+        firsts.append(departure.random(k))
+        seconds.append(departure.random(k))
+    assert np.array_equal(drawn["u_delay"], np.concatenate(firsts))
+    assert np.array_equal(drawn["returns"], np.concatenate(seconds) < s.departure.return_share)
 
 
 def test_the_compiled_loops_give_what_their_python_source_gives():
