@@ -256,3 +256,42 @@ def test_a_person_listed_twice_is_refused_rather_than_counted_twice():
     with pytest.raises(ValueError, match="placed while holding a place"):
         P.place(np.array([c, c]), 1.0, amv=False)
     assert len(IdQueue().pop(-1, np.ones(5, bool), np.zeros(3, np.int8))) == 0  # a count below zero takes nobody
+
+
+def _skipped_days(seed: int, offers_per_week: float, pressure_boost: float, pressure: float, shortfalls: list[int]) -> int:
+    """Days COA's search skips at this pressure; checks that no shortfall would have let a candidate through."""
+    s = small_scenario()
+    s.reception.emergency.offers_per_week = offers_per_week
+    s.reception.emergency.pressure_boost = pressure_boost
+    search = Chain(s, seed).search
+    skipped = 0
+    for day in range(len(search._offset) - 1):
+        if search._may_accept(day, pressure):
+            continue
+        skipped += 1
+        u = search._u[search._offset[day] : search._offset[day + 1], 0]
+        for shortfall in shortfalls:
+            assert not (u < search.rate(shortfall, pressure) / search.rate_ceiling).any()
+    return skipped
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    offers_per_week=st.floats(0.5, 60),
+    pressure_boost=st.floats(0, 3),
+    pressure=st.floats(0, 1),
+    shortfalls=st.lists(st.integers(-500, 10**6), min_size=1, max_size=8),
+)
+def test_a_day_skipped_for_its_candidates_would_have_offered_nothing(seed, offers_per_week, pressure_boost, pressure, shortfalls):
+    """COA's search skips the shortfall on days none of whose candidates could pass the thinning at the
+    highest rate the pressure allows: on such a day, no shortfall would have let a candidate through."""
+    _skipped_days(seed, offers_per_week, pressure_boost, pressure, shortfalls)
+
+
+def test_days_are_skipped_when_offers_are_rarer_than_candidates():
+    """The shipped search (3 offers a week against 40 candidates) skips most days at no pressure, fewer under
+    full pressure (offers double), and none when offers come as often as candidates."""
+    calm, pressed = (_skipped_days(1, 3.0, 1.0, pressure, [10**6]) for pressure in (0.0, 1.0))
+    assert calm > pressed > 0
+    assert _skipped_days(1, 40.0, 0.0, 0.0, [10**6]) == 0

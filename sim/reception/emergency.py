@@ -83,6 +83,12 @@ class EmergencySearch:
         self._offset = np.concatenate([[0], np.cumsum(per_day)])
         # per candidate: thinning, refusal, size, lead time, lease
         self._u = attr_rng.random((int(self._offset[-1]), 5))
+        # per day the smallest thinning uniform of its candidates (1: none): a day none of whose candidates
+        # could pass at the highest rate the pressure allows needs no shortfall (the busiest part of a review)
+        nonempty = per_day > 0
+        self._lowest_u = np.ones(horizon_days)
+        if nonempty.any():
+            self._lowest_u[nonempty] = np.minimum.reduceat(self._u[:, 0], self._offset[:-1][nonempty])
 
     # --- what COA knows ------------------------------------------------------------------
 
@@ -143,6 +149,15 @@ class EmergencySearch:
         if not cfg.on_demand or s <= 0:
             return 0.0
         return cfg.offers_per_week / 7 * s / (s + cfg.half_saturation_persons) * (1 + cfg.pressure_boost * pressure)
+
+    def _may_accept(self, day: int, pressure: float) -> bool:
+        """Whether a candidate of day ``day`` passes the thinning at the highest rate this pressure allows (any
+        shortfall): if none can, the search offers nothing whatever the shortfall. With a margin for rounding."""
+        cfg = self.cfg
+        if not cfg.on_demand:
+            return False
+        highest = cfg.offers_per_week / 7 * (1 + cfg.pressure_boost * pressure) / self.rate_ceiling
+        return bool(self._lowest_u[day] < highest * (1 + 1e-9))
 
     def search(self, day: int, now: float, shortfall: int, pressure: float, open_location: Callable[..., int]) -> None:
         """The day's offers: thin the day's candidates to the rate, refuse some, accept what is still needed."""
@@ -242,7 +257,8 @@ class EmergencySearch:
         close_location: Callable[[int, float], None],
     ) -> None:
         """The day's decisions: search for the shortfall; on review days, end leases that are not needed."""
-        self.search(day, now, self.shortfall(now, self.placement.demand()), pressure, open_location)
+        if self._may_accept(day, pressure):
+            self.search(day, now, self.shortfall(now, self.placement.demand()), pressure, open_location)
         if day % self.cfg.review_interval_days == 0:
             for lid in self.closable(now):
                 close_location(lid, now)
