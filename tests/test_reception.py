@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from conftest import small_scenario
@@ -13,7 +11,7 @@ from hypothesis import strategies as st
 from sim.model import Chain
 from sim.people import AMV, EXIT_HOUSED, HOUSED, LOCATION, IdQueue, People
 from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
-from sim.reception.placement import Placement, Residents, _Log
+from sim.reception.placement import Placement, Residents
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -121,11 +119,8 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     assert placement.free_by_type(exclude=leave_out).tolist() == expected.tolist()
     one = int(leave_out[0]) if len(leave_out) else -1
     scan = [lid for t in types for lid in range(n) if L.type[lid] == t and lid != one for _ in range(int(free[lid]))]
-    slots, segments = placement._slots(tuple(types), k, exclude=one)
+    slots = placement._slots(tuple(types), k, exclude=one)
     assert slots.tolist() == scan[:k]
-    # the runs of types placing and counting rely on instead of looking the types up
-    runs = [(int(t), len(list(g))) for t, g in itertools.groupby(L.type[slots].tolist())]
-    assert segments == runs
     # filling the places found: one person more per slot (a location repeats), and the per-type counts follow
     before = L.occ[:n].copy()
     L.fill(slots)
@@ -133,32 +128,51 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     assert L.occupied.tolist() == np.bincount(L.type[:n], weights=L.occ[:n], minlength=N_TYPES).astype(int).tolist()
 
 
-class _TinyLog(_Log):
+class _TinyLog(Residents):
     MIN = 4  # compacts and grows after a few placements, so every path is taken many times
 
 
+def _chain(log: Residents, lid: int) -> list[int]:
+    """The ids on location ``lid``'s chain, newest first."""
+    out, e = [], int(log.head[lid]) if lid < len(log.head) else -1
+    while e >= 0:
+        out.append(int(log.ids[e]))
+        e = int(log.nxt[e])
+    return out
+
+
 @settings(max_examples=150, deadline=None)
-@given(moves=st.lists(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), max_size=60))
+@given(
+    moves=st.lists(
+        st.tuples(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), st.booleans()),
+        max_size=60,
+    )
+)
 def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
-    """Durable and AMV residents are read from a log of placements that keeps people who since moved or left
-    until it compacts. Through any placements, moves back and forth and departures, reading a location gives
-    exactly the people whose record places them there, ascending and each once."""
+    """Residents are read from a log of placements that keeps people who since moved or left until it compacts
+    (a read unlinks them from the location's chain). Through any placements, moves back and forth and
+    departures, reading a location gives exactly the people whose record places them there, ascending and each
+    once, whether it was read after every placement or not for a while; after a read its chain holds only
+    people who sit there."""
     people = People(32)
     ids = people.add(20)
     log = _TinyLog(people)
     peak = 0
-    for batch in moves:
+    for batch, read in moves:
         # one placement call: a person in the batch moves (or leaves, -1) as of this call
         who = np.array([i for i, _ in batch], np.int64)
         to = np.array([lid for _, lid in batch], np.int64)
         last = {i: lid for i, lid in batch}
         people.loc[list(last)] = list(last.values())
         placed = to >= 0
-        log.push(who[placed], to[placed])
+        log.add(who[placed], to[placed])
         peak = max(peak, log.n)
-        for lid in range(5):
+        for lid in range(5) if read else ():
             truth = ids[people.loc[ids] == lid]
             assert np.array_equal(log.of(lid), truth), f"location {lid}"
+            assert all(people.loc[i] == lid for i in _chain(log, lid))
+    for lid in range(5):
+        assert np.array_equal(log.of(lid), ids[people.loc[ids] == lid]), f"location {lid}"
     # a compaction keeps exactly the entries of people still where they were placed (and every such person)
     live = {(int(i), int(people.loc[i])) for i in ids if people.loc[i] >= 0}
     before = {(int(i), int(lid)) for i, lid in zip(log.ids[: log.n], log.lids[: log.n])}
@@ -167,30 +181,8 @@ def test_the_placement_log_names_exactly_who_sits_in_each_location(moves):
     assert set(kept) == live and live <= before
     # only someone placed in the same location twice appears twice; the buffer grows only to twice what the
     # log held after a compaction and a call's placements
-    assert len(kept) - len(live) <= sum(len(b) for b in moves)
+    assert len(kept) - len(live) <= sum(len(b) for b, _ in moves)
     assert len(log.ids) <= max(2 * peak, _TinyLog.MIN)
-
-
-@settings(max_examples=150, deadline=None)
-@given(moves=st.lists(st.lists(st.tuples(st.integers(0, 19), st.integers(-1, 4)), min_size=1, max_size=6), max_size=60))
-def test_the_residents_of_leased_locations_are_exactly_who_sits_there_between_any_reads(moves):
-    """Emergency residents are kept as chunks per location, merged at each read. Through any placements, moves and departures, with a read after every call, each location gives exactly
-    the people whose record places them there, ascending and each once."""
-    people = People(32)
-    ids = people.add(20)
-    L = Locations(capacity=8)
-    lids = [L.add(EMERGENCY, 50, 0.0) for _ in range(5)]
-    residents = Residents(people, L)
-    for batch in moves:
-        who = np.array([i for i, _ in batch], np.int64)
-        to = np.array([lids[k] if k >= 0 else -1 for _, k in batch], np.int64)
-        last = {i: lid for i, lid in zip(who.tolist(), to.tolist())}
-        people.loc[list(last)] = list(last.values())
-        placed = to >= 0
-        residents.add(who[placed], to[placed])
-        for lid in lids:
-            truth = ids[people.loc[ids] == lid]
-            assert np.array_equal(residents.of(lid), truth), f"location {lid}"
 
 
 queue_op = st.one_of(

@@ -25,8 +25,6 @@ ADULT_ORDER = (DURABLE, TEMPORARY, EMERGENCY, CRISIS_PLACES)  # COA's order of p
 REGULAR = (DURABLE, TEMPORARY, AMV_PLACES)  # the types that are not emergency or crisis shelter
 NEVER = np.inf
 
-Segments = list[tuple[int, int]]  # runs of places by location type, in order: (type, number of places)
-
 MUNICIPALITY_COLUMNS = ("cbs_code", "name", "province", "population_2024_01_01")
 
 

@@ -27,10 +27,8 @@ from sim.reception.locations import (
     CRISIS_PLACES,
     DURABLE,
     EMERGENCY,
-    N_TYPES,
     TEMPORARY,
     Locations,
-    Segments,
     add_person,
 )
 from sim.registration import ApplicationCentre
@@ -184,17 +182,6 @@ def _leave(
     return left, elsewhere
 
 
-def _first(segments: Segments, n: int) -> Segments:
-    """The runs of the first ``n`` places."""
-    out = []
-    for t, k in segments:
-        if n <= 0:
-            break
-        out.append((t, min(k, n)))
-        n -= k
-    return out
-
-
 @jit
 def _present(ids, listed_at, lid, loc) -> np.ndarray:
     """Of ``ids`` listed for location ``lid`` (``listed_at``: the location each entry names, or empty when all
@@ -250,14 +237,23 @@ def _compacted(ids, lids, nxt, head, n, loc) -> int:
 
 @jit
 def _chained(ids, nxt, head, lid, loc) -> np.ndarray:
-    """Who sits in ``lid`` among the entries on its chain: ascending, each once."""
+    """Who sits in ``lid`` among the entries on its chain: ascending, each once. Entries of people who since
+    moved or left are unlinked from the chain on the way (they stay in the buffer until it is compacted), so
+    the next read walks only the entries added since: a location read often (moving up reads lease after
+    lease every week) does not walk its whole history each time."""
     if lid >= len(head):
         return np.empty(0, ids.dtype)
-    n = 0
-    e = head[lid]
+    n, prev, e = 0, -1, head[lid]
     while e >= 0:
-        n += 1
-        e = nxt[e]
+        after = nxt[e]
+        if loc[ids[e]] == lid:
+            n += 1
+            prev = e
+        elif prev < 0:
+            head[lid] = after
+        else:
+            nxt[prev] = after
+        e = after
     listed = np.empty(n, ids.dtype)
     e = head[lid]
     for i in range(n):
@@ -266,14 +262,16 @@ def _chained(ids, nxt, head, lid, loc) -> np.ndarray:
     return _present(listed, ALL_LISTED, lid, loc)
 
 
-class _Log:
-    """Placements (id, location) into the locations of one type, for types whose placements are spread thinly
-    over many locations (a chunk per location per placement would cost more than it saves). Each entry is
-    chained to the location's previous one, so reading a location walks its own entries only, not the log
-    (a run reads a location at each of its closings: thousands of reads of a log of ~100,000 entries). When a
-    placement does not fit, the entries of people who have since moved or left are dropped, and the buffer
-    doubles only if it is still more than half full: it stays within twice the entries held after a compaction
-    plus one placement, i.e. a few times the people placed in locations of its type, not all who ever sat in one."""
+class Residents:
+    """Who sits in each location, read when a location closes or its residents move up: a log of placements
+    (id, location). Each entry is chained to the location's previous one, so reading a location walks its own
+    entries only, not the log (a run reads locations thousands of times, the log holds ~100,000 entries); a
+    read unlinks the entries of people who have since moved or left. One log serves every type: a day's
+    transfer fills a few places in each of many durable locations and AMV units, and a placement is one call
+    whatever types it fills. When a placement does not fit, the entries of people who have since moved or left
+    are dropped, and the buffer doubles only if it is still more than half full: it stays within twice the
+    entries held after a compaction plus one placement, i.e. a few times the people placed, not all who ever
+    sat in a location."""
 
     MIN = 4096  # entries held before the first compaction
 
@@ -306,83 +304,19 @@ class _Log:
         self.n = _compacted(self.ids, self.lids, self.nxt, self.head, self.n, self.people.loc)
         return self.n
 
-    def of(self, lid: int) -> np.ndarray:
-        return _chained(self.ids, self.nxt, self.head, lid, self.people.loc)
-
-
-class Residents:
-    """Who sits in each location, read when a location closes or its residents move up.
-
-    Leases (emergency, crisis) and temporary locations: each placement appends its ids to the chunks of the
-    locations it filled, and reading a location costs its own history (moving up reads lease after lease).
-    Durable locations and AMV units take placements spread thinly (a day's transfer fills a few free places in
-    each of many), so chunks per location would cost more than they save: their placements go to one log
-    per type (:class:`_Log`), which a closing scans.
-
-    People who since moved or left stay in chunks and logs until read or compacted, when they are dropped
-    (their ``loc`` no longer names the location)."""
-
-    LOGGED = (DURABLE, AMV_PLACES)  # the others by chunks per location
-    COMPACT_AFTER = 32  # chunks per location before they are merged (bounds the list, not the result)
-
-    def __init__(self, people: People, locations: Locations):
-        self.people = people
-        self.locations = locations
-        self.chunks: dict[int, list[np.ndarray]] = {}
-        self.logs: list[_Log | None] = [_Log(people) if t in self.LOGGED else None for t in range(N_TYPES)]
-
-    def add(self, ids: np.ndarray, lids: np.ndarray, segments: Segments | None = None) -> None:
-        """``ids`` now sit in ``lids`` (one location per id, equal locations adjacent as placements give them;
-        ``segments``: the run of each location type in ``lids``, if the caller knows them)."""
-        if len(ids) == 0:
-            return
-        if segments is not None:
-            a = 0
-            for t, k in segments:
-                self._add(t, ids[a : a + k], lids[a : a + k], copied=False)
-                a += k
-            return
-        types = self.locations.type[lids]
-        t = int(types[0])
-        if types[-1] == t and (types == t).all():  # the common case: one type
-            self._add(t, ids, lids, copied=False)
-            return
-        for t in np.unique(types).tolist():
-            mine = types == t
-            self._add(t, ids[mine], lids[mine], copied=True)
-
-    def _add(self, t: int, ids: np.ndarray, lids: np.ndarray, copied: bool) -> None:
-        log = self.logs[t]
-        if log is not None:
-            log.push(ids, lids)
-            return
-        if not copied:
-            ids = ids.copy()  # the caller's ids may be a queue's buffer, reused later
-        cuts = (lids[1:] != lids[:-1]).nonzero()[0] + 1
-        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ids)]):
-            lid = int(lids[a])
-            chunks = self.chunks.setdefault(lid, [])
-            chunks.append(ids[a:b])
-            if len(chunks) > self.COMPACT_AFTER:
-                self.of(lid)
+    def add(self, ids: np.ndarray, lids: np.ndarray) -> None:
+        """``ids`` now sit in ``lids`` (one location per id)."""
+        if len(ids):
+            self.push(ids, lids)
 
     def of(self, lid: int) -> np.ndarray:
         """Ids (ascending, each once) of the people placed in location ``lid``."""
-        log = self.logs[self.locations.type[lid]]
-        if log is not None:
-            return log.of(lid)
-        chunks = self.chunks.get(lid)
-        if not chunks:
-            return np.empty(0, np.int64)
-        ids = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        ids = _present(ids, ALL_LISTED, lid, self.people.loc)
-        ids.flags.writeable = False  # kept as the location's chunk: a caller must not change it
-        self.chunks[lid] = [ids]
-        return ids
+        return _chained(self.ids, self.nxt, self.head, lid, self.people.loc)
 
     def forget(self, lid: int) -> None:
-        """A closed location holds nobody: its chunks go (its log entries are dropped at the next compaction)."""
-        self.chunks.pop(lid, None)
+        """A closed location holds nobody: its chain goes (its entries are dropped at the next compaction)."""
+        if lid < len(self.head):
+            self.head[lid] = -1
 
 
 class Placement:
@@ -402,7 +336,7 @@ class Placement:
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
-        self.residents_of = Residents(people, locations)
+        self.residents_of = Residents(people)
 
     # --- places -----------------------------------------------------------------------
 
@@ -422,26 +356,23 @@ class Placement:
         free = self.free_by_type(exclude)
         return int(sum(free[t] for t in types))
 
-    def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> tuple[np.ndarray, Segments]:
-        """Location ids for up to ``k`` people: free places by type priority, then by location id; and the run
-        of each type in them (placing and counting need not look the types up)."""
+    def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
+        """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         if k <= 0:
-            return np.empty(0, np.int64), []
+            return np.empty(0, np.int64)
         L = self.locations
         skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
         out = []
-        segments = []
         need = k
         for t in types:
             slots = _free_slots(L.open_of_type[t], L.places, L.occ, L.reserved, skip_reserved, exclude, need)
             if len(slots) == 0:
                 continue
             out.append(slots)
-            segments.append((t, len(slots)))
             need -= len(slots)
             if need == 0:
                 break
-        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64)), segments
+        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64))
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         """The location types a person may be placed in, in COA's order of preference."""
@@ -455,18 +386,16 @@ class Placement:
         now: float,
         amv: bool,
         exclude: int = -1,
-        found: tuple[np.ndarray, Segments] | None = None,
+        found: np.ndarray | None = None,
         types: tuple[int, ...] | None = None,
     ) -> np.ndarray:
-        """Put ``ids`` (in order) into free places (``found``: the places and their type runs, if
-        :meth:`_slots` already found them for these ids; ``types`` to narrow the choice); returns the ids
+        """Put ``ids`` (in order) into free places (``found``: the places, if :meth:`_slots` already found them
+        for these ids; ``types`` to narrow the choice); returns the ids
         that found one. Who waited at an application centre leaves it, whoever places them. People who held a
         place must have released it (:meth:`release`); ``ids`` are distinct."""
         if len(ids) == 0:
             return ids
-        if found is None:
-            found = self._slots(types or self.types_for(amv), len(ids), exclude)
-        slots, segments = found
+        slots = self._slots(types or self.types_for(amv), len(ids), exclude) if found is None else found
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
@@ -491,7 +420,7 @@ class Placement:
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
-        self.residents_of.add(placed, slots, segments)
+        self.residents_of.add(placed, slots)
         return placed
 
     def release(self, ids: np.ndarray) -> None:
@@ -587,11 +516,11 @@ class Placement:
             if limit <= 0 or self.waiting[q] == 0:
                 continue
             # the places for min(limit, waiting) people, as far as free places go
-            slots, segments = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
+            slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
             ids = self.queues[q].pop(len(slots), WAITS_FOR_PLACE, p.where)
             if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
-                slots, segments = slots[: len(ids)], _first(segments, len(ids))
-            placed = self.place(ids, now, is_amv, found=(slots, segments))
+                slots = slots[: len(ids)]
+            placed = self.place(ids, now, is_amv, found=slots)
             assert len(placed) == len(ids)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
