@@ -129,7 +129,7 @@ class Locations:
         self.reserved_ids: list[int] = []  # locations held back for application-centre overflow (few)
         # ids of the open locations, ascending, per type and in all: a day's search for free places reads
         # these instead of every location ever registered (half of them closed by year ten)
-        self.open_of_type = [np.empty(0, np.int64) for _ in range(N_TYPES)]
+        self.open_of_type = tuple(np.empty(0, np.int64) for _ in range(N_TYPES))  # a tuple: compiled loops take it
         self.open_ids = np.empty(0, np.int64)
         # every opening and closing in order, as (id, opened): a reader keeping a figure over the open
         # locations (the Spreidingswet count) catches up from here instead of reading them all again
@@ -201,7 +201,7 @@ class Locations:
             self.is_open[lid] = True
             t = self.type[lid]
             self.open_places[t] += self.places[lid]
-            self.open_of_type[t] = _with(self.open_of_type[t], lid)
+            self._set_open_of_type(t, _with(self.open_of_type[t], lid))
             self.open_ids = _with(self.open_ids, lid)
             self.changes.append((lid, True))
 
@@ -213,9 +213,12 @@ class Locations:
             self.is_open[lid] = False
             t = self.type[lid]
             self.open_places[t] -= self.places[lid]
-            self.open_of_type[t] = _without(self.open_of_type[t], lid)
+            self._set_open_of_type(t, _without(self.open_of_type[t], lid))
             self.open_ids = _without(self.open_ids, lid)
             self.changes.append((lid, False))
+
+    def _set_open_of_type(self, t: int, lids: np.ndarray) -> None:
+        self.open_of_type = (*self.open_of_type[:t], lids, *self.open_of_type[t + 1 :])
 
     def fill(self, lids: np.ndarray) -> None:
         """One person more in each of ``lids`` (a location may repeat)."""

@@ -97,19 +97,21 @@ def _unseat(ids, where, loc, occ, occupied, types) -> int:
 
 
 @jit
-def _free_slots(lids, places, occ, reserved, skip_reserved, exclude, need) -> np.ndarray:
-    """Up to ``need`` places in ``lids`` (open locations of one type, ascending), a location's id once per
-    free place it gives, in order of id; reserved locations (when ``skip_reserved``) and ``exclude`` give none."""
-    out = np.empty(need, np.int64)
+def _free_slots(open_of_type, types, places, occ, reserved, skip_reserved, exclude, need) -> np.ndarray:
+    """Up to ``need`` places in the open locations of ``types`` (``open_of_type``: per type their ids,
+    ascending), a location's id once per free place it gives: by type in the order given, then by id; reserved
+    locations (when ``skip_reserved``) and ``exclude`` give none."""
+    out = np.empty(max(need, 0), np.int64)
     n = 0
-    for lid in lids:
-        if n == need:
-            break
-        if lid == exclude or (skip_reserved and reserved[lid]):
-            continue
-        for _ in range(min(places[lid] - occ[lid], need - n)):  # free places: >= 0, nobody sits beyond them
-            out[n] = lid
-            n += 1
+    for t in types:
+        for lid in open_of_type[t]:
+            if n == need:
+                return out
+            if lid == exclude or (skip_reserved and reserved[lid]):
+                continue
+            for _ in range(min(places[lid] - occ[lid], need - n)):  # free places: >= 0, nobody sits beyond them
+                out[n] = lid
+                n += 1
     return out[:n]
 
 
@@ -221,6 +223,18 @@ def _link(ids, lids, nxt, head, start, new_ids, new_lids) -> int:
 
 
 @jit
+def _seat_listed(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types, log):
+    """:func:`_seat`, and the placements appended to the residents' log (``log``: its ids, location ids, chain
+    links and heads, and the first free entry) in the same call. Returns what :func:`_seat` returns and how many
+    placements were appended (all, unless a location lies beyond the chains' heads)."""
+    first, elsewhere, moved, left = _seat(
+        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    )
+    log_ids, log_lids, nxt, head, start = log
+    return first, elsewhere, moved, left, _link(log_ids, log_lids, nxt, head, start, ids, slots)
+
+
+@jit
 def _compacted(ids, lids, nxt, head, n, loc) -> int:
     """Keep the first ``n`` entries whose person still sits where the entry placed them (in order), and link
     the chains again; returns how many were kept."""
@@ -283,8 +297,11 @@ class Residents:
         self.head = np.full(256, -1, np.int64)  # per location id: its newest entry (-1: none); grows with the ids
         self.n = 0
 
-    def push(self, ids: np.ndarray, lids: np.ndarray) -> None:
-        n, k = self.n, len(ids)
+    def reserve(self, k: int) -> tuple:
+        """Room for ``k`` more entries: when they do not fit, the entries of people who have since moved or left
+        are dropped, and the buffer doubles if it is still more than half full. Returns the log's arrays and the
+        first free entry, for :func:`_link` (then :meth:`appended`)."""
+        n = self.n
         if n + k > len(self.ids):
             n = self._compact()
             if 2 * (n + k) > len(self.ids):  # still half full after dropping who left: grow
@@ -292,12 +309,16 @@ class Residents:
                 self.ids, self.lids, self.nxt = (
                     np.concatenate((a[:n], np.empty(size - n, a.dtype))) for a in (self.ids, self.lids, self.nxt)
                 )
-        done = 0
-        while done < k:
-            done += _link(self.ids, self.lids, self.nxt, self.head, n + done, ids[done:], lids[done:])
-            if done < k:  # a location beyond the chains' heads: room for twice its id
-                self.head = np.concatenate((self.head, np.full(2 * int(lids[done]) + 2 - len(self.head), -1, np.int64)))
-        self.n = n + k
+        return self.ids, self.lids, self.nxt, self.head, n
+
+    def appended(self, ids: np.ndarray, lids: np.ndarray, done: int) -> None:
+        """The first ``done`` of the placements ``ids`` into ``lids`` were linked at the reserved entries: link
+        the rest, growing the chains' heads for locations beyond them."""
+        k = len(ids)
+        while done < k:  # a location beyond the chains' heads: room for twice its id
+            self.head = np.concatenate((self.head, np.full(2 * int(lids[done]) + 2 - len(self.head), -1, np.int64)))
+            done += _link(self.ids, self.lids, self.nxt, self.head, self.n + done, ids[done:], lids[done:])
+        self.n += k
 
     def _compact(self) -> int:
         """Drop the entries of people who no longer sit where they were placed; returns the new length."""
@@ -305,9 +326,10 @@ class Residents:
         return self.n
 
     def add(self, ids: np.ndarray, lids: np.ndarray) -> None:
-        """``ids`` now sit in ``lids`` (one location per id)."""
-        if len(ids):
-            self.push(ids, lids)
+        """``ids`` now sit in ``lids`` (one location per id). Placing people does this in its own compiled call
+        (:func:`_seat_listed`)."""
+        *arrays, start = self.reserve(len(ids))
+        self.appended(ids, lids, _link(*arrays, start, ids, lids))
 
     def of(self, lid: int) -> np.ndarray:
         """Ids (ascending, each once) of the people placed in location ``lid``."""
@@ -358,21 +380,9 @@ class Placement:
 
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
-        if k <= 0:
-            return np.empty(0, np.int64)
         L = self.locations
         skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
-        out = []
-        need = k
-        for t in types:
-            slots = _free_slots(L.open_of_type[t], L.places, L.occ, L.reserved, skip_reserved, exclude, need)
-            if len(slots) == 0:
-                continue
-            out.append(slots)
-            need -= len(slots)
-            if need == 0:
-                break
-        return np.concatenate(out) if len(out) > 1 else (out[0] if out else np.empty(0, np.int64))
+        return _free_slots(L.open_of_type, types, L.places, L.occ, L.reserved, skip_reserved, exclude, k)
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         """The location types a person may be placed in, in COA's order of preference."""
@@ -401,7 +411,8 @@ class Placement:
             return placed
         p = self.people
         L = self.locations
-        n_first, n_elsewhere, n_moved, left = _seat(
+        residents = self.residents_of
+        n_first, n_elsewhere, n_moved, left, listed = _seat_listed(
             placed,
             slots,
             now,
@@ -415,12 +426,13 @@ class Placement:
             L.occ,
             L.occupied,
             L.type,
+            residents.reserve(len(placed)),
         )
+        residents.appended(placed, slots, listed)
         self._left_centres(left)
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
-        self.residents_of.add(placed, slots)
         return placed
 
     def release(self, ids: np.ndarray) -> None:
