@@ -21,9 +21,7 @@ they call. The Spreidingswet cycle (:mod:`sim.capacity`) sees the chain through
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 
 import numpy as np
 import simpy
@@ -32,6 +30,7 @@ from sim import inflow, posterior, registration
 from sim.calendar import Calendar
 from sim.housing import Housing
 from sim.initial_state import add_locations, municipalities_of, persons_on_start_date, populate
+from sim.memory import frozen_heap
 from sim.metrics import DailyCost, Monitor, Result, result
 from sim.people import DEPARTED, EXIT_HOUSED, HOUSED, People
 from sim.procedure import Procedure
@@ -216,25 +215,6 @@ class Chain:
         env.run(until=self.h)
 
 
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """The objects alive before the run are frozen for its duration, so the garbage collector's full collections
-    walk only the run's own objects, not the ~200,000 of the imported libraries (numba's type system is most
-    of them). A run keeps enough objects alive (processes, projects, lists) to set off about one full
-    collection per three runs, and walking everything made that ~80 ms. Freezing is bookkeeping: it changes
-    when garbage is found, never what is alive, so results are the same; what a previous run left for the
-    collector waits one run longer (its records are freed already, :meth:`sim.people.People.release`). A
-    caller that froze objects itself (``gc.get_freeze_count() > 0``) manages freezing: the run leaves it alone."""
-    if gc.get_freeze_count() > 0:
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_records: bool = False) -> Result:
     """Run one replication of ``scenario`` with root seed ``seed``.
 
@@ -245,7 +225,10 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     (headline metrics) and, with ``keep_records``, the person and location records.
     """
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
-    with _frozen_heap():
+    # a run keeps enough objects alive (processes, projects, lists) to set off about one full collection per
+    # three runs: frozen, the libraries' objects are not walked (what a previous run left waits one run
+    # longer; its records are freed already, People.release)
+    with frozen_heap():
         chain = Chain(scenario, seed)
         chain.run()
     done = result(

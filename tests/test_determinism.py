@@ -21,6 +21,7 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType
 from sim.capacity.projects import STAGES, Menu, Plan, stage_days
 from sim.cli import main
+from sim.executors import ProcessExecutor
 from sim.inflow import draw_arrivals
 from sim.model import Chain, simulate
 from sim.people import AMV, FAMILY, FIRST
@@ -99,6 +100,22 @@ def test_a_run_freezes_the_objects_alive_before_it_and_leaves_a_callers_freezing
     finally:
         gc.unfreeze()
     assert parquet_digest(plain.timeseries) == parquet_digest(caller_frozen.timeseries)
+
+
+def _freeze_count(_) -> int:
+    return gc.get_freeze_count()
+
+
+def test_a_process_pool_freezes_its_parent_while_it_runs_and_its_workers_start_thawed():
+    """While a pool runs, the parent's collections (it writes the parts) skip the objects alive when the pool
+    started, and thaw them when it ends; a worker, forked from the frozen parent, starts thawed, so that each
+    of its runs freezes what is alive at its start (as in the parent: the test above)."""
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    with ProcessExecutor(1) as pool:
+        assert gc.get_freeze_count() > 10_000
+        assert list(pool.imap_unordered(_freeze_count, [0])) == [0]
+    assert gc.get_freeze_count() == 0
 
 
 def test_replications_differ():
