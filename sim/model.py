@@ -123,6 +123,7 @@ class Chain:
         el_off = np.searchsorted(el_ids, first + offset).tolist()  # a day's rows are [offset[d], offset[d+1])
         ac_off = np.searchsorted(ac_ids, first + offset).tolist()
         ac_centre = centre[to_ac]
+        registration.plan(self.centres, p, ac_ids, ac_centre)
         offset = offset.tolist()
         for day in range(self.h):
             yield env.timeout(day + T_INFLOW - env.now)

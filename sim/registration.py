@@ -5,6 +5,11 @@ person on arrival, so with Poisson arrivals and exponential service a centre is
 an M/M/c queue and Erlang C checks it. The queue is computed with the exact
 multi-server FIFO recurrence (each arrival takes the server that frees first),
 which is what a SimPy ``Resource`` would do, without a process per person.
+Nothing that happens during a run changes a registration (the arrivals, their
+registration times and the slots are known from the start, and nobody leaves
+the queue), so the whole run's registrations are computed once, before the
+first day, in arrival order; each day then admits that day's arrivals and hands
+on those whose registration has ended.
 After registration people stay at the centre until COA transfers them to a
 location (see :mod:`sim.reception`); above the norm every person-night is an
 overflow night. Above the beds (the physical limit) the relief valves take
@@ -34,108 +39,43 @@ def service_days(cfg, u: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _first_from_a(a, b) -> np.ndarray:
-    """The merge of ``a`` and ``b`` (each ascending) as a plan: for each place of the merged list, whether it
-    takes the next of ``a`` (on ties ``a`` comes first)."""
-    plan = np.empty(len(a) + len(b), np.bool_)
-    i = j = 0
-    for m in range(len(plan)):
-        plan[m] = j == len(b) or (i < len(a) and a[i] <= b[j])
-        if plan[m]:
-            i += 1
-        else:
-            j += 1
-    return plan
-
-
-@jit
-def _interleaved(plan, a, b) -> np.ndarray:
-    """``a`` and ``b`` laid out by ``plan`` (:func:`_first_from_a`)."""
-    out = np.empty(len(plan), a.dtype)
-    i = j = 0
-    for m in range(len(plan)):
-        if plan[m]:
-            out[m] = a[i]
-            i += 1
-        else:
-            out[m] = b[j]
-            j += 1
-    return out
-
-
-@jit
-def _merge_into(buf_ids, buf_end, lo, hi, ids, ends) -> None:
-    """Merge ``ids`` by their ``ends`` into the pending list ``buf_*[lo:hi]`` (ascending by end), in place: the
-    list becomes ``buf_*[lo:hi + len(ids)]``. On equal ends the listed come first, and the new keep their given
-    order among themselves (what a stable sort of the whole list gives). Merged from the back, so the cost is
-    the new entries plus the listed ends above the smallest new one: a new registration ends after almost all
-    who registered before it (FIFO), so a long queue is not copied every day."""
-    order = np.argsort(ends, kind="mergesort")  # stable
-    i, w = hi - 1, hi + len(ids) - 1
-    for j in range(len(ids) - 1, -1, -1):
-        e = ends[order[j]]
-        while i >= lo and buf_end[i] > e:  # a listed end above it goes after it; on ties the new goes last
-            buf_end[w], buf_ids[w] = buf_end[i], buf_ids[i]
-            i -= 1
-            w -= 1
-        buf_end[w], buf_ids[w] = e, ids[order[j]]
-        w -= 1
-
-
-@jit
-def _register(ids, t_arrive, service_days, free_at, t_reg_start, t_reg_end, where, centre, cat, index):
-    """Arrivals ``ids`` (by arrival time) register at centre ``index``, FIFO across its slots (``free_at``: when
-    each slot frees, ascending). Writes their records; returns their registration ends, the slots' new
-    ``free_at`` (ascending) and how many are unaccompanied minors.
-
-    Fast path, exact: when the j-th arrival finds at least j+1 slots freed by its arrival, nobody waits. The
-    recurrence would replace slot times that are all <= the last arrival; keeping the k smallest out instead
-    leaves the same times above it, and times below it only ever mean "free" to later arrivals. Otherwise the
-    multi-server recurrence: each arrival takes the slot that frees first (a binary heap of the slots)."""
-    k = len(ids)
-    starts, ends = np.empty(k), np.empty(k)
-    fast = k <= len(free_at)
-    for j in range(k if fast else 0):
-        if free_at[j] > t_arrive[ids[j]]:
-            fast = False
-            break
-    if fast:
-        for j in range(k):
-            starts[j] = t_arrive[ids[j]]
-            ends[j] = starts[j] + service_days[ids[j]]
-        # the slots still free after them and the new ends, merged (both ascending): a sort of all 400 slots
-        # cost more than the day's arrivals
-        rest, new = free_at[k:], np.sort(ends)
-        slots = _interleaved(_first_from_a(rest, new), rest, new)
-    else:
-        slots = free_at.copy()  # ascending, so a valid heap
-        n = len(slots)
-        for j in range(k):
-            t = t_arrive[ids[j]]
-            start = t if slots[0] <= t else slots[0]
-            end = start + service_days[ids[j]]
-            starts[j], ends[j] = start, end
-            i = 0  # the freed slot takes the new end and sinks to its place
-            while True:
-                child = 2 * i + 1
-                if child >= n:
-                    break
-                if child + 1 < n and slots[child + 1] < slots[child]:
-                    child += 1
-                if slots[child] >= end:
-                    break
-                slots[i] = slots[child]
-                i = child
-            slots[i] = end
-        slots.sort()
-    n_amv = 0
-    for j in range(k):
+def _fifo(ids, t_arrive, service_days, n_slots, t_reg_start, t_reg_end) -> np.ndarray:
+    """Arrivals ``ids`` (in order of arrival) register across ``n_slots`` slots, FIFO: each takes the slot that
+    frees first (a binary heap of the slots' free times), starting at its arrival or when that slot frees,
+    whichever is later. Writes their records; returns their registration ends."""
+    slots = np.zeros(n_slots)
+    ends = np.empty(len(ids))
+    for j in range(len(ids)):
         p = ids[j]
-        t_reg_start[p], t_reg_end[p] = starts[j], ends[j]
+        t = t_arrive[p]
+        start = t if slots[0] <= t else slots[0]
+        end = start + service_days[p]
+        t_reg_start[p], t_reg_end[p], ends[j] = start, end, end
+        i = 0  # the freed slot takes the new end and sinks to its place
+        while True:
+            child = 2 * i + 1
+            if child >= n_slots:
+                break
+            if child + 1 < n_slots and slots[child + 1] < slots[child]:
+                child += 1
+            if slots[child] >= end:
+                break
+            slots[i] = slots[child]
+            i = child
+        slots[i] = end
+    return ends
+
+
+@jit
+def _arrived(ids, where, centre, cat, index) -> int:
+    """``ids`` arrive at centre ``index`` and start their registration (planned already). Returns how many
+    are unaccompanied minors."""
+    minors = 0
+    for p in ids:
         where[p] = AC_REGISTERING
         centre[p] = index
-        n_amv += cat[p] == AMV
-    return ends, slots, n_amv
+        minors += cat[p] == AMV
+    return minors
 
 
 @jit
@@ -143,6 +83,8 @@ def _registered(ids, where, cat) -> int:
     """``ids`` finished registering: they wait at the centre for a place. Returns how many are minors."""
     minors = 0
     for p in ids:
+        if where[p] != AC_REGISTERING:  # the plan ends registrations after arrival only: cannot happen
+            raise ValueError("a registration ended for someone who was not registering")
         where[p] = AC_WAITING
         minors += cat[p] == AMV
     return minors
@@ -155,50 +97,40 @@ class ApplicationCentre:
         self.cfg = cfg
         self.index = index
         self.name = cfg.name
-        self._free_at = np.zeros(cfg.slots)  # when each registration slot frees (days), ascending
-        # registering people in order of completion (ties: in order of arrival), so that a day's completions are
-        # the head of the list: ids and ends live in [lo, hi) of buffers with room to grow at the end
-        self._pending_ids = np.empty(1024, np.int64)
-        self._pending_end = np.empty(1024)
-        self._lo = self._hi = 0
+        # the run's registrations in order of their end (ties: in order of arrival), and how many have ended
+        self._ids = np.empty(0, np.int64)
+        self._end = np.empty(0)
+        self._done = 0
         self.present = 0  # persons at the centre (registering + registered, waiting for a place)
         self.registering = 0
         self.registering_amv = 0  # of whom unaccompanied minors (they need an AMV place)
 
+    def plan(self, people: People, ids: np.ndarray) -> None:
+        """Compute the registrations of all the run's arrivals ``ids`` at this centre (in order of arrival;
+        their arrival and registration times are in the records), before the first of them arrives."""
+        p = people
+        ends = _fifo(ids, p.t_arrive, p.service_days, self.cfg.slots, p.t_reg_start, p.t_reg_end)
+        order = np.argsort(ends, kind="stable")
+        self._ids, self._end, self._done = ids[order], ends[order], 0
+
     def admit(self, people: People, ids: np.ndarray) -> None:
-        """Register arrivals (sorted by arrival time) in FIFO order across the slots."""
+        """Arrivals ``ids`` (planned, by :meth:`plan`) arrive and register."""
         if len(ids) == 0:
             return
-        p = people
-        ends, self._free_at, n_amv = _register(
-            ids, p.t_arrive, p.service_days, self._free_at, p.t_reg_start, p.t_reg_end, p.where, p.centre, p.cat, self.index
-        )
-        self._merge_pending(ids, ends)
+        n_amv = _arrived(ids, people.where, people.centre, people.cat, self.index)
         self.present += len(ids)
         self.registering += len(ids)
         self.registering_amv += n_amv
 
-    def _merge_pending(self, ids: np.ndarray, ends: np.ndarray) -> None:
-        """Merge the day's registrations (``ids`` with their ``ends``) into the list of those registering."""
-        n, k = self._hi - self._lo, len(ids)
-        if self._hi + k > len(self._pending_end):
-            # no room at the end: move the list to the front, into buffers twice its new length if it has outgrown
-            # half of them (amortised, each entry is moved a bounded number of times)
-            size = max(len(self._pending_end), 2 * (n + k))
-            ids_buf, end_buf = np.empty(size, np.int64), np.empty(size)
-            ids_buf[:n], end_buf[:n] = self._pending_ids[self._lo : self._hi], self._pending_end[self._lo : self._hi]
-            self._pending_ids, self._pending_end, self._lo, self._hi = ids_buf, end_buf, 0, n
-        _merge_into(self._pending_ids, self._pending_end, self._lo, self._hi, ids, ends)
-        self._hi += k
-
     def completed(self, people: People, now: float) -> np.ndarray:
-        """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place."""
-        lo = self._lo
-        k = int(self._pending_end[lo : self._hi].searchsorted(now, side="right"))
+        """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place.
+        (Whoever has not arrived by ``now`` ends later than ``now``.)"""
+        lo = self._done
+        k = int(self._end[lo:].searchsorted(now, side="right"))
         if k == 0:
             return np.empty(0, np.int64)
-        ids = self._pending_ids[lo : lo + k].copy()  # a copy: the buffer's front is reused when the list moves
-        self._lo += k
+        ids = self._ids[lo : lo + k]
+        self._done += k
         self.registering -= len(ids)
         self.registering_amv -= _registered(ids, people.where, people.cat)
         return ids
@@ -220,6 +152,12 @@ class ApplicationCentre:
         """Persons above the beds and the relief valves (chairs, night shelter) tonight: they sleep outside."""
         cfg = self.cfg
         return max(0, self.present - cfg.physical_limit_persons - cfg.chairs_persons - cfg.night_shelter_places)
+
+
+def plan(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:
+    """The run's registrations, once: arrivals ``ids`` (in arrival order) at their centre (``centre_of``)."""
+    for c in centres:
+        c.plan(people, ids if len(centres) == 1 else ids[centre_of == c.index])
 
 
 def admit(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:

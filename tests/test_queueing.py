@@ -127,8 +127,8 @@ def test_registration_wait_matches_erlang_c_within_its_confidence_interval(mmc_r
 
 
 def test_the_registration_stage_alone_matches_erlang_c_within_three_percent():
-    """The application centre's multi-slot FIFO fed a million Poisson arrivals (in batches, as the model
-    feeds it a day at a time) and exponential registration times: tight, and fast without the chain around it."""
+    """The application centre's multi-slot FIFO fed a million Poisson arrivals and exponential registration
+    times: tight, and fast without the chain around it."""
     lam, mean_service, slots, n = LAM, MEAN_SERVICE, SLOTS, 1_000_000
     rng = np.random.default_rng(2026)
     people = People(n)
@@ -136,9 +136,7 @@ def test_the_registration_stage_alone_matches_erlang_c_within_three_percent():
     people.t_arrive[ids] = np.cumsum(rng.exponential(1 / lam, n))
     people.service_days[ids] = service_days(Centre(slots=slots, service_mean_days=mean_service), rng.random(n))
     centre = ApplicationCentre(Centre(slots=slots, service_mean_days=mean_service), 0)
-    for batch in np.array_split(ids, 1000):  # the recurrence does not care how arrivals are batched
-        centre.admit(people, batch)
-        centre.completed(people, people.t_arrive[batch[-1]])
+    centre.plan(people, ids)
     waits = (people.t_reg_start - people.t_arrive)[n // 50 :]
     mean, half = batch_means_interval(waits)
     expected = erlang_c_wait(lam, 1 / mean_service, slots)
@@ -201,13 +199,16 @@ def test_littles_law_for_the_application_centre_stage(mmc_run):
 
 
 def _arrivals_at_one_centre(gaps: list[float], services: list[float], slots: int):
-    """People arriving ``gaps`` days apart with the given service times, and a centre with ``slots`` slots."""
+    """People arriving ``gaps`` days apart with the given service times, and a centre with ``slots`` slots that
+    planned their registrations (before the first arrives, as a run does)."""
     n = len(gaps)
     people = People(n)
     ids = people.add(n)
     people.t_arrive[ids] = np.cumsum(gaps)
     people.service_days[ids] = services[:n]
-    return people, ids, ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    centre = ApplicationCentre(Centre(slots=slots, service_mean_days=1.0), 0)
+    centre.plan(people, ids)
+    return people, ids, centre
 
 
 @settings(max_examples=150, deadline=None)
@@ -240,10 +241,20 @@ def _check_completion_order(gaps, services, slots: int, batch: int) -> None:
     assert np.array_equal(done, ids[np.lexsort((ids, people.t_reg_end[ids]))])
 
 
+def test_a_planned_registration_ends_only_for_someone_who_arrived():
+    """The registrations are planned before anyone arrives; one that ends for someone not (yet) registering
+    would send a person to a place before they arrived, so it is refused."""
+    people, ids, centre = _arrivals_at_one_centre([0.5, 0.5, 0.5], [0.25, 0.25, 0.25], slots=2)
+    centre.admit(people, ids[:1])
+    assert centre.completed(people, 0.75).tolist() == [0]
+    with pytest.raises(ValueError, match="not registering"):
+        centre.completed(people, 2.0)  # the other two never arrived
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_completion_order_holds_while_thousands_wait_to_register(seed):
-    """The same property with a queue of thousands (arrivals outpace one or two slots for long spells): the list
-    of those registering outgrows its buffers and moves to the front of new ones many times."""
+    """The same property with a queue of thousands (arrivals outpace one or two slots for long spells), handed
+    in as a run does, a batch at a time."""
     rng = np.random.default_rng(seed)
     n = 6000
     gaps = rng.choice([0.0, 0.1, 0.25, 1.0], n, p=[0.4, 0.3, 0.2, 0.1]).tolist()
@@ -256,17 +267,12 @@ def test_completion_order_holds_while_thousands_wait_to_register(seed):
     gaps=st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.5]), min_size=1, max_size=150),
     services=st.lists(st.sampled_from([0.05, 0.25, 0.5, 1.0, 3.0]), min_size=150, max_size=150),
     slots=st.integers(1, 6),
-    batch=st.integers(1, 40),
 )
-def test_registration_follows_the_multi_server_fifo_recurrence(gaps, services, slots, batch):
-    """Handed in day by day or in any batches, each arrival (in order) takes the slot that frees first: it starts
-    at its arrival or when that slot frees, whichever is later, and ends a service time later. Checked against
-    the textbook recurrence one arrival at a time, with queues that form and clear (both ways the centre
-    computes it: nobody waits, or the recurrence)."""
+def test_registration_follows_the_multi_server_fifo_recurrence(gaps, services, slots):
+    """Each arrival (in order) takes the slot that frees first: it starts at its arrival or when that slot
+    frees, whichever is later, and ends a service time later. Checked against the textbook recurrence one
+    arrival at a time, with queues that form and clear."""
     people, ids, centre = _arrivals_at_one_centre(gaps, services, slots)
-    n = len(ids)
-    for part in np.array_split(ids, max(n // batch, 1)):
-        centre.admit(people, part)
     free = [0.0] * slots
     for i in ids.tolist():
         start = max(float(people.t_arrive[i]), heapq.heappop(free))
