@@ -155,54 +155,55 @@ def _scan(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndar
 
 
 class IdQueue:
-    """A FIFO of person ids with lazy removal: stale entries are skipped when popped."""
+    """A FIFO of person ids with lazy removal: stale entries are skipped when popped. The entries are
+    ``buffer[head:tail]``; a compiled loop that pops (the day's transfer) reads and sets these."""
 
     def __init__(self, capacity: int = 4096):
-        self._buf = np.empty(capacity, np.int64)
-        self._head = 0
-        self._tail = 0
+        self.buffer = np.empty(capacity, np.int64)
+        self.head = 0
+        self.tail = 0
 
     def __len__(self) -> int:
-        return self._tail - self._head
+        return self.tail - self.head
 
     def push(self, ids: np.ndarray) -> None:
         k = len(ids)
         if k == 0:
             return
-        if self._tail + k > len(self._buf):
-            live = self._buf[self._head : self._tail]
+        if self.tail + k > len(self.buffer):
+            live = self.buffer[self.head : self.tail]
             new = np.empty(max(2 * (len(live) + k), 4096), np.int64)
             new[: len(live)] = live
-            self._buf, self._head, self._tail = new, 0, len(live)
-        self._buf[self._tail : self._tail + k] = ids
-        self._tail += k
+            self.buffer, self.head, self.tail = new, 0, len(live)
+        self.buffer[self.tail : self.tail + k] = ids
+        self.tail += k
 
     def push_front(self, ids: np.ndarray) -> None:
         """Put ``ids`` (in order) ahead of everyone queued: they are served first."""
         k = len(ids)
         if k == 0:
             return
-        if self._head < k:
-            live = self._buf[self._head : self._tail]
+        if self.head < k:
+            live = self.buffer[self.head : self.tail]
             new = np.empty(max(2 * (len(live) + k), 4096), np.int64)
             start = k + (len(new) - len(live) - k) // 2  # room on both sides
             new[start : start + len(live)] = live
-            self._buf, self._head, self._tail = new, start, start + len(live)
-        self._head -= k
-        self._buf[self._head : self._head + k] = ids
+            self.buffer, self.head, self.tail = new, start, start + len(live)
+        self.head -= k
+        self.buffer[self.head : self.head + k] = ids
 
     def view(self) -> np.ndarray:
         """The queue's entries, head first (including stale ones)."""
-        return self._buf[self._head : self._tail]
+        return self.buffer[self.head : self.tail]
 
     def pop(self, k: int, valid: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Remove and return up to ``k`` ids whose code is valid (``valid[codes[id]]``: a table by code, e.g.
         by ``where`` or ``status``), oldest first; stale (invalid) entries on the way are dropped."""
-        ids, self._head = _scan(self._buf, self._head, self._tail, int(k), valid, codes, NO_TIMES, 0.0)
+        ids, self.head = _scan(self.buffer, self.head, self.tail, int(k), valid, codes, NO_TIMES, 0.0)
         return ids
 
     def pop_ready(self, k: int, valid: np.ndarray, codes: np.ndarray, times: np.ndarray, ready_by: float) -> np.ndarray:
         """As :meth:`pop`, for ids that are also ready (``times[id] <= ready_by``); the first valid entry that is not
         ready stops the scan (it and those behind it stay)."""
-        ids, self._head = _scan(self._buf, self._head, self._tail, int(k), valid, codes, times, ready_by)
+        ids, self.head = _scan(self.buffer, self.head, self.tail, int(k), valid, codes, times, ready_by)
         return ids

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.compiled import jit
-from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, WHERE_NAMES, IdQueue, People
+from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, NO_TIMES, WHERE_NAMES, IdQueue, People, _scan
 from sim.reception.locations import (
     ADULT_ORDER,
     AMV_PLACES,
@@ -223,15 +223,34 @@ def _link(ids, lids, nxt, head, start, new_ids, new_lids) -> int:
 
 
 @jit
-def _seat_listed(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types, log):
-    """:func:`_seat`, and the placements appended to the residents' log (``log``: its ids, location ids, chain
-    links and heads, and the first free entry) in the same call. Returns what :func:`_seat` returns and how many
-    placements were appended (all, unless a location lies beyond the chains' heads)."""
+def _seat_listed(ids, slots, now, records, log):
+    """:func:`_seat` (``records``: its arrays after ``now``, see :meth:`Placement._records`), and the placements
+    appended to the residents' log (``log``: its ids, location ids, chain links and heads, and the first free
+    entry) in the same call. Returns what :func:`_seat` returns and how many placements were appended (all,
+    unless a location lies beyond the chains' heads)."""
+    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
     first, elsewhere, moved, left = _seat(
         ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
     )
     log_ids, log_lids, nxt, head, start = log
     return first, elsewhere, moved, left, _link(log_ids, log_lids, nxt, head, start, ids, slots)
+
+
+@jit
+def _transfer_queue(queue, valid, free, now, records, log):
+    """One queue's part of the day's transfer in one call: the free places (``free``: the open locations per
+    type, the types in COA's order, the places and the reserve, whether to skip it, and how many are wanted),
+    the first that many people still waiting in the queue (``queue``: its buffer, head and tail), and their
+    seating (:func:`_seat_listed`). Returns the ids placed, their locations, the queue's new head and what
+    :func:`_seat_listed` returns."""
+    open_of_type, type_order, places, reserved, skip_reserved, need = free
+    buf, head, tail = queue
+    where, occ = records[3], records[7]
+    slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, need)
+    ids, head = _scan(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
+    slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
+    first, elsewhere, moved, left, listed = _seat_listed(ids, slots, now, records, log)
+    return ids, slots, head, first, elsewhere, moved, left, listed
 
 
 @jit
@@ -409,31 +428,27 @@ class Placement:
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
-        p = self.people
-        L = self.locations
         residents = self.residents_of
         n_first, n_elsewhere, n_moved, left, listed = _seat_listed(
-            placed,
-            slots,
-            now,
-            p.t_place,
-            p.moves,
-            p.loc,
-            p.where,
-            p.centre,
-            p.t_leave_ac,
-            len(self.centres),
-            L.occ,
-            L.occupied,
-            L.type,
-            residents.reserve(len(placed)),
+            placed, slots, now, self._records(), residents.reserve(len(placed))
         )
         residents.appended(placed, slots, listed)
+        self._seated(n_first, n_elsewhere, n_moved, left)
+        return placed
+
+    def _records(self) -> tuple:
+        """The arrays seating people writes (:func:`_seat`): the person records, the number of centres, the
+        locations' head counts and types."""
+        p, L = self.people, self.locations
+        return p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, len(self.centres), L.occ, L.occupied, L.type
+
+    def _seated(self, n_first: int, n_elsewhere: int, n_moved: int, left: np.ndarray) -> None:
+        """The counts after a placement: first places, who had waited elsewhere, moves, and ``left[c]`` people
+        who left application centre ``c``."""
         self._left_centres(left)
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
-        return placed
 
     def release(self, ids: np.ndarray) -> None:
         """People give up their place (housed, departed, moved) or stop waiting elsewhere."""
@@ -518,22 +533,29 @@ class Placement:
 
     def transfer(self, day: int, now: float) -> None:
         """Registered people move from the centres to free places; crisis and emergency residents move up."""
-        p = self.people
         cfg = self.cfg
         self._transport_overflow()
         limit = self.transfer_limit
         # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
         self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
+        L = self.locations
+        skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
         for q, is_amv in ((1, True), (0, False)):
             if limit <= 0 or self.waiting[q] == 0:
                 continue
-            # the places for min(limit, waiting) people, as far as free places go
-            slots = self._slots(self.types_for(is_amv), min(limit, int(self.waiting[q])))
-            ids = self.queues[q].pop(len(slots), WAITS_FOR_PLACE, p.where)
-            if len(ids) < len(slots):  # fewer still waiting than counted (cannot happen while the counts hold)
-                slots = slots[: len(ids)]
-            placed = self.place(ids, now, is_amv, found=slots)
-            assert len(placed) == len(ids)
+            # the places for min(limit, waiting) people, as far as free places go, and who takes them
+            need = min(limit, int(self.waiting[q]))
+            queue, residents = self.queues[q], self.residents_of
+            ids, slots, queue.head, n_first, n_elsewhere, n_moved, left, listed = _transfer_queue(
+                (queue.buffer, queue.head, queue.tail),
+                WAITS_FOR_PLACE,
+                (L.open_of_type, self.types_for(is_amv), L.places, L.reserved, skip_reserved, need),
+                now,
+                self._records(),
+                residents.reserve(need),
+            )
+            residents.appended(ids, slots, listed)
+            self._seated(n_first, n_elsewhere, n_moved, left)
             self.waiting[q] -= len(ids)
             limit -= len(ids)
         self.allow_reserved = False
