@@ -93,9 +93,22 @@ def _departing(ids, where, outcome, returns) -> tuple[np.ndarray, np.ndarray]:
     return out[:n], kind[:n]
 
 
-def outcomes_from_shares(o: Outcomes, u: np.ndarray) -> np.ndarray:
-    """Outcome per person from one uniform each (inverse CDF over permit, rejection, Dublin)."""
-    return np.where(u < o.permit, PERMIT, np.where(u < o.permit + o.rejection, REJECTION, DUBLIN)).astype(np.int8)
+def outcome_bounds(o: Outcomes) -> tuple[float, float]:
+    """The inverse CDF over permit, rejection, Dublin as two bounds on one uniform: below the first a permit,
+    below the second a rejection, else Dublin."""
+    return o.permit, o.permit + o.rejection
+
+
+@jit
+def _outcomes(ids, cat, u, first, amv, outcome) -> None:
+    """Each of ``ids`` gets an outcome from their uniform ``u``: minors by the AMV bounds (``amv``), other
+    applicants by ``first`` (:func:`outcome_bounds`); family members (nareizigers) get none."""
+    for p in ids:
+        if cat[p] == FAMILY:
+            outcome[p] = NO_OUTCOME
+            continue
+        permit, rejection = amv if cat[p] == AMV else first
+        outcome[p] = PERMIT if u[p] < permit else (REJECTION if u[p] < rejection else DUBLIN)
 
 
 def first_outcomes_on(scenario: Scenario, day_date) -> Outcomes:
@@ -106,17 +119,6 @@ def first_outcomes_on(scenario: Scenario, day_date) -> Outcomes:
         if change.date <= day_date:
             current = change
     return current
-
-
-def draw_outcomes(scenario: Scenario, cat: np.ndarray, u: np.ndarray, first: Outcomes | None = None) -> np.ndarray:
-    """Outcome per person (minors by the AMV shares, other applicants by ``first``, default the initial shares)."""
-    out = np.full(len(cat), NO_OUTCOME, np.int8)
-    for sel, o in (
-        ((cat != AMV) & (cat != FAMILY), first or scenario.procedure.outcomes_first),
-        (cat == AMV, scenario.procedure.outcomes_amv),
-    ):
-        out[sel] = outcomes_from_shares(o, u[sel])
-    return out
 
 
 def departure_delays(scenario: Scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -180,7 +182,8 @@ class Procedure:
         self.size -= len(ids)
         self.decided += len(ids)
         p.t_decision[ids] = now
-        p.outcome[ids] = draw_outcomes(self.s, p.cat[ids], p.u_outcome[ids], first_outcomes_on(self.s, self.cal.date(now)))
+        first = outcome_bounds(first_outcomes_on(self.s, self.cal.date(now)))
+        _outcomes(ids, p.cat, p.u_outcome, first, outcome_bounds(self.cfg.outcomes_amv), p.outcome)
         p.depart_delay_days[ids] = departure_delays(self.s, p.outcome[ids], p.u_delay[ids])
         permit = p.outcome[ids] == PERMIT
         holders = ids[permit]

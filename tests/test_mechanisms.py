@@ -13,6 +13,7 @@ from scipy import stats
 
 from sim.calendar import HALF_YEAR_DAYS
 from sim.model import simulate
+from sim.scenario import Outcomes
 
 SEEDS = range(8)
 
@@ -129,3 +130,24 @@ def test_nareizigers_counted_in_the_task_mean_more_status_holders_waiting():
     housing = {"task_mode": "series", "task_per_half_year": 1200}  # below the permits of a year of 4,000 applications
     on_top, counted = (world(housing={**housing, "family_joiners_in_task": f}) for f in (False, True))
     assert_negative(paired(lambda r: r.timeseries["status_holders_waiting"].mean(), counted, on_top))
+
+
+def test_decisions_give_each_outcome_by_its_share_for_adults_and_for_minors():
+    """The IND's outcome of a first-asylum case is drawn from its shares (permit, rejection, Dublin), with the
+    AMV shares for unaccompanied minors: over a run's decisions, each outcome's share among the decided of a
+    group lies within a 99.9 % binomial interval of its configured share; family members get no outcome."""
+    s = small_scenario()
+    s.procedure.outcomes_amv = Outcomes(permit=0.9, rejection=0.08, dublin=0.02)  # unlike the adults' shares
+    r = simulate(s, seed=5, keep_records=True)
+    pe = r.people
+    decided = pe[~np.isnan(pe["t_decision"].to_numpy())]
+    codes = {"permit": 1, "rejection": 2, "dublin": 3}  # sim.people: PERMIT, REJECTION, DUBLIN
+    for cat, o in (("first", s.procedure.outcomes_first), ("amv", s.procedure.outcomes_amv)):
+        group = decided[decided["category"] == cat]
+        assert len(group) > 100
+        shares = {"permit": o.permit, "rejection": o.rejection, "dublin": o.dublin}
+        for name, share in shares.items():
+            k = int((group["outcome"] == codes[name]).sum())
+            lo, hi = stats.binomtest(k, len(group), share).proportion_ci(0.999)
+            assert lo <= share <= hi, (cat, name, k, len(group), share)
+    assert (pe.loc[pe["category"] == "family", "outcome"] == 0).all()
