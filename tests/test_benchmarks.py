@@ -62,3 +62,41 @@ def test_time_that_reaches_no_part_is_other(bench):
     top = _fn("~", "<built-in method builtins.exec>")  # called by nobody the profile saw
     stats = {top: (1, 1, 0.2, 0.2, {})}
     assert bench.own_time_by_part(stats, PACKAGE) == {"other": pytest.approx(0.2)}
+
+
+def test_time_per_process_counts_each_resume_of_each_process_once_and_restores_simpy(bench):
+    """The per-process view: two processes that each burn a known time per resume get that time and their
+    number of resumes; nothing else is charged to them; SimPy's own resume is back in place afterwards."""
+    import time
+
+    import simpy
+    from simpy.events import Process
+
+    def burn(seconds):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            pass
+
+    def slow(env):
+        for _ in range(5):
+            burn(0.002)
+            yield env.timeout(1)
+
+    def fast(env):
+        for _ in range(10):
+            burn(0.0005)
+            yield env.timeout(1)
+
+    def run():
+        env = simpy.Environment()
+        env.process(slow(env))
+        env.process(fast(env))
+        env.run()
+
+    original = Process._resume
+    total, by_process = bench.time_by_process(run)
+    assert Process._resume is original
+    (slow_t, slow_n), (fast_t, fast_n) = (by_process[name] for name in sorted(by_process, key=lambda n: "fast" in n))
+    assert (slow_n, fast_n) == (6, 11)  # the first resume starts a process, the last ends it
+    assert 0.010 <= slow_t < 0.015 and 0.005 <= fast_t < 0.008
+    assert slow_t + fast_t <= total
