@@ -127,6 +127,7 @@ class Monitor:
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
         self.any_above_norm[day] = above_norm > 0
+        occupied = occ.tolist()  # Python ints: their sum below is exact, without a numpy call
         # one row write per table, in the order of INT_COLUMNS
         self._ints[day] = (
             *map(today.__getitem__, DAY_FLOWS),
@@ -137,8 +138,8 @@ class Monitor:
             in_relief,
             outside,
             placement.waiting_elsewhere,
-            *occ.tolist(),  # durable, temporary, emergency, amv, crisis: the order of the type codes
-            ac + int(occ.sum()),  # occupancy_total, COA's count: a right to reception tonight, not waiting at home
+            *occupied,  # durable, temporary, emergency, amv, crisis: the order of the type codes
+            ac + sum(occupied),  # occupancy_total, COA's count: a right to reception tonight, not waiting at home
             *places.tolist(),
             capacity.places_in_pipeline() if capacity else 0,
             capacity.current_task() if capacity else 0,
