@@ -126,7 +126,7 @@ class Locations:
         # one bincount over every location ever registered cost more than all the changes together
         self.open_places = np.zeros(N_TYPES, np.int64)  # places in open locations, per type
         self.occupied = np.zeros(N_TYPES, np.int64)  # people placed, per type of their location
-        self.reserved_ids: list[int] = []  # locations held back for application-centre overflow (few)
+        self.reserved_ids = np.empty(0, np.int64)  # locations held back for application-centre overflow (few)
         # ids of the open locations, ascending, per type and in all: a day's search for free places reads
         # these instead of every location ever registered (half of them closed by year ten)
         self.open_of_type = tuple(np.empty(0, np.int64) for _ in range(N_TYPES))  # a tuple: compiled loops take it
@@ -192,7 +192,7 @@ class Locations:
         lid = self.add(type_code, places, open_day, close_day, municipality, origin, origin == "search", leased, key)
         self.reserved[lid] = reserved
         if reserved:
-            self.reserved_ids.append(lid)
+            self.reserved_ids = np.append(self.reserved_ids, lid)
         return lid
 
     def open(self, lid: int) -> None:

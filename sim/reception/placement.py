@@ -116,12 +116,22 @@ def _free_slots(open_of_type, types, places, occ, reserved, skip_reserved, exclu
 
 
 @jit
-def _take_free(free, lids, is_open, reserved, allow_reserved, types, places, occ) -> None:
-    """Take the free places of ``lids`` (distinct) off ``free`` (per type), as far as they could be used: open,
-    and not a reserve that is held back."""
-    for lid in lids:
-        if is_open[lid] and (allow_reserved or not reserved[lid]):
+def _free_by_type(open_places, occupied, exclude, allow_reserved, reserved_ids, is_open, reserved, types, places, occ):
+    """Free places per type in open locations (``open_places - occupied``), less those of ``exclude`` (distinct
+    ids) and of the reserve while it is held back (``allow_reserved`` false), each location taken off once,
+    and only while open."""
+    free = open_places - occupied  # nobody sits in a location that is not open
+    for lid in exclude:
+        if is_open[lid] and (allow_reserved or not reserved[lid]):  # a held-back reserve comes off below
             free[types[lid]] -= places[lid] - occ[lid]
+    if not allow_reserved:
+        for lid in reserved_ids:
+            if is_open[lid]:
+                free[types[lid]] -= places[lid] - occ[lid]
+    return free
+
+
+NOTHING_EXCLUDED = np.empty(0, np.int64)
 
 
 @jit
@@ -385,13 +395,18 @@ class Placement:
         """Free places per location type in open, usable locations (``exclude``: distinct ids of locations to
         leave out)."""
         L = self.locations
-        free = L.open_places - L.occupied  # nobody sits in a location that is not open
-        held_back = [] if self.allow_reserved else [lid for lid in L.reserved_ids if L.is_open[lid]]
-        if exclude is not None and len(exclude):
-            _take_free(free, exclude, L.is_open, L.reserved, self.allow_reserved, L.type, L.places, L.occ)
-        for lid in held_back:
-            free[L.type[lid]] -= L.places[lid] - L.occ[lid]
-        return free
+        return _free_by_type(
+            L.open_places,
+            L.occupied,
+            NOTHING_EXCLUDED if exclude is None else exclude,
+            self.allow_reserved,
+            L.reserved_ids,
+            L.is_open,
+            L.reserved,
+            L.type,
+            L.places,
+            L.occ,
+        )
 
     def free_places(self, types: tuple[int, ...], exclude: np.ndarray | None = None) -> int:
         free = self.free_by_type(exclude)
@@ -400,7 +415,7 @@ class Placement:
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
-        skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
+        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
         return _free_slots(L.open_of_type, types, L.places, L.occ, L.reserved, skip_reserved, exclude, k)
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
@@ -539,7 +554,7 @@ class Placement:
         # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
         self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
         L = self.locations
-        skip_reserved = bool(L.reserved_ids) and not self.allow_reserved
+        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
         for q, is_amv in ((1, True), (0, False)):
             if limit <= 0 or self.waiting[q] == 0:
                 continue
