@@ -215,6 +215,16 @@ class Chain:
             self.capacity = CapacityCycle(self.s, self.cal, self.municipalities, self, env)
         env.run(until=self.h)
 
+    def release(self) -> None:
+        """Free the arrays that hold the whole run (the records, the registration plans, the residents' log)
+        once its results are taken. The run's processes still waiting at the horizon keep the chain in reference
+        cycles until a full collection, which may come several runs later (a run freezes what is alive at its
+        start, the previous run's garbage too): a sweep worker carried several runs' arrays at once."""
+        self.people.release()
+        for c in self.centres:
+            c.release()
+        self.placement.residents_of.release()
+
 
 def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_records: bool = False) -> Result:
     """Run one replication of ``scenario`` with root seed ``seed``.
@@ -245,5 +255,5 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
         municipalities=chain.municipalities,
         keep_records=keep_records,
     )
-    chain.people.release()  # now, not when the collector finds the run's reference cycles (People.release)
+    chain.release()  # now, not when the collector finds the run's reference cycles
     return done

@@ -113,6 +113,10 @@ class ApplicationCentre:
         order = np.argsort(ends, kind="stable")
         self._ids, self._end, self._done = ids[order], ends[order], 0
 
+    def release(self) -> None:
+        """Free the run's plan (the run is over; see :meth:`sim.people.People.release`)."""
+        self._ids, self._end = self._ids[:0].copy(), self._end[:0].copy()
+
     def admit(self, people: People, ids: np.ndarray) -> None:
         """Arrivals ``ids`` (planned, by :meth:`plan`) arrive and register."""
         if len(ids) == 0:

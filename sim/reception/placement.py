@@ -364,6 +364,11 @@ class Residents:
         """Ids (ascending, each once) of the people placed in location ``lid``."""
         return _chained(self.ids, self.nxt, self.head, lid, self.people.loc)
 
+    def release(self) -> None:
+        """Free the log (the run is over; see :meth:`sim.people.People.release`)."""
+        self.ids, self.lids, self.nxt, self.head = (a[:0].copy() for a in (self.ids, self.lids, self.nxt, self.head))
+        self.n = 0
+
     def forget(self, lid: int) -> None:
         """A closed location holds nobody: its chain goes (its entries are dropped at the next compaction)."""
         if lid < len(self.head):
