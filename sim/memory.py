@@ -16,10 +16,9 @@ from collections.abc import Iterator
 
 @contextlib.contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Freeze the objects alive now until the block ends. What a block leaves for the collector waits until
-    after it. A caller that froze objects itself (``gc.get_freeze_count() > 0``) manages freezing: the block
-    leaves it alone (nested blocks, and worker processes forked from a frozen parent, which inherit its
-    frozen objects)."""
+    """Freeze the objects alive now until the block ends. Garbage alive when the block starts waits for a full
+    collection after it. A caller that froze objects itself (``gc.get_freeze_count() > 0``) manages freezing:
+    the block leaves it alone (a run inside a process pool's parent, a caller's own freezing)."""
     if gc.get_freeze_count() > 0:
         yield
         return

@@ -237,8 +237,8 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0, keep_recor
     """
     scenario, particle = posterior.with_particle(scenario, seed)  # a scenario naming a posterior draws its parameters
     # a run keeps enough objects alive (processes, projects, lists) to set off about one full collection per
-    # three runs: frozen, the libraries' objects are not walked (what a previous run left waits one run
-    # longer; its records are freed already, People.release)
+    # three runs: frozen, the libraries' objects are not walked (what earlier runs left waits for a later full
+    # collection; their run-long arrays are freed at once, Chain.release)
     with frozen_heap():
         chain = Chain(scenario, seed)
         chain.run()

@@ -137,7 +137,7 @@ NO_TIMES = np.empty(0)  # readiness not asked
 
 
 @jit
-def _scan(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndarray, int]:
+def scan_queue(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndarray, int]:
     """Up to ``need`` valid entries of ``buf[head:tail]`` in order, and the new head: past the last one taken,
     at the first valid entry not ready (``times``, when given), or at ``tail``."""
     out = np.empty(max(min(need, tail - head), 0), buf.dtype)  # no more than are queued; none for need <= 0
@@ -199,11 +199,11 @@ class IdQueue:
     def pop(self, k: int, valid: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Remove and return up to ``k`` ids whose code is valid (``valid[codes[id]]``: a table by code, e.g.
         by ``where`` or ``status``), oldest first; stale (invalid) entries on the way are dropped."""
-        ids, self.head = _scan(self.buffer, self.head, self.tail, int(k), valid, codes, NO_TIMES, 0.0)
+        ids, self.head = scan_queue(self.buffer, self.head, self.tail, int(k), valid, codes, NO_TIMES, 0.0)
         return ids
 
     def pop_ready(self, k: int, valid: np.ndarray, codes: np.ndarray, times: np.ndarray, ready_by: float) -> np.ndarray:
         """As :meth:`pop`, for ids that are also ready (``times[id] <= ready_by``); the first valid entry that is not
         ready stops the scan (it and those behind it stay)."""
-        ids, self.head = _scan(self.buffer, self.head, self.tail, int(k), valid, codes, times, ready_by)
+        ids, self.head = scan_queue(self.buffer, self.head, self.tail, int(k), valid, codes, times, ready_by)
         return ids

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.compiled import jit
-from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, NO_TIMES, WHERE_NAMES, IdQueue, People, _scan
+from sim.people import AC_WAITING, AMV, ELSEWHERE, GONE, LOCATION, NO_TIMES, WHERE_NAMES, IdQueue, People, scan_queue
 from sim.reception.locations import (
     ADULT_ORDER,
     AMV_PLACES,
@@ -257,7 +257,7 @@ def _transfer_queue(queue, valid, free, now, records, log):
     buf, head, tail = queue
     where, occ = records[3], records[7]
     slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, need)
-    ids, head = _scan(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
+    ids, head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
     slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
     first, elsewhere, moved, left, listed = _seat_listed(ids, slots, now, records, log)
     return ids, slots, head, first, elsewhere, moved, left, listed
@@ -435,16 +435,15 @@ class Placement:
         now: float,
         amv: bool,
         exclude: int = -1,
-        found: np.ndarray | None = None,
         types: tuple[int, ...] | None = None,
     ) -> np.ndarray:
-        """Put ``ids`` (in order) into free places (``found``: the places, if :meth:`_slots` already found them
-        for these ids; ``types`` to narrow the choice); returns the ids
-        that found one. Who waited at an application centre leaves it, whoever places them. People who held a
-        place must have released it (:meth:`release`); ``ids`` are distinct."""
+        """Put ``ids`` (in order) into free places (``types`` to narrow the choice, ``exclude`` a location to
+        leave out); returns the ids that found one. Who waited at an application centre leaves it, whoever
+        places them. People who held a place must have released it (:meth:`release`); ``ids`` are distinct.
+        (The day's transfer places its queues in one compiled call of its own, :func:`_transfer_queue`.)"""
         if len(ids) == 0:
             return ids
-        slots = self._slots(types or self.types_for(amv), len(ids), exclude) if found is None else found
+        slots = self._slots(types or self.types_for(amv), len(ids), exclude)
         placed = ids[: len(slots)]
         if len(placed) == 0:
             return placed
