@@ -137,8 +137,9 @@ class EmergencySearch:
         L = self.locations
         horizon = now + self.cfg.lead_time_days[1]
         closing, leaving = _closing_by(L.open_ids, L.close_day, horizon, L.type, L.occ)
-        demand = (demand[0] + int(leaving.sum() - leaving[AMV_PLACES]), demand[1] + int(leaving[AMV_PLACES]))
-        return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
+        leaving = leaving.tolist()  # Python ints: the sums below without numpy scalars
+        demand = (demand[0] + sum(leaving) - leaving[AMV_PLACES], demand[1] + leaving[AMV_PLACES])
+        return self.needed(demand, self.placement.free_by_type(exclude=closing).tolist()) - self.promised
 
     # --- the search ------------------------------------------------------------------------
 
