@@ -283,7 +283,7 @@ def test_a_day_skipped_for_its_candidates_would_have_offered_nothing(seed, offer
 
 
 def test_days_are_skipped_when_offers_are_rarer_than_candidates():
-    """The shipped search (3 offers a week against 40 candidates) skips most days at no pressure, fewer under
+    """The shipped search (3 offers a week against 40 candidates) skips days at no pressure, fewer under
     full pressure (offers double), and none when offers come as often as candidates."""
     calm, pressed = (_skipped_days(1, 3.0, 1.0, pressure, [10**6]) for pressure in (0.0, 1.0))
     assert calm > pressed > 0

@@ -195,26 +195,16 @@ def _leave(
 
 
 @jit
-def _present(ids, listed_at, lid, loc) -> np.ndarray:
-    """Of ``ids`` listed for location ``lid`` (``listed_at``: the location each entry names, or empty when all
-    name ``lid``), those who still sit there: ascending, each once (someone placed in a location twice,
-    having moved out and back, is listed twice)."""
-    out = np.empty(len(ids), ids.dtype)
-    n = 0
-    for i in range(len(ids)):
-        if (len(listed_at) == 0 or listed_at[i] == lid) and loc[ids[i]] == lid:
-            out[n] = ids[i]
-            n += 1
-    out = np.sort(out[:n])
+def _ascending_once(ids) -> np.ndarray:
+    """``ids`` ascending, each once (someone placed in a location twice, having moved out and back, is listed
+    twice)."""
+    out = np.sort(ids)
     m = 0
-    for i in range(n):
+    for i in range(len(out)):
         if i == 0 or out[i] != out[m - 1]:
             out[m] = out[i]
             m += 1
     return out[:m]
-
-
-ALL_LISTED = np.empty(0, np.int32)  # _present: every entry names the location
 
 
 @jit
@@ -302,7 +292,7 @@ def _chained(ids, nxt, head, lid, loc) -> np.ndarray:
     for i in range(n):
         listed[i] = ids[e]
         e = nxt[e]
-    return _present(listed, ALL_LISTED, lid, loc)
+    return _ascending_once(listed)  # the walk above left only people who sit there on the chain
 
 
 class Residents:
