@@ -20,6 +20,8 @@ empty), ``failures`` and the ``manifest``; each frame has the columns
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -121,12 +123,21 @@ def _with_keys(frame: pd.DataFrame, scenario: str, dp: int, rep: int) -> pd.Data
     return df
 
 
-def write_part(parts_dir: Path, name: str, records: list[RunRecord], labels: dict[int, PointLabel]) -> Path:
-    """Write one chunk's runs as ``parts_dir/<name>/`` in one rename (a reader never sees half a part)."""
-    tmp = parts_dir / f".tmp-{name}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+@dataclass(frozen=True)
+class EncodedPart:
+    """A part as it goes into ``parts/``: its files' bytes, each file's rows, and the runs it holds (finished
+    and failed). Made by :func:`encode_part` where the runs ran, so that the one process writing parts only
+    writes bytes (:func:`write_encoded`)."""
+
+    files: dict[str, bytes]
+    rows: dict[str, int]
+    runs: list[tuple[int, int]]
+    failed: list[tuple[int, int]]
+
+
+def encode_part(records: list[RunRecord], labels: dict[int, PointLabel]) -> EncodedPart:
+    """One chunk's runs as a part's Parquet files: a summary row per finished run (with its design point's
+    factors), its kept series and cycle rows, and a row per failed run."""
     summaries, series, cycles, failures = [], [], [], []
     runs, failed = [], []
     for r in records:
@@ -158,13 +169,32 @@ def write_part(parts_dir: Path, name: str, records: list[RunRecord], labels: dic
         frames["failures.parquet"] = pd.DataFrame(failures)
     files = {}
     for fname, df in frames.items():
-        df.to_parquet(tmp / fname, index=False)
-        files[fname] = PartFile(sha256=file_digest(tmp / fname), rows=len(df))
-    index = PartIndex(runs=runs, failed=failed, files=files)
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        files[fname] = buffer.getvalue()
+    return EncodedPart(files, {fname: len(df) for fname, df in frames.items()}, runs, failed)
+
+
+def write_encoded(parts_dir: Path, name: str, part: EncodedPart) -> Path:
+    """Write an encoded part as ``parts_dir/<name>/`` in one rename (a reader never sees half a part)."""
+    tmp = parts_dir / f".tmp-{name}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    files = {}
+    for fname, data in part.files.items():
+        (tmp / fname).write_bytes(data)
+        files[fname] = PartFile(sha256=hashlib.sha256(data).hexdigest(), rows=part.rows[fname])
+    index = PartIndex(runs=part.runs, failed=part.failed, files=files)
     (tmp / PART_INDEX).write_text(index.model_dump_json(indent=1) + "\n")
     target = parts_dir / name
     os.replace(tmp, target)
     return target
+
+
+def write_part(parts_dir: Path, name: str, records: list[RunRecord], labels: dict[int, PointLabel]) -> Path:
+    """Write one chunk's runs as ``parts_dir/<name>/`` (:func:`encode_part`, then :func:`write_encoded`)."""
+    return write_encoded(parts_dir, name, encode_part(records, labels))
 
 
 def verify_part(path: Path) -> PartCheck:

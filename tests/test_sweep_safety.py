@@ -29,9 +29,10 @@ from conftest import BASELINE, ROOT
 
 from sim import cli
 from sim.executors import DaskExecutor, SerialExecutor
-from sim.experiment import load_experiment
-from sim.store import PARTS, load_results, part_directories
-from sim.sweep import LOCK, run_sweep
+from sim.experiment import design_points, load_experiment
+from sim.jobs import make_chunks, run_chunk
+from sim.store import PARTS, PointLabel, load_results, part_directories, verify_part, write_encoded, write_part
+from sim.sweep import LOCK, run_part, run_sweep
 
 REPLAY = ROOT / "sim" / "data" / "history" / "inflow_replay.csv"
 MUNICIPALITIES = ROOT / "sim" / "data" / "municipalities.csv"
@@ -270,6 +271,33 @@ def test_a_stale_temporary_part_and_a_part_without_index_are_cleaned_up(tmp_path
     assert report.ran == len(load_results(d / "out").failures)  # only the failed runs are tried again
     assert not list((out / PARTS).glob(".tmp-*"))
     assert_same_results(load_results(out), load_results(d / "out"))
+
+
+def test_a_worker_sends_its_part_encoded_and_the_written_part_holds_what_its_runs_returned(tmp_path, monkeypatch):
+    """The worker encodes a chunk's part (the process writing parts would otherwise encode every part in
+    series with all workers); it sends back no frames, and the written part verifies and reads back as the
+    part written from the runs' records in one process."""
+    failing_second_level(monkeypatch)  # a failed run too
+    path = write_experiment(tmp_path, replications=1)
+    exp = load_experiment(path)
+    points = design_points(exp, path)
+    labels = {p.index: PointLabel(p.scenario.name, p.values) for p in points}
+    (chunk,) = make_chunks(
+        [(0, 0), (1, 0)], {p.index: p.scenario for p in points}, exp.root_seed, 2, list(exp.outputs.timeseries), "weekly"
+    )
+    part, records = run_part(chunk, labels)
+    assert [(r.design_point, r.replication, r.ok) for r in records] == [(0, 0, True), (1, 0, False)]
+    assert all(r.summary is None and r.timeseries is None and r.cycles is None for r in records)
+    assert "a deliberate failure" in records[1].error
+    sent = verify_part(write_encoded(tmp_path / "sent", "part-000000", part))
+    assert sent.ok and sent.runs == [(0, 0)] and sent.failed == [(1, 0)]
+    direct = write_part(tmp_path / "direct", "part-000000", run_chunk(chunk), labels)
+    assert sorted(part.files) == sorted(f.name for f in direct.glob("*.parquet"))
+    for name in part.files:
+        a, b = pd.read_parquet(sent.path / name), pd.read_parquet(direct / name)
+        pd.testing.assert_frame_equal(
+            a.drop(columns="run_seconds", errors="ignore"), b.drop(columns="run_seconds", errors="ignore")
+        )
 
 
 # --------------------------------------------------------------------------- inputs that changed
