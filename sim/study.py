@@ -212,9 +212,9 @@ class _Lent:
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         items = list(items)
         self.on_start(sum(len(_runs(c)) for c in items))
-        for result in self.inner.imap_unordered(fn, items):
-            yield result  # the sweep writes the chunk's runs before asking for the next
-            self.on_chunk(len(result))
+        for sent in self.inner.imap_unordered(fn, items):
+            yield sent  # the sweep writes the chunk's part before asking for the next
+            self.on_chunk(len(sent.records))  # a WorkerPart (sim.sweep.run_part)
 
 
 def _read_json(path: Path) -> dict:

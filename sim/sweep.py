@@ -252,14 +252,22 @@ class SweepReport:
         return self.ran / self.wall_seconds if self.wall_seconds > 0 else float("nan")
 
 
-def run_part(chunk: Chunk, labels: dict[int, PointLabel]) -> tuple[EncodedPart, list[RunRecord]]:
-    """On a worker: a chunk's runs (:func:`~sim.jobs.run_chunk`) encoded as a part's files, and the records
-    without their frames (who ran, with which seed, what failed). The one process that writes parts then only
-    writes bytes: encoding there (~13 ms a part) ran in series with every worker and, with as many workers as
-    cores, took CPU time from them."""
+@dataclass(frozen=True)
+class WorkerPart:
+    """What a sweep's worker sends back for a chunk: the part, encoded, and the chunk's records without
+    their frames (who ran, with which seed, what failed)."""
+
+    part: EncodedPart
+    records: list[RunRecord]
+
+
+def run_part(chunk: Chunk, labels: dict[int, PointLabel]) -> WorkerPart:
+    """On a worker: a chunk's runs (:func:`~sim.jobs.run_chunk`) encoded as a part's files. The one process
+    that writes parts then only writes bytes: encoding there (~13 ms a part) ran in series with every worker
+    and, with as many workers as cores, took CPU time from them."""
     records = run_chunk(chunk)
     part = encode_part(records, labels)
-    return part, [dataclasses.replace(r, summary=None, timeseries=None, cycles=None) for r in records]
+    return WorkerPart(part, [dataclasses.replace(r, summary=None, timeseries=None, cycles=None) for r in records])
 
 
 def run_sweep(
@@ -317,8 +325,9 @@ def _run_missing(
     bar = tqdm(total=total, initial=len(done), desc=exp.name, unit="run", disable=quiet, file=sys.stderr, dynamic_ncols=True)
     bar.set_postfix(failures=0)
     try:
-        for part, records in executor.imap_unordered(functools.partial(run_part, labels=labels), chunks):
-            write_encoded(out / PARTS, f"part-{number:06d}", part)
+        for sent in executor.imap_unordered(functools.partial(run_part, labels=labels), chunks):
+            write_encoded(out / PARTS, f"part-{number:06d}", sent.part)
+            records = sent.records
             number += 1
             report.ran += len(records)
             report.failures += [

@@ -285,7 +285,8 @@ def test_a_worker_sends_its_part_encoded_and_the_written_part_holds_what_its_run
     (chunk,) = make_chunks(
         [(0, 0), (1, 0)], {p.index: p.scenario for p in points}, exp.root_seed, 2, list(exp.outputs.timeseries), "weekly"
     )
-    part, records = run_part(chunk, labels)
+    sent = run_part(chunk, labels)
+    part, records = sent.part, sent.records
     assert [(r.design_point, r.replication, r.ok) for r in records] == [(0, 0, True), (1, 0, False)]
     assert all(r.summary is None and r.timeseries is None and r.cycles is None for r in records)
     assert "a deliberate failure" in records[1].error
