@@ -303,6 +303,15 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _joined(frames: list[pd.DataFrame], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The parts' frames as one, rows in design-point, replication order, whatever order the parts were
+    written in: joined in the order of their first run, so that columns only some design points have
+    (a cycle that only longer cycles reach) take the same place whichever part finished first."""
+    frames = [f for f in frames if len(f)]
+    frames.sort(key=lambda f: (f["design_point"].iat[0], f["replication"].iat[0]))  # parts hold distinct runs
+    return _sorted(_concat(frames), extra)
+
+
 def _sorted(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows in design-point, replication order, whatever order the runs finished in."""
     if len(df) == 0:
@@ -337,11 +346,11 @@ def _load_sweep(path: Path, manifest: SweepManifest) -> Results:
                     str(part), f"{check.problem}; run the sweep again (same command) to redo the runs of this part"
                 )
     frames = {name: [_read_parquet(p / name) for p in parts] for name in PART_FILES}
-    summary = _sorted(_concat(frames["summary.parquet"]))
+    summary = _joined(frames["summary.parquet"])
     if len(summary) and summary.duplicated(["design_point", "replication"]).any():
         raise UserInputError(str(path), "a run appears twice in the parts; the directory was written by two sweeps at once")
-    timeseries = _sorted(_concat(frames["timeseries.parquet"]), ("date",))
-    cycles = _sorted(_concat(frames["cycles.parquet"]), ("cycle",))
+    timeseries = _joined(frames["timeseries.parquet"], ("date",))
+    cycles = _joined(frames["cycles.parquet"], ("cycle",))
     failures = _concat(frames["failures.parquet"])
     if len(failures):
         # a failed run that later succeeded (on resume) is no longer a failure; of repeated failures keep the last

@@ -23,7 +23,7 @@ from sim import cli
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.experiment import Experiment, design_points, load_experiment, unit_sample
 from sim.jobs import reduce_timeseries
-from sim.store import load_results, timeseries_quantiles
+from sim.store import _joined, load_results, timeseries_quantiles
 from sim.streams import replication_seed
 from sim.sweep import run_sweep
 
@@ -182,6 +182,26 @@ def test_quantiles_over_replications_span_minimum_to_maximum():
     np.testing.assert_allclose(q[q["quantile"] == 0.0]["x"], by_date.min())
     np.testing.assert_allclose(q[q["quantile"] == 1.0]["x"], by_date.max())
     np.testing.assert_allclose(q[q["quantile"] == 0.5]["x"], by_date.median())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    extra=st.lists(st.sets(st.sampled_from(["cycle_3", "cycle_4", "window"])), min_size=2, max_size=6),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_sweeps_parts_join_to_the_same_frame_whichever_finished_first(extra, order):
+    """Parts hold distinct runs; design points may carry columns others lack (a cycle only longer cycles
+    reach). The joined frame, columns and rows, does not depend on the order the parts were written in."""
+    parts = [
+        pd.DataFrame(
+            {"scenario": "s", "design_point": [i % 3], "replication": [i // 3], "x": [float(i)], **{c: [i] for c in sorted(cols)}}
+        )
+        for i, cols in enumerate(extra)
+    ]
+    shuffled = parts.copy()
+    order.shuffle(shuffled)
+    pd.testing.assert_frame_equal(_joined(shuffled), _joined(parts))
+    assert len(_joined(parts)) == len(parts)
 
 
 # --------------------------------------------------------------------------- common random numbers and executors
