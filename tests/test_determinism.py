@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import simpy
 from conftest import BASELINE, small_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType
-from sim.capacity.projects import STAGES, Menu, Plan, stage_days
+from sim.capacity.projects import STAGES, Menu, Plan, Project, stage_days
+from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
 from sim.inflow import draw_arrivals
@@ -199,6 +201,83 @@ def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types,
     assert vectorised.random() == rng.random()  # and it used up the same numbers: later draws agree
     one = Plan.draw("t0", types["t0"], np.random.default_rng(seed))
     assert one.durations == dict(zip(STAGES, days[0].tolist())) and one.planned_days == planned[0]
+
+
+def _stage_by_stage(env, plan, rng, fail_probability, pause, out):
+    """The reference for :func:`sim.capacity.projects.run`: one wait per stage (the draws in the same order)."""
+    ptype, d = plan.ptype, plan.durations
+    appeal = rng.random() < ptype.appeal_probability
+    fails = rng.random() < fail_probability
+    delayed = rng.random() < ptype.delay_probability
+    delay = rng.uniform(*ptype.delay_months) * DAYS_PER_MONTH if delayed else 0.0
+    for days in (d["site_and_council"], d["participation"], d["permit"] + (d["appeal"] if appeal else 0.0)):
+        yield env.timeout(days + pause(rng, env.now))
+    if fails:
+        out.append(("failed", env.now))
+        return
+    yield env.timeout(d["construction"] + delay)
+    out.append(("open", env.now))
+
+
+def _project_outcomes(start, durations, fail_probability, window, seed, delay_probability=0.5):
+    """How a project ends (status, clock) under run() and under the stage-by-stage reference, and how many
+    times run() waited."""
+    ptype = ProjectType(appeal_probability=0.5, delay_probability=delay_probability, size_places=100, lifespan_years=15)
+    plan = Plan("t", ptype, dict(zip(STAGES, durations)), 0.0)
+    a, b = window
+
+    def pause(rng, now):
+        u = rng.random()
+        return b - now if a <= now < b and u < 0.5 else 0.0
+
+    env, got, waits = simpy.Environment(initial_time=start), [], []
+    proj = Project("coa", 0, 0, "t", 0, 100, start, start, False)
+    ended = lambda p: got.append((p.status, env.now))  # noqa: E731
+    project = run_project(env, proj, plan, np.random.default_rng(seed), fail_probability, pause, ended, ended)
+
+    def counting():
+        for event in project:
+            waits.append(event)
+            yield event
+
+    env.process(counting())
+    env.run()
+    ref, expected = simpy.Environment(initial_time=start), []
+    ref.process(_stage_by_stage(ref, plan, np.random.default_rng(seed), fail_probability, pause, expected))
+    ref.run()
+    return got, expected, len(waits)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.floats(0, 4000),
+    durations=st.lists(st.floats(0, 500), min_size=5, max_size=5),
+    fail_probability=st.sampled_from([0.0, 1.0]),
+    window=st.tuples(st.floats(0, 3000), st.floats(0, 3000)).map(sorted),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_project_ends_when_and_as_waiting_stage_by_stage_would_end_it(start, durations, fail_probability, window, seed):
+    """A project sleeps through its stages in one wait (nothing happens to it between them); it must fail or
+    open at the very clock reading that one wait per stage reaches, pauses for the debate on the law read at
+    each stage's start included."""
+    got, expected, waits = _project_outcomes(start, durations, fail_probability, window, seed)
+    assert got == expected and len(got) == 1
+    end = expected[0][1]
+    assert waits == 1 or start + (end - start) != end  # one wait, unless no single delay reaches the end
+
+
+def test_a_project_whose_end_one_addition_cannot_reach_waits_stage_by_stage():
+    """From 54.758176179738584 no single delay reaches the sum of these four waits (a rounding tie), so the
+    project waits stage by stage, and still ends at that sum."""
+    start, steps = 54.758176179738584, [32.61749948792537, 56.1043454272661, 48.95121324729193, 0.1643100102088857]
+    t = start
+    for step in steps:
+        t = t + step
+    assert start + (t - start) != t  # the case the one wait cannot serve
+    durations = [steps[0], steps[1], steps[2], 0.0, steps[3]]  # no appeal length: the permit stage is one step
+    got, expected, waits = _project_outcomes(start, durations, 0.0, (0.0, 0.0), seed=3, delay_probability=0.0)
+    assert got == expected == [("open", t)]
+    assert waits == 4
 
 
 @settings(max_examples=50, deadline=None)
