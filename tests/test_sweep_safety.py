@@ -290,12 +290,12 @@ def test_a_worker_sends_its_part_encoded_and_the_written_part_holds_what_its_run
     assert [(r.design_point, r.replication, r.ok) for r in records] == [(0, 0, True), (1, 0, False)]
     assert all(r.summary is None and r.timeseries is None and r.cycles is None for r in records)
     assert "a deliberate failure" in records[1].error
-    sent = verify_part(write_encoded(tmp_path / "sent", "part-000000", part))
-    assert sent.ok and sent.runs == [(0, 0)] and sent.failed == [(1, 0)]
+    check = verify_part(write_encoded(tmp_path / "sent", "part-000000", part))
+    assert check.ok and check.runs == [(0, 0)] and check.failed == [(1, 0)]
     direct = write_part(tmp_path / "direct", "part-000000", run_chunk(chunk), labels)
     assert sorted(part.files) == sorted(f.name for f in direct.glob("*.parquet"))
     for name in part.files:
-        a, b = pd.read_parquet(sent.path / name), pd.read_parquet(direct / name)
+        a, b = pd.read_parquet(check.path / name), pd.read_parquet(direct / name)
         pd.testing.assert_frame_equal(
             a.drop(columns="run_seconds", errors="ignore"), b.drop(columns="run_seconds", errors="ignore")
         )
