@@ -192,11 +192,6 @@ def write_encoded(parts_dir: Path, name: str, part: EncodedPart) -> Path:
     return target
 
 
-def write_part(parts_dir: Path, name: str, records: list[RunRecord], labels: dict[int, PointLabel]) -> Path:
-    """Write one chunk's runs as ``parts_dir/<name>/`` (:func:`encode_part`, then :func:`write_encoded`)."""
-    return write_encoded(parts_dir, name, encode_part(records, labels))
-
-
 def verify_part(path: Path) -> PartCheck:
     """Check a part against its ``part.json``: every file present with the digest it was written with,
     and a summary holding exactly the runs the part claims."""

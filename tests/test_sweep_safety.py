@@ -31,7 +31,7 @@ from sim import cli
 from sim.executors import DaskExecutor, SerialExecutor
 from sim.experiment import design_points, load_experiment
 from sim.jobs import make_chunks, run_chunk
-from sim.store import PARTS, PointLabel, load_results, part_directories, verify_part, write_encoded, write_part
+from sim.store import PARTS, PointLabel, encode_part, load_results, part_directories, verify_part, write_encoded
 from sim.sweep import LOCK, run_part, run_sweep
 
 REPLAY = ROOT / "sim" / "data" / "history" / "inflow_replay.csv"
@@ -292,7 +292,7 @@ def test_a_worker_sends_its_part_encoded_and_the_written_part_holds_what_its_run
     assert "a deliberate failure" in records[1].error
     check = verify_part(write_encoded(tmp_path / "sent", "part-000000", part))
     assert check.ok and check.runs == [(0, 0)] and check.failed == [(1, 0)]
-    direct = write_part(tmp_path / "direct", "part-000000", run_chunk(chunk), labels)
+    direct = write_encoded(tmp_path / "direct", "part-000000", encode_part(run_chunk(chunk), labels))
     assert sorted(part.files) == sorted(f.name for f in direct.glob("*.parquet"))
     for name in part.files:
         a, b = pd.read_parquet(check.path / name), pd.read_parquet(direct / name)
