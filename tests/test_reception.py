@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import Chain
-from sim.people import AMV, EXIT_HOUSED, HOUSED, LOCATION, IdQueue, People
-from sim.reception.locations import DURABLE, EMERGENCY, N_TYPES, Locations
+from sim.people import AC_WAITING, AMV, EXIT_HOUSED, HOUSED, LOCATION, IdQueue, People
+from sim.reception.locations import ADULT_ORDER, AMV_PLACES, DURABLE, EMERGENCY, N_TYPES, Locations
 from sim.reception.placement import Placement, Residents
+from sim.registration import ApplicationCentre
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -127,6 +128,134 @@ def test_free_places_and_the_places_found_agree_with_a_scan_of_the_table(table, 
     L.fill(slots)
     assert (L.occ[:n] - before).tolist() == np.bincount(slots, minlength=n).tolist()
     assert L.occupied.tolist() == np.bincount(L.type[:n], weights=L.occ[:n], minlength=N_TYPES).astype(int).tolist()
+
+
+def _placement_world(s, table: list[tuple[int, int, bool]], n_people: int) -> tuple[Placement, list[ApplicationCentre]]:
+    """A placement of scenario ``s`` over locations ``table`` (type, places, open) and ``n_people`` records (ids
+    0, 1, ...; nowhere yet), and its application centres."""
+    L = Locations(capacity=2)
+    for type_code, places, is_open in table:
+        lid = L.add(type_code, places, 0.0)
+        if is_open:
+            L.open(lid)
+    people = People(n_people + 2)
+    people.add(n_people)
+    centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
+    return Placement(s, people, L, centres), centres
+
+
+closing_world = st.tuples(
+    st.lists(st.tuples(st.sampled_from(range(N_TYPES)), st.integers(1, 12), st.booleans()), min_size=2, max_size=12),
+    st.lists(st.tuples(st.booleans(), st.integers(0, 11)), max_size=60),  # people: minor?, the location they sit in
+    st.integers(0, 11),  # the location that closes
+    st.booleans(),  # minors may take emergency places
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(world=closing_world)
+def test_residents_of_a_closing_location_take_free_places_in_coas_order_or_go_back_first_in_line(world):
+    """When a location closes, its adults and families (ascending ids) take free places elsewhere in COA's order
+    (durable, temporary, emergency, crisis; then by location id), then its minors (AMV places, and emergency
+    places when allowed) take what is left; each move counts once. Who finds no place goes back to the first
+    application centre, at the front of the queue for their group. Nobody sits in the closed location, and every
+    location's head count is the number of people whose record places them there."""
+    table, residents, closing, overflow = world
+    s = small_scenario(reception={"amv_overflow_to_emergency": overflow})
+    placement, centres = _placement_world(s, table, len(residents))
+    L, people, ids = placement.locations, placement.people, np.arange(len(residents))
+    sits = {}  # seat everyone who fits in an open location
+    for i, (minor, lid) in zip(ids.tolist(), residents):
+        if lid < L.n and L.is_open[lid] and L.occ[lid] < L.places[lid]:
+            people.cat[i] = AMV if minor else 0
+            people.where[i], people.loc[i], people.t_place[i] = LOCATION, lid, 0.0
+            L.fill(np.array([lid]))
+            sits[i] = lid
+    placement.residents_of.add(np.array(list(sits), np.int64), np.array(list(sits.values()), np.int64))
+    closing = closing % L.n
+    moving = sorted(i for i, lid in sits.items() if lid == closing) if L.is_open[closing] else []
+    # the expected moves: a scan of the table after the closing location's residents gave up their places
+    free = {lid: int(L.places[lid] - L.occ[lid]) for lid in range(L.n) if L.is_open[lid] and lid != closing}
+    expected, stranded = {}, ([], [])
+    adults = [i for i in moving if people.cat[i] != AMV]
+    minors = [i for i in moving if people.cat[i] == AMV]
+    for group, types in ((adults, ADULT_ORDER), (minors, (AMV_PLACES, EMERGENCY) if overflow else (AMV_PLACES,))):
+        order = [lid for t in types for lid in sorted(free) if L.type[lid] == t for _ in range(free[lid])]
+        for i, lid in zip(group, order):
+            expected[i] = lid
+            free[lid] -= 1
+        stranded[group is minors].extend(group[len(order) :])
+    moves_before = placement.moves
+    placement.close_location(closing, now=5.0)
+
+    assert not L.is_open[closing] and L.occ[closing] == 0 and not placement.residents(closing).size
+    for i in moving:
+        assert people.moves[i] == 1
+        assert (people.loc[i] == expected[i]) if i in expected else (people.where[i] == AC_WAITING and people.loc[i] == -1)
+    assert placement.moves - moves_before == len(moving)
+    for q, group in ((0, stranded[0]), (1, stranded[1])):
+        assert placement.queues[q].view()[: len(group)].tolist() == group
+        assert placement.waiting[q] == len(group)
+    assert centres[0].present == len(stranded[0]) + len(stranded[1])
+    seated = people.loc[: people.n]
+    assert L.occ[: L.n].tolist() == np.bincount(seated[seated >= 0], minlength=L.n).tolist()
+    for lid in range(L.n):
+        assert placement.residents(lid).tolist() == np.flatnonzero(seated == lid).tolist()
+
+
+transfer_world = st.tuples(
+    st.lists(st.tuples(st.sampled_from(range(N_TYPES)), st.integers(1, 8), st.booleans()), min_size=1, max_size=10),
+    st.lists(st.tuples(st.booleans(), st.booleans()), max_size=50),  # people in the queues: minor?, still waiting?
+    st.integers(0, 12),  # the transfer limit (persons a day): often binding
+    st.booleans(),  # minors may take emergency places
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(world=transfer_world)
+def test_the_days_transfer_takes_minors_then_adults_first_come_first_served_up_to_the_limit(world):
+    """The day's transfer takes the minors who still wait (oldest first) into AMV places (and emergency places
+    when allowed), then adults and families into durable, temporary, emergency and crisis places, by location
+    id within a type, up to the transfer limit for both together and as far as places go; people no longer
+    waiting are passed over; who is placed leaves the centre and the queue."""
+    table, queued, limit, overflow = world
+    s = small_scenario(
+        registration={"transfer_limit_per_day": limit},
+        reception={"amv_overflow_to_emergency": overflow, "consolidation_moves_per_day": 0},
+    )
+    placement, centres = _placement_world(s, table, len(queued))
+    L, people, ids = placement.locations, placement.people, np.arange(len(queued))
+    for i, (minor, _) in zip(ids.tolist(), queued):
+        people.cat[i] = AMV if minor else 0
+        people.where[i], people.centre[i] = AC_WAITING, 0
+    centres[0].present = len(queued)
+    placement.wait_at_centre(ids)
+    gone = [i for i, (_, waiting) in zip(ids.tolist(), queued) if not waiting]
+    placement.exit(np.array(gone, np.int64), EXIT_HOUSED, 0.5, HOUSED)  # they leave the queue's count, not the queue
+    free = {lid: int(L.places[lid]) for lid in range(L.n) if L.is_open[lid]}
+    expected, left = {}, limit
+    for minor, types in ((True, (AMV_PLACES, EMERGENCY) if overflow else (AMV_PLACES,)), (False, ADULT_ORDER)):
+        group = [i for i, (m, waiting) in zip(ids.tolist(), queued) if m == minor and waiting]
+        order = [lid for t in types for lid in sorted(free) if L.type[lid] == t for _ in range(free[lid])]
+        for i, lid in zip(group[:left], order):
+            expected[i] = lid
+            free[lid] -= 1
+        left -= min(len(group), left, len(order))
+    placement.transfer(day=1, now=1.5)
+
+    for i in ids.tolist():
+        if i in expected:
+            assert people.loc[i] == expected[i] and people.where[i] == LOCATION and people.t_leave_ac[i] == 1.5
+        else:
+            assert people.loc[i] == -1
+    waiting_left = [sum(m == minor and w for m, w in queued) for minor in (False, True)]
+    placed = [sum(people.cat[i] == AMV if minor else people.cat[i] != AMV for i in expected) for minor in (False, True)]
+    assert placement.waiting.tolist() == [w - k for w, k in zip(waiting_left, placed)]
+    assert centres[0].present == len(queued) - len(gone) - len(expected)
+    seated = people.loc[: people.n]
+    assert L.occ[: L.n].tolist() == np.bincount(seated[seated >= 0], minlength=L.n).tolist()
+    for lid in range(L.n):
+        assert placement.residents(lid).tolist() == np.flatnonzero(seated == lid).tolist()
 
 
 class _TinyLog(Residents):

@@ -237,20 +237,84 @@ def _seat_listed(ids, slots, now, records, log):
 
 
 @jit
-def _transfer_queue(queue, valid, free, now, records, log):
-    """One queue's part of the day's transfer in one call: the free places (``free``: the open locations per
-    type, the types in COA's order, the places and the reserve, whether to skip it, and how many are wanted),
-    the first that many people still waiting in the queue (``queue``: its buffer, head and tail), and their
-    seating (:func:`_seat_listed`). Returns the ids placed, their locations, the queue's new head and what
-    :func:`_seat_listed` returns."""
-    open_of_type, type_order, places, reserved, skip_reserved, need = free
+def _take_from_queue(queue, q, waiting, limit, valid, free, now, records):
+    """Queue ``q``'s part of the day's transfer: the free places (``free``: the open locations per type, the
+    types in COA's order, the places and the reserve, whether to skip it) for up to ``limit`` of the people who
+    wait in it (``waiting[q]`` of its entries, counted down here), the first that many of them (``queue``: its
+    buffer, head and tail), and their seating (:func:`_seat`). Returns the ids placed, their locations, the
+    queue's new head and what :func:`_seat` returns."""
     buf, head, tail = queue
-    where, occ = records[3], records[7]
-    slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, need)
+    if limit <= 0 or waiting[q] <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), head, 0, 0, 0, np.zeros(records[6], np.int64)
+    open_of_type, type_order, places, reserved, skip_reserved = free
+    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
+    slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, min(limit, waiting[q]))
     ids, head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
     slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
-    first, elsewhere, moved, left, listed = _seat_listed(ids, slots, now, records, log)
-    return ids, slots, head, first, elsewhere, moved, left, listed
+    first, elsewhere, moved, left = _seat(
+        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    )
+    waiting[q] -= len(ids)
+    return ids, slots, head, first, elsewhere, moved, left
+
+
+@jit
+def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, log):
+    """The day's transfer from both queues in one call: minors first, then adults and families, up to ``limit``
+    people in all and as far as free places go (``free``: as for :func:`_take_from_queue`, with the type orders
+    of minors and of adults in place of one; ``waiting``: the valid entries of each queue); the placements
+    appended to the residents' log in that order (``log``: as for :func:`_seat_listed`). Returns the ids placed
+    and their locations (minors first), the queues' new heads, the counts :func:`_seat` returns summed over
+    both, and how many placements were appended."""
+    open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
+    minor_ids, minor_slots, head_minors, f1, e1, m1, left1 = _take_from_queue(
+        minors, 1, waiting, limit, valid, (open_of_type, minor_types, places, reserved, skip_reserved), now, records
+    )
+    adult_ids, adult_slots, head_adults, f0, e0, m0, left0 = _take_from_queue(
+        adults,
+        0,
+        waiting,
+        limit - len(minor_ids),
+        valid,
+        (open_of_type, adult_types, places, reserved, skip_reserved),
+        now,
+        records,
+    )
+    ids = np.concatenate((minor_ids, adult_ids))
+    slots = np.concatenate((minor_slots, adult_slots))
+    log_ids, log_lids, nxt, head, start = log
+    listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
+    return ids, slots, head_minors, head_adults, f1 + f0, e1 + e0, m1 + m0, left1 + left0, listed
+
+
+@jit
+def _rehouse(residents, lid, cat, free, now, records, log):
+    """The residents of location ``lid``, which closes, give up their places and take free places elsewhere:
+    adults and families in COA's order of types (``free``: as for :func:`_transfer_queues`), then minors, each
+    group in the given order (``residents``: ascending); ``lid`` gives none. Their placements are appended to the
+    residents' log (``log``: as for :func:`_seat_listed`). Returns the ids placed and their locations (adults
+    first), the adults and the minors who found no place, the counts :func:`_seat` returns summed over both
+    groups, and how many placements were appended."""
+    open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
+    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
+    _unseat(residents, where, loc, occ, occupied, types)  # none waited elsewhere: each sits in ``lid``
+    adults, minors = _split_minors(residents, cat)
+    slots_adults = _free_slots(open_of_type, adult_types, places, occ, reserved, skip_reserved, lid, len(adults))
+    placed_adults = adults[: len(slots_adults)]
+    first, elsewhere, moved, left = _seat(
+        placed_adults, slots_adults, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    )
+    slots_minors = _free_slots(open_of_type, minor_types, places, occ, reserved, skip_reserved, lid, len(minors))
+    placed_minors = minors[: len(slots_minors)]
+    f, e, m, lc = _seat(
+        placed_minors, slots_minors, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    )
+    ids = np.concatenate((placed_adults, placed_minors))
+    slots = np.concatenate((slots_adults, slots_minors))
+    log_ids, log_lids, nxt, head, start = log
+    listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
+    stranded_adults, stranded_minors = adults[len(slots_adults) :], minors[len(slots_minors) :]
+    return ids, slots, stranded_adults, stranded_minors, first + f, elsewhere + e, moved + m, left + lc, listed
 
 
 @jit
@@ -430,7 +494,7 @@ class Placement:
         """Put ``ids`` (in order) into free places (``types`` to narrow the choice, ``exclude`` a location to
         leave out); returns the ids that found one. Who waited at an application centre leaves it, whoever
         places them. People who held a place must have released it (:meth:`release`); ``ids`` are distinct.
-        (The day's transfer places its queues in one compiled call of its own, :func:`_transfer_queue`.)"""
+        (The day's transfer places both queues in one compiled call of its own, :func:`_transfer_queues`.)"""
         if len(ids) == 0:
             return ids
         slots = self._slots(types or self.types_for(amv), len(ids), exclude)
@@ -549,24 +613,25 @@ class Placement:
         self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
         L = self.locations
         skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
-        for q, is_amv in ((1, True), (0, False)):
-            if limit <= 0 or self.waiting[q] == 0:
-                continue
-            # the places for min(limit, waiting) people, as far as free places go, and who takes them
-            need = min(limit, int(self.waiting[q]))
-            queue, residents = self.queues[q], self.residents_of
-            ids, slots, queue.head, n_first, n_elsewhere, n_moved, left, listed = _transfer_queue(
-                (queue.buffer, queue.head, queue.tail),
+        minors, adults = self.queues[1], self.queues[0]
+        n_minors, n_adults = self.waiting.tolist()
+        if limit > 0 and (n_minors or n_adults):
+            residents = self.residents_of
+            # room in the residents' log for whatever the two queues may place
+            log = residents.reserve(min(limit, n_minors) + min(limit, n_adults))
+            ids, slots, minors.head, adults.head, n_first, n_elsewhere, n_moved, left, listed = _transfer_queues(
+                (minors.buffer, minors.head, minors.tail),
+                (adults.buffer, adults.head, adults.tail),
+                self.waiting,
+                limit,
                 WAITS_FOR_PLACE,
-                (L.open_of_type, self.types_for(is_amv), L.places, L.reserved, skip_reserved, need),
+                (L.open_of_type, self.types_for(True), ADULT_ORDER, L.places, L.reserved, skip_reserved),
                 now,
                 self._records(),
-                residents.reserve(need),
+                log,
             )
             residents.appended(ids, slots, listed)
             self._seated(n_first, n_elsewhere, n_moved, left)
-            self.waiting[q] -= len(ids)
-            limit -= len(ids)
         self.allow_reserved = False
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
@@ -642,14 +707,20 @@ class Placement:
             return
         p = self.people
         residents = self.residents(lid)
-        self.release(residents)
+        if len(residents):
+            log = self.residents_of.reserve(len(residents))
+            skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
+            free = (L.open_of_type, self.types_for(True), ADULT_ORDER, L.places, L.reserved, skip_reserved)
+            ids, slots, *stranded, n_first, n_elsewhere, n_moved, left, listed = _rehouse(
+                residents, lid, p.cat, free, now, self._records(), log
+            )
+            self.residents_of.appended(ids, slots, listed)
+            self._seated(n_first, n_elsewhere, n_moved, left)
+            for group in stranded:  # adults and families, then minors
+                if len(group):
+                    p.moves[group] += 1  # going back to the centre is a move too
+                    self.moves += len(group)
+                    self._back_to_centre(group)
         self.residents_of.forget(lid)
         L.close(lid)
         L.close_day[lid] = min(L.close_day[lid], now)
-        amv = p.cat[residents] == AMV
-        for group, is_amv in ((residents[~amv], False), (residents[amv], True)):
-            placed = self.place(group, now, is_amv, exclude=lid)
-            stranded = group[len(placed) :]
-            p.moves[stranded] += 1  # going back to the centre is a move too
-            self.moves += len(stranded)
-            self._back_to_centre(stranded)
