@@ -56,8 +56,8 @@ def _fifo(ids, t_arrive, service_days, n_slots, t_reg_start, t_reg_end) -> np.nd
             child = 2 * i + 1
             if child >= n_slots:
                 break
-            if child + 1 < n_slots and slots[child + 1] < slots[child]:
-                child += 1
+            if child + 1 < n_slots:
+                child += slots[child + 1] < slots[child]  # without a branch: which child is smaller is a coin toss
             if slots[child] >= end:
                 break
             slots[i] = slots[child]
@@ -110,8 +110,14 @@ class ApplicationCentre:
         their arrival and registration times are in the records), before the first of them arrives."""
         p = people
         ends = _fifo(ids, p.t_arrive, p.service_days, self.cfg.slots, p.t_reg_start, p.t_reg_end)
-        order = np.argsort(ends, kind="stable")
-        self._ids, self._end, self._done = ids[order], ends[order], 0
+        # ties in arrival order: a stable sort, or the faster unstable one when no two ends are equal (the
+        # order is then the same); equal ends are rare unless service times are fixed
+        order = np.argsort(ends)
+        end = ends[order]
+        if np.any(end[1:] == end[:-1]):
+            order = np.argsort(ends, kind="stable")
+            end = ends[order]
+        self._ids, self._end, self._done = ids[order], end, 0
 
     def release(self) -> None:
         """Free the run's plan (the run is over; see :meth:`sim.people.People.release`)."""
