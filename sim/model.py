@@ -39,7 +39,6 @@ from sim.reception.acquisition import Acquisition
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
 from sim.reception.requests import request_process
-from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -61,7 +60,7 @@ class Chain:
         self.people = People(persons_on_start_date(s) + int(self.counts.sum()) + 16)
         self.municipalities = municipalities_of(s)
         self._locations = Locations()
-        self.centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
+        self.centres = registration.centres_of(s.registration.centres)
         self.placement = Placement(s, self.people, self._locations, self.centres)
         self.search = EmergencySearch(s, self._locations, self.placement, self.streams.reception, self.h)
         self.acquisition = Acquisition(s, self._locations, int(self.streams.acquisition.integers(2**62)))

@@ -93,7 +93,7 @@ def _registered(ids, where, cat) -> int:
 class ApplicationCentre:
     """One application centre: registration servers, people present, norm and physical limit."""
 
-    def __init__(self, cfg, index: int):
+    def __init__(self, cfg, index: int, present_of_all: np.ndarray | None = None):
         self.cfg = cfg
         self.index = index
         self.name = cfg.name
@@ -101,7 +101,9 @@ class ApplicationCentre:
         self._ids = np.empty(0, np.int64)
         self._end = np.empty(0)
         self._done = 0
-        self.present = 0  # persons at the centre (registering + registered, waiting for a place)
+        # persons at each centre, one array the centres share (:func:`centres_of`): placing people and their
+        # leaving count them down in the compiled loops that move them
+        self.present_of_all = np.zeros(index + 1, np.int64) if present_of_all is None else present_of_all
         self.registering = 0
         self.registering_amv = 0  # of whom unaccompanied minors (they need an AMV place)
 
@@ -146,6 +148,15 @@ class ApplicationCentre:
         return ids
 
     @property
+    def present(self) -> int:
+        """Persons at the centre (registering + registered, waiting for a place)."""
+        return int(self.present_of_all[self.index])
+
+    @present.setter
+    def present(self, persons: int) -> None:
+        self.present_of_all[self.index] = persons
+
+    @property
     def above_norm(self) -> int:
         """Persons above the norm tonight."""
         return max(0, self.present - self.cfg.norm_persons)
@@ -162,6 +173,12 @@ class ApplicationCentre:
         """Persons above the beds and the relief valves (chairs, night shelter) tonight: they sleep outside."""
         cfg = self.cfg
         return max(0, self.present - cfg.physical_limit_persons - cfg.chairs_persons - cfg.night_shelter_places)
+
+
+def centres_of(configs: list) -> list[ApplicationCentre]:
+    """The application centres of a run (``configs``: the scenario's, in order), sharing one count of who is present."""
+    present = np.zeros(len(configs), np.int64)
+    return [ApplicationCentre(cfg, i, present) for i, cfg in enumerate(configs)]
 
 
 def plan(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from sim.model import Chain
 from sim.people import AC_WAITING, AMV, EXIT_HOUSED, HOUSED, LOCATION, IdQueue, People
-from sim.reception.locations import ADULT_ORDER, AMV_PLACES, DURABLE, EMERGENCY, N_TYPES, Locations
+from sim.reception.locations import ADULT_ORDER, AMV_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
 from sim.reception.placement import Placement, Residents
-from sim.registration import ApplicationCentre
+from sim.registration import ApplicationCentre, centres_of
 
 
 def test_minors_without_an_amv_place_get_emergency_places_although_adult_places_stand_free():
@@ -140,7 +140,7 @@ def _placement_world(s, table: list[tuple[int, int, bool]], n_people: int) -> tu
             L.open(lid)
     people = People(n_people + 2)
     people.add(n_people)
-    centres = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
+    centres = centres_of(s.registration.centres)
     return Placement(s, people, L, centres), centres
 
 
@@ -252,6 +252,51 @@ def test_the_days_transfer_takes_minors_then_adults_first_come_first_served_up_t
     placed = [sum(people.cat[i] == AMV if minor else people.cat[i] != AMV for i in expected) for minor in (False, True)]
     assert placement.waiting.tolist() == [w - k for w, k in zip(waiting_left, placed)]
     assert centres[0].present == len(queued) - len(gone) - len(expected)
+    seated = people.loc[: people.n]
+    assert L.occ[: L.n].tolist() == np.bincount(seated[seated >= 0], minlength=L.n).tolist()
+    for lid in range(L.n):
+        assert placement.residents(lid).tolist() == np.flatnonzero(seated == lid).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    # emergency locations: places, the day its lease ends (leases that end together: the emptiest first), adults, minors
+    emergency=st.lists(
+        st.tuples(st.integers(1, 8), st.integers(10, 11), st.integers(0, 8), st.integers(0, 2)), min_size=1, max_size=4
+    ),
+    regular=st.lists(st.tuples(st.sampled_from((DURABLE, TEMPORARY)), st.integers(0, 6)), min_size=1, max_size=4),  # free places
+    budget=st.integers(0, 12),
+)
+def test_moving_up_empties_the_leases_that_end_first_into_free_regular_places(emergency, regular, budget):
+    """Moving up takes adults and families (not minors) out of emergency locations, those whose lease ends first
+    and then the emptiest first, ascending ids within a location, into free durable and temporary places (in that
+    order, then by location id), as many as the budget and the free places allow; each moves once."""
+    table = [(EMERGENCY, places, True) for places, _, _, _ in emergency] + [(t, max(free, 1), True) for t, free in regular]
+    residents = [(False, lid) for lid, (_, _, adults, _) in enumerate(emergency) for _ in range(adults)]
+    residents += [(True, lid) for lid, (_, _, _, minors) in enumerate(emergency) for _ in range(minors)]
+    residents += [(False, len(emergency) + j) for j, (_, free) in enumerate(regular) for _ in range(free == 0)]  # a full one
+    placement, _ = _placement_world(small_scenario(), table, len(residents))
+    L, people = placement.locations, placement.people
+    L.close_day[: len(emergency)] = [day for _, day, _, _ in emergency]
+    sits = {}
+    for i, (minor, lid) in enumerate(residents):
+        if L.occ[lid] < L.places[lid]:
+            people.cat[i] = AMV if minor else 0
+            people.where[i], people.loc[i], people.t_place[i] = LOCATION, lid, 0.0
+            L.fill(np.array([lid]))
+            sits[i] = lid
+    placement.residents_of.add(np.array(list(sits), np.int64), np.array(list(sits.values()), np.int64))
+    sources = sorted(
+        (lid for lid in range(len(emergency)) if L.occ[lid] > 0), key=lambda lid: (L.close_day[lid], L.occ[lid], lid)
+    )
+    movers = [i for lid in sources for i in sorted(i for i, at in sits.items() if at == lid and people.cat[i] != AMV)]
+    free = {lid: int(L.places[lid] - L.occ[lid]) for lid in range(L.n)}
+    order = [lid for t in (DURABLE, TEMPORARY) for lid in sorted(free) if L.type[lid] == t for _ in range(free[lid])]
+    expected = dict(zip(movers[: min(budget, len(order))], order))
+
+    assert placement._move_up(5.0, EMERGENCY, (DURABLE, TEMPORARY), budget) == len(expected)
+    for i, lid in sits.items():
+        assert people.loc[i] == expected.get(i, lid) and people.moves[i] == (i in expected)
     seated = people.loc[: people.n]
     assert L.occ[: L.n].tolist() == np.bincount(seated[seated >= 0], minlength=L.n).tolist()
     for lid in range(L.n):

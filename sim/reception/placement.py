@@ -41,13 +41,12 @@ WAITS_FOR_PLACE[[AC_WAITING, ELSEWHERE]] = True
 
 
 @jit
-def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types):
+def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types):
     """Records of ``ids`` placed in ``slots`` (one each) at ``now``, and the locations' head counts (``occ``,
     ``occupied``, ``types``: the location table's); who waited at an application centre leaves it
     (``t_leave_ac``). Returns how many got their first place, how many had waited elsewhere, how many moved
-    (they held a place before), and how many left each centre."""
+    (they held a place before); who left a centre is counted off its ``present``."""
     first = elsewhere = moved = 0
-    left = np.zeros(n_centres, np.int64)
     for i in range(len(ids)):
         p = ids[i]
         if loc[p] >= 0:  # the records are updated one person at a time: a repeat would count twice
@@ -56,7 +55,7 @@ def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_cen
             elsewhere += 1
         elif where[p] == AC_WAITING:
             t_leave_ac[p] = now
-            left[centre[p]] += 1
+            present[centre[p]] -= 1
         if np.isnan(t_place[p]):
             t_place[p] = now
             first += 1
@@ -66,7 +65,7 @@ def _seat(ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_cen
         loc[p] = slots[i]
         where[p] = LOCATION
         add_person(occ, occupied, types, slots[i], 1)
-    return first, elsewhere, moved, left
+    return first, elsewhere, moved
 
 
 # a compiled loop updates the records one person at a time, so a repeated id would take a place off a
@@ -165,13 +164,12 @@ def _leave(
     occupied,
     types,
     waiting,
-    n_centres,
+    present,
 ):
     """Records of ``ids`` who leave the chain at ``now``: gone, with ``t_exit``, their exit kind (``kinds[i]``, or
     ``kind`` for all when ``kinds`` is empty) and ``new_status``; who waited at a centre gets ``t_leave_ac``;
     the places they held and the counts of who waits for one (``waiting``: adults and families, minors) go
-    down. Returns how many leave each application centre and how many were waiting elsewhere."""
-    left = np.zeros(n_centres, np.int64)
+    down, and who leaves a centre is counted off its ``present``. Returns how many were waiting elsewhere."""
     elsewhere = 0
     for i in range(len(ids)):
         p = ids[i]
@@ -180,7 +178,7 @@ def _leave(
             waiting[1 if cat[p] == AMV else 0] -= 1
             if w == AC_WAITING:
                 t_leave_ac[p] = now
-                left[centre[p]] += 1
+                present[centre[p]] -= 1
             else:
                 elsewhere += 1
         elif w == LOCATION:
@@ -191,7 +189,7 @@ def _leave(
         t_exit[p] = now
         exit_kind[p] = kinds[i] if len(kinds) else kind
         status[p] = new_status
-    return left, elsewhere
+    return elsewhere
 
 
 @jit
@@ -228,12 +226,12 @@ def _seat_listed(ids, slots, now, records, log):
     appended to the residents' log (``log``: its ids, location ids, chain links and heads, and the first free
     entry) in the same call. Returns what :func:`_seat` returns and how many placements were appended (all,
     unless a location lies beyond the chains' heads)."""
-    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
-    first, elsewhere, moved, left = _seat(
-        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
+    first, elsewhere, moved = _seat(
+        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
     log_ids, log_lids, nxt, head, start = log
-    return first, elsewhere, moved, left, _link(log_ids, log_lids, nxt, head, start, ids, slots)
+    return first, elsewhere, moved, _link(log_ids, log_lids, nxt, head, start, ids, slots)
 
 
 @jit
@@ -245,17 +243,17 @@ def _take_from_queue(queue, q, waiting, limit, valid, free, now, records):
     queue's new head and what :func:`_seat` returns."""
     buf, head, tail = queue
     if limit <= 0 or waiting[q] <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), head, 0, 0, 0, np.zeros(records[6], np.int64)
+        return np.empty(0, np.int64), np.empty(0, np.int64), head, 0, 0, 0
     open_of_type, type_order, places, reserved, skip_reserved = free
-    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
+    t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, min(limit, waiting[q]))
     ids, head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
     slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
-    first, elsewhere, moved, left = _seat(
-        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    first, elsewhere, moved = _seat(
+        ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
     waiting[q] -= len(ids)
-    return ids, slots, head, first, elsewhere, moved, left
+    return ids, slots, head, first, elsewhere, moved
 
 
 @jit
@@ -267,10 +265,10 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     and their locations (minors first), the queues' new heads, the counts :func:`_seat` returns summed over
     both, and how many placements were appended."""
     open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
-    minor_ids, minor_slots, head_minors, f1, e1, m1, left1 = _take_from_queue(
+    minor_ids, minor_slots, head_minors, f1, e1, m1 = _take_from_queue(
         minors, 1, waiting, limit, valid, (open_of_type, minor_types, places, reserved, skip_reserved), now, records
     )
-    adult_ids, adult_slots, head_adults, f0, e0, m0, left0 = _take_from_queue(
+    adult_ids, adult_slots, head_adults, f0, e0, m0 = _take_from_queue(
         adults,
         0,
         waiting,
@@ -284,7 +282,7 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     slots = np.concatenate((minor_slots, adult_slots))
     log_ids, log_lids, nxt, head, start = log
     listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
-    return ids, slots, head_minors, head_adults, f1 + f0, e1 + e0, m1 + m0, left1 + left0, listed
+    return ids, slots, head_minors, head_adults, f1 + f0, e1 + e0, m1 + m0, listed
 
 
 @jit
@@ -296,25 +294,55 @@ def _rehouse(residents, lid, cat, free, now, records, log):
     first), the adults and the minors who found no place, the counts :func:`_seat` returns summed over both
     groups, and how many placements were appended."""
     open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
-    t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types = records
+    t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     _unseat(residents, where, loc, occ, occupied, types)  # none waited elsewhere: each sits in ``lid``
     adults, minors = _split_minors(residents, cat)
     slots_adults = _free_slots(open_of_type, adult_types, places, occ, reserved, skip_reserved, lid, len(adults))
     placed_adults = adults[: len(slots_adults)]
-    first, elsewhere, moved, left = _seat(
-        placed_adults, slots_adults, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    first, elsewhere, moved = _seat(
+        placed_adults, slots_adults, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
     slots_minors = _free_slots(open_of_type, minor_types, places, occ, reserved, skip_reserved, lid, len(minors))
     placed_minors = minors[: len(slots_minors)]
-    f, e, m, lc = _seat(
-        placed_minors, slots_minors, now, t_place, moves, loc, where, centre, t_leave_ac, n_centres, occ, occupied, types
+    f, e, m = _seat(
+        placed_minors, slots_minors, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
     ids = np.concatenate((placed_adults, placed_minors))
     slots = np.concatenate((slots_adults, slots_minors))
     log_ids, log_lids, nxt, head, start = log
     listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
     stranded_adults, stranded_minors = adults[len(slots_adults) :], minors[len(slots_minors) :]
-    return ids, slots, stranded_adults, stranded_minors, first + f, elsewhere + e, moved + m, left + lc, listed
+    return ids, slots, stranded_adults, stranded_minors, first + f, elsewhere + e, moved + m, listed
+
+
+@jit
+def _move_up_from(src, k, cat, free, now, records, log):
+    """The first ``k`` adult residents of the locations ``src`` (in that order; ascending ids within a location,
+    read from the residents' log, ``log``: as for :func:`_seat_listed`) give up their places and take free places
+    of the types in ``free`` (as for :func:`_take_from_queue`), in that order; the placements are appended to
+    the log. Returns the ids moved, their locations, the counts :func:`_seat` returns, and how many placements
+    were appended."""
+    log_ids, log_lids, nxt, head, start = log
+    t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
+    take = np.empty(k, np.int64)
+    n = 0
+    for lid in src:
+        for p in _chained(log_ids, nxt, head, lid, loc):
+            if n < k and cat[p] != AMV:
+                take[n] = p
+                n += 1
+        if n == k:
+            break
+    take = take[:n]
+    _unseat(take, where, loc, occ, occupied, types)
+    open_of_type, to_types, places, reserved, skip_reserved = free
+    slots = _free_slots(open_of_type, to_types, places, occ, reserved, skip_reserved, -1, n)
+    if len(slots) < n:  # k was at most the free places of these types: cannot happen
+        raise ValueError("residents moving up found fewer free places than counted")
+    first, elsewhere, moved = _seat(
+        take, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
+    )
+    return take, slots, first, elsewhere, moved, _link(log_ids, log_lids, nxt, head, start, take, slots)
 
 
 @jit
@@ -439,6 +467,9 @@ class Placement:
         self.people = people
         self.locations = locations
         self.centres = centres
+        # persons present at each centre, the array the centres share: placing people and their leaving count
+        # them down in the compiled calls
+        self.present = centres[0].present_of_all if centres else np.zeros(0, np.int64)
         self.queues = (IdQueue(), IdQueue())  # (adults and families, minors) waiting for a place, FIFO
         self.waiting = np.zeros(2, np.int64)  # valid entries of each queue
         self.waiting_elsewhere = 0  # family registered elsewhere, waiting at home for a place
@@ -502,23 +533,19 @@ class Placement:
         if len(placed) == 0:
             return placed
         residents = self.residents_of
-        n_first, n_elsewhere, n_moved, left, listed = _seat_listed(
-            placed, slots, now, self._records(), residents.reserve(len(placed))
-        )
+        n_first, n_elsewhere, n_moved, listed = _seat_listed(placed, slots, now, self._records(), residents.reserve(len(placed)))
         residents.appended(placed, slots, listed)
-        self._seated(n_first, n_elsewhere, n_moved, left)
+        self._seated(n_first, n_elsewhere, n_moved)
         return placed
 
     def _records(self) -> tuple:
         """The arrays seating people writes (:func:`_seat`): the person records, the number of centres, the
         locations' head counts and types."""
         p, L = self.people, self.locations
-        return p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, len(self.centres), L.occ, L.occupied, L.type
+        return p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, self.present, L.occ, L.occupied, L.type
 
-    def _seated(self, n_first: int, n_elsewhere: int, n_moved: int, left: np.ndarray) -> None:
-        """The counts after a placement: first places, who had waited elsewhere, moves, and ``left[c]`` people
-        who left application centre ``c``."""
-        self._left_centres(left)
+    def _seated(self, n_first: int, n_elsewhere: int, n_moved: int) -> None:
+        """The counts after a placement: first places, who had waited elsewhere, moves."""
         self.placed_ever += n_first
         self.waiting_elsewhere -= n_elsewhere
         self.moves += n_moved
@@ -553,7 +580,7 @@ class Placement:
         p = self.people
         kinds, one_kind = (kind, 0) if isinstance(kind, np.ndarray) else (NO_KINDS, kind)
         L = self.locations
-        left, n_elsewhere = _leave(
+        n_elsewhere = _leave(
             ids,
             p.where,
             p.cat,
@@ -571,15 +598,9 @@ class Placement:
             L.occupied,
             L.type,
             self.waiting,
-            len(self.centres),
+            self.present,
         )
-        self._left_centres(left)
         self.waiting_elsewhere -= n_elsewhere
-
-    def _left_centres(self, left: np.ndarray) -> None:
-        """``left[c]`` people left application centre ``c`` (placed, housed or departed)."""
-        for c, k in zip(self.centres, left.tolist()):
-            c.present -= k
 
     def _back_to_centre(self, ids: np.ndarray) -> None:
         """People who lost their place and found no other go back to the first application centre, first in line."""
@@ -619,7 +640,7 @@ class Placement:
             residents = self.residents_of
             # room in the residents' log for whatever the two queues may place
             log = residents.reserve(min(limit, n_minors) + min(limit, n_adults))
-            ids, slots, minors.head, adults.head, n_first, n_elsewhere, n_moved, left, listed = _transfer_queues(
+            ids, slots, minors.head, adults.head, n_first, n_elsewhere, n_moved, listed = _transfer_queues(
                 (minors.buffer, minors.head, minors.tail),
                 (adults.buffer, adults.head, adults.tail),
                 self.waiting,
@@ -631,7 +652,7 @@ class Placement:
                 log,
             )
             residents.appended(ids, slots, listed)
-            self._seated(n_first, n_elsewhere, n_moved, left)
+            self._seated(n_first, n_elsewhere, n_moved)
         self.allow_reserved = False
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
@@ -678,19 +699,14 @@ class Placement:
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
-        # adult residents of those locations in that order (ascending ids within a location), the first k
-        take = []
-        for lid in src.tolist():
-            r = self.residents(lid)
-            r = r[p.cat[r] != AMV][:k]
-            take.append(r)
-            k -= len(r)
-            if k == 0:
-                break
-        ids = np.concatenate(take) if len(take) > 1 else take[0]
-        self.release(ids)
-        placed = self.place(ids, now, False, types=to_types)
-        assert len(placed) == len(ids)
+        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
+        residents = self.residents_of
+        log = residents.reserve(k)
+        ids, slots, n_first, n_elsewhere, n_moved, listed = _move_up_from(
+            src, k, p.cat, (L.open_of_type, to_types, L.places, L.reserved, skip_reserved), now, self._records(), log
+        )
+        residents.appended(ids, slots, listed)
+        self._seated(n_first, n_elsewhere, n_moved)
         return len(ids)
 
     # --- closing -------------------------------------------------------------------------
@@ -711,11 +727,11 @@ class Placement:
             log = self.residents_of.reserve(len(residents))
             skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
             free = (L.open_of_type, self.types_for(True), ADULT_ORDER, L.places, L.reserved, skip_reserved)
-            ids, slots, *stranded, n_first, n_elsewhere, n_moved, left, listed = _rehouse(
+            ids, slots, *stranded, n_first, n_elsewhere, n_moved, listed = _rehouse(
                 residents, lid, p.cat, free, now, self._records(), log
             )
             self.residents_of.appended(ids, slots, listed)
-            self._seated(n_first, n_elsewhere, n_moved, left)
+            self._seated(n_first, n_elsewhere, n_moved)
             for group in stranded:  # adults and families, then minors
                 if len(group):
                     p.moves[group] += 1  # going back to the centre is a move too
