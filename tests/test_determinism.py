@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import simpy
 from conftest import BASELINE, small_scenario
 from hypothesis import given, settings
@@ -164,6 +165,30 @@ def test_a_keyed_generator_draws_the_numbers_of_numpys_own_seeding(entropy, key)
     expected, fast = np.random.default_rng([entropy, *key]), Keyed(entropy)(*key)
     assert fast.bit_generator.state == expected.bit_generator.state  # the whole PCG64 state, not a few draws
     assert np.array_equal(fast.random(4), expected.random(4))
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        (0,),
+        (2**32 - 1, 2**32, 2**63 - 1),  # one word, two words, the largest key the compiled path takes
+        (2**63, 5),  # beyond int64: word by word in Python
+        (np.int16(3), 7, np.int64(2**40)),  # mixed integer types, as numpy scalars come
+        (np.uint64(2**63 + 1), np.uint32(9)),
+    ],
+)
+def test_keys_at_the_word_boundaries_and_of_mixed_types_seed_as_numpy_does(key):
+    """Keys reach the compiled seeding as they are (no conversion in Python): each must still give numpy's own
+    generator, at the sizes where a key takes a second 32-bit word or no longer fits a 64-bit integer."""
+    entropy = 2**62 + 11
+    expected = np.random.default_rng([entropy, *(int(k) for k in key)])
+    assert Keyed(entropy)(*key).bit_generator.state == expected.bit_generator.state
+
+
+@pytest.mark.parametrize("key", [(-1,), (3, np.int64(-2))])
+def test_a_negative_key_is_refused_with_its_value(key):
+    with pytest.raises(ValueError, match=f"got {int(key[-1])}"):
+        Keyed(1)(*key)
 
 
 @settings(max_examples=50, deadline=None)
