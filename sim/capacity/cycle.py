@@ -76,7 +76,11 @@ class Geography:
         self.provinces = np.array(sorted(municipalities["province"].unique()))
         self.province_of = np.searchsorted(self.provinces, municipalities["province"].to_numpy())
         self.members = [np.flatnonzero(self.province_of == p) for p in range(len(self.provinces))]  # municipalities per province
+        self.rank = np.zeros(len(self.codes), np.int64)  # each municipality's position among its province's members
+        for members in self.members:
+            self.rank[members] = np.arange(len(members))
         self.population = municipalities["population_2024_01_01"].to_numpy(float)
+        self.population_total = self.population.sum()
         weight = self.population.copy()
         if socio_economic_column:
             weight = weight * municipalities[socio_economic_column].to_numpy(float)
@@ -186,12 +190,13 @@ class CapacityCycle:
                     out[p.municipality] += p.places
         return out
 
-    def _counted_open(self) -> np.ndarray:
+    def _counted_open(self, members: np.ndarray | None = None) -> np.ndarray:
         """The open locations' part of :meth:`counted` (a new array). Kept up to date from the locations'
         openings and closings (:attr:`Locations.changes`) rather than recounted: a run reassesses a
         municipality on every durable or AMV closing, thousands of times. Whether a location counts is decided
         when it opens; its size, dates and municipality do not change while it is open (only leases, emergency
-        and crisis places, are extended; a closing's new date no longer matters)."""
+        and crisis places, are extended; a closing's new date no longer matters). ``members``: only these
+        municipalities' entries (the same numbers: each entry is computed on its own)."""
         L = self.chain.locations
         changes = L.changes
         if self._counted_upto < len(changes):
@@ -217,9 +222,12 @@ class CapacityCycle:
                 else:
                     self._counted_unplaced += sign * places
             self._counted_upto = len(changes)
-        out = self._counted_placed.astype(float)
+        placed, population = self._counted_placed, self.geo.population
+        if members is not None:
+            placed, population = placed[members], population[members]
+        out = placed.astype(float)
         if self._counted_unplaced:
-            out = out + float(self._counted_unplaced) * self.geo.population / self.geo.population.sum()
+            out = out + float(self._counted_unplaced) * population / self.geo.population_total
         return out
 
     def legal_count(self, now: float) -> np.ndarray:
@@ -353,13 +361,13 @@ class CapacityCycle:
         info = self.current
         if info is None or (info["cycle"], m) in self.declined or self.env.now < info["t_est"]:
             return
-        p = self.geo.province_of[m]
-        members = self.geo.members[p]
-        counted = self.counted(self.env.now) if counted is None else counted
-        have = counted[members] + self.counting_pipeline[members] + self.planned[members]
+        members = self.geo.members[self.geo.province_of[m]]
+        # only the province's entries of the count (computed alone when not given: thousands of calls a run)
+        counted = self._counted_open(members) if counted is None else counted[members]
+        have = counted + self.counting_pipeline[members] + self.planned[members]
         tasks = info["task"][members]
         prov_gap = max(int(tasks.sum() - have.sum()), 0)
-        gap = min(max(int(info["task"][m] - have[members == m][0]), 0), prov_gap)
+        gap = min(max(int(info["task"][m] - have[self.geo.rank[m]]), 0), prov_gap)
         if gap > 0:
             self._decide(info, m, gap, binding=True)
 
