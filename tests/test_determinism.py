@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType
-from sim.capacity.projects import STAGES, Menu, Plan, Project, stage_days
+from sim.capacity.projects import STAGES, Menu, Plan, Project, _chosen, _lateness_exponent, choose_index, stage_days
 from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
@@ -226,6 +226,29 @@ def test_a_menu_draws_each_types_plan_as_one_draw_per_stage_would(seed, n_types,
     assert vectorised.random() == rng.random()  # and it used up the same numbers: later draws agree
     one = Plan.draw("t0", types["t0"], np.random.default_rng(seed))
     assert one.durations == dict(zip(STAGES, days[0].tolist())) and one.planned_days == planned[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    planned=st.lists(st.floats(0, 3000), min_size=1, max_size=9),
+    data=st.data(),
+    days_left=st.floats(-500, 1500),
+    aversion=st.floats(0, 2),
+    u=st.one_of(st.floats(0, 1, exclude_max=True), st.sampled_from([0.0, 0.2, 0.25, 0.5, 1 / 3, 2 / 3, 0.75])),
+)
+def test_the_compiled_choice_of_a_project_type_is_choose_index(planned, data, days_left, aversion, u):
+    """Menu.choose picks a type with compiled loops around numpy's exp: for fewer than eight types with finite
+    weights of zero or more (every menu a run has) it must pick the type choose_index picks, ties of the
+    cumulative shares with the uniform and all-zero weights included; for more types it leaves the choice to
+    choose_index (numpy sums eight or more numbers pairwise)."""
+    n = len(planned)
+    weights = np.array(data.draw(st.lists(st.one_of(st.just(0.0), st.just(1.0), st.floats(0, 10)), min_size=n, max_size=n)))
+    planned = np.array(planned)
+    got = _chosen(weights, np.exp(_lateness_exponent(planned, days_left, aversion)), u)
+    if n < 8:
+        assert got == choose_index(planned, weights, days_left, aversion, u)
+    else:
+        assert got == -1
 
 
 def _stage_by_stage(env, plan, rng, fail_probability, pause, out):

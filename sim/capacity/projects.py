@@ -66,6 +66,46 @@ def _laid_out(fixed_days, drawn, standard, scale_months, appeal_days, delay_days
     return days, planned
 
 
+@jit
+def _lateness_exponent(planned_days: np.ndarray, days_left: float, aversion_per_month: float) -> np.ndarray:
+    """The argument of :func:`choose_index`'s exp, its very steps element by element: −aversion × months each
+    plan would open after the deadline (``np.maximum(x, 0.0)`` keeps x unless it is below zero)."""
+    out = np.empty(len(planned_days))
+    for i in range(len(planned_days)):
+        late = planned_days[i] - days_left
+        if late < 0.0:
+            late = 0.0
+        out[i] = -aversion_per_month * (late / DAYS_PER_MONTH)
+    return out
+
+
+@jit
+def _chosen(weights: np.ndarray, factor: np.ndarray, u: float) -> int:
+    """:func:`choose_index` after its exp (``factor``), or -1 where its numbers cannot be promised: numpy sums
+    fewer than eight numbers one after the other (as here), eight or more pairwise; and the search below counts
+    the cumulative shares up to ``u``, which is numpy's binary search only while they rise (weights finite, >= 0)."""
+    n = len(weights)
+    if n >= 8:
+        return -1
+    w = np.empty(n)
+    total = 0.0
+    for i in range(n):
+        w[i] = weights[i] * factor[i]
+        if not (0.0 <= w[i] < np.inf):
+            return -1
+        total += w[i]
+    if total <= 0:
+        w[:] = 1.0
+        total = float(n)
+    chosen = 0
+    cumulative = 0.0
+    for i in range(n):
+        cumulative += w[i]
+        if cumulative / total <= u:
+            chosen = i + 1
+    return min(chosen, n - 1)
+
+
 def _is_drawn(stage: Stage) -> bool:
     """Whether a stage's length is random (as in :func:`stage_days`, the reference for one stage)."""
     return stage.mean_months > 0 and stage.cv > 0
@@ -115,7 +155,11 @@ class Menu:
     ) -> Plan:
         """The plans at the site ``rng`` draws, and the builder's choice among them (:func:`choose_index`)."""
         days, planned = self.draw(rng)
-        return self.plan(choose_index(planned, weights, days_left, aversion_per_month, u), days, planned)
+        # compiled but for the exp, numpy's own (its result may differ from the C library's in the last bit)
+        i = _chosen(weights, np.exp(_lateness_exponent(planned, days_left, aversion_per_month)), u)
+        if i < 0:
+            i = choose_index(planned, weights, days_left, aversion_per_month, u)
+        return self.plan(i, days, planned)
 
 
 @dataclass
