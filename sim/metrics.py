@@ -98,6 +98,9 @@ class Monitor:
         self.data = {c: self._ints[:, i] for i, c in enumerate(INT_COLUMNS)}
         self.data.update({c: self._floats[:, i] for i, c in enumerate(FLOAT_COLUMNS)})
         self.any_above_norm = np.zeros(horizon_days, bool)
+        # nights with a centre above its norm before each day (Python ints): the pressure over a window is a
+        # difference of two, not a count over the window each time it is asked (thousands of times a run)
+        self._nights_above_before = [0] * (horizon_days + 1)
         # the day's flows (persons), added to by the processes during the day and counted at night
         self.today = dict.fromkeys(DAY_FLOWS, 0)
 
@@ -107,7 +110,8 @@ class Monitor:
 
     def pressure(self, day: int, window_days: int) -> float:
         """Share of the ``window_days`` nights before ``day`` on which an application centre was above its norm."""
-        return np.count_nonzero(self.any_above_norm[max(day - window_days, 0) : day]) / window_days
+        before = self._nights_above_before
+        return (before[day] - before[max(day - window_days, 0)]) / window_days
 
     def night(self, day: int, centres, locations, placement, procedure, housing, capacity) -> None:
         """Count the night of ``day``: the day's flows, where everyone is, the places, the backlog and queues,
@@ -116,17 +120,19 @@ class Monitor:
         places, occ = locations.open_places, locations.occupied  # read only
         ac = registering = above_norm = in_relief = outside = 0
         for c in centres:
-            ac += c.present
-            registering += c.registering
-            above_norm += c.above_norm
-            in_relief += c.in_relief
-            outside += c.outside
+            present, reg, above, relief, out = c.tonight()
+            ac += present
+            registering += reg
+            above_norm += above
+            in_relief += relief
+            outside += out
         # only a centre above its norm pays (most nights none is)
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day)) if above_norm else 0.0
         cost = costs.night(occ, places, ac) + penalty
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
         self.any_above_norm[day] = above_norm > 0
+        self._nights_above_before[day + 1] = self._nights_above_before[day] + (above_norm > 0)
         occupied = occ.tolist()  # Python ints: their sum below is exact, without a numpy call
         # one row write per table, in the order of INT_COLUMNS
         self._ints[day] = (
@@ -150,7 +156,8 @@ class Monitor:
             procedure.awaiting_departure,
         )
         self._floats[day] = (cost, penalty)
-        today.update(dict.fromkeys(DAY_FLOWS, 0))  # in place: the processes hold this dict
+        for flow in DAY_FLOWS:  # in place: the processes hold this dict
+            today[flow] = 0
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
         head = {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}

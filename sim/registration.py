@@ -156,6 +156,14 @@ class ApplicationCentre:
     def present(self, persons: int) -> None:
         self.present_of_all[self.index] = persons
 
+    def tonight(self) -> tuple[int, int, int, int, int]:
+        """The night's count (persons): present, registering, above the norm, in relief (:attr:`in_relief`),
+        sleeping outside (:attr:`outside`); in one call, reading who is present once."""
+        present, cfg = int(self.present_of_all[self.index]), self.cfg
+        above_beds = max(0, present - cfg.physical_limit_persons)
+        relief = cfg.chairs_persons + cfg.night_shelter_places
+        return present, self.registering, max(0, present - cfg.norm_persons), min(above_beds, relief), max(0, above_beds - relief)
+
     @property
     def above_norm(self) -> int:
         """Persons above the norm tonight."""

@@ -221,3 +221,17 @@ def test_the_centres_nightly_columns_follow_from_the_people_present():
     assert (ts["ac_in_relief"] == (present - 260).clip(lower=0, upper=35)).all()
     assert (ts["sleeping_outside"] == (present - 295).clip(lower=0)).all()
     assert (ts["sleeping_outside"] > 0).any(), "the scenario should fill the centre past its relief valves"
+
+
+def test_pressure_is_the_share_of_the_windows_nights_with_a_centre_above_its_norm():
+    """The pressure COA's search and the Spreidingswet cycle read on day d over a window of w nights: the share
+    of the nights d - w ... d - 1 (those since day 0 only) on which a centre was above its norm, read off the
+    daily table; at day 0 none."""
+    s = scenario_from_dict(small_dict(inflow={"first_applications_per_year": 20_000}, registration={"transfer_limit_per_day": 5}))
+    chain = Chain(s, seed=4)
+    chain.run()
+    above = (chain.monitor.frame(chain.cal.dates, 0)["ac_above_norm"] > 0).to_numpy()
+    assert above.any() and not above.all(), "the scenario should have nights above the norm and nights below it"
+    for window in (1, 7, 30, 1000):
+        for day in range(chain.h):
+            assert chain.monitor.pressure(day, window) == above[max(day - window, 0) : day].sum() / window

@@ -278,3 +278,28 @@ def test_registration_follows_the_multi_server_fifo_recurrence(gaps, services, s
         start = max(float(people.t_arrive[i]), heapq.heappop(free))
         heapq.heappush(free, start + services[i])
         assert people.t_reg_start[i] == start and people.t_reg_end[i] == start + services[i]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    present=st.integers(0, 3000),
+    norm=st.integers(0, 2000),
+    beds_above_norm=st.integers(0, 500),
+    chairs=st.integers(0, 300),
+    shelter=st.integers(0, 300),
+)
+def test_a_centres_night_count_splits_who_is_present_into_norm_beds_relief_and_outside(
+    present, norm, beds_above_norm, chairs, shelter
+):
+    """Tonight at a centre: who is above the norm; above the beds, who sleeps on chairs or in the night shelter
+    (up to their places) and who sleeps outside; the one-call count is what the separate properties say, and
+    relief and outside together are everyone above the beds."""
+    beds = norm + beds_above_norm  # a centre has at least its norm in beds
+    centre = ApplicationCentre(
+        Centre(norm_persons=norm, physical_limit_persons=beds, chairs_persons=chairs, night_shelter_places=shelter), 0
+    )
+    centre.present, centre.registering = present, present // 3
+    count = centre.tonight()
+    assert count == (present, present // 3, centre.above_norm, centre.in_relief, centre.outside)
+    assert count[2] == max(present - norm, 0)
+    assert count[3] + count[4] == max(present - beds, 0) and count[3] <= chairs + shelter
