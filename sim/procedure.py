@@ -18,6 +18,9 @@ so :func:`family_queue` computes it when the run starts.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -111,16 +114,6 @@ def _outcomes(ids, cat, u, first, amv, outcome) -> None:
         outcome[p] = PERMIT if u[p] < permit else (REJECTION if u[p] < rejection else DUBLIN)
 
 
-def first_outcomes_on(scenario: Scenario, day_date) -> Outcomes:
-    """The first-asylum outcome shares in force on a date."""
-    cfg = scenario.procedure
-    current = cfg.outcomes_first
-    for change in sorted(cfg.outcome_changes, key=lambda c: c.date):
-        if change.date <= day_date:
-            current = change
-    return current
-
-
 def departure_delays(scenario: Scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Days from decision to departure (exponential, by inverse CDF of one uniform each)."""
     cfg = scenario.departure
@@ -151,6 +144,10 @@ class Procedure:
         self.awaiting_departure = 0
         self._next_due_day = 0  # first day whose departures have not been collected yet
         self.family_backlog = np.zeros(cal.horizon_days, np.int64)  # family applications pending each night (plan_family)
+        # the first-asylum outcome shares in force from each change's date (of two on one date, the later listed)
+        changes = sorted(self.cfg.outcome_changes, key=lambda c: c.date)
+        self._change_dates = [c.date for c in changes]
+        self._first_bounds = [outcome_bounds(o) for o in (self.cfg.outcomes_first, *changes)]
         self.series = step_series(
             scenario.start_date,
             cal.horizon_days,
@@ -175,6 +172,11 @@ class Procedure:
         self.backlog.push(ids)
         self.size += len(ids)
 
+    def first_bounds_on(self, day_date: dt.date) -> tuple[float, float]:
+        """The first-asylum outcome shares in force on a date (:func:`outcome_bounds`): the latest change dated on
+        or before it, else the shares at the start."""
+        return self._first_bounds[bisect.bisect_right(self._change_dates, day_date)]
+
     def decide(self, k: int, now: float) -> tuple[np.ndarray, np.ndarray]:
         """Decide the ``k`` oldest cases with the shares in force today; returns (new status holders, people who must leave)."""
         p = self.people
@@ -182,7 +184,7 @@ class Procedure:
         self.size -= len(ids)
         self.decided += len(ids)
         p.t_decision[ids] = now
-        first = outcome_bounds(first_outcomes_on(self.s, self.cal.date(now)))
+        first = self.first_bounds_on(self.cal.date(now))
         _outcomes(ids, p.cat, p.u_outcome, first, outcome_bounds(self.cfg.outcomes_amv), p.outcome)
         p.depart_delay_days[ids] = departure_delays(self.s, p.outcome[ids], p.u_delay[ids])
         permit = p.outcome[ids] == PERMIT

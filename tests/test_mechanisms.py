@@ -7,12 +7,18 @@ property of the mechanism, not of one lucky path.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 from conftest import small_scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from sim.calendar import HALF_YEAR_DAYS
+from sim.calendar import HALF_YEAR_DAYS, Calendar
 from sim.model import simulate
+from sim.people import People
+from sim.procedure import Procedure
 from sim.scenario import Outcomes
 
 SEEDS = range(8)
@@ -103,6 +109,35 @@ def test_a_lower_approval_rate_means_more_departures_and_fewer_status_holders():
     same, lower = (world(procedure={"decisions_per_week": 70, "outcome_changes": c}) for c in ([], change))
     assert_negative(paired(lambda r: r.summary["departed_total"], lower, same))
     assert_negative(paired(lambda r: r.timeseries["status_holders_waiting"].mean(), same, lower))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 40), st.floats(0, 1), st.floats(0, 1)), max_size=6),
+    day=st.integers(-5, 45),
+)
+def test_decisions_take_the_outcome_shares_of_the_latest_change_dated_on_or_before_their_day(changes, day):
+    """The first-asylum shares in force on a date: those of the latest change dated on or before it (of two on
+    one date, the one listed later), before any change the scenario's starting shares."""
+    start = dt.date(2026, 1, 1)
+    listed = [
+        {
+            "date": (start + dt.timedelta(days=d)).isoformat(),
+            "permit": p * 0.5,
+            "rejection": r * 0.5,
+            "dublin": 1 - p * 0.5 - r * 0.5,
+        }
+        for d, p, r in changes
+    ]
+    s = small_scenario(procedure={"outcome_changes": listed})
+    procedure = Procedure(s, People(1), Calendar(s.start_date, s.horizon_days))
+    on = start + dt.timedelta(days=day)
+    in_force = [c for c in listed if dt.date.fromisoformat(c["date"]) <= on]
+    latest = max(in_force, key=lambda c: c["date"], default=None)  # max keeps the first of equals: take the last
+    if latest is not None:
+        latest = [c for c in in_force if c["date"] == latest["date"]][-1]
+    o = s.procedure.outcomes_first if latest is None else Outcomes(**{k: latest[k] for k in ("permit", "rejection", "dublin")})
+    assert procedure.first_bounds_on(on) == (o.permit, o.permit + o.rejection)
 
 
 def test_nareizigers_who_join_their_sponsor_take_homes_of_the_task():
