@@ -65,35 +65,27 @@ IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the b
 
 
 @jit
-def _take_due(ids, days, n, day) -> tuple[np.ndarray, int]:
-    """The entries of ``ids[:n]`` due on ``day`` (in order), and the others kept in order at the front: their
-    new count."""
+def _departing_on(ids, days, n, day, where, outcome, returns) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The entries of ``ids[:n]`` due on ``day`` (in order) who are still in the chain, and how each leaves:
+    Dublin cases to the responsible state, the others returning or to an unknown destination. The entries not
+    due are kept in order at the front. Returns those leaving, their exit kinds, how many entries are kept and
+    how many were due (those gone already included)."""
     out = np.empty(n, ids.dtype)
-    taken = kept = 0
+    kind = np.empty(n, np.int8)
+    leaving = due = kept = 0
     for i in range(n):
-        if days[i] == day:
-            out[taken] = ids[i]
-            taken += 1
-        else:
-            ids[kept], days[kept] = ids[i], days[i]
+        p = ids[i]
+        if days[i] != day:
+            ids[kept], days[kept] = p, days[i]
             kept += 1
-    return out[:taken], kept
-
-
-@jit
-def _departing(ids, where, outcome, returns) -> tuple[np.ndarray, np.ndarray]:
-    """Of ``ids`` due to depart, those still in the chain and how each leaves: Dublin cases to the responsible
-    state, the others returning or to an unknown destination."""
-    out = np.empty(len(ids), ids.dtype)
-    kind = np.empty(len(ids), np.int8)
-    n = 0
-    for p in ids:
+            continue
+        due += 1
         if where[p] == GONE:
             continue
-        out[n] = p
-        kind[n] = EXIT_DUBLIN if outcome[p] == DUBLIN else (EXIT_RETURN if returns[p] else EXIT_UNKNOWN)
-        n += 1
-    return out[:n], kind[:n]
+        out[leaving] = p
+        kind[leaving] = EXIT_DUBLIN if outcome[p] == DUBLIN else (EXIT_RETURN if returns[p] else EXIT_UNKNOWN)
+        leaving += 1
+    return out[:leaving], kind[:leaving], kept, due
 
 
 def outcome_bounds(o: Outcomes) -> tuple[float, float]:
@@ -210,18 +202,16 @@ class Procedure:
         self._due_days[n : n + k] = days
         self._due_n = n + k
 
-    def due(self, day: int) -> np.ndarray:
-        """Ids whose departure falls on ``day``, in order of scheduling."""
-        self._next_due_day = day + 1
-        ids, self._due_n = _take_due(self._due_ids, self._due_days, self._due_n, day)
-        self.awaiting_departure -= len(ids)
-        return ids
-
     def departures(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """People still in the chain whose departure falls on ``day``, and how each leaves (``EXIT_*``):
-        Dublin cases to the responsible state, the others returning or to an unknown destination."""
+        """People still in the chain whose departure falls on ``day`` (in order of scheduling), and how each leaves
+        (``EXIT_*``): Dublin cases to the responsible state, the others returning or to an unknown destination."""
         p = self.people
-        return _departing(self.due(day), p.where, p.outcome, p.returns)
+        self._next_due_day = day + 1
+        ids, kind, self._due_n, due = _departing_on(
+            self._due_ids, self._due_days, self._due_n, day, p.where, p.outcome, p.returns
+        )
+        self.awaiting_departure -= due
+        return ids, kind
 
     def enter_registered(self, ids: np.ndarray) -> np.ndarray:
         """People who finished registering: asylum seekers join the backlog; family members (nareizigers)
