@@ -98,7 +98,11 @@ def municipalities_of(scenario: Scenario) -> pd.DataFrame | None:
     """The municipalities table when the start state (municipal places) or the Spreidingswet uses it, else None."""
     ist = scenario.initial_state
     if ist.use_municipal_places or scenario.capacity.spreidingswet.enabled:
-        return read_municipalities(scenario.resolve_path(ist.municipalities_file))
+        path = scenario.resolve_path(ist.municipalities_file)
+        if not path.exists():
+            return read_municipalities(path)  # its own message
+        st = path.stat()
+        return _municipalities(str(path), st.st_mtime_ns, st.st_size).copy()  # parsed once per file version
     return None
 
 
