@@ -223,7 +223,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     centre = route_to_centres(u_centre, [c.share_of_arrivals for c in s.registration.centres])
     service = np.full(total, np.nan)
     for c in centres:
-        mine = to_ac & (centre == c.index)
+        mine = np.flatnonzero(to_ac & (centre == c.index))  # by index: selecting by a mask this long is slower
         service[mine] = service_days(c.cfg, u_service[mine])
     status = np.zeros(total, np.int8)  # IN_PROCEDURE once registered
     status[family] = STATUS_HOLDER  # nareizigers hold a permit on arrival
@@ -242,7 +242,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         where=where,
         t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan),
         t_exit=np.where(sponsor, t_arrive, np.nan),
-        exit_kind=np.where(sponsor, EXIT_SPONSOR, 0).astype(np.int8),
+        exit_kind=np.where(sponsor, np.int8(EXIT_SPONSOR), np.int8(0)),
         sponsor=sponsor,
         elsewhere=elsewhere,
         to_ac=to_ac,
