@@ -170,13 +170,17 @@ class IdQueue:
         k = len(ids)
         if k == 0:
             return
+        self.room(k)
+        self.buffer[self.tail : self.tail + k] = ids
+        self.tail += k
+
+    def room(self, k: int) -> None:
+        """Room for ``k`` more entries after ``tail`` (for a compiled loop that appends them and sets ``tail``)."""
         if self.tail + k > len(self.buffer):
             live = self.buffer[self.head : self.tail]
             new = np.empty(max(2 * (len(live) + k), 4096), np.int64)
             new[: len(live)] = live
             self.buffer, self.head, self.tail = new, 0, len(live)
-        self.buffer[self.tail : self.tail + k] = ids
-        self.tail += k
 
     def push_front(self, ids: np.ndarray) -> None:
         """Put ``ids`` (in order) ahead of everyone queued: they are served first."""

@@ -49,16 +49,21 @@ from sim.scenario import Procedure as ProcedureConfig
 
 
 @jit
-def _split_family(ids, cat, t_permit, t_reg_end) -> tuple[np.ndarray, np.ndarray]:
-    """``ids`` split into asylum applicants and family members (nareizigers), in the given order; family
-    members' permits are dated to the end of their registration."""
-    family = np.empty(len(ids), np.bool_)
-    for i in range(len(ids)):
-        p = ids[i]
-        family[i] = cat[p] == FAMILY
-        if family[i]:
+def _enter_registered(ids, cat, t_permit, t_reg_end, backlog, tail) -> tuple[np.ndarray, int]:
+    """``ids`` (in order) who finished registering: asylum applicants are appended to the backlog (``backlog``:
+    its buffer, with room after ``tail``); family members' permits are dated to the end of their registration.
+    Returns the family members (nareizigers, in order) and the backlog's new tail."""
+    family = np.empty(len(ids), ids.dtype)
+    n = 0
+    for p in ids:
+        if cat[p] == FAMILY:
             t_permit[p] = t_reg_end[p]
-    return ids[~family], ids[family]
+            family[n] = p
+            n += 1
+        else:
+            backlog[tail] = p
+            tail += 1
+    return family[:n], tail
 
 
 IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the backlog's validity test
@@ -216,9 +221,11 @@ class Procedure:
     def enter_registered(self, ids: np.ndarray) -> np.ndarray:
         """People who finished registering: asylum seekers join the backlog; family members (nareizigers)
         already hold a permit, dated to the end of registration. Returns the family members (they wait for a home)."""
-        p = self.people
-        applicants, family = _split_family(ids, p.cat, p.t_permit, p.t_reg_end)
-        self.enter(applicants)
+        p, backlog = self.people, self.backlog
+        backlog.room(len(ids))
+        before = backlog.tail
+        family, backlog.tail = _enter_registered(ids, p.cat, p.t_permit, p.t_reg_end, backlog.buffer, backlog.tail)
+        self.size += backlog.tail - before  # the applicants (see enter)
         return family
 
     def plan_family(self, rng: np.random.Generator, replay: pd.DataFrame | None, counts: np.ndarray) -> None:

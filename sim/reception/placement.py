@@ -142,6 +142,20 @@ def _split_minors(ids, cat) -> tuple[np.ndarray, np.ndarray]:
     return ids[~minor], ids[minor]
 
 
+@jit
+def _queue_by_group(ids, cat, adults, adults_tail, minors, minors_tail) -> tuple[int, int]:
+    """``ids`` (in order) appended to the adults' and families' queue or the minors' (``adults``, ``minors``:
+    their buffers, with room after their tails); returns the new tails."""
+    for p in ids:
+        if cat[p] == AMV:
+            minors[minors_tail] = p
+            minors_tail += 1
+        else:
+            adults[adults_tail] = p
+            adults_tail += 1
+    return adults_tail, minors_tail
+
+
 NO_KINDS = np.empty(0, np.int8)  # exit kinds when one kind is given for all
 
 
@@ -565,11 +579,13 @@ class Placement:
 
     def wait_at_centre(self, ids: np.ndarray) -> None:
         """People whose registration ended (in order of completion) wait at their centre for a place."""
-        adults, minors = _split_minors(ids, self.people.cat)
-        self.queues[1].push(minors)
-        self.queues[0].push(adults)
-        self.waiting[0] += len(adults)
-        self.waiting[1] += len(minors)
+        adults, minors = self.queues
+        adults.room(len(ids))
+        minors.room(len(ids))
+        before = adults.tail, minors.tail
+        adults.tail, minors.tail = _queue_by_group(ids, self.people.cat, adults.buffer, adults.tail, minors.buffer, minors.tail)
+        self.waiting[0] += adults.tail - before[0]
+        self.waiting[1] += minors.tail - before[1]
 
     def exit(self, ids: np.ndarray, kind: np.ndarray | int, now: float, status: int) -> None:
         """People leave the chain (housed, joined a sponsor, departed): their queue entry, centre and place go,
