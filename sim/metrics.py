@@ -195,7 +195,7 @@ def summarise(
     emergency = (d["occupancy_emergency"] + d["occupancy_crisis"])[a:b]
     above = monitor.any_above_norm[a:b]
     outside = d["sleeping_outside"][a:b]
-    # the groups below as ids, not boolean masks: selecting by a mask of a run's records (random, ~150,000 rows)
+    # the groups below as ids, not boolean masks: selecting by a mask of a run's records (random, ~400,000 rows)
     # took ten times as long as finding the ids once and taking by them
     # registration wait: time from arrival to the start of registration (the queue wait, Wq)
     reg = np.flatnonzero(new & ~np.isnan(people.t_reg_start[:n]) & (people.t_reg_start[:n] < horizon))

@@ -519,8 +519,18 @@ class Placement:
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
-        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
-        return _free_slots(L.open_of_type, types, L.places, L.occ, L.reserved, skip_reserved, exclude, k)
+        return _free_slots(L.open_of_type, types, L.places, L.occ, L.reserved, self._reserve_held_back(), exclude, k)
+
+    def _reserve_held_back(self) -> bool:
+        """Whether the reserve's places are kept out of a search for free places (see :meth:`transfer`)."""
+        return len(self.locations.reserved_ids) > 0 and not self.allow_reserved
+
+    def _free_tables(self, to_types: tuple[int, ...] | None = None) -> tuple:
+        """What the compiled searches for free places read: the open locations per type, the types in COA's order
+        (minors' and adults', or only ``to_types``), the places, the reserve and whether it is held back."""
+        L = self.locations
+        types = (self.types_for(True), ADULT_ORDER) if to_types is None else (to_types,)
+        return L.open_of_type, *types, L.places, L.reserved, self._reserve_held_back()
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         """The location types a person may be placed in, in COA's order of preference."""
@@ -553,8 +563,8 @@ class Placement:
         return placed
 
     def _records(self) -> tuple:
-        """The arrays seating people writes (:func:`_seat`): the person records, the number of centres, the
-        locations' head counts and types."""
+        """The arrays seating people writes (:func:`_seat`): the person records, who is present at each centre,
+        the locations' head counts and types."""
         p, L = self.people, self.locations
         return p.t_place, p.moves, p.loc, p.where, p.centre, p.t_leave_ac, self.present, L.occ, L.occupied, L.type
 
@@ -648,8 +658,6 @@ class Placement:
         limit = self.transfer_limit
         # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
         self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
-        L = self.locations
-        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
         minors, adults = self.queues[1], self.queues[0]
         n_minors, n_adults = self.waiting.tolist()
         if limit > 0 and (n_minors or n_adults):
@@ -662,7 +670,7 @@ class Placement:
                 self.waiting,
                 limit,
                 WAITS_FOR_PLACE,
-                (L.open_of_type, self.types_for(True), ADULT_ORDER, L.places, L.reserved, skip_reserved),
+                self._free_tables(),
                 now,
                 self._records(),
                 log,
@@ -715,11 +723,10 @@ class Placement:
         if len(src) == 0:
             return 0
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
-        skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
         residents = self.residents_of
         log = residents.reserve(k)
         ids, slots, n_first, n_elsewhere, n_moved, listed = _move_up_from(
-            src, k, p.cat, (L.open_of_type, to_types, L.places, L.reserved, skip_reserved), now, self._records(), log
+            src, k, p.cat, self._free_tables(to_types), now, self._records(), log
         )
         residents.appended(ids, slots, listed)
         self._seated(n_first, n_elsewhere, n_moved)
@@ -741,10 +748,8 @@ class Placement:
         residents = self.residents(lid)
         if len(residents):
             log = self.residents_of.reserve(len(residents))
-            skip_reserved = len(L.reserved_ids) > 0 and not self.allow_reserved
-            free = (L.open_of_type, self.types_for(True), ADULT_ORDER, L.places, L.reserved, skip_reserved)
             ids, slots, *stranded, n_first, n_elsewhere, n_moved, listed = _rehouse(
-                residents, lid, p.cat, free, now, self._records(), log
+                residents, lid, p.cat, self._free_tables(), now, self._records(), log
             )
             self.residents_of.appended(ids, slots, listed)
             self._seated(n_first, n_elsewhere, n_moved)
