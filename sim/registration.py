@@ -159,10 +159,16 @@ class ApplicationCentre:
     def tonight(self) -> tuple[int, int, int, int, int]:
         """The night's count (persons): present, registering, above the norm, in relief (:attr:`in_relief`),
         sleeping outside (:attr:`outside`); in one call, reading who is present once."""
-        present, cfg = int(self.present_of_all[self.index]), self.cfg
+        present = int(self.present_of_all[self.index])
+        return present, self.registering, max(0, present - self.cfg.norm_persons), *self._beyond_beds(present)
+
+    def _beyond_beds(self, present: int) -> tuple[int, int]:
+        """Of ``present`` persons, those above the beds who spend the night on chairs or in the night shelter (up to
+        their places), and those beyond them, outside."""
+        cfg = self.cfg
         above_beds = max(0, present - cfg.physical_limit_persons)
         relief = cfg.chairs_persons + cfg.night_shelter_places
-        return present, self.registering, max(0, present - cfg.norm_persons), min(above_beds, relief), max(0, above_beds - relief)
+        return min(above_beds, relief), max(0, above_beds - relief)
 
     @property
     def above_norm(self) -> int:
@@ -172,15 +178,12 @@ class ApplicationCentre:
     @property
     def in_relief(self) -> int:
         """Persons above the beds who spend the night on chairs in the waiting area or in the night shelter."""
-        return min(
-            max(0, self.present - self.cfg.physical_limit_persons), self.cfg.chairs_persons + self.cfg.night_shelter_places
-        )
+        return self._beyond_beds(self.present)[0]
 
     @property
     def outside(self) -> int:
         """Persons above the beds and the relief valves (chairs, night shelter) tonight: they sleep outside."""
-        cfg = self.cfg
-        return max(0, self.present - cfg.physical_limit_persons - cfg.chairs_persons - cfg.night_shelter_places)
+        return self._beyond_beds(self.present)[1]
 
 
 def centres_of(configs: list) -> list[ApplicationCentre]:
