@@ -19,8 +19,9 @@ called often and underrates a few expensive numpy calls; a sampling profiler giv
 (py-spy is not a dependency: ``pip install py-spy``).
 Changes worth a few per cent drown in these machines' noise (the same code measures ~10 % apart within
 minutes); to compare two versions, ``--instructions`` counts the instructions of one replication instead
-(valgrind's callgrind: loading and running, minus loading only), which repeats to ~0.5 %. valgrind is a
-system package, not a dependency; the three processes it runs (the first compiles the loops for valgrind's CPU) take ~6 minutes.
+(valgrind's callgrind: a process running two replications minus one running one), which repeats to ~0.6 %. valgrind
+is a system package, not a dependency; the three processes it runs (the first compiles the loops for valgrind's
+CPU) take ~10 minutes.
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` each is
 timed N times and the fastest is kept (the least disturbed by other processes).
@@ -236,25 +237,21 @@ def peak_memory_bytes(scenario_path: Path, seed: int) -> int:
 
 
 def instructions(scenario_path: Path, seed: int) -> int:
-    """Instructions (valgrind callgrind) one replication executes: loading and running, minus loading only
-    (loading: the imports, the scenario, and a run of a few days that loads the compiled loops), after one
-    uncounted replication that compiles the loops for valgrind's CPU."""
+    """Instructions (valgrind callgrind) one replication executes in a process that has run one already: a
+    process running two replications minus one running one, after one uncounted replication that compiles the
+    loops for valgrind's CPU."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise FileNotFoundError("--instructions needs valgrind on the PATH (a system package, e.g. apt install valgrind)")
-    # loading includes a run of a few days: it loads the compiled loops (numba's cache), a fixed cost of a
-    # process that would otherwise be counted as the replication's
-    load = (
-        f"from sim import load_scenario, simulate; s = load_scenario({str(scenario_path)!r}); "
-        f"simulate(load_scenario({str(scenario_path)!r}, ['horizon_years=0.02']), seed={seed})"
-    )
-    counts = []
     # valgrind shows numba a CPU of its own, whose compiled loops are cached apart: a first process under it
-    # compiles them (not counted), so that both counted processes load them from the cache alike. It runs the
-    # whole replication: loops first called after the few days of loading (moving residents up, compacting the
-    # residents' log, ...) would otherwise compile inside the counted run (measured: +18,000 M on a fresh copy)
-    run = f"{load}; simulate(s, seed={seed})"
-    for code in (run, load, run):
+    # compiles them (not counted). Each counted process then runs a whole replication first, so every loop is
+    # loaded from that cache and every one-time cost is paid before the counted replication: a replication after
+    # a few days only (the earlier way) still loaded the loops first called later inside the counted part, a
+    # cost that depends on how the code is split into loops (measured: 5,314 M for a replication counted so,
+    # 5,161 M for the second one in a process, at 3e75d9b)
+    one = f"from sim import load_scenario, simulate; s = load_scenario({str(scenario_path)!r}); simulate(s, seed={seed})"
+    counts = []
+    for code in (one, one, f"{one}; simulate(s, seed={seed})"):
         cmd = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         found = re.search(r"Collected : (\d+)", out.stderr)
@@ -283,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         except FileNotFoundError as exc:
             print(f"bench_baseline: {exc}", file=sys.stderr)
             return 2
-        print(f"instructions of one replication: {n / 1e6:,.0f} million (callgrind; repeats to ~0.5 %)")
+        print(f"instructions of one replication: {n / 1e6:,.0f} million (callgrind; repeats to ~0.6 %)")
         return 0
 
     refs = [bare_simpy_seconds() for _ in range(args.repeat)]
