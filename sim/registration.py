@@ -79,15 +79,18 @@ def _arrived(ids, where, centre, cat, index) -> int:
 
 
 @jit
-def _registered(ids, where, cat) -> int:
-    """``ids`` finished registering: they wait at the centre for a place. Returns how many are minors."""
-    minors = 0
-    for p in ids:
+def _registered(ids, end, done, now, where, cat) -> tuple[int, int]:
+    """The registrations planned in order of their end (``ids``, ``end``) from the ``done``-th on that have ended
+    by ``now``: those people wait at the centre for a place. Returns how many ended and how many are minors."""
+    k = minors = 0
+    while done + k < len(end) and end[done + k] <= now:
+        p = ids[done + k]
         if where[p] != AC_REGISTERING:  # the plan ends registrations after arrival only: cannot happen
             raise ValueError("a registration ended for someone who was not registering")
         where[p] = AC_WAITING
         minors += cat[p] == AMV
-    return minors
+        k += 1
+    return k, minors
 
 
 class ApplicationCentre:
@@ -130,7 +133,7 @@ class ApplicationCentre:
         if len(ids) == 0:
             return
         n_amv = _arrived(ids, people.where, people.centre, people.cat, self.index)
-        self.present += len(ids)
+        self.present_of_all[self.index] += len(ids)
         self.registering += len(ids)
         self.registering_amv += n_amv
 
@@ -138,14 +141,11 @@ class ApplicationCentre:
         """Ids whose registration has ended by ``now``, in order of completion; they now wait for a place.
         (Whoever has not arrived by ``now`` ends later than ``now``.)"""
         lo = self._done
-        k = int(self._end[lo:].searchsorted(now, side="right"))
-        if k == 0:
-            return np.empty(0, np.int64)
-        ids = self._ids[lo : lo + k]
+        k, minors = _registered(self._ids, self._end, lo, now, people.where, people.cat)
         self._done += k
-        self.registering -= len(ids)
-        self.registering_amv -= _registered(ids, people.where, people.cat)
-        return ids
+        self.registering -= k
+        self.registering_amv -= minors
+        return self._ids[lo : lo + k]
 
     @property
     def present(self) -> int:
