@@ -144,6 +144,18 @@ def _placement_world(s, table: list[tuple[int, int, bool]], n_people: int) -> tu
     return Placement(s, people, L, centres), centres
 
 
+def test_placement_refuses_centres_that_do_not_share_their_count_of_who_is_present():
+    """Placing people counts them off their centre in one array the centres share; centres made one by one
+    (each with a count of its own) would have one centre's leavers counted in another's array, so they are refused."""
+    s = small_scenario(
+        registration={"centres": [{"name": "a", "share_of_arrivals": 0.5}, {"name": "b", "share_of_arrivals": 0.5}]}
+    )
+    apart = [ApplicationCentre(c, i) for i, c in enumerate(s.registration.centres)]
+    with pytest.raises(ValueError, match="share one count"):
+        Placement(s, People(4), Locations(), apart)
+    Placement(s, People(4), Locations(), centres_of(s.registration.centres))  # shared: accepted
+
+
 closing_world = st.tuples(
     st.lists(st.tuples(st.sampled_from(range(N_TYPES)), st.integers(1, 12), st.booleans()), min_size=2, max_size=12),
     st.lists(st.tuples(st.booleans(), st.integers(0, 11)), max_size=60),  # people: minor?, the location they sit in

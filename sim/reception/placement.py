@@ -484,6 +484,10 @@ class Placement:
         # persons present at each centre, the array the centres share: placing people and their leaving count
         # them down in the compiled calls
         self.present = centres[0].present_of_all if centres else np.zeros(0, np.int64)
+        if any(c.present_of_all is not self.present or c.index >= len(self.present) for c in centres):
+            # the loops index the array by centre without bounds checks: a centre with a count of its own
+            # would be counted in another's, or beyond the array
+            raise ValueError("the application centres must share one count of who is present (registration.centres_of)")
         self.queues = (IdQueue(), IdQueue())  # (adults and families, minors) waiting for a place, FIFO
         self.waiting = np.zeros(2, np.int64)  # valid entries of each queue
         self.waiting_elsewhere = 0  # family registered elsewhere, waiting at home for a place
