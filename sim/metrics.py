@@ -60,8 +60,8 @@ class DailyCost:
     def __init__(self, scenario: Scenario, n_centres: int):
         c = scenario.costs
         types = (c.durable, c.temporary, c.emergency, c.amv, c.crisis)  # the order of the location type codes
-        self.occupied = np.array([t.occupied_eur_per_day for t in types])
-        self.empty = np.array([t.empty_eur_per_day for t in types])
+        self.occupied = [float(t.occupied_eur_per_day) for t in types]
+        self.empty = [float(t.empty_eur_per_day) for t in types]
         self.ac = c.ac_eur_per_person_night
         self._penalty_paid = np.zeros(n_centres)  # euros paid per centre so far (each has a cap)
 
@@ -79,9 +79,16 @@ class DailyCost:
                 total += pay
         return total
 
-    def night(self, occupancy: np.ndarray, places: np.ndarray, at_centres: int) -> float:
-        """Places (by location type, occupied and empty) and the application centres for one night (euros)."""
-        return float(occupancy @ self.occupied + (places - occupancy) @ self.empty) + at_centres * self.ac
+    def night(self, occupancy: list[int], places: list[int], at_centres: int) -> float:
+        """Places (by location type, occupied and empty; persons and places per type code) and the application
+        centres for one night (euros)."""
+        # Python floats over five types, summed in type order: a numpy dot product cost more than the sums, and
+        # its BLAS kernel may round differently from one CPU to another
+        occupied = empty = 0.0
+        for o, p, c_occ, c_empty in zip(occupancy, places, self.occupied, self.empty):
+            occupied += o * c_occ
+            empty += (p - o) * c_empty
+        return occupied + empty + at_centres * self.ac
 
 
 class Monitor:
@@ -128,12 +135,12 @@ class Monitor:
             outside += out
         # only a centre above its norm pays (most nights none is)
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day)) if above_norm else 0.0
-        cost = costs.night(occ, places, ac) + penalty
+        occupied, places = occ.tolist(), places.tolist()  # Python ints: their sums below are exact, without numpy calls
+        cost = costs.night(occupied, places, ac) + penalty
         if capacity is not None:
             cost += capacity.take_cost()  # incentives paid per durable place opened
         self.any_above_norm[day] = above_norm > 0
         self._nights_above_before[day + 1] = self._nights_above_before[day] + (above_norm > 0)
-        occupied = occ.tolist()  # Python ints: their sum below is exact, without a numpy call
         # one row write per table, in the order of INT_COLUMNS
         self._ints[day] = (
             *map(today.__getitem__, DAY_FLOWS),
@@ -146,7 +153,7 @@ class Monitor:
             placement.waiting_elsewhere,
             *occupied,  # durable, temporary, emergency, amv, crisis: the order of the type codes
             ac + sum(occupied),  # occupancy_total, COA's count: a right to reception tonight, not waiting at home
-            *places.tolist(),
+            *places,
             capacity.places_in_pipeline() if capacity else 0,
             capacity.current_task() if capacity else 0,
             procedure.size,
