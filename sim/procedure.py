@@ -100,15 +100,46 @@ def outcome_bounds(o: Outcomes) -> tuple[float, float]:
 
 
 @jit
-def _outcomes(ids, cat, u, first, amv, outcome) -> None:
-    """Each of ``ids`` gets an outcome from their uniform ``u``: minors by the AMV bounds (``amv``), other
-    applicants by ``first`` (:func:`outcome_bounds`); family members (nareizigers) get none."""
-    for p in ids:
+def _outcomes(ids, cat, u, first, amv, outcome, t_decision, now) -> np.ndarray:
+    """Each of ``ids``, decided at ``now``, gets an outcome from their uniform ``u``: minors by the AMV bounds
+    (``amv``), other applicants by ``first`` (:func:`outcome_bounds`); family members (nareizigers) get none.
+    Returns the outcomes of ``ids``, in order."""
+    out = np.empty(len(ids), outcome.dtype)
+    for i in range(len(ids)):
+        p = ids[i]
+        t_decision[p] = now
         if cat[p] == FAMILY:
             outcome[p] = NO_OUTCOME
-            continue
-        permit, rejection = amv if cat[p] == AMV else first
-        outcome[p] = PERMIT if u[p] < permit else (REJECTION if u[p] < rejection else DUBLIN)
+        else:
+            permit, rejection = amv if cat[p] == AMV else first
+            outcome[p] = PERMIT if u[p] < permit else (REJECTION if u[p] < rejection else DUBLIN)
+        out[i] = outcome[p]
+    return out
+
+
+@jit
+def _sorted_by_outcome(ids, outcome, delays, now, depart_delay_days, status, t_permit):
+    """Of ``ids`` with their ``outcome`` and departure ``delays`` (days), in order: those with a permit become
+    status holders from ``now``, the others must leave. Returns the status holders, those who must leave, and
+    when each of them leaves (simulation days)."""
+    holders = np.empty(len(ids), ids.dtype)
+    leavers = np.empty(len(ids), ids.dtype)
+    when = np.empty(len(ids))
+    h = n = 0
+    for i in range(len(ids)):
+        p = ids[i]
+        depart_delay_days[p] = delays[i]
+        if outcome[i] == PERMIT:
+            status[p] = STATUS_HOLDER
+            t_permit[p] = now
+            holders[h] = p
+            h += 1
+        else:
+            status[p] = TO_DEPART
+            leavers[n] = p
+            when[n] = now + delays[i]
+            n += 1
+    return holders[:h], leavers[:n], when[:n]
 
 
 def departure_delays(scenario: Scenario, outcome: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -145,6 +176,7 @@ class Procedure:
         changes = sorted(self.cfg.outcome_changes, key=lambda c: c.date)
         self._change_dates = [c.date for c in changes]
         self._first_bounds = [outcome_bounds(o) for o in (self.cfg.outcomes_first, *changes)]
+        self._amv_bounds = outcome_bounds(self.cfg.outcomes_amv)
         self.series = step_series(
             scenario.start_date,
             cal.horizon_days,
@@ -180,17 +212,12 @@ class Procedure:
         ids = self.backlog.pop(k, IN_PROCEDURE_ONLY, p.status)
         self.size -= len(ids)
         self.decided += len(ids)
-        p.t_decision[ids] = now
         first = self.first_bounds_on(self.cal.date(now))
-        _outcomes(ids, p.cat, p.u_outcome, first, outcome_bounds(self.cfg.outcomes_amv), p.outcome)
-        p.depart_delay_days[ids] = departure_delays(self.s, p.outcome[ids], p.u_delay[ids])
-        permit = p.outcome[ids] == PERMIT
-        holders = ids[permit]
-        leavers = ids[~permit]
-        p.status[holders] = STATUS_HOLDER
-        p.t_permit[holders] = now
-        p.status[leavers] = TO_DEPART
-        self.schedule_departures(leavers, now + p.depart_delay_days[leavers])
+        outcome = _outcomes(ids, p.cat, p.u_outcome, first, self._amv_bounds, p.outcome, p.t_decision, now)
+        # the delays by numpy's log1p, which the delays of the people present at the start also use
+        delays = departure_delays(self.s, outcome, p.u_delay[ids])
+        holders, leavers, when = _sorted_by_outcome(ids, outcome, delays, now, p.depart_delay_days, p.status, p.t_permit)
+        self.schedule_departures(leavers, when)
         return holders, leavers
 
     def schedule_departures(self, ids: np.ndarray, when: np.ndarray) -> None:
