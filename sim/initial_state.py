@@ -158,12 +158,12 @@ def municipality_index(municipalities: pd.DataFrame | None, code: str | None) ->
 def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, municipalities: pd.DataFrame | None) -> None:
     """The locations open on the start date, and the scheduled ones that open later (not yet open)."""
     L = locations
+    open_now = []  # opened together at the end, in this order
     for i, (type_code, places, close, muni, origin) in enumerate(initial_locations(scenario, municipalities)):
         # existing emergency locations are on leases like the ones COA finds (extended while needed)
         leased = type_code == EMERGENCY
         # the true closing day even beyond the horizon: COA plans with it (a run's days do not depend on its length)
-        lid = L.add(type_code, places, 0.0, close, muni, origin, extendable=leased, key=KEY_INITIAL + i)
-        L.open(lid)
+        open_now.append(L.add(type_code, places, 0.0, close, muni, origin, extendable=leased, key=KEY_INITIAL + i))
     for loc in scenario.capacity.scheduled:
         open_day = cal.day(loc.opens)
         close_day = cal.day(loc.closes) if loc.closes else NEVER
@@ -172,7 +172,8 @@ def add_locations(scenario: Scenario, cal: Calendar, locations: Locations, munic
         muni = municipality_index(municipalities, loc.municipality)
         lid = L.add(TYPE_CODE[loc.type], loc.places, max(open_day, 0), close_day, muni, "scheduled")
         if open_day <= 0:
-            L.open(lid)
+            open_now.append(lid)
+    L.open_many(open_now)
 
 
 def populate(

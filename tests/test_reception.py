@@ -474,3 +474,30 @@ def test_days_are_skipped_when_offers_are_rarer_than_candidates():
     calm, pressed = (_skipped_days(1, 3.0, 1.0, pressure, [10**6]) for pressure in (0.0, 1.0))
     assert calm > pressed > 0
     assert _skipped_days(1, 40.0, 0.0, 0.0, [10**6]) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    locations=st.lists(st.tuples(st.integers(0, N_TYPES - 1), st.integers(1, 500)), min_size=1, max_size=12),
+    open_first=st.lists(st.integers(0, 11), max_size=6),
+    to_open=st.lists(st.integers(0, 11), max_size=30),  # from a dozen ids: repeats and ids open already are common
+)
+def test_opening_many_at_once_is_opening_each_in_turn(locations, open_first, to_open):
+    """Locations opened together (the start's hundreds) leave the same open lists, places per type and record of
+    changes as opened one by one in that order; a location listed twice or open already opens once."""
+    one_by_one, together = Locations(), Locations()
+    for L in (one_by_one, together):
+        for type_code, places in locations:
+            L.add(type_code, places, 0.0)
+        for lid in open_first:
+            if lid < L.n:
+                L.open(lid)
+    lids = [lid for lid in to_open if lid < len(locations)]
+    for lid in lids:
+        one_by_one.open(lid)
+    together.open_many(lids)
+    for a, b in zip((*one_by_one.open_of_type, one_by_one.open_ids), (*together.open_of_type, together.open_ids)):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+    assert one_by_one.open_places.tolist() == together.open_places.tolist()
+    assert one_by_one.is_open.tolist() == together.is_open.tolist()
+    assert one_by_one.changes == together.changes

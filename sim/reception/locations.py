@@ -205,6 +205,21 @@ class Locations:
             self.open_ids = _with(self.open_ids, lid)
             self.changes.append((lid, True))
 
+    def open_many(self, lids: list[int]) -> None:
+        """Locations ``lids`` open today: as :meth:`open` of each in that order (their changes in that order),
+        with the lists of open ids rebuilt once instead of once per location (the hundreds open at the start)."""
+        new = [lid for lid in dict.fromkeys(lids) if not self.is_open[lid]]
+        if not new:
+            return
+        ids = np.array(new, np.int64)
+        types = self.type[ids]
+        self.is_open[ids] = True
+        np.add.at(self.open_places, types, self.places[ids])
+        for t in np.unique(types).tolist():
+            self._set_open_of_type(t, np.union1d(self.open_of_type[t], ids[types == t]))
+        self.open_ids = np.union1d(self.open_ids, ids)
+        self.changes.extend((lid, True) for lid in new)
+
     def close(self, lid: int) -> None:
         """Location ``lid`` closes; nobody may be placed in it any more (its residents have moved)."""
         if self.occ[lid]:
