@@ -488,6 +488,7 @@ class Placement:
             # the loops index the array by centre without bounds checks: a centre with a count of its own
             # would be counted in another's, or beyond the array
             raise ValueError("the application centres must share one count of who is present (registration.centres_of)")
+        self._norms = [(c.index, c.cfg.norm_persons) for c in centres]  # each centre's norm (persons)
         self.queues = (IdQueue(), IdQueue())  # (adults and families, minors) waiting for a place, FIFO
         self.waiting = np.zeros(2, np.int64)  # valid entries of each queue
         self.waiting_elsewhere = 0  # family registered elsewhere, waiting at home for a place
@@ -661,7 +662,7 @@ class Placement:
         self._transport_overflow()
         limit = self.transfer_limit
         # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
-        self.allow_reserved = any(c.above_norm > 0 for c in self.centres)
+        self.allow_reserved = self._any_above_norm()
         minors, adults = self.queues[1], self.queues[0]
         n_minors, n_adults = self.waiting.tolist()
         if limit > 0 and (n_minors or n_adults):
@@ -690,10 +691,15 @@ class Placement:
         if day % cfg.emergency.review_interval_days == 0 and self.waiting[0] == 0 and budget > 0:
             self._move_up(now, EMERGENCY, (DURABLE, TEMPORARY), budget * cfg.emergency.review_interval_days)
 
+    def _any_above_norm(self) -> bool:
+        """Whether a centre holds more persons than its norm tonight (read from the shared count in one call)."""
+        present = self.present.tolist()
+        return any(present[i] > norm for i, norm in self._norms)
+
     def _transport_overflow(self) -> None:
         """Buses move registered people from a centre above its norm to centres with room below theirs."""
         budget = self.transport_limit
-        if budget <= 0 or len(self.centres) < 2:
+        if budget <= 0 or len(self.centres) < 2 or not self._any_above_norm():
             return
         p = self.people
         for src in self.centres:
