@@ -70,27 +70,48 @@ IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the b
 
 
 @jit
-def _departing_on(ids, days, n, day, where, outcome, returns) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """The entries of ``ids[:n]`` due on ``day`` (in order) who are still in the chain, and how each leaves:
-    Dublin cases to the responsible state, the others returning or to an unknown destination. The entries not
-    due are kept in order at the front. Returns those leaving, their exit kinds, how many entries are kept and
-    how many were due (those gone already included)."""
-    out = np.empty(n, ids.dtype)
-    kind = np.empty(n, np.int8)
-    leaving = due = kept = 0
-    for i in range(n):
-        p = ids[i]
-        if days[i] != day:
-            ids[kept], days[kept] = p, days[i]
-            kept += 1
+def _link_due(ids, days, entry_ids, entry_next, n, head, tail) -> int:
+    """Departures of ``ids`` on ``days`` (one each) appended to their day's list (``head``/``tail``: each day's
+    first and last entry, -1 for none; ``entry_next``: an entry's next on its day, -1 ends), from entry ``n`` on;
+    a day beyond the lists (beyond the horizon) is never collected and not listed. Returns the next free entry."""
+    for i in range(len(ids)):
+        d = days[i]
+        if d >= len(head):
             continue
+        entry_ids[n] = ids[i]
+        entry_next[n] = -1
+        if head[d] < 0:
+            head[d] = n
+        else:
+            entry_next[tail[d]] = n
+        tail[d] = n
+        n += 1
+    return n
+
+
+@jit
+def _departing_on(day, entry_ids, entry_next, head, where, outcome, returns) -> tuple[np.ndarray, np.ndarray, int]:
+    """The departures listed on ``day`` (in order of scheduling, see :func:`_link_due`) of people still in the
+    chain, and how each leaves: Dublin cases to the responsible state, the others returning or to an unknown
+    destination. Returns those leaving, their exit kinds and how many were due (those gone already included)."""
+    due = 0
+    e = head[day]
+    while e >= 0:
         due += 1
+        e = entry_next[e]
+    out = np.empty(due, entry_ids.dtype)
+    kind = np.empty(due, np.int8)
+    leaving = 0
+    e = head[day]
+    while e >= 0:
+        p = entry_ids[e]
+        e = entry_next[e]
         if where[p] == GONE:
             continue
         out[leaving] = p
         kind[leaving] = EXIT_DUBLIN if outcome[p] == DUBLIN else (EXIT_RETURN if returns[p] else EXIT_UNKNOWN)
         leaving += 1
-    return out[:leaving], kind[:leaving], kept, due
+    return out[:leaving], kind[:leaving], due
 
 
 def outcome_bounds(o: Outcomes) -> tuple[float, float]:
@@ -167,8 +188,11 @@ class Procedure:
         self.backlog = IdQueue()
         self.size = 0  # cases pending
         self.decided = 0
-        # departures scheduled and not yet collected, in order of scheduling: ids and their days
-        self._due_ids, self._due_days, self._due_n = np.empty(1024, np.int64), np.empty(1024, np.int64), 0
+        # departures scheduled, listed per day in order of scheduling (:func:`_link_due`): a day's collection walks
+        # its own list, not every departure still to come
+        self._entry_ids, self._entry_next, self._entries = np.empty(1024, np.int64), np.empty(1024, np.int64), 0
+        self._day_head = np.full(cal.horizon_days, -1, np.int64)
+        self._day_tail = np.full(cal.horizon_days, -1, np.int64)
         self.awaiting_departure = 0
         self._next_due_day = 0  # first day whose departures have not been collected yet
         self.family_backlog = np.zeros(cal.horizon_days, np.int64)  # family applications pending each night (plan_family)
@@ -225,23 +249,19 @@ class Procedure:
         # a departure due on a day already collected (a delay shorter than the rest of the day) leaves the next day
         days = np.maximum(np.floor(when).astype(np.int64), self._next_due_day)
         self.awaiting_departure += len(ids)
-        n, k = self._due_n, len(ids)
-        if n + k > len(self._due_ids):
+        n, k = self._entries, len(ids)
+        if n + k > len(self._entry_ids):
             size = max(2 * (n + k), 1024)
-            self._due_ids = np.concatenate((self._due_ids[:n], np.empty(size - n, np.int64)))
-            self._due_days = np.concatenate((self._due_days[:n], np.empty(size - n, np.int64)))
-        self._due_ids[n : n + k] = ids
-        self._due_days[n : n + k] = days
-        self._due_n = n + k
+            self._entry_ids = np.concatenate((self._entry_ids[:n], np.empty(size - n, np.int64)))
+            self._entry_next = np.concatenate((self._entry_next[:n], np.empty(size - n, np.int64)))
+        self._entries = _link_due(ids, days, self._entry_ids, self._entry_next, n, self._day_head, self._day_tail)
 
     def departures(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """People still in the chain whose departure falls on ``day`` (in order of scheduling), and how each leaves
         (``EXIT_*``): Dublin cases to the responsible state, the others returning or to an unknown destination."""
         p = self.people
         self._next_due_day = day + 1
-        ids, kind, self._due_n, due = _departing_on(
-            self._due_ids, self._due_days, self._due_n, day, p.where, p.outcome, p.returns
-        )
+        ids, kind, due = _departing_on(day, self._entry_ids, self._entry_next, self._day_head, p.where, p.outcome, p.returns)
         self.awaiting_departure -= due
         return ids, kind
 
