@@ -165,13 +165,18 @@ def own_time_by_part(stats: dict, package: str) -> dict[str, float]:
 def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
     """Wall seconds of ``run()`` and, per SimPy process (its generator function's qualified name), the seconds
     spent in it and how many times it was resumed: a clock read around each resume, which disturbs the run far
-    less than a profiler (~0.3 us a resume), so the shares are close to an unprofiled run's. What is left is the
-    event loop itself and the work before and after the processes (drawing the records, the results)."""
+    less than a profiler (~0.3 us a resume), so the shares are close to an unprofiled run's. A routine of
+    :mod:`sim.routines` counts as the process it stands for, its steps as resumes; the process that drives the
+    routines keeps only its own bookkeeping. What is left is the event loop itself and the work before and after
+    the processes (drawing the records, the results)."""
     from simpy.events import Process
+
+    from sim.routines import Routines
 
     spent: dict[str, float] = {}
     resumes: dict[str, int] = {}
-    resume = Process._resume
+    resume, step = Process._resume, Routines._next
+    in_steps = [0.0]  # seconds in the routines' steps, which run inside the process that drives them
 
     def timed_resume(self, event):
         name = self._generator.gi_code.co_qualname
@@ -182,13 +187,28 @@ def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
             spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
             resumes[name] = resumes.get(name, 0) + 1
 
-    Process._resume = timed_resume
+    def timed_step(self, due, i):
+        # each routine (sim.routines) counted as the process it stands for, its steps as its resumes
+        name = self.routines[i].gi_code.co_qualname
+        t0 = time.perf_counter()
+        try:
+            step(self, due, i)
+        finally:
+            dt = time.perf_counter() - t0
+            in_steps[0] += dt
+            spent[name] = spent.get(name, 0.0) + dt
+            resumes[name] = resumes.get(name, 0) + 1
+
+    Process._resume, Routines._next = timed_resume, timed_step
     try:
         t0 = time.perf_counter()
         run()
         total = time.perf_counter() - t0
     finally:
-        Process._resume = resume
+        Process._resume, Routines._next = resume, step
+    driver = Routines._run.__qualname__
+    if driver in spent:  # what is left of the driver: its own bookkeeping
+        spent[driver] -= in_steps[0]
     return total, {name: (spent[name], resumes[name]) for name in spent}
 
 

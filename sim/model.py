@@ -39,6 +39,7 @@ from sim.reception.acquisition import Acquisition
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
 from sim.reception.requests import request_process
+from sim.routines import Routines
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -125,7 +126,7 @@ class Chain:
         registration.plan(self.centres, p, ac_ids, ac_centre)
         offset = offset.tolist()
         for day in range(self.h):
-            yield env.timeout(day + T_INFLOW - env.now)
+            yield day + T_INFLOW
             k = offset[day + 1] - offset[day]
             self.today["arrivals"] = k
             if k == 0:
@@ -145,7 +146,7 @@ class Chain:
     def departure_process(self, env: simpy.Environment):
         """Rejected and Dublin cases whose departure delay has passed leave the chain."""
         for day in range(self.h):
-            yield env.timeout(day + T_DEPART - env.now)
+            yield day + T_DEPART
             ids, kind = self.procedure.departures(day)
             self.placement.exit(ids, kind, env.now, DEPARTED)
             self.today["departed"] = len(ids)
@@ -153,7 +154,7 @@ class Chain:
     def housing_process(self, env: simpy.Environment):
         """Status holders move into a home under the housing task."""
         for day in range(self.h):
-            yield env.timeout(day + T_HOUSING - env.now)
+            yield day + T_HOUSING
             ids = self.housing.intake(day, env.now)
             self.placement.exit(ids, EXIT_HOUSED, env.now, HOUSED)
             self.today["housed"] += len(ids)
@@ -161,7 +162,7 @@ class Chain:
     def ind_process(self, env: simpy.Environment):
         """The IND decides a week's production at once, every seventh day."""
         for day in range(0, self.h, 7):
-            yield env.timeout(day + T_IND - env.now)
+            yield day + T_IND
             k = self.procedure.production(day, self.monitor.data["ind_backlog"])
             holders, leavers = self.procedure.decide(k, env.now)
             self.housing.enter(holders)
@@ -170,7 +171,7 @@ class Chain:
     def transfer_process(self, env: simpy.Environment):
         """Registered people wait for a place (family hold a permit and also wait for a home); COA places them."""
         for day in range(self.h):
-            yield env.timeout(day + T_TRANSFER - env.now)
+            yield day + T_TRANSFER
             done = registration.completed(self.centres, self.people, env.now)
             self.housing.enter(self.procedure.enter_registered(done))
             self.placement.wait_at_centre(done)
@@ -180,21 +181,21 @@ class Chain:
         """COA searches for emergency locations while people need places, and ends leases not needed."""
         window = self.s.reception.emergency.pressure_window_days
         for day in range(self.h):
-            yield env.timeout(day + T_COA - env.now)
+            yield day + T_COA
             self.search.review(day, env.now, self.pressure(window), self.open_location, self.placement.close_location)
 
     def acquisition_process(self, env: simpy.Environment):
         """COA reviews its regular capacity against its forecast need and starts projects for the gap."""
         interval = self.s.reception.acquisition.review_interval_days
         for day in range(interval, self.h, interval):
-            yield env.timeout(day + T_COA - env.now)
+            yield day + T_COA
             self.acquisition.review_day(env, day, self.occupancy_on, self.capacity, self.open_location)
 
     def monitor_process(self, env: simpy.Environment):
         """The night's count and the day's costs."""
         parts = (self.centres, self._locations, self.placement, self.procedure, self.housing)
         for day in range(self.h):
-            yield env.timeout(day + T_MONITOR - env.now)
+            yield day + T_MONITOR
             self.monitor.night(day, *parts, self.capacity)
 
     # ------------------------------------------------------------------ run
@@ -202,8 +203,11 @@ class Chain:
     def run(self) -> None:
         env = self.env = simpy.Environment()
         flows = (self.inflow_process, self.departure_process, self.housing_process, self.ind_process)
-        for proc in (*flows, self.transfer_process, self.coa_process, self.acquisition_process, self.monitor_process):
-            env.process(proc(env))
+        # the fixed steps in one process (sim.routines), in the order a process each would run them
+        Routines(
+            env,
+            [f(env) for f in (*flows, self.transfer_process, self.coa_process, self.acquisition_process, self.monitor_process)],
+        )
         for lid in range(self._locations.n):
             env.process(self.location_process(env, lid))
         entropy = int(self.streams.requests.integers(2**62))

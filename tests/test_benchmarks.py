@@ -100,3 +100,43 @@ def test_time_per_process_counts_each_resume_of_each_process_once_and_restores_s
     assert (slow_n, fast_n) == (6, 11)  # the first resume starts a process, the last ends it
     assert 0.010 <= slow_t < 0.015 and 0.005 <= fast_t < 0.008
     assert slow_t + fast_t <= total
+
+
+def test_time_per_process_counts_each_routine_as_its_own_process(bench):
+    """Routines that share one driving process (sim.routines) are timed as the processes they stand for: each
+    gets the time it burns and one resume per step and its start; the driver keeps only its bookkeeping."""
+    import time
+
+    import simpy
+
+    from sim.routines import Routines
+
+    def burn(seconds):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            pass
+
+    def slow():
+        for day in range(5):
+            burn(0.002)
+            yield day + 0.5
+
+    def fast():
+        for day in range(10):
+            burn(0.0005)
+            yield day + 0.25
+
+    def run():
+        env = simpy.Environment()
+        Routines(env, [slow(), fast()])
+        env.run()
+
+    step = Routines._next
+    total, by_process = bench.time_by_process(run)
+    assert Routines._next is step
+    slow_t, slow_n = by_process[slow.__qualname__]
+    fast_t, fast_n = by_process[fast.__qualname__]
+    assert (slow_n, fast_n) == (6, 11)  # the start runs up to the first step, the last step ends the routine
+    assert 0.010 <= slow_t < 0.015 and 0.005 <= fast_t < 0.008
+    assert 0 <= by_process[Routines._run.__qualname__][0] < 0.002
+    assert slow_t + fast_t <= total
