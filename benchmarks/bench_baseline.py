@@ -166,17 +166,16 @@ def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
     """Wall seconds of ``run()`` and, per SimPy process (its generator function's qualified name), the seconds
     spent in it and how many times it was resumed: a clock read around each resume, which disturbs the run far
     less than a profiler (~0.3 us a resume), so the shares are close to an unprofiled run's. A routine of
-    :mod:`sim.routines` counts as the process it stands for, its steps as resumes; the process that drives the
-    routines keeps only its own bookkeeping. What is left is the event loop itself and the work before and after
-    the processes (drawing the records, the results)."""
+    :mod:`sim.routines` counts as the process it stands for, its steps as resumes. What is left is the event
+    loop itself (and the routines' bookkeeping) and the work before and after the processes (drawing the
+    records, the results)."""
     from simpy.events import Process
 
-    from sim.routines import Routines
+    from sim.routines import Environment
 
     spent: dict[str, float] = {}
     resumes: dict[str, int] = {}
-    resume, step = Process._resume, Routines._next
-    in_steps = [0.0]  # seconds in the routines' steps, which run inside the process that drives them
+    resume, step = Process._resume, Environment._step
 
     def timed_resume(self, event):
         name = self._generator.gi_code.co_qualname
@@ -187,28 +186,23 @@ def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
             spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
             resumes[name] = resumes.get(name, 0) + 1
 
-    def timed_step(self, due, i):
-        # each routine (sim.routines) counted as the process it stands for, its steps as its resumes
-        name = self.routines[i].gi_code.co_qualname
+    def timed_step(self, routine):
+        # a routine (sim.routines) counted as the process it stands for, its steps as its resumes
+        name = routine.gi_code.co_qualname
         t0 = time.perf_counter()
         try:
-            step(self, due, i)
+            step(self, routine)
         finally:
-            dt = time.perf_counter() - t0
-            in_steps[0] += dt
-            spent[name] = spent.get(name, 0.0) + dt
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
             resumes[name] = resumes.get(name, 0) + 1
 
-    Process._resume, Routines._next = timed_resume, timed_step
+    Process._resume, Environment._step = timed_resume, timed_step
     try:
         t0 = time.perf_counter()
         run()
         total = time.perf_counter() - t0
     finally:
-        Process._resume, Routines._next = resume, step
-    driver = Routines._run.__qualname__
-    if driver in spent:  # what is left of the driver: its own bookkeeping
-        spent[driver] -= in_steps[0]
+        Process._resume, Environment._step = resume, step
     return total, {name: (spent[name], resumes[name]) for name in spent}
 
 

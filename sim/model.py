@@ -39,7 +39,7 @@ from sim.reception.acquisition import Acquisition
 from sim.reception.emergency import EmergencySearch
 from sim.reception.placement import Placement
 from sim.reception.requests import request_process
-from sim.routines import Routines
+from sim.routines import Environment
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -49,7 +49,8 @@ __all__ = ["Chain", "Result", "simulate"]
 
 
 class Chain:
-    """The reception chain of one run: people, parts, and the SimPy processes that move people."""
+    """The reception chain of one run: people, parts, and the SimPy processes and routines (:mod:`sim.routines`)
+    that move people."""
 
     def __init__(self, scenario: Scenario, seed: int):
         s = self.s = scenario
@@ -71,7 +72,7 @@ class Chain:
         self.monitor = Monitor(self.h, s.start_date, DailyCost(s, len(self.centres)))
         self.today = self.monitor.today  # the day's flows (persons), counted at night
         self.capacity = None  # the Spreidingswet cycle, if enabled (sim.capacity)
-        self.env: simpy.Environment | None = None
+        self.env: Environment | None = None
         add_locations(s, self.cal, self._locations, self.municipalities)
         self.initial_total = populate(
             s, self.streams.initial, self.people, self.placement, self.centres, self.procedure, self.housing
@@ -88,7 +89,7 @@ class Chain:
     ) -> int:
         lid = self._locations.register(type_code, places, open_day, close_day, municipality, origin, reserved=reserved, key=key)
         self.search.announce(lid, open_now)
-        self.env.process(self.location_process(self.env, lid))
+        self.env.routine(self.location_process(self.env, lid))
         return lid
 
     def occupancy_on(self, day: int) -> float:
@@ -102,7 +103,7 @@ class Chain:
 
     # ------------------------------------------------------------------ the flows
 
-    def location_process(self, env: simpy.Environment, lid: int) -> Generator[simpy.Event, None, None]:
+    def location_process(self, env: simpy.Environment, lid: int) -> Generator[float, None, None]:
         """A location's life: it opens, lives, its lease may be extended, it closes (its residents move)."""
         return self.search.lifetime(env, lid, T_LOCATIONS, self.h, self._location_closed)
 
@@ -126,7 +127,7 @@ class Chain:
         registration.plan(self.centres, p, ac_ids, ac_centre)
         offset = offset.tolist()
         for day in range(self.h):
-            yield day + T_INFLOW
+            yield day + T_INFLOW - env.now
             k = offset[day + 1] - offset[day]
             self.today["arrivals"] = k
             if k == 0:
@@ -146,7 +147,7 @@ class Chain:
     def departure_process(self, env: simpy.Environment):
         """Rejected and Dublin cases whose departure delay has passed leave the chain."""
         for day in range(self.h):
-            yield day + T_DEPART
+            yield day + T_DEPART - env.now
             ids, kind = self.procedure.departures(day)
             self.placement.exit(ids, kind, env.now, DEPARTED)
             self.today["departed"] = len(ids)
@@ -154,7 +155,7 @@ class Chain:
     def housing_process(self, env: simpy.Environment):
         """Status holders move into a home under the housing task."""
         for day in range(self.h):
-            yield day + T_HOUSING
+            yield day + T_HOUSING - env.now
             ids = self.housing.intake(day, env.now)
             self.placement.exit(ids, EXIT_HOUSED, env.now, HOUSED)
             self.today["housed"] += len(ids)
@@ -162,7 +163,7 @@ class Chain:
     def ind_process(self, env: simpy.Environment):
         """The IND decides a week's production at once, every seventh day."""
         for day in range(0, self.h, 7):
-            yield day + T_IND
+            yield day + T_IND - env.now
             k = self.procedure.production(day, self.monitor.data["ind_backlog"])
             holders, leavers = self.procedure.decide(k, env.now)
             self.housing.enter(holders)
@@ -171,7 +172,7 @@ class Chain:
     def transfer_process(self, env: simpy.Environment):
         """Registered people wait for a place (family hold a permit and also wait for a home); COA places them."""
         for day in range(self.h):
-            yield day + T_TRANSFER
+            yield day + T_TRANSFER - env.now
             done = registration.completed(self.centres, self.people, env.now)
             self.housing.enter(self.procedure.enter_registered(done))
             self.placement.wait_at_centre(done)
@@ -181,35 +182,33 @@ class Chain:
         """COA searches for emergency locations while people need places, and ends leases not needed."""
         window = self.s.reception.emergency.pressure_window_days
         for day in range(self.h):
-            yield day + T_COA
+            yield day + T_COA - env.now
             self.search.review(day, env.now, self.pressure(window), self.open_location, self.placement.close_location)
 
     def acquisition_process(self, env: simpy.Environment):
         """COA reviews its regular capacity against its forecast need and starts projects for the gap."""
         interval = self.s.reception.acquisition.review_interval_days
         for day in range(interval, self.h, interval):
-            yield day + T_COA
+            yield day + T_COA - env.now
             self.acquisition.review_day(env, day, self.occupancy_on, self.capacity, self.open_location)
 
     def monitor_process(self, env: simpy.Environment):
         """The night's count and the day's costs."""
         parts = (self.centres, self._locations, self.placement, self.procedure, self.housing)
         for day in range(self.h):
-            yield day + T_MONITOR
+            yield day + T_MONITOR - env.now
             self.monitor.night(day, *parts, self.capacity)
 
     # ------------------------------------------------------------------ run
 
     def run(self) -> None:
-        env = self.env = simpy.Environment()
+        env = self.env = Environment()
         flows = (self.inflow_process, self.departure_process, self.housing_process, self.ind_process)
-        # the fixed steps in one process (sim.routines), in the order a process each would run them
-        Routines(
-            env,
-            [f(env) for f in (*flows, self.transfer_process, self.coa_process, self.acquisition_process, self.monitor_process)],
-        )
+        # routines (sim.routines): run by the environment in the order a SimPy process each would run them
+        for proc in (*flows, self.transfer_process, self.coa_process, self.acquisition_process, self.monitor_process):
+            env.routine(proc(env))
         for lid in range(self._locations.n):
-            env.process(self.location_process(env, lid))
+            env.routine(self.location_process(env, lid))
         entropy = int(self.streams.requests.integers(2**62))
         env.process(request_process(env, self.s.reception.requests, self.cal.day, entropy, self.open_location))
         if self.s.capacity.spreidingswet.enabled:
@@ -220,7 +219,7 @@ class Chain:
 
     def release(self) -> None:
         """Free the arrays that hold the whole run (the records, the registration plans, the residents' log)
-        once its results are taken. The run's processes still waiting at the horizon keep the chain in reference
+        once its results are taken. The run's processes and routines still waiting at the horizon keep the chain in reference
         cycles until a full collection, which may come several runs later (a run freezes what is alive at its
         start, the previous run's garbage too): a sweep worker carried several runs' arrays at once."""
         self.people.release()

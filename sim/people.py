@@ -108,8 +108,8 @@ class People:
                 setattr(self, name, new)
 
     def release(self) -> None:
-        """Free the records (the run is over and its results are taken). A run's SimPy processes that are still
-        waiting at the horizon, and the parts that know each other, form reference cycles that hold the
+        """Free the records (the run is over and its results are taken). A run's processes and routines that are
+        still waiting at the horizon, and the parts that know each other, form reference cycles that hold the
         chain until the garbage collector's next full collection, which may be several runs later: a sweep
         worker then carried two or three runs' records (~60 MB each) at once."""
         for name, arr in list(vars(self).items()):

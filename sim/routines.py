@@ -1,72 +1,102 @@
-"""Routines: the chain's fixed steps (the day's inflow, departures, housing, the IND's week, the transfer, COA's
-review, the night's count) run by one SimPy process, in exactly the order separate processes would run them.
+"""Routines: the run's processes that only ever wait for time to pass (the day's fixed steps, each location's
+life, each project, each municipality's start) run by the environment itself instead of as SimPy processes, in
+exactly the order SimPy processes would run them.
 
-A routine is a generator that yields the time (simulation days) of its next step where a SimPy process would
-yield ``env.timeout(time - env.now)``. SimPy orders events by (time, priority, event id), the id counting up as
-events are made; a routine's step is given the id its timeout would have had, taken from the environment's
-counter at the moment the timeout would have been made. :class:`Routines` then runs a step straight away when
-nothing else in the schedule comes before it, and otherwise schedules one event under exactly that key, so every
-event of the run, the routines' and the others', happens in the same order as with a process per routine.
+A routine is a generator that yields the delay (days) it would pass to ``env.timeout`` as a process.
+SimPy orders events by (time, priority, event id), the id counting up as events are made. Each step of a routine
+gets the key its event would have had: its time as SimPy computes it (now + delay), and the id taken from the
+environment's counter at the moment the process would have made its event (its start, where ``env.process`` would
+have been called; each later step where the process would have yielded its timeout). The environment runs a
+step straight away when nothing in its schedule comes before that key, several in a row when they follow one
+another, and otherwise schedules one wake-up event under exactly the key of the next step. So every step, the
+routines' and every other process's, happens in the same order as with a process per routine.
 
-Why: the steps are three in five of a run's events, and most follow one another with nothing in between
-(departures at .01 after the inflow at .00, housing at .02): run one after another, they skip making, scheduling
-and popping an event and resuming a process each, about a twentieth of a run.
+Why: these steps are nearly all of a run's events. Run in a row, they skip making, scheduling and popping an
+event and resuming a process each, and a routine needs no process, start event or end event of its own.
 
 This reads and writes three attributes SimPy keeps private (``Environment._now``, ``_queue`` and ``_eid``), stable
-since SimPy 3; pyproject.toml keeps SimPy below 5, and tests/test_routines.py checks the order against one process
+since SimPy 3; pyproject.toml keeps SimPy below 5, and tests/test_routines.py checks the order against a process
 per routine on random schedules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from heapq import heappop, heappush
 
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, URGENT, Event
 
 Routine = Generator[float, None, None]
 
 
-class Routines:
-    """Runs ``routines`` (generators yielding the times of their steps, see the module) in one SimPy process,
-    started where the first of their processes would have been started; their first steps run in the order given,
-    as the processes' would."""
+class Environment(simpy.Environment):
+    """SimPy's environment, which also runs routines (see the module)."""
 
-    def __init__(self, env: simpy.Environment, routines: Sequence[Routine]):
-        self.env = env
-        self.routines = list(routines)
-        self.process = env.process(self._run())
+    def __init__(self, initial_time: float = 0):
+        super().__init__(initial_time)
+        self._due: list[tuple[float, int, int, Routine]] = []  # the routines' next steps: (time, priority, id, routine)
+        self._wakes: list[tuple[float, int, int]] = []  # keys of the wake-up events scheduled and not yet processed
+        self._waking = False  # steps are being run: the wake-up is armed after them
 
-    def _next(self, due: list, i: int) -> None:
-        """Run routine ``i`` up to its next step and list that step in ``due`` under the key its timeout would
-        have had (made now, ``now + (time - now)`` as SimPy adds a delay to the clock); a routine that has ended
-        is not listed."""
-        env = self.env
+    def routine(self, routine: Routine) -> None:
+        """Start ``routine`` as ``self.process(...)`` would start the process it stands for: its first part
+        runs at the current time, before the events already scheduled for later."""
+        heappush(self._due, (self._now, URGENT, next(self._eid), routine))
+        if not self._waking:
+            self._arm()
+
+    def _arm(self) -> None:
+        """Make sure a wake-up event comes no later than the next step."""
+        due = self._due
+        if due:
+            key = due[0][:3]
+            if not self._wakes or key < self._wakes[0]:
+                wake = Event(self)
+                wake._ok, wake._value = True, None
+                wake.callbacks.append(self._wake)
+                heappush(self._queue, (*key, wake))
+                heappush(self._wakes, key)
+
+    def _wake(self, _event: Event) -> None:
+        """A wake-up: run the routines' steps for as long as they come before everything else scheduled."""
+        heappop(self._wakes)  # wake-ups are processed in the order of their keys: this one is the first
+        queue, due = self._queue, self._due
+        self._waking = True
         try:
-            at = next(self.routines[i])
+            while due:
+                t, priority, eid, routine = due[0]
+                if queue:
+                    q = queue[0]  # another event comes first: by time, then priority, then id
+                    if q[0] < t or (q[0] == t and (q[1] < priority or (q[1] == priority and q[2] < eid))):
+                        break
+                heappop(due)
+                self._now = t
+                self._step(routine)
+        finally:
+            self._waking = False
+        self._arm()
+
+    def _step(self, routine: Routine) -> None:
+        """Run ``routine`` up to its next step and list that step (a routine that has ended is dropped)."""
+        try:
+            delay = next(routine)
         except StopIteration:
             return
-        now = env._now
-        delay = at - now
         if delay < 0:
-            raise ValueError(f"a routine asked for a step in the past (at {at}, now {now})")
-        heappush(due, (now + delay, NORMAL, next(env._eid), i))
+            raise ValueError(f"Negative delay {delay}")  # as SimPy's timeout says it
+        heappush(self._due, (self._now + delay, NORMAL, next(self._eid), routine))
 
-    def _run(self) -> Generator[simpy.Event, None, None]:
-        env = self.env
-        queue = env._queue
-        due: list[tuple[float, int, int, int]] = []  # the routines' next steps: (time, priority, event id, routine)
-        for i in range(len(self.routines)):
-            self._next(due, i)
-        while due:
-            step = due[0]
-            if queue and queue[0] < step:  # another event comes first (event ids differ: decided by the first three)
-                wake = simpy.Event(env)
-                wake._ok, wake._value = True, None
-                heappush(queue, (*step[:3], wake))
-                yield wake  # resumed when the schedule reaches the step's key
-            else:
-                env._now = step[0]  # nothing comes before the step: the clock moves to it
-            heappop(due)
-            self._next(due, step[3])
+
+def start(env: simpy.Environment, routine: Routine) -> None:
+    """Start ``routine``: by ``env`` if it runs routines (:class:`Environment`), else as a SimPy process."""
+    if isinstance(env, Environment):
+        env.routine(routine)
+    else:
+        env.process(as_process(env, routine))
+
+
+def as_process(env: simpy.Environment, routine: Routine) -> Generator[simpy.Event, None, None]:
+    """The SimPy process a routine stands for."""
+    for delay in routine:
+        yield env.timeout(delay)

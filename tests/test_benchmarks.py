@@ -103,40 +103,38 @@ def test_time_per_process_counts_each_resume_of_each_process_once_and_restores_s
 
 
 def test_time_per_process_counts_each_routine_as_its_own_process(bench):
-    """Routines that share one driving process (sim.routines) are timed as the processes they stand for: each
-    gets the time it burns and one resume per step and its start; the driver keeps only its bookkeeping."""
+    """Routines (sim.routines), which the environment runs without processes, are timed as the processes they
+    stand for: each gets the time it burns and one resume per step, its start included."""
     import time
 
-    import simpy
-
-    from sim.routines import Routines
+    from sim.routines import Environment
 
     def burn(seconds):
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds:
             pass
 
-    def slow():
+    def slow(env):
         for day in range(5):
             burn(0.002)
-            yield day + 0.5
+            yield day + 0.5 - env.now
 
-    def fast():
+    def fast(env):
         for day in range(10):
             burn(0.0005)
-            yield day + 0.25
+            yield day + 0.25 - env.now
 
     def run():
-        env = simpy.Environment()
-        Routines(env, [slow(), fast()])
+        env = Environment()
+        env.routine(slow(env))
+        env.routine(fast(env))
         env.run()
 
-    step = Routines._next
+    step = Environment._step
     total, by_process = bench.time_by_process(run)
-    assert Routines._next is step
+    assert Environment._step is step
     slow_t, slow_n = by_process[slow.__qualname__]
     fast_t, fast_n = by_process[fast.__qualname__]
     assert (slow_n, fast_n) == (6, 11)  # the start runs up to the first step, the last step ends the routine
     assert 0.010 <= slow_t < 0.015 and 0.005 <= fast_t < 0.008
-    assert 0 <= by_process[Routines._run.__qualname__][0] < 0.002
     assert slow_t + fast_t <= total

@@ -1,5 +1,6 @@
-"""Routines (sim.routines) run their steps in exactly the order a SimPy process per routine would: on random
-schedules full of ties, with other processes, processes started by the steps, and a horizon that cuts them off."""
+"""Routines (sim.routines) run in exactly the order SimPy processes would: on random schedules full of ties, with
+routines and processes started by routines and by processes, at the start and during the run, and a horizon that
+cuts them off."""
 
 from __future__ import annotations
 
@@ -7,96 +8,110 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.routines import Routines
+from sim.routines import Environment, as_process, start
 
-# times on a coarse grid, so that steps of different routines and of the other processes often fall together
-times = st.lists(st.integers(0, 24).map(lambda q: q / 4), max_size=12).map(sorted)
-spawn = st.lists(st.tuples(st.integers(0, 11), st.integers(0, 8).map(lambda q: q / 4)), max_size=4)
+# delays on a coarse grid, so that steps of different routines and processes often fall at the same time
+delay = st.integers(0, 8).map(lambda q: q / 4)
+# an actor: its delays, and after which of its steps it starts another actor (a routine or a process)
+actor = st.tuples(st.lists(delay, max_size=8), st.lists(st.tuples(st.integers(0, 7), st.booleans()), max_size=3))
 world = st.fixed_dictionaries(
     {
-        "routines": st.lists(st.tuples(times, spawn), min_size=1, max_size=5),
-        "others": st.lists(st.lists(st.integers(0, 8).map(lambda q: q / 4), max_size=8), max_size=4),
-        "until": st.one_of(st.none(), st.integers(1, 26).map(lambda q: q / 4)),
+        "actors": st.lists(st.tuples(actor, st.booleans()), min_size=1, max_size=6),  # (actor, a routine?)
+        "until": st.one_of(st.none(), st.integers(1, 40).map(lambda q: q / 4)),
     }
 )
 
 
-def _routine(env: simpy.Environment, log: list, name: int, steps: list[float], spawns: dict[int, float]):
-    """Steps at ``steps``; the k-th step starts a process that logs once after ``spawns[k]`` days."""
+def _steps(env, log: list, name: tuple, delays: list[float], starts: list[tuple[int, bool]], launch):
+    """An actor's life as a routine: it logs its start and each step; after step k it starts another actor,
+    a routine or a process (``launch``)."""
     log.append(("start", name, env.now))
-    for k, at in enumerate(steps):
-        yield at
+    for k, d in enumerate(delays):
+        yield d
         log.append(("step", name, k, env.now))
-        if k in spawns:
-            env.process(_other(env, log, ("spawned", name, k), [spawns[k]]))
+        for j, (after, as_routine) in enumerate(starts):
+            if after == k:
+                child = (*name, k, j)
+                launch(child, [d, d / 2, 0.25], [], as_routine)
 
 
-def _other(env: simpy.Environment, log: list, name, delays: list[float]):
-    for k, delay in enumerate(delays):
-        yield env.timeout(delay)
-        log.append(("other", name, k, env.now))
+def _log(world: dict, routines: bool) -> list:
+    """The log of a world run with routines where asked (``routines``), or with a process for everything."""
+    env = Environment() if routines else simpy.Environment()
+    log: list = []
 
+    def launch(name, delays, starts, as_routine):
+        life = _steps(env, log, name, delays, starts, launch)
+        if as_routine and routines:
+            env.routine(life)
+        else:
+            env.process(as_process(env, life))
 
-def _as_process(env: simpy.Environment, routine):
-    """The routine as the SimPy process it stands for."""
-    for at in routine:
-        yield env.timeout(at - env.now)
-
-
-def _log(world: dict, together: bool) -> list:
-    env, log = simpy.Environment(), []
-    routines = [_routine(env, log, i, steps, dict(spawns)) for i, (steps, spawns) in enumerate(world["routines"])]
-    if together:
-        Routines(env, routines)
-    else:
-        for r in routines:
-            env.process(_as_process(env, r))
-    for j, delays in enumerate(world["others"]):
-        env.process(_other(env, log, ("other", j), delays))
+    for i, ((delays, starts), as_routine) in enumerate(world["actors"]):
+        launch((i,), delays, starts, as_routine)
     env.run(until=world["until"])
     return log
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(world=world)
 def test_routines_run_in_the_order_of_a_process_each(world):
-    """Every step, of the routines and of every other process, happens at the same time and in the same order
-    whether each routine has a process of its own or all share one."""
-    assert _log(world, together=True) == _log(world, together=False)
+    """Every step, of routines and processes alike, happens at the same time and in the same order whether the
+    routines run as routines or each as a process of its own."""
+    assert _log(world, routines=True) == _log(world, routines=False)
 
 
-def test_a_routine_cannot_step_back_in_time():
-    env = simpy.Environment()
+def test_a_routine_cannot_wait_a_negative_time():
+    env = Environment()
 
     def back():
-        yield 2.0
-        yield 1.0
+        yield -1.0
 
-    Routines(env, [back()])
+    env.routine(back())
     try:
         env.run()
     except ValueError as e:
-        assert "in the past" in str(e)
+        assert "Negative delay" in str(e)
     else:
-        raise AssertionError("a step in the past was taken")
+        raise AssertionError("a negative delay was accepted")
 
 
-def test_steps_with_nothing_between_them_take_no_event():
-    """Steps that follow one another with nothing scheduled in between run without an event each: the run's
-    events are the driver's start only, while a process per routine takes one per step."""
+def test_start_runs_a_routine_as_a_process_where_the_environment_has_no_routines():
+    """``start`` gives a plain SimPy environment the routine as a process: the same steps at the same times."""
+    logs = []
+    for env in (Environment(), simpy.Environment()):
+        log: list = []
+
+        def life(env=env, log=log):
+            for d in (0.5, 0.0, 2.0):
+                yield d
+                log.append(env.now)
+
+        start(env, life())
+        env.run()
+        logs.append(log)
+    assert logs[0] == logs[1] == [0.5, 0.5, 2.5]
+
+
+def test_steps_with_nothing_between_them_take_no_event_each():
+    """Routines whose steps follow one another with nothing else scheduled run on one wake-up event, where a
+    process per routine takes one event per step."""
     counts = []
-    for together in (True, False):
-        env = simpy.Environment()
-        steps = [[d + 0.0 for d in range(50)], [d + 0.5 for d in range(50)]]
-        routines = [(at for at in s) for s in steps]
-        if together:
-            Routines(env, routines)
-        else:
-            for r in routines:
-                env.process(_as_process(env, r))
+    for routines in (True, False):
+        env = Environment() if routines else simpy.Environment()
+
+        def daily(env, offset):
+            for day in range(50):
+                yield day + offset - env.now
+
+        for offset in (0.0, 0.5):
+            if routines:
+                env.routine(daily(env, offset))
+            else:
+                env.process(as_process(env, daily(env, offset)))
         n = 0
         while env.peek() < float("inf"):
             env.step()
             n += 1
         counts.append(n)
-    assert counts[0] <= 2 < 100 <= counts[1]
+    assert counts[0] == 1 and counts[1] >= 100

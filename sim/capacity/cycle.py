@@ -35,6 +35,7 @@ from sim.capacity.interface import ChainPort
 from sim.capacity.projects import Menu, Plan, Project, run
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
+from sim.routines import start as start_routine
 from sim.scenario import Request, Scenario
 from sim.streams import Keyed
 
@@ -394,7 +395,7 @@ class CapacityCycle:
         if start >= self.h:
             return
         self.planned[m] += gap
-        self.env.process(self.municipality(info, m, gap, attempt, start, rng))
+        start_routine(self.env, self.municipality(info, m, gap, attempt, start, rng))
 
     def _after_deadline(self, info: dict) -> None:
         """Provinces short at the deadline are asked for emergency places (the ministry's 2025 request)."""
@@ -452,12 +453,12 @@ class CapacityCycle:
         return start
 
     def municipality(self, info: dict, m: int, gap: int, attempt: int, start: float, rng: np.random.Generator):
-        """A municipality that decided to act: at its start it chooses what to build for the gap (AMV units
-        for the AMV share) and starts the projects."""
+        """A municipality that decided to act (a routine, :mod:`sim.routines`): at its start it chooses what to
+        build for the gap (AMV units for the AMV share) and starts the projects."""
         env = self.env
         k = info["cycle"]
         if start > env.now:
-            yield env.timeout(start - env.now)
+            yield start - env.now
         self.planned[m] -= gap
         cfg = self.cfg
         days_left = info["t_dead"] - env.now
@@ -505,7 +506,7 @@ class CapacityCycle:
         if counts:
             self.counting_pipeline[m] += size
         rng = self._rng(k, m, attempt, j, 1)
-        self.env.process(run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
+        start_routine(self.env, run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
 
     def _pause(self, rng: np.random.Generator, now: float) -> float:
         """Days a project stage waits because withdrawal of the law is being debated (and it pauses)."""

@@ -221,7 +221,8 @@ def run(
     on_open: Callable[[Project], None],
     on_fail: Callable[[Project], None],
 ):
-    """A SimPy process: the project's stages, then it opens (``on_open``) or fails (``on_fail``).
+    """A routine (:mod:`sim.routines`: it yields the days it waits): the project's stages, then it opens
+    (``on_open``) or fails (``on_fail``).
 
     ``pause(rng, now)`` gives the days a stage waits before it starts (a debate on withdrawing the law)."""
     ptype = plan.ptype
@@ -244,10 +245,9 @@ def run(
         t = t + steps[-1]
     wait = t - env.now
     if env.now + wait == t:
-        yield env.timeout(wait)
+        yield wait
     else:  # one addition cannot reach that sum (a rounding tie, about 1 project in 100): the stages one by one
-        for step in steps:
-            yield env.timeout(step)
+        yield from steps
     if fails:
         proj.status = "failed"
         on_fail(proj)

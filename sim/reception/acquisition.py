@@ -24,6 +24,7 @@ import numpy as np
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.capacity.projects import Menu, Project, run
 from sim.reception.locations import AMV_PLACES, DURABLE, TEMPORARY, TYPE_CODE, Locations
+from sim.routines import start as start_routine
 from sim.scenario import Scenario
 from sim.streams import Keyed
 
@@ -122,5 +123,5 @@ class Acquisition:
                 self.pipeline -= p.places
 
             proj_rng = self._keyed(self.reviews, j, 1)
-            env.process(run(env, proj, plan, proj_rng, plan.ptype.failure_probability, lambda r, now: 0.0, opened, failed))
+            start_routine(env, run(env, proj, plan, proj_rng, plan.ptype.failure_probability, lambda r, now: 0.0, opened, failed))
             j += 1

@@ -211,21 +211,22 @@ class EmergencySearch:
 
     def lifetime(
         self, env: simpy.Environment, lid: int, at: float, horizon_days: int, closed: Callable[[int], None]
-    ) -> Generator[simpy.Event, None, None]:
-        """A location's life (a SimPy process): it opens, lives, its lease may be extended, it closes (its
-        residents move). Each step happens at time ``at`` of its day; ``closed`` hears of a closing at a lease's end."""
+    ) -> Generator[float, None, None]:
+        """A location's life (a routine, :mod:`sim.routines`: it yields the days it waits): it opens, lives, its
+        lease may be extended, it closes (its residents move). Each step happens at time ``at`` of its day;
+        ``closed`` hears of a closing at a lease's end."""
         L = self.locations
         # the dates as Python floats (.item): numpy scalars made each step's arithmetic and the clock several times
         # dearer, for the same numbers
         if not L.is_open[lid]:
-            yield env.timeout(max(L.open_day.item(lid) + at - env.now, 0))
+            yield max(L.open_day.item(lid) + at - env.now, 0)
             if L.close_day.item(lid) <= env.now:
                 self.opened(lid)  # it never opens: no longer coming
                 return
             self.open(lid)
         close = L.close_day.item(lid)
         while math.isfinite(close) and close < horizon_days:
-            yield env.timeout(max(close + at - env.now, 0))
+            yield max(close + at - env.now, 0)
             if not L.is_open[lid]:
                 return  # COA ended the lease early
             extended = self.extend(lid, env.now)
