@@ -216,4 +216,11 @@ def completed(centres: list[ApplicationCentre], people: People, now: float) -> n
 def route_to_centres(u: np.ndarray, shares: list[float]) -> np.ndarray:
     """Centre index for each arrival from a uniform draw and the centres' shares of arrivals."""
     edges = np.cumsum(shares)[:-1]
-    return np.searchsorted(edges, u, side="right")
+    if len(edges) > 8:
+        return np.searchsorted(edges, u, side="right")
+    # the same index (how many edges lie at or below u) as a few passes over u: a binary search per arrival
+    # cost ten times as much for the two or three centres there are
+    out = np.zeros(len(u), np.intp)
+    for edge in edges.tolist():
+        out += u >= edge
+    return out

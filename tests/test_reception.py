@@ -501,3 +501,21 @@ def test_opening_many_at_once_is_opening_each_in_turn(locations, open_first, to_
     assert one_by_one.open_places.tolist() == together.open_places.tolist()
     assert one_by_one.is_open.tolist() == together.is_open.tolist()
     assert one_by_one.changes == together.changes
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    weights=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=12).filter(lambda w: sum(w) > 0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_arrivals_go_to_the_centre_whose_share_their_draw_falls_in(weights, seed):
+    """A draw u goes to the first centre whose cumulative share exceeds it (draws on an edge to the next one),
+    for a few centres and for many, as a binary search over the cumulative shares would route it."""
+    from sim.registration import route_to_centres
+
+    shares = [w / sum(weights) for w in weights]
+    edges = np.cumsum(shares)[:-1]
+    u = np.concatenate((np.random.default_rng(seed).random(500), edges, [0.0]))  # draws on the edges too
+    got = route_to_centres(u, shares)
+    assert got.dtype == np.intp
+    assert got.tolist() == np.searchsorted(edges, u, side="right").tolist()
