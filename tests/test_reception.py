@@ -519,3 +519,22 @@ def test_arrivals_go_to_the_centre_whose_share_their_draw_falls_in(weights, seed
     got = route_to_centres(u, shares)
     assert got.dtype == np.intp
     assert got.tolist() == np.searchsorted(edges, u, side="right").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ends=st.lists(st.integers(0, 6).map(float), max_size=30),
+    split=st.lists(st.booleans(), max_size=30),
+)
+def test_two_centres_registrations_join_in_order_of_their_ends(ends, split):
+    """Registrations ended at two centres, each list in order of its ends, join in order of the ends with ties
+    the first centre's first: what a stable sort of the two lists joined gives."""
+    from sim.registration import _merged
+
+    key = np.array(ends)
+    ids = np.argsort(key, kind="stable")
+    mine = np.array([split[i % len(split)] if split else True for i in range(len(ids))], bool)
+    first, second = ids[mine], ids[~mine]
+    joined = np.concatenate((first, second))
+    expected = joined[np.argsort(key[joined], kind="stable")]
+    assert _merged(first, second, key).tolist() == expected.tolist()
