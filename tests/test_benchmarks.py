@@ -130,9 +130,9 @@ def test_time_per_process_counts_each_routine_as_its_own_process(bench):
         env.routine(fast(env))
         env.run()
 
-    step = Environment._step
+    start = Environment.routine
     total, by_process = bench.time_by_process(run)
-    assert Environment._step is step
+    assert Environment.routine is start
     slow_t, slow_n = by_process[slow.__qualname__]
     fast_t, fast_n = by_process[fast.__qualname__]
     assert (slow_n, fast_n) == (6, 11)  # the start runs up to the first step, the last step ends the routine
