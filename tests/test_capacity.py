@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from sim import load_scenario, simulate
 from sim.calendar import DAYS_PER_YEAR
-from sim.capacity.cycle import CapacityCycle, Geography, add_months, split_largest_remainder
+from sim.capacity.cycle import (
+    CapacityCycle,
+    Geography,
+    _province_have,
+    _province_have_open,
+    add_months,
+    split_largest_remainder,
+)
 from sim.reception.locations import AMV_PLACES, DURABLE
 from sim.scenario import DATA_DIR, ScenarioError
 
@@ -201,6 +208,16 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
         np.testing.assert_array_equal(self.counted(self.env.now), scanned)
         members = self.geo.members[self.geo.province_of[m]]  # the province's part, which reassess computes alone
         np.testing.assert_array_equal(self._counted_open(members), scanned[members])
+        # and what the province's members have, build or have decided to build, as reassess computes it in one
+        # compiled pass, equals the sum of the arrays
+        have = scanned[members] + self.counting_pipeline[members] + self.planned[members]
+        pop, total = self.geo.population, self.geo.population_total
+        unplaced = float(self._counted_unplaced)
+        for got in (
+            _province_have(members, scanned, self.counting_pipeline, self.planned),
+            _province_have_open(members, self._counted_placed, unplaced, pop, total, self.counting_pipeline, self.planned),
+        ):
+            np.testing.assert_array_equal(got, have)
         checked.append(self)
         return reassess(self, m, counted)
 

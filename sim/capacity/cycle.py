@@ -33,6 +33,7 @@ import simpy
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.capacity.interface import ChainPort
 from sim.capacity.projects import Menu, Plan, Project, run
+from sim.compiled import jit
 from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
 from sim.routines import start as start_routine
@@ -53,6 +54,32 @@ def add_months(date: dt.date, months: float) -> dt.date:
         [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1],
     )
     return dt.date(year, month, day) + dt.timedelta(days=round((months - whole) * DAYS_PER_MONTH))
+
+
+@jit
+def _province_have(members, counted, pipeline, planned) -> np.ndarray:
+    """What each of a province's ``members`` has, builds or has decided to build (places): its ``counted``
+    places (all municipalities' counts) + ``pipeline`` + ``planned``, added in that order as numpy adds the arrays."""
+    out = np.empty(len(members))
+    for i in range(len(members)):
+        m = members[i]
+        out[i] = (counted[m] + pipeline[m]) + planned[m]
+    return out
+
+
+@jit
+def _province_have_open(members, placed, unplaced, population, population_total, pipeline, planned) -> np.ndarray:
+    """:func:`_province_have` with the members' counts of open locations computed here as
+    :meth:`CapacityCycle._counted_open` computes them: ``placed``, plus a share by ``population`` of the
+    ``unplaced`` places when there are any."""
+    out = np.empty(len(members))
+    for i in range(len(members)):
+        m = members[i]
+        counted = float(placed[m])
+        if unplaced != 0:
+            counted = counted + unplaced * population[m] / population_total
+        out[i] = (counted + pipeline[m]) + planned[m]
+    return out
 
 
 def split_largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -198,6 +225,17 @@ class CapacityCycle:
         when it opens; its size, dates and municipality do not change while it is open (only leases, emergency
         and crisis places, are extended; a closing's new date no longer matters). ``members``: only these
         municipalities' entries (the same numbers: each entry is computed on its own)."""
+        self._catch_up()
+        placed, population = self._counted_placed, self.geo.population
+        if members is not None:
+            placed, population = placed[members], population[members]
+        out = placed.astype(float)
+        if self._counted_unplaced:
+            out = out + float(self._counted_unplaced) * population / self.geo.population_total
+        return out
+
+    def _catch_up(self) -> None:
+        """Bring the counts of open locations up to date with the openings and closings since the last call."""
         L = self.chain.locations
         changes = L.changes
         if self._counted_upto < len(changes):
@@ -223,13 +261,6 @@ class CapacityCycle:
                 else:
                     self._counted_unplaced += sign * places
             self._counted_upto = len(changes)
-        placed, population = self._counted_placed, self.geo.population
-        if members is not None:
-            placed, population = placed[members], population[members]
-        out = placed.astype(float)
-        if self._counted_unplaced:
-            out = out + float(self._counted_unplaced) * population / self.geo.population_total
-        return out
 
     def legal_count(self, now: float) -> np.ndarray:
         """The law's count per municipality: places that count now, plus those due within the window."""
@@ -318,6 +349,7 @@ class CapacityCycle:
             "t_decision": t_est + cfg.decision_after_months * DAYS_PER_MONTH,
             "t_dead": t_dead,
             "task": tasks,
+            "province_task": [int(tasks[members].sum()) for members in self.geo.members],  # whole places
             "gap": gap,
             "emergency_requested": np.zeros(len(self.geo.provinces), np.int64),
             "realised": {},
@@ -362,12 +394,24 @@ class CapacityCycle:
         info = self.current
         if info is None or (info["cycle"], m) in self.declined or self.env.now < info["t_est"]:
             return
-        members = self.geo.members[self.geo.province_of[m]]
-        # only the province's entries of the count (computed alone when not given: thousands of calls a run)
-        counted = self._counted_open(members) if counted is None else counted[members]
-        have = counted + self.counting_pipeline[members] + self.planned[members]
-        tasks = info["task"][members]
-        prov_gap = max(int(tasks.sum() - have.sum()), 0)
+        p = self.geo.province_of[m]
+        members = self.geo.members[p]
+        # only the province's entries (computed alone when not given: thousands of calls a run), in one
+        # compiled pass
+        if counted is None:
+            self._catch_up()
+            have = _province_have_open(
+                members,
+                self._counted_placed,
+                float(self._counted_unplaced),
+                self.geo.population,
+                self.geo.population_total,
+                self.counting_pipeline,
+                self.planned,
+            )
+        else:
+            have = _province_have(members, counted, self.counting_pipeline, self.planned)
+        prov_gap = max(int(info["province_task"][p] - have.sum()), 0)
         gap = min(max(int(info["task"][m] - have[self.geo.rank[m]]), 0), prov_gap)
         if gap > 0:
             self._decide(info, m, gap, binding=True)
