@@ -122,9 +122,10 @@ class Chain:
         joined = np.diff(np.concatenate(([0], np.cumsum(sponsor)))[offset]).tolist()  # joined their sponsor on arrival
         el_ids, ac_ids = first + np.flatnonzero(elsewhere), first + np.flatnonzero(to_ac)
         el_off = np.searchsorted(el_ids, first + offset).tolist()  # a day's rows are [offset[d], offset[d+1])
-        ac_off = np.searchsorted(ac_ids, first + offset).tolist()
-        ac_centre = centre[to_ac]
-        registration.plan(self.centres, p, ac_ids, ac_centre)
+        at_centre = registration.by_centre(self.centres, ac_ids, centre[to_ac])  # each centre's, in order
+        at_centre_off = [np.searchsorted(mine, first + offset).tolist() for mine in at_centre]
+        registration.plan(self.centres, p, at_centre)
+        admissions = list(zip(self.centres, at_centre, at_centre_off))
         offset = offset.tolist()
         for day in range(self.h):
             yield day + T_INFLOW - env.now
@@ -141,8 +142,8 @@ class Chain:
             self.placement.wait_elsewhere(el)
             self.housing.enter(el)
             # everyone else registers at an application centre
-            a, b = ac_off[day], ac_off[day + 1]
-            registration.admit(self.centres, p, ac_ids[a:b], ac_centre[a:b])
+            for c, mine, off in admissions:
+                c.admit(p, mine[off[day] : off[day + 1]])
 
     def departure_process(self, env: simpy.Environment):
         """Rejected and Dublin cases whose departure delay has passed leave the chain."""

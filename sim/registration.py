@@ -192,16 +192,15 @@ def centres_of(configs: list) -> list[ApplicationCentre]:
     return [ApplicationCentre(cfg, i, present) for i, cfg in enumerate(configs)]
 
 
-def plan(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:
-    """The run's registrations, once: arrivals ``ids`` (in arrival order) at their centre (``centre_of``)."""
-    for c in centres:
-        c.plan(people, ids if len(centres) == 1 else ids[centre_of == c.index])
+def by_centre(centres: list[ApplicationCentre], ids: np.ndarray, centre_of: np.ndarray) -> list[np.ndarray]:
+    """``ids`` (in order) split by their centre (``centre_of``: its index, one per id), one list per centre."""
+    return [ids] if len(centres) == 1 else [ids[centre_of == c.index] for c in centres]
 
 
-def admit(centres: list[ApplicationCentre], people: People, ids: np.ndarray, centre_of: np.ndarray) -> None:
-    """Arrivals ``ids`` (in arrival order) register at their centre (``centre_of``: its index, one per id)."""
-    for c in centres:
-        c.admit(people, ids if len(centres) == 1 else ids[centre_of == c.index])
+def plan(centres: list[ApplicationCentre], people: People, ids_by_centre: list[np.ndarray]) -> None:
+    """The run's registrations, once: each centre's arrivals (:func:`by_centre`, in arrival order)."""
+    for c, ids in zip(centres, ids_by_centre):
+        c.plan(people, ids)
 
 
 @jit
