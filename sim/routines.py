@@ -11,6 +11,11 @@ step straight away when nothing in its schedule comes before that key, several i
 another, and otherwise schedules one wake-up event under exactly the key of the next step. So every step, the
 routines' and every other process's, happens in the same order as with a process per routine.
 
+Unlike SimPy's, one ``env.step()`` may run many routine steps, up to the next other event: bound a run with
+``env.run(until=...)``, not by counting steps. A routine has no process object: it cannot be waited for or
+interrupted, and ``env.active_process`` is None during its steps. A step that raises crashes the run as a
+process that raises would, at the same point in the order of events.
+
 Why: these steps are nearly all of a run's events. Run in a row, they skip making, scheduling and popping an
 event and resuming a process each, and a routine needs no process, start event or end event of its own.
 
@@ -76,14 +81,25 @@ class Environment(simpy.Environment):
                 # the routines' bookkeeping); a routine that has ended is dropped
                 try:
                     delay = next(routine)
+                    while delay < 0:  # as env.timeout(delay) raises it: in the routine's own frame
+                        delay = routine.throw(ValueError(f"Negative delay {delay}"))
                 except StopIteration:
                     continue
-                if delay < 0:
-                    raise ValueError(f"Negative delay {delay}")  # as SimPy's timeout says it
+                except Exception as exc:
+                    self._failed(exc)
+                    continue
                 heappush(due, (self._now + delay, NORMAL, next(eids), routine))
         finally:
             self._waking = False
-        self._arm()
+            self._arm()  # also after an interruption: the steps still due keep a wake-up
+
+    def _failed(self, exc: Exception) -> None:
+        """A step raised ``exc``: as SimPy does with a process that raises, a failed event at the current time,
+        which crashes the run when it is processed, after the events already due at this instant (the routine
+        is dropped)."""
+        event = Event(self)
+        event._ok, event._value = False, exc
+        self.schedule(event)
 
 
 def start(env: simpy.Environment, routine: Routine) -> None:
