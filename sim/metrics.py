@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sim.capacity.cycle import CapacityCycle
     from sim.reception.placement import Placement
 
-DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the processes
+DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the day's steps
 FLOAT_COLUMNS = ("cost_eur", "penalty_eur")  # euros
 # The daily records: Monitor.night writes a night's integers as one row in exactly this order, then the
 # euros (tests/test_invariants.py checks the columns against what they count, e.g. the centres' columns)
@@ -108,7 +108,7 @@ class Monitor:
         # nights with a centre above its norm before each day (Python ints): the pressure over a window is a
         # difference of two, not a count over the window each time it is asked (thousands of times a run)
         self._nights_above_before = [0] * (horizon_days + 1)
-        # the day's flows (persons), added to by the processes during the day and counted at night
+        # the day's flows (persons), added to by the day's steps and counted at night
         self.today = dict.fromkeys(DAY_FLOWS, 0)
 
     def occupancy_on(self, day: int, initial_total: int) -> float:
@@ -163,7 +163,7 @@ class Monitor:
             procedure.awaiting_departure,
         )
         self._floats[day] = (cost, penalty)
-        for flow in DAY_FLOWS:  # in place: the processes hold this dict
+        for flow in DAY_FLOWS:  # in place: the day's steps hold this dict
             today[flow] = 0
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:

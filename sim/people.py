@@ -1,6 +1,6 @@
 """People as records: one row per person in a table of numpy arrays.
 
-SimPy processes are the flows of the chain; a person is never a process. Every
+The flows of the chain are SimPy processes and routines (:mod:`sim.routines`); a person is never one. Every
 random attribute a person needs later (route on arrival, registration time,
 IND outcome, departure delay) is drawn once, on arrival, from that part's own
 stream, so that two scenarios that differ only in capacity or production see

@@ -283,7 +283,7 @@ def _project_outcomes(start, durations, fail_probability, window, seed, delay_pr
     ended = lambda p: got.append((p.status, env.now))  # noqa: E731
     project = run_project(env, proj, plan, np.random.default_rng(seed), fail_probability, pause, ended, ended)
 
-    def counting():  # the routine as a SimPy process (sim.routines.as_process), counting its waits
+    def counting():  # the routine as a SimPy process (what sim.routines.as_process does), counting its waits
         for delay in project:
             waits.append(delay)
             yield env.timeout(delay)

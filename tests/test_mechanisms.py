@@ -186,3 +186,52 @@ def test_decisions_give_each_outcome_by_its_share_for_adults_and_for_minors():
             lo, hi = stats.binomtest(k, len(group), share).proportion_ci(0.999)
             assert lo <= share <= hi, (cat, name, k, len(group), share)
     assert (pe.loc[pe["category"] == "family", "outcome"] == 0).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(0, 29), st.floats(0.0, 40.0), st.sampled_from([0, 1, 2])), max_size=12),
+        max_size=25,
+    ),
+    gone=st.lists(st.integers(0, 29), max_size=10),
+)
+def test_a_days_departures_are_those_scheduled_for_it_in_order_of_scheduling(batches, gone):
+    """Departures are collected day by day: each day's are exactly the people scheduled for that day (a delay
+    ending on a day already collected counts for the next), in the order they were scheduled, less those who
+    have left the chain meanwhile; how each leaves follows the outcome (Dublin) and the return draw; the people
+    waiting to depart are counted down by all who were due, those gone included. Days past the horizon
+    (a 20-day run here) are never collected."""
+    from sim.people import DUBLIN, EXIT_DUBLIN, EXIT_RETURN, EXIT_UNKNOWN, GONE, LOCATION
+
+    s = small_scenario()
+    h = 20
+    people = People(30)
+    people.add(30)
+    people.where[:] = LOCATION
+    procedure = Procedure(s, people, Calendar(s.start_date, h))
+    scheduled = []  # (id, day) in order of scheduling, as the reference sees them
+    awaiting = 0
+    for day in range(h):
+        # a batch scheduled during the day before its collection: a delay below one day lands on a collected day
+        if day < len(batches) and batches[day]:
+            ids = np.array([i for i, _, _ in batches[day]], np.int64)
+            when = np.array([day - 0.5 + w for _, w, _ in batches[day]])
+            for i, _, outcome in batches[day]:
+                people.outcome[i] = (DUBLIN, 0, 1)[outcome]
+                people.returns[i] = outcome == 1
+            procedure.schedule_departures(ids, when)
+            scheduled += [(int(i), max(int(np.floor(t)), day)) for i, t in zip(ids, when)]
+            awaiting += len(ids)
+        for i in gone:
+            if i % h == day:
+                people.where[i] = GONE
+        due = [i for i, d in scheduled if d == day]
+        expected = [i for i in due if people.where[i] != GONE]
+        kinds = [
+            EXIT_DUBLIN if people.outcome[i] == DUBLIN else (EXIT_RETURN if people.returns[i] else EXIT_UNKNOWN) for i in expected
+        ]
+        ids, kind = procedure.departures(day)
+        assert ids.tolist() == expected and kind.tolist() == kinds
+        awaiting -= len(due)
+        assert procedure.awaiting_departure == awaiting

@@ -218,17 +218,15 @@ class CapacityCycle:
                     out[p.municipality] += p.places
         return out
 
-    def _counted_open(self, members: np.ndarray | None = None) -> np.ndarray:
+    def _counted_open(self) -> np.ndarray:
         """The open locations' part of :meth:`counted` (a new array). Kept up to date from the locations'
         openings and closings (:attr:`Locations.changes`) rather than recounted: a run reassesses a
-        municipality on every durable or AMV closing, thousands of times. Whether a location counts is decided
-        when it opens; its size, dates and municipality do not change while it is open (only leases, emergency
-        and crisis places, are extended; a closing's new date no longer matters). ``members``: only these
-        municipalities' entries (the same numbers: each entry is computed on its own)."""
+        municipality on every durable or AMV closing, thousands of times (:meth:`reassess` computes its
+        province's entries alone, :func:`_province_have_open`). Whether a location counts is decided when it
+        opens; its size, dates and municipality do not change while it is open (only leases, emergency and
+        crisis places, are extended; a closing's new date no longer matters)."""
         self._catch_up()
         placed, population = self._counted_placed, self.geo.population
-        if members is not None:
-            placed, population = placed[members], population[members]
         out = placed.astype(float)
         if self._counted_unplaced:
             out = out + float(self._counted_unplaced) * population / self.geo.population_total
@@ -289,7 +287,7 @@ class CapacityCycle:
             return self.geo.split(int(cfg.first_cycle_national_task), cfg.first_cycle_province_tasks)
         return self.geo.split(self.national_need(now, deadline))
 
-    # ------------------------------------------------------------------ processes
+    # ------------------------------------------------------------------ processes and routines
 
     def calendar(self):
         """Every cycle_years: an estimate, and the cycle it starts."""
