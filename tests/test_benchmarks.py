@@ -4,6 +4,7 @@ the profile is charged to exactly one part, library calls to the parts that make
 from __future__ import annotations
 
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
@@ -64,18 +65,18 @@ def test_time_that_reaches_no_part_is_other(bench):
     assert bench.own_time_by_part(stats, PACKAGE) == {"other": pytest.approx(0.2)}
 
 
+def burn(seconds: float) -> None:
+    """Keep the CPU busy for ``seconds`` (wall clock): a step of known cost."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        pass
+
+
 def test_time_per_process_counts_each_resume_of_each_process_once_and_restores_simpy(bench):
     """The per-process view: two processes that each burn a known time per resume get that time and their
     number of resumes; nothing else is charged to them; SimPy's own resume is back in place afterwards."""
-    import time
-
     import simpy
     from simpy.events import Process
-
-    def burn(seconds):
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            pass
 
     def slow(env):
         for _ in range(5):
@@ -105,14 +106,7 @@ def test_time_per_process_counts_each_resume_of_each_process_once_and_restores_s
 def test_time_per_process_counts_each_routine_as_its_own_process(bench):
     """Routines (sim.routines), which the environment runs without processes, are timed as the processes they
     stand for: each gets the time it burns and one resume per step, its start included."""
-    import time
-
     from sim.routines import Environment
-
-    def burn(seconds):
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            pass
 
     def slow(env):
         for day in range(5):
