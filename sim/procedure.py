@@ -261,6 +261,8 @@ class Procedure:
         (``EXIT_*``): Dublin cases to the responsible state, the others returning or to an unknown destination."""
         p = self.people
         self._next_due_day = day + 1
+        if not 0 <= day < len(self._day_head):  # the compiled walk reads the day's list without bounds checks
+            raise ValueError(f"departures are collected for days 0 to {len(self._day_head) - 1}, not {day}")
         ids, kind, due = _departing_on(day, self._entry_ids, self._entry_next, self._day_head, p.where, p.outcome, p.returns)
         self.awaiting_departure -= due
         return ids, kind
