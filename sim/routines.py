@@ -27,12 +27,14 @@ per routine on random schedules.
 from __future__ import annotations
 
 from collections.abc import Generator
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
+from math import floor
 
 import simpy
 from simpy.events import NORMAL, URGENT, Event
 
 Routine = Generator[float, None, None]
+_FAR = 2.0**62  # beyond this, and never or NaN, a step's day is not taken as an integer (see Environment._push)
 
 
 class Environment(simpy.Environment):
@@ -40,22 +42,52 @@ class Environment(simpy.Environment):
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
-        self._due: list[tuple[float, int, int, Routine]] = []  # the routines' next steps: (time, priority, id, routine)
+        # the routines' next steps, (time, priority, id, routine), in two tiers: those before ``_near_end`` in a heap
+        # (``_due``), the others in a list per day (``_later``, by the day's number; ``_days``: a heap of those
+        # numbers), a day's list heaped up once ``_due`` runs dry. A step waits for a day, a lease or a stage, so
+        # most are days ahead: one heap of them all (~800 in a run) made each step's push and pop a deep sift.
+        self._due: list[tuple[float, int, int, Routine]] = []
+        self._near_end = -float("inf")  # steps from here on are in ``_later`` (a whole day: its first instant)
+        self._later: dict[float, list[tuple[float, int, int, Routine]]] = {}
+        self._days: list[float] = []
         self._wakes: list[tuple[float, int, int]] = []  # keys of the wake-up events scheduled and not yet processed
         self._waking = False  # steps are being run: the wake-up is armed after them
 
     def routine(self, routine: Routine) -> None:
         """Start ``routine`` as ``self.process(...)`` would start the process it stands for: its first part
         runs at the current time, before the events already scheduled for later."""
-        heappush(self._due, (self._now, URGENT, next(self._eid), routine))
+        self._push((self._now, URGENT, next(self._eid), routine))
         if not self._waking:
             self._arm()
 
+    def _push(self, step: tuple[float, int, int, Routine]) -> None:
+        """Schedule a routine's step (see ``_due`` for the tiers)."""
+        t = step[0]
+        if t < self._near_end:
+            heappush(self._due, step)
+            return
+        day = floor(t) if t < _FAR else _FAR  # far, never, and NaN (whose order SimPy leaves to chance): last
+        later = self._later.get(day)
+        if later is None:
+            self._later[day] = [step]
+            heappush(self._days, day)
+        else:
+            later.append(step)
+
+    def _bring_forward(self) -> bool:
+        """With no step left before ``_near_end``, move the next day's steps into the heap; whether any step is left."""
+        if not self._days:
+            return False
+        day = heappop(self._days)
+        self._due = steps = self._later.pop(day)
+        heapify(steps)
+        self._near_end = day + 1 if day < _FAR else float("nan")  # NaN: every later step joins the last tier
+        return True
+
     def _arm(self) -> None:
         """Make sure a wake-up event comes no later than the next step."""
-        due = self._due
-        if due:
-            key = due[0][:3]
+        if self._due or self._bring_forward():
+            key = self._due[0][:3]
             if not self._wakes or key < self._wakes[0]:
                 wake = Event(self)
                 wake._ok, wake._value = True, None
@@ -66,10 +98,15 @@ class Environment(simpy.Environment):
     def _wake(self, _event: Event) -> None:
         """A wake-up: run the routines' steps for as long as they come before everything else scheduled."""
         heappop(self._wakes)  # wake-ups are processed in the order of their keys: this one is the first
-        queue, due, eids = self._queue, self._due, self._eid
+        queue, eids, later, days = self._queue, self._eid, self._later, self._days
+        due, near_end = self._due, self._near_end
         self._waking = True
         try:
-            while due:
+            while True:
+                if not due:
+                    if not self._bring_forward():
+                        break
+                    due, near_end = self._due, self._near_end
                 t, priority, eid, routine = due[0]
                 if queue:
                     q = queue[0]  # another event comes first: by time, then priority, then id
@@ -88,7 +125,20 @@ class Environment(simpy.Environment):
                 except Exception as exc:
                     self._failed(exc)
                     continue
-                heappush(due, (self._now + delay, NORMAL, next(eids), routine))
+                # the next step (as _push, in line)
+                t = self._now + delay
+                if t < near_end:
+                    heappush(due, (t, NORMAL, next(eids), routine))
+                elif t < _FAR:
+                    day = floor(t)
+                    steps = later.get(day)
+                    if steps is None:
+                        later[day] = [(t, NORMAL, next(eids), routine)]
+                        heappush(days, day)
+                    else:
+                        steps.append((t, NORMAL, next(eids), routine))
+                else:
+                    self._push((t, NORMAL, next(eids), routine))
         finally:
             self._waking = False
             self._arm()  # also after an interruption: the steps still due keep a wake-up

@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 
 from sim.routines import Environment, as_process, start
 
-# delays on a coarse grid, so that steps of different routines and processes often fall at the same time
-delay = st.integers(0, 8).map(lambda q: q / 4)
+# delays on a coarse grid, so that steps of different routines and processes often fall at the same time; now and
+# then a step waits days (the routines' steps are kept a day at a time), a very long time, past any day the
+# environment numbers, or for ever
+FAR = (1e6, 2.0**63, float("inf"))
+delay = st.one_of(st.integers(0, 8).map(lambda q: q / 4), st.integers(0, 80).map(lambda q: q / 4 if q < 78 else FAR[q - 78]))
 # an actor: its delays; after which of its steps it starts another actor (a routine or a process); after which
 # it schedules a timeout whose processing is logged (a normal event made by a step); after which it raises
 actor = st.tuples(
