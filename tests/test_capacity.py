@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import load_scenario, simulate
-from sim.calendar import DAYS_PER_YEAR
+from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.capacity.cycle import (
     CapacityCycle,
     Geography,
@@ -199,8 +199,9 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
     reading every location again. At every reassessment (each durable or AMV closing, each failed project) it
     equals, to the last bit, a count over the whole location table, through hundreds of closings and with
     new durable locations both long-lived enough to count and not; and so does the part of one province, which a
-    reassessment computes on its own (with what the province's members build or have decided to build)."""
-    checked = []
+    reassessment computes on its own (with what the province's members build or have decided to build), and the
+    law's count with the projects due within its window."""
+    checked, pipelined = [], []
     reassess = CapacityCycle.reassess
 
     def checking(self, m, counted=None):
@@ -217,6 +218,15 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
             _province_have_open(members, self._counted_placed, unplaced, pop, total, self.counting_pipeline, self.planned),
         ):
             np.testing.assert_array_equal(got, have)
+        # with the projects due to open within the window (the law's count at an estimate), read from every
+        # project started, added in the order they started
+        window = self.cfg.count_pipeline_within_months * DAYS_PER_MONTH
+        legal = scanned.copy()
+        for proj in self.projects:
+            if proj.status == "running" and proj.counts and proj.expected_open <= self.env.now + window:
+                legal[proj.municipality] += proj.places
+        np.testing.assert_array_equal(self.legal_count(self.env.now), legal)
+        pipelined.append(bool((legal != scanned).any()))
         checked.append(self)
         return reassess(self, m, counted)
 
@@ -226,6 +236,7 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
     overrides = ["capacity.spreidingswet.count_min_lifespan_years=8", "initial_state.durable_remaining_years=[0.5, 4.0]"]
     simulate(load_scenario(BASELINE, ["end_date=2029-01-01", *overrides]), seed=3)
     assert len(checked) > 100
+    assert any(pipelined), "projects due within the window should count at some reassessments"
     L = checked[-1].chain.locations
     opened = np.array([lid for lid, is_opening in L.changes if is_opening])
     new_durable = opened[(L.type[opened] == DURABLE) & ~L.initial[opened]]

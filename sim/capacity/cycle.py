@@ -171,6 +171,7 @@ class CapacityCycle:
         self._cost_today = 0.0
         self.incentives_paid = 0.0
         self.projects: list[Project] = []
+        self._counting: list[Project] = []  # the projects that will count, while running (a few of all those started)
         self.rows: list[dict] = []
         self.cycle_info: list[dict] = []
         if self.cfg.emergency_reserve_places > 0:
@@ -213,8 +214,9 @@ class CapacityCycle:
         projects, scheduled locations without one) its places are spread over municipalities by population."""
         out = self._counted_open()
         if pipeline_within_days > 0:
-            for p in self.projects:
-                if p.status == "running" and p.counts and p.expected_open <= now + pipeline_within_days:
+            self._counting = [p for p in self._counting if p.status == "running"]  # those settled since go
+            for p in self._counting:
+                if p.expected_open <= now + pipeline_within_days:
                     out[p.municipality] += p.places
         return out
 
@@ -547,6 +549,7 @@ class CapacityCycle:
         self.pipeline += size
         if counts:
             self.counting_pipeline[m] += size
+            self._counting.append(proj)
         rng = self._rng(k, m, attempt, j, 1)
         start_routine(self.env, run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
 
