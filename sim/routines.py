@@ -35,6 +35,7 @@ from simpy.events import NORMAL, URGENT, Event
 
 Routine = Generator[float, None, None]
 _FAR = 2.0**62  # beyond this, and never or NaN, a step's day is not taken as an integer (see Environment._push)
+_NEVER = float("inf")
 
 
 class Environment(simpy.Environment):
@@ -47,7 +48,7 @@ class Environment(simpy.Environment):
         # numbers), a day's list heaped up once ``_due`` runs dry. A step waits for a day, a lease or a stage, so
         # most are days ahead: one heap of them all (~800 in a run) made each step's push and pop a deep sift.
         self._due: list[tuple[float, int, int, Routine]] = []
-        self._near_end = -float("inf")  # steps from here on are in ``_later`` (a whole day: its first instant)
+        self._near_end = -_NEVER  # steps from here on are in ``_later`` (a whole day: its first instant; never: none)
         self._later: dict[float, list[tuple[float, int, int, Routine]]] = {}
         self._days: list[float] = []
         self._wakes: list[tuple[float, int, int]] = []  # keys of the wake-up events scheduled and not yet processed
@@ -63,7 +64,7 @@ class Environment(simpy.Environment):
     def _push(self, step: tuple[float, int, int, Routine]) -> None:
         """Schedule a routine's step (see ``_due`` for the tiers)."""
         t = step[0]
-        if t < self._near_end:
+        if t < self._near_end or self._near_end == _NEVER:
             heappush(self._due, step)
             return
         day = floor(t) if t < _FAR else _FAR  # far, never, and NaN (whose order SimPy leaves to chance): last
@@ -81,7 +82,9 @@ class Environment(simpy.Environment):
         day = heappop(self._days)
         self._due = steps = self._later.pop(day)
         heapify(steps)
-        self._near_end = day + 1 if day < _FAR else float("nan")  # NaN: every later step joins the last tier
+        # the far tier, the last: every later step joins it in the heap (were steps still kept by day, one due
+        # before one of it, started meanwhile, would wait behind it)
+        self._near_end = day + 1 if day < _FAR else _NEVER
         return True
 
     def _arm(self) -> None:
