@@ -76,7 +76,7 @@ def _log(world: dict, routines: bool) -> list:
     return log
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(world=world)
 def test_routines_run_in_the_order_of_a_process_each(world):
     """Every step, of routines and processes alike, and every event a step schedules, happens at the same time and
