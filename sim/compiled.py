@@ -9,10 +9,119 @@ same order, so results are the same as numpy's, to the bit.
 Kernels compile on their first call and are cached next to their module (``__pycache__``), so only a
 machine's first run pays for compiling (about ten seconds). ``NUMBA_DISABLE_JIT=1`` runs them as plain Python,
 which is slow but lets a debugger step through them.
+
+A cached kernel is used only while the sources it was compiled from are unchanged: its own module and every
+module of the package that module imports from, and so on (:func:`sources_stamp`). numba's own check reads the
+kernel's module alone, and a kernel keeps the compiled kernels it calls in other modules, and the constants it
+imports, as they were when it was compiled: after an edit to only ``sim/people.py``, placement's cached loops ran
+the old ``scan_queue``. The check applies to the package's modules (:func:`watch_package`), cached where numba
+would cache them (``NUMBA_CACHE_DIR``, ``__pycache__``, or the user's cache directory).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
+from pathlib import Path
+
 from numba import njit
+from numba.core import caching
+
+PACKAGE = Path(__file__).resolve().parent
+
+_roots: dict[str, Path] = {}  # package name -> its directory, for packages whose kernels are stamped by their imports
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)|import[ \t]+([\w., \t]+))", re.M)
+
+
+def watch_package(root: Path) -> None:
+    """Stamp the cached kernels of the package in directory ``root`` by their sources and what they import
+    from the package (:func:`sources_stamp`); this package's are, from its import."""
+    _roots[root.name] = Path(root).resolve()
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of module ``name`` in a watched package (a package's ``__init__.py``), if it is one."""
+    root = _roots.get(name.split(".")[0])
+    if root is None:
+        return None
+    base = root.parent.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.cache
+def _imported(path: Path) -> frozenset[Path]:
+    """Source files of the watched packages' modules that the module at ``path`` imports from (anywhere in it,
+    lazy imports too), including submodules imported by name (``from sim.reception import placement``)."""
+    out = set()
+    for module, names, plain in _IMPORT.findall(path.read_text(encoding="utf-8")):
+        candidates = [module] if module else [m.split(" as ")[0].strip() for m in plain.split(",")]
+        if module:
+            candidates += [f"{module}.{n.split(' as ')[0].strip()}" for n in names.strip("()").split(",") if n.strip()]
+        # the module imported from (not the packages above it, whose ``__init__`` gives a kernel nothing)
+        out.update(found for found in map(_module_file, candidates) if found is not None)
+    return frozenset(out)
+
+
+@functools.cache
+def sources_stamp(path: Path) -> str:
+    """A digest of the source at ``path`` and of every watched module it imports from, transitively: what a
+    cached kernel of that module was compiled from. Read once per process."""
+    seen, todo = set(), [path.resolve()]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(_imported(current) - seen)
+    return hashlib.sha256(b"".join(_file_digest(file) for file in sorted(seen))).hexdigest()
+
+
+@functools.cache
+def _file_digest(path: Path) -> bytes:
+    return hashlib.sha256(str(path).encode() + b"\0" + path.read_bytes()).digest()
+
+
+def _watched(py_file: str) -> bool:
+    path = Path(py_file).resolve()
+    return any(path.is_relative_to(root) for root in _roots.values())
+
+
+def _stamped(locator: type) -> type:
+    """numba's cache locator ``locator`` for the watched packages' modules, stamped by :func:`sources_stamp`."""
+
+    class Stamped(locator):
+        def get_source_stamp(self):
+            return sources_stamp(Path(self._py_file))
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            return super().from_function(py_func, py_file) if _watched(py_file) else None
+
+    Stamped.__name__ = Stamped.__qualname__ = f"Stamped{locator.__name__}"
+    return Stamped
+
+
+def _numba(name: str) -> type:
+    """numba's caching class ``name`` (older numbas, 0.60 among them, name the locators with a leading underscore)."""
+    return getattr(caching, name, None) or getattr(caching, "_" + name)
+
+
+def _register_locators() -> None:
+    """Put the stamped locators ahead of numba's, in numba's order (a cache directory the user set, then
+    ``__pycache__``, then the user's cache directory). Once per process."""
+    impl = _numba("CacheImpl")
+    if any(getattr(c, "_sim_stamped", False) for c in impl._locator_classes):
+        return
+    ours = [_stamped(_numba(name)) for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    for c in ours:
+        c._sim_stamped = True
+    impl._locator_classes[:0] = ours
+
+
+watch_package(PACKAGE)
+_register_locators()
 
 jit = njit(cache=True)  # decorator: compile in nopython mode, cache the machine code on disk
