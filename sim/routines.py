@@ -34,8 +34,7 @@ import simpy
 from simpy.events import NORMAL, URGENT, Event
 
 Routine = Generator[float, None, None]
-_FAR = 2.0**62  # beyond this, and never or NaN, a step's day is not taken as an integer (see Environment._push)
-_NEVER = float("inf")
+_NEVER = float("inf")  # the day of steps never due (and of NaN times, whose order SimPy leaves to chance)
 
 
 class Environment(simpy.Environment):
@@ -48,8 +47,8 @@ class Environment(simpy.Environment):
         # numbers), a day's list heaped up once ``_due`` runs dry. A step waits for a day, a lease or a stage, so
         # most are days ahead: one heap of them all (~800 in a run) made each step's push and pop a deep sift.
         self._due: list[tuple[float, int, int, Routine]] = []
-        self._near_end = -_NEVER  # steps from here on are in ``_later`` (a whole day: its first instant; never: none)
-        self._later: dict[float, list[tuple[float, int, int, Routine]]] = {}
+        self._near_end: float = -_NEVER  # steps from here on go to ``_later`` (a day's first instant; never: none do)
+        self._later: dict[float, list[tuple[float, int, int, Routine]]] = {}  # by day (an int, or never)
         self._days: list[float] = []
         self._wakes: list[tuple[float, int, int]] = []  # keys of the wake-up events scheduled and not yet processed
         self._waking = False  # steps are being run: the wake-up is armed after them
@@ -67,25 +66,28 @@ class Environment(simpy.Environment):
         if t < self._near_end or self._near_end == _NEVER:
             heappush(self._due, step)
             return
-        day = floor(t) if t < _FAR else _FAR  # far, never, and NaN (whose order SimPy leaves to chance): last
+        day = floor(t) if t < _NEVER else _NEVER
         later = self._later.get(day)
         if later is None:
+            heappush(self._days, day)  # the day first: an interruption between leaves no list unlisted
             self._later[day] = [step]
-            heappush(self._days, day)
         else:
             later.append(step)
 
     def _bring_forward(self) -> bool:
         """With no step left before ``_near_end``, move the next day's steps into the heap; whether any step is left."""
-        if not self._days:
-            return False
-        day = heappop(self._days)
-        self._due = steps = self._later.pop(day)
-        heapify(steps)
-        # the far tier, the last: every later step joins it in the heap (were steps still kept by day, one due
-        # before one of it, started meanwhile, would wait behind it)
-        self._near_end = day + 1 if day < _FAR else _NEVER
-        return True
+        days = self._days
+        while days:
+            steps = self._later.pop(days[0], None)  # (none: an interruption came between listing a day and its list)
+            day = heappop(days)
+            if steps:
+                heapify(steps)
+                self._due = steps
+                # once the steps never due are in the heap, every later step joins them there: one started
+                # meanwhile at an earlier time must not wait behind them in a list
+                self._near_end = day + 1 if day < _NEVER else _NEVER
+                return True
+        return False
 
     def _arm(self) -> None:
         """Make sure a wake-up event comes no later than the next step."""
@@ -132,12 +134,12 @@ class Environment(simpy.Environment):
                 t = self._now + delay
                 if t < near_end:
                     heappush(due, (t, NORMAL, next(eids), routine))
-                elif t < _FAR:
+                elif t < _NEVER:
                     day = floor(t)
                     steps = later.get(day)
                     if steps is None:
-                        later[day] = [(t, NORMAL, next(eids), routine)]
                         heappush(days, day)
+                        later[day] = [(t, NORMAL, next(eids), routine)]
                     else:
                         steps.append((t, NORMAL, next(eids), routine))
                 else:

@@ -5,7 +5,7 @@ during the run, steps that raise, and horizons that cut them off."""
 from __future__ import annotations
 
 import simpy
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim.routines import Environment, as_process, start
@@ -78,6 +78,12 @@ def _log(world: dict, routines: bool) -> list:
 
 @settings(max_examples=1000, deadline=None)
 @given(world=world)
+# two schedules that broke the per-day tiers: a routine started by a process, at day 0, after a routine's step was
+# listed 2**63 days ahead; an urgent start, never due, after a routine's step never due
+@example(world={"actors": [(([0.0], [(0, True)], [], None), False), (([2.0**63], [], [], None), True)], "until": []})
+@example(
+    world={"actors": [(([float("inf")], [(0, True)], [], None), False), (([float("inf")], [], [], None), True)], "until": []}
+)
 def test_routines_run_in_the_order_of_a_process_each(world):
     """Every step, of routines and processes alike, and every event a step schedules, happens at the same time and
     in the same order whether the routines run as routines or each as a process of its own; a step that raises
