@@ -171,7 +171,7 @@ class CapacityCycle:
         self._cost_today = 0.0
         self.incentives_paid = 0.0
         self.projects: list[Project] = []
-        self._counting: list[Project] = []  # the projects that will count, while running (a few of all those started)
+        self._counting: dict[int, Project] = {}  # the running projects that will count, by index, in order of start
         self.rows: list[dict] = []
         self.cycle_info: list[dict] = []
         if self.cfg.emergency_reserve_places > 0:
@@ -214,8 +214,7 @@ class CapacityCycle:
         projects, scheduled locations without one) its places are spread over municipalities by population."""
         out = self._counted_open()
         if pipeline_within_days > 0:
-            self._counting = [p for p in self._counting if p.status == "running"]  # those settled since go
-            for p in self._counting:
+            for p in self._counting.values():
                 if p.expected_open <= now + pipeline_within_days:
                     out[p.municipality] += p.places
         return out
@@ -549,7 +548,7 @@ class CapacityCycle:
         self.pipeline += size
         if counts:
             self.counting_pipeline[m] += size
-            self._counting.append(proj)
+            self._counting[proj.index] = proj
         rng = self._rng(k, m, attempt, j, 1)
         start_routine(self.env, run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
 
@@ -568,6 +567,7 @@ class CapacityCycle:
         self.pipeline -= proj.places
         if proj.counts:
             self.counting_pipeline[proj.municipality] -= proj.places
+            del self._counting[proj.index]
 
     def _failed(self, proj: Project) -> None:
         self._settled(proj)
