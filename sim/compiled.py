@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import sys
 from pathlib import Path
 
 from numba import njit
@@ -31,7 +32,10 @@ from numba.core import caching
 PACKAGE = Path(__file__).resolve().parent
 
 _roots: dict[str, Path] = {}  # package name -> its directory, for packages whose kernels are stamped by their imports
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)|import[ \t]+([\w., \t]+))", re.M)
+# an import statement, once comments and line continuations are gone: ``from`` a module (relative or not) and the
+# names, in parentheses or not, or ``import`` modules. One in a docstring counts too: a stamp may cover too much,
+# which costs a recompile, never too little.
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)|import[ \t]+([^\n]*))", re.M)
 
 
 def watch_package(root: Path) -> None:
@@ -52,36 +56,58 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
+def _absolute(module: str, path: Path) -> str:
+    """The module a ``from`` statement in the file at ``path`` names (``.x``, ``..``: relative to that file's package)."""
+    level = len(module) - len(module.lstrip("."))
+    if level == 0:
+        return module
+    root = next((r for r in _roots.values() if path.is_relative_to(r)), None)
+    if root is None:
+        return module.lstrip(".")
+    package = list(path.relative_to(root.parent).parts[:-1])  # a module's package; __init__'s is its own
+    return ".".join(package[: len(package) - (level - 1)] + [m for m in module.lstrip(".").split(".") if m])
+
+
 @functools.cache
-def _imported(path: Path) -> frozenset[Path]:
-    """Source files of the watched packages' modules that the module at ``path`` imports from (anywhere in it,
-    lazy imports too), including submodules imported by name (``from sim.reception import placement``)."""
+def _imported(path: Path, mtime_ns: int, size: int) -> frozenset[Path]:
+    """Source files of the watched packages' modules that the module at ``path`` (as of ``mtime_ns`` and ``size``)
+    imports from, anywhere in it (lazy imports too), including submodules imported by name (``from sim.reception
+    import placement``). Not the packages above a module: their ``__init__`` gives a kernel nothing unless it is
+    imported from itself."""
+    text = re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8")).replace("\\\n", " ")
     out = set()
-    for module, names, plain in _IMPORT.findall(path.read_text(encoding="utf-8")):
-        candidates = [module] if module else [m.split(" as ")[0].strip() for m in plain.split(",")]
+    for module, names, plain in _IMPORT.findall(text):
         if module:
-            candidates += [f"{module}.{n.split(' as ')[0].strip()}" for n in names.strip("()").split(",") if n.strip()]
-        # the module imported from (not the packages above it, whose ``__init__`` gives a kernel nothing)
+            module = _absolute(module, path)
+            candidates = [module] + [f"{module}.{n.split(' as ')[0].strip()}" for n in names.strip("()").split(",") if n.strip()]
+        else:
+            candidates = [m.split(" as ")[0].strip() for m in plain.split(",")]
         out.update(found for found in map(_module_file, candidates) if found is not None)
     return frozenset(out)
 
 
 @functools.cache
+def _file_digest(path: Path, mtime_ns: int, size: int) -> bytes:
+    return hashlib.sha256(str(path).encode() + b"\0" + path.read_bytes()).digest()
+
+
+def _version(path: Path) -> tuple[Path, int, int]:
+    """A file and what tells its versions apart (as numba's own stamp does): read again once it changes, in a
+    process that reloads an edited module too."""
+    st = path.stat()
+    return path, st.st_mtime_ns, st.st_size
+
+
 def sources_stamp(path: Path) -> str:
     """A digest of the source at ``path`` and of every watched module it imports from, transitively: what a
-    cached kernel of that module was compiled from. Read once per process."""
+    cached kernel of that module was compiled from."""
     seen, todo = set(), [path.resolve()]
     while todo:
         current = todo.pop()
         if current not in seen:
             seen.add(current)
-            todo.extend(_imported(current) - seen)
-    return hashlib.sha256(b"".join(_file_digest(file) for file in sorted(seen))).hexdigest()
-
-
-@functools.cache
-def _file_digest(path: Path) -> bytes:
-    return hashlib.sha256(str(path).encode() + b"\0" + path.read_bytes()).digest()
+            todo.extend(_imported(*_version(current)) - seen)
+    return hashlib.sha256(b"".join(_file_digest(*_version(file)) for file in sorted(seen))).hexdigest()
 
 
 def _watched(py_file: str) -> bool:
@@ -94,6 +120,8 @@ def _stamped(locator: type) -> type:
 
     class Stamped(locator):
         def get_source_stamp(self):
+            if getattr(sys, "frozen", False):  # a frozen application: numba stamps by its executable
+                return super().get_source_stamp()
             return sources_stamp(Path(self._py_file))
 
         @classmethod
