@@ -23,8 +23,8 @@ minutes); to compare two versions, ``--instructions`` counts the instructions of
 is a system package, not a dependency; the three processes it runs (the first compiles the loops for valgrind's
 CPU) take ~10 minutes.
 The reference is measured in the same process, right before the model, so a
-busy or slow machine moves both numbers together. With ``--repeat N`` each is
-timed N times and the fastest is kept (the least disturbed by other processes).
+busy or slow machine moves both numbers together. With ``--repeat N`` the two are
+timed N times in turn and the fastest of each is kept (the least disturbed by other processes).
 """
 
 from __future__ import annotations
@@ -306,9 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"instructions of one replication: {n / 1e6:,.0f} million (callgrind; repeats to ~0.6 %)")
         return 0
 
-    refs = [bare_simpy_seconds() for _ in range(args.repeat)]
+    # the reference right before each replication, in turn: a machine that speeds up or slows down during the
+    # repeats moves both alike (timing all references first and then all replications let a drift of a few per
+    # cent over the minute fall on one side of the ratio)
+    pairs = [(bare_simpy_seconds(), baseline_seconds(scenario, args.seed)) for _ in range(args.repeat)]
+    refs, runs = [ref for ref, _ in pairs], [run for _, run in pairs]
     ref, ref_cpu = min(r[0] for r in refs), min(r[1] for r in refs)
-    runs = [baseline_seconds(scenario, args.seed) for _ in range(args.repeat)]
     model_s, model_cpu = min(r[0] for r in runs), min(r[1] for r in runs)
     _, _, people, summary, person_nights = runs[0]
     ratio, ratio_cpu = model_s / ref, model_cpu / ref_cpu
