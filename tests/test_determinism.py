@@ -25,7 +25,7 @@ from sim.capacity.projects import STAGES, Menu, Plan, Project, _chosen, _latenes
 from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
-from sim.inflow import draw_arrivals
+from sim.inflow import SORT_BLOCK_DAYS, _sort_days, draw_arrivals
 from sim.model import Chain, simulate
 from sim.people import AMV, FAMILY, FIRST
 from sim.runner import run_replication
@@ -358,6 +358,25 @@ def test_the_arrivals_of_a_run_are_the_day_by_day_draws_of_the_inflow_stream(see
         seconds.append(departure.random(k))
     assert np.array_equal(drawn["u_delay"], np.concatenate(firsts))
     assert np.array_equal(drawn["returns"], np.concatenate(seconds) < s.departure.return_share)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    per_day=st.lists(st.one_of(st.integers(0, 3), st.integers(0, 400)), min_size=1, max_size=3 * SORT_BLOCK_DAYS),
+    seed=st.integers(0, 2**32 - 1),
+    ties=st.booleans(),
+)
+def test_each_days_arrival_times_are_sorted_as_numpy_sorts_the_day_alone(per_day, seed, ties):
+    """The run's arrival times are sorted day by day as padded tables of many days (blocks of days, each as wide
+    as its busiest day): every day must hold exactly its own values in numpy's order, whatever the days' sizes,
+    empty days and repeated values included, and blocks must not leak into each other."""
+    per_day = np.array(per_day, np.int64)
+    offset = np.concatenate([[0], np.cumsum(per_day)])
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 5, offset[-1]).astype(float) / 5 if ties else rng.random(offset[-1])
+    expected = np.concatenate([np.sort(t[a:b]) for a, b in zip(offset[:-1], offset[1:])])
+    _sort_days(t, per_day, offset)
+    assert np.array_equal(t, expected)
 
 
 def test_the_compiled_loops_give_what_their_python_source_gives():
