@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.compiled import jit
-from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, STATUS_HOLDER
+from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -209,6 +209,41 @@ def _sort_days(t: np.ndarray, per_day: np.ndarray, offset: np.ndarray) -> None:
         _unpadded(rows, offset, first, t)
 
 
+@jit
+def _moved_to_days(t: np.ndarray, offset: np.ndarray, spread: float) -> None:
+    """Each day's values of ``t`` (uniforms in [0, 1); day d: rows ``offset[d]`` to ``offset[d + 1]``) as times of
+    that day: ``t * spread + d``, the product rounded before the sum, as numpy's two elementwise steps round."""
+    for d in range(len(offset) - 1):
+        day = float(d)
+        for i in range(offset[d], offset[d + 1]):
+            t[i] = t[i] * spread + day
+
+
+@jit
+def _routed(cat, t_arrive, u_sponsor, u_elsewhere, u_return, sponsor_share, elsewhere_share, return_share):
+    """Each arrival's route and the records it starts with, in one pass: family members join their sponsor at once
+    (``u_sponsor`` below its share; housed, gone, permit and exit dated to the arrival), or register elsewhere
+    and wait at home (``u_elsewhere`` below its share of the rest; a permit dated to the arrival); everyone else
+    registers at an application centre (in procedure; family members hold a permit). Returns the masks sponsor,
+    elsewhere, to an application centre, and the fields status, where, t_permit, t_exit, exit_kind, returns."""
+    n = len(cat)
+    sponsor, elsewhere, to_ac = np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty(n, np.bool_)
+    status, where, exit_kind = np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.int8)
+    t_permit, t_exit, returns = np.empty(n), np.empty(n), np.empty(n, np.bool_)
+    for i in range(n):
+        family = cat[i] == FAMILY
+        joins = family and u_sponsor[i] < sponsor_share
+        away = family and not joins and u_elsewhere[i] < elsewhere_share
+        sponsor[i], elsewhere[i], to_ac[i] = joins, away, not joins and not away
+        status[i] = HOUSED if joins else (STATUS_HOLDER if family else IN_PROCEDURE)
+        where[i] = ELSEWHERE if away else GONE  # joining a sponsor: straight into the sponsor's home
+        t_permit[i] = t_arrive[i] if joins or away else np.nan
+        t_exit[i] = t_arrive[i] if joins else np.nan
+        exit_kind[i] = EXIT_SPONSOR if joins else 0
+        returns[i] = u_return[i] < return_share
+    return sponsor, elsewhere, to_ac, status, where, t_permit, t_exit, exit_kind, returns
+
+
 def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[ApplicationCentre]) -> dict[str, np.ndarray]:
     """One row per arrival of the run (``counts``: arrivals per day × category), in arrival order.
 
@@ -240,8 +275,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         shuffle(cat[a:b])
         uniform(out=t_arrive[a:b])
     _sort_days(t_arrive, per_day, offset)  # each day's times sorted: the same numbers as sort(random(n)) day by day
-    t_arrive *= 0.98  # arrivals spread over [day, day + 0.98): all before the night's count at .99
-    t_arrive += np.repeat(np.arange(len(per_day), dtype=float), per_day)
+    _moved_to_days(t_arrive, offset, 0.98)  # arrivals spread over [day, day + 0.98): all before the night's count at .99
     drawn = np.empty(2 * total)  # one buffer for the three streams' draws: fewer fresh pages to touch
 
     def two(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -252,33 +286,34 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     u_outcome = st.procedure.random(total)
     u_delay, u_return = two(st.departure)
     u_sponsor, u_elsewhere = two(st.housing)
-    family = cat == FAMILY
-    sponsor = family & (u_sponsor < s.housing.family_join_sponsor_share)
-    elsewhere = family & ~sponsor & (u_elsewhere < s.registration.family_register_elsewhere_share)
-    to_ac = ~sponsor & ~elsewhere
+    sponsor, elsewhere, to_ac, status, where, t_permit, t_exit, exit_kind, returns = _routed(
+        cat,
+        t_arrive,
+        u_sponsor,
+        u_elsewhere,
+        u_return,
+        s.housing.family_join_sponsor_share,
+        s.registration.family_register_elsewhere_share,
+        s.departure.return_share,
+    )
     centre = route_to_centres(u_centre, [c.share_of_arrivals for c in s.registration.centres])
     service = np.full(total, np.nan)
     for c in centres:
         mine = np.flatnonzero(to_ac & (centre == c.index))  # by index: selecting by a mask this long is slower
         service[mine] = service_days(c.cfg, u_service[mine])
-    status = np.zeros(total, np.int8)  # IN_PROCEDURE once registered
-    status[family] = STATUS_HOLDER  # nareizigers hold a permit on arrival
-    status[sponsor] = HOUSED
-    where = np.full(total, GONE, np.int8)  # joining a sponsor: straight into the sponsor's home
-    where[elsewhere] = ELSEWHERE
     return dict(
         offset=offset,
         cat=cat,
         t_arrive=t_arrive,
         u_outcome=u_outcome,  # the outcome and the departure delay are read off these at the decision
         u_delay=u_delay,
-        returns=u_return < s.departure.return_share,
+        returns=returns,
         service_days=service,
         status=status,
         where=where,
-        t_permit=np.where(sponsor | elsewhere, t_arrive, np.nan),
-        t_exit=np.where(sponsor, t_arrive, np.nan),
-        exit_kind=np.where(sponsor, np.int8(EXIT_SPONSOR), np.int8(0)),
+        t_permit=t_permit,
+        t_exit=t_exit,
+        exit_kind=exit_kind,
         sponsor=sponsor,
         elsewhere=elsewhere,
         to_ac=to_ac,

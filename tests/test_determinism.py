@@ -25,9 +25,9 @@ from sim.capacity.projects import STAGES, Menu, Plan, Project, _chosen, _latenes
 from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
-from sim.inflow import SORT_BLOCK_DAYS, _sort_days, draw_arrivals
+from sim.inflow import SORT_BLOCK_DAYS, _moved_to_days, _routed, _sort_days, draw_arrivals
 from sim.model import Chain, simulate
-from sim.people import AMV, FAMILY, FIRST
+from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
 from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.store import load_results
@@ -377,6 +377,46 @@ def test_each_days_arrival_times_are_sorted_as_numpy_sorts_the_day_alone(per_day
     expected = np.concatenate([np.sort(t[a:b]) for a, b in zip(offset[:-1], offset[1:])])
     _sort_days(t, per_day, offset)
     assert np.array_equal(t, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    shares=st.lists(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1)), min_size=3, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_each_arrivals_route_and_first_records_follow_the_shares_as_numpy_masks_give_them(n, shares, seed):
+    """The routes on arrival are drawn in one compiled pass: each record must be what the elementwise numpy
+    definition gives (family members below the sponsor share join their sponsor, of the rest those below the
+    elsewhere share register elsewhere, everyone else goes to an application centre), shares of 0 and 1
+    included; and the times moved to their days must be numpy's product then sum."""
+    rng = np.random.default_rng(seed)
+    cat = rng.integers(0, 3, n).astype(np.int8)
+    t = rng.random(n)
+    u_sponsor, u_elsewhere, u_return = rng.random(n), rng.random(n), rng.random(n)
+    got = _routed(cat, t, u_sponsor, u_elsewhere, u_return, *shares)
+    family = cat == FAMILY
+    sponsor = family & (u_sponsor < shares[0])
+    elsewhere = family & ~sponsor & (u_elsewhere < shares[1])
+    status = np.where(sponsor, HOUSED, np.where(family, STATUS_HOLDER, IN_PROCEDURE))
+    expected = (
+        sponsor,
+        elsewhere,
+        ~sponsor & ~elsewhere,
+        status,
+        np.where(elsewhere, ELSEWHERE, GONE),
+        np.where(sponsor | elsewhere, t, np.nan),
+        np.where(sponsor, t, np.nan),
+        np.where(sponsor, EXIT_SPONSOR, 0),
+        u_return < shares[2],
+    )
+    for g, e in zip(got, expected, strict=True):
+        assert np.array_equal(g, e, equal_nan=True)
+    per_day = np.bincount(rng.integers(0, 9, n), minlength=9)
+    offset = np.concatenate([[0], np.cumsum(per_day)])
+    moved = t.copy()
+    _moved_to_days(moved, offset, 0.98)
+    assert np.array_equal(moved, t * 0.98 + np.repeat(np.arange(9, dtype=float), per_day))
 
 
 def test_the_compiled_loops_give_what_their_python_source_gives():
