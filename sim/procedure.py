@@ -317,7 +317,7 @@ def family_queue(
         scenario.start_date, h, cfg.decisions_per_week, [(c.date, c.decisions_per_week) for c in cfg.production_changes]
     )
     backlog = np.empty(h, np.int64)
-    arrivals = np.zeros(h, np.int64)
+    landing = []  # each week's arrival days (counted once, at the end: a count per week was most of the time)
     pending = cfg.initial_backlog
     for day in range(h):
         pending += int(apps[day])
@@ -328,7 +328,7 @@ def family_queue(
             persons = decide_rng.poisson(approved * cfg.persons_per_approval)
             if persons:
                 travel = travel_rng.exponential(cfg.travel_days, persons) if cfg.travel_days > 0 else np.zeros(persons)
-                when = day + np.floor(travel).astype(np.int64)
-                arrivals += np.bincount(when[when < h], minlength=h)
+                landing.append(day + np.floor(travel).astype(np.int64))
         backlog[day] = pending
-    return backlog, arrivals
+    when = np.concatenate(landing) if landing else np.empty(0, np.int64)
+    return backlog, np.bincount(when[when < h], minlength=h).astype(np.int64)
