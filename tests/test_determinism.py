@@ -26,6 +26,7 @@ from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
 from sim.inflow import SORT_BLOCK_DAYS, _moved_to_days, _routed, _sort_days, draw_arrivals
+from sim.memory import YOUNG_OBJECTS
 from sim.model import Chain, simulate
 from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
 from sim.runner import run_replication
@@ -80,21 +81,28 @@ def test_a_finished_run_frees_its_run_long_arrays_without_waiting_for_the_garbag
 
 
 def test_a_run_freezes_the_objects_alive_before_it_and_leaves_a_callers_freezing_alone(monkeypatch):
-    """The garbage collector skips the libraries' objects during a run (a full collection walked them ~80 ms), the same
-    seed gives the same result frozen or not, and the process's freezing is as it was after the run."""
+    """The garbage collector skips the libraries' objects during a run (a full collection walked them ~80 ms) and
+    collects young objects less often, the same seed gives the same result frozen or not, and the process's
+    freezing and thresholds are as they were after the run."""
     s = small_scenario()
     seen = []
     run = Chain.run
 
     def spying_run(self):
         seen.append(gc.get_freeze_count())
+        thresholds.append(gc.get_threshold())
         run(self)
 
+    thresholds = []
     monkeypatch.setattr(Chain, "run", spying_run)
     gc.collect()  # nothing young left over from earlier tests
+    before_thresholds = gc.get_threshold()
     plain = simulate(s, seed=3)
     assert seen[-1] > 10_000  # the imported libraries' objects (numpy, pandas, SimPy...) were frozen
     assert gc.get_freeze_count() == 0  # and thawed afterwards
+    # the young generation is collected less often during the run, and as before after it
+    assert thresholds[-1] == (max(before_thresholds[0], YOUNG_OBJECTS), *before_thresholds[1:])
+    assert gc.get_threshold() == before_thresholds
     gc.freeze()  # a caller that freezes objects itself: the run neither adds to them nor thaws them
     try:
         before = gc.get_freeze_count()
