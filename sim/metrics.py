@@ -79,15 +79,15 @@ class DailyCost:
                 total += pay
         return total
 
-    def night(self, occupancy: list[int], places: list[int], at_centres: int) -> float:
-        """Places (by location type, occupied and empty; persons and places per type code) and the application
-        centres for one night (euros)."""
-        # Python floats over five types, summed in type order: a numpy dot product cost more than the sums, and
-        # its BLAS kernel may round differently from one CPU to another
-        occupied = empty = 0.0
-        for o, p, c_occ, c_empty in zip(occupancy, places, self.occupied, self.empty):
-            occupied += o * c_occ
-            empty += (p - o) * c_empty
+    def nights(self, occupancy: np.ndarray, places: np.ndarray, at_centres: np.ndarray) -> np.ndarray:
+        """Places (by location type, occupied and empty; nights × type codes, persons and places) and the
+        application centres (persons per night) for each night (euros)."""
+        # summed in type order, night by night elementwise: the same products and sums as one night at a time
+        # (a numpy dot product's BLAS kernel may round differently from one CPU to another)
+        occupied, empty = np.zeros(len(at_centres)), np.zeros(len(at_centres))
+        for t, (c_occ, c_empty) in enumerate(zip(self.occupied, self.empty)):
+            occupied = occupied + occupancy[:, t] * c_occ
+            empty = empty + (places[:, t] - occupancy[:, t]) * c_empty
         return occupied + empty + at_centres * self.ac
 
 
@@ -101,7 +101,9 @@ class Monitor:
         self.costs = costs
         # two tables, one row per night (a row is written in one step); ``data`` names their columns
         self._ints = np.zeros((horizon_days, len(INT_COLUMNS)), np.int64)
-        self._floats = np.zeros((horizon_days, len(FLOAT_COLUMNS)))
+        self._floats = np.zeros((horizon_days, len(FLOAT_COLUMNS)))  # cost: priced at the end (settle_costs)
+        self._incentives = np.zeros(horizon_days)  # euros paid per durable place opened, each day
+        self._with_incentives = False  # the Spreidingswet cycle runs (its incentives count in the cost)
         self.data = {c: self._ints[:, i] for i, c in enumerate(INT_COLUMNS)}
         self.data.update({c: self._floats[:, i] for i, c in enumerate(FLOAT_COLUMNS)})
         self.any_above_norm = np.zeros(horizon_days, bool)
@@ -136,9 +138,9 @@ class Monitor:
         # only a centre above its norm pays (most nights none is)
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day)) if above_norm else 0.0
         occupied, places = occ.tolist(), places.tolist()  # Python ints: their sums below are exact, without numpy calls
-        cost = costs.night(occupied, places, ac) + penalty
         if capacity is not None:
-            cost += capacity.take_cost()  # incentives paid per durable place opened
+            self._with_incentives = True
+            self._incentives[day] = capacity.take_cost()  # incentives paid per durable place opened
         self.any_above_norm[day] = above_norm > 0
         self._nights_above_before[day + 1] = self._nights_above_before[day] + (above_norm > 0)
         # one row write per table, in the order of INT_COLUMNS
@@ -162,9 +164,21 @@ class Monitor:
             housing.task,
             procedure.awaiting_departure,
         )
-        self._floats[day] = (cost, penalty)
+        self._floats[day, 1] = penalty
         for flow in DAY_FLOWS:  # in place: the day's steps hold this dict
             today[flow] = 0
+
+    def settle_costs(self) -> None:
+        """Each night's cost (euros): its places and centres priced from the night's counts (:meth:`DailyCost.nights`,
+        all nights at once rather than one call a night), plus its penalties, plus its incentives when the cycle
+        runs; in that order, as one night's sum. Nights not counted cost nothing."""
+        d = self.data
+        occupancy = self._ints[:, [INT_COLUMNS.index(f"occupancy_{t}") for t in TYPE_NAMES]]
+        places = self._ints[:, [INT_COLUMNS.index(f"places_{t}") for t in TYPE_NAMES]]
+        cost = self.costs.nights(occupancy, places, d["ac_occupancy"]) + d["penalty_eur"]
+        if self._with_incentives:
+            cost = cost + self._incentives
+        d["cost_eur"][:] = cost
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
         head = {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}
@@ -276,6 +290,7 @@ def result(
     if particle is not None:
         summary["particle"] = particle  # row of the posterior file this run's parameters came from
     window = scenario.evaluation_window()
+    monitor.settle_costs()
     P = placement
     legal_term = scenario.procedure.legal_term_days
     summary.update(summarise(monitor, people, float(monitor.h), legal_term, P.placed_ever, P.moves, window))

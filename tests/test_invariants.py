@@ -10,7 +10,7 @@ records they summarise.
 from __future__ import annotations
 
 import numpy as np
-from conftest import small_dict
+from conftest import BASELINE, small_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,7 @@ from sim.metrics import INT_COLUMNS
 from sim.model import Chain, simulate
 from sim.people import AC_REGISTERING, AC_WAITING, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART
 from sim.reception.locations import N_TYPES
-from sim.scenario import scenario_from_dict
+from sim.scenario import load_scenario, scenario_from_dict
 
 TYPES = ("durable", "temporary", "emergency", "amv", "crisis")
 
@@ -235,3 +235,36 @@ def test_pressure_is_the_share_of_the_windows_nights_with_a_centre_above_its_nor
     for window in (1, 7, 30, 1000):
         for day in range(chain.h):
             assert chain.monitor.pressure(day, window) == above[max(day - window, 0) : day].sum() / window
+
+
+def _night_cost(ts, s, day: int) -> float:
+    """One night's cost by its definition, in Python floats: each type's occupied places and empty places at
+    their prices, summed in type order, then the persons at the centres, then the penalties."""
+    c = s.costs
+    occupied = empty = 0.0
+    for name, price in zip(TYPES, (c.durable, c.temporary, c.emergency, c.amv, c.crisis)):
+        o, p = int(ts[f"occupancy_{name}"].iloc[day]), int(ts[f"places_{name}"].iloc[day])
+        occupied += o * price.occupied_eur_per_day
+        empty += (p - o) * price.empty_eur_per_day
+    return occupied + empty + int(ts["ac_occupancy"].iloc[day]) * c.ac_eur_per_person_night + ts["penalty_eur"].iloc[day]
+
+
+def test_each_nights_cost_is_its_places_its_centre_nights_its_penalties_and_its_incentives():
+    """The nights are priced together at the end of a run: each must cost exactly what pricing that night alone
+    gives (places by type, occupied and empty; persons at the centre; penalties while above the norm), and
+    with the Spreidingswet cycle, the incentives it paid on top, summing to what the cycle reports paid."""
+    crowded = small_dict(inflow={"first_applications_per_year": 20_000}, registration={"transfer_limit_per_day": 5})
+    crowded["registration"]["centres"][0].update(penalty_eur_per_day=15_000.0, penalty_cap_eur=400_000.0)
+    # prices with cents: sums in another order would round differently
+    prices = {t: {"occupied_eur_per_day": 61.37 + i, "empty_eur_per_day": 17.93 + i} for i, t in enumerate(TYPES)}
+    crowded["costs"] = {"ac_eur_per_person_night": 83.71, **prices}
+    s = scenario_from_dict(crowded)
+    ts = simulate(s, seed=4).timeseries
+    assert (ts["penalty_eur"] > 0).any() and ts["penalty_eur"].sum() == 400_000.0, "the centre should pay up to its cap"
+    assert [ts["cost_eur"].iloc[d] for d in range(len(ts))] == [_night_cost(ts, s, d) for d in range(len(ts))]
+    s = load_scenario(BASELINE, ["horizon_years=1.5"])
+    run = simulate(s, seed=2)
+    ts = run.timeseries
+    incentives = np.array([ts["cost_eur"].iloc[d] - _night_cost(ts, s, d) for d in range(len(ts))])
+    assert (incentives > -1e-6).all() and (incentives > 1.0).sum() > 10
+    assert abs(incentives.sum() - run.summary["incentive_cost_eur"]) < 1e-6 * run.summary["incentive_cost_eur"]
