@@ -240,13 +240,14 @@ class CapacityCycle:
         if self._counted_upto < len(changes):
             cfg = self.cfg
             min_life = cfg.count_min_lifespan_years * DAYS_PER_YEAR
+            # the table's entries as Python numbers (.item): numpy scalars made each step several times dearer
             for lid, opened in changes[self._counted_upto :]:
                 if opened:
-                    t = L.type[lid]
+                    t = L.type.item(lid)
                     if t != DURABLE and t != AMV_PLACES:
                         continue
-                    places = int(L.places[lid])
-                    life = np.inf if L.initial[lid] else L.close_day[lid] - L.open_day[lid]
+                    places = L.places.item(lid)
+                    life = np.inf if L.initial.item(lid) else L.close_day.item(lid) - L.open_day.item(lid)
                     if not ((t == AMV_PLACES or places >= cfg.count_min_places) and life >= min_life):
                         continue  # too small (AMV units count at any size) or too short-lived
                     self._counts_for[lid] = places
@@ -254,7 +255,7 @@ class CapacityCycle:
                 else:
                     places = self._counts_for.pop(lid, 0)
                     sign = -1
-                m = int(L.municipality[lid])
+                m = L.municipality.item(lid)
                 if m >= 0:
                     self._counted_placed[m] += sign * places
                 else:

@@ -60,6 +60,18 @@ def _with(ids: np.ndarray, lid: int) -> np.ndarray:
 
 
 @jit
+def _with_both(of_type: np.ndarray, all_open: np.ndarray, lid: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_with` of both lists of open ids (a location's type's and all), in one call."""
+    return _with(of_type, lid), _with(all_open, lid)
+
+
+@jit
+def _without_both(of_type: np.ndarray, all_open: np.ndarray, lid: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_without` of both lists of open ids, in one call."""
+    return _without(of_type, lid), _without(all_open, lid)
+
+
+@jit
 def _without(ids: np.ndarray, lid: int) -> np.ndarray:
     """``ids`` without ``lid`` (a new array, order kept)."""
     out = np.empty(len(ids), ids.dtype)
@@ -199,10 +211,10 @@ class Locations:
         """Location ``lid`` opens: its places can be used."""
         if not self.is_open[lid]:
             self.is_open[lid] = True
-            t = self.type[lid]
-            self.open_places[t] += self.places[lid]
-            self._set_open_of_type(t, _with(self.open_of_type[t], lid))
-            self.open_ids = _with(self.open_ids, lid)
+            t = self.type.item(lid)  # Python numbers (.item): numpy scalars made each step several times dearer
+            self.open_places[t] += self.places.item(lid)
+            of_type, self.open_ids = _with_both(self.open_of_type[t], self.open_ids, lid)
+            self._set_open_of_type(t, of_type)
             self.changes.append((lid, True))
 
     def open_many(self, lids: list[int]) -> None:
@@ -226,10 +238,10 @@ class Locations:
             raise RuntimeError(f"location {lid} closes with {self.occ[lid]} residents placed in it")
         if self.is_open[lid]:
             self.is_open[lid] = False
-            t = self.type[lid]
-            self.open_places[t] -= self.places[lid]
-            self._set_open_of_type(t, _without(self.open_of_type[t], lid))
-            self.open_ids = _without(self.open_ids, lid)
+            t = self.type.item(lid)
+            self.open_places[t] -= self.places.item(lid)
+            of_type, self.open_ids = _without_both(self.open_of_type[t], self.open_ids, lid)
+            self._set_open_of_type(t, of_type)
             self.changes.append((lid, False))
 
     def _set_open_of_type(self, t: int, lids: np.ndarray) -> None:
