@@ -87,7 +87,8 @@ class Strict(BaseModel):
     """Base for every scenario section: unknown keys are errors, values are validated on assignment.
 
     Numbers must be finite (``inf`` and ``nan`` are refused everywhere), and true/false is not a
-    number: ``horizon_years = true`` is refused instead of read as 1.
+    number: ``horizon_years = true`` is refused instead of read as 1. A negative zero (``-0.0``) reads as
+    zero: it passes every bound zero passes, but numpy refuses to draw between 0 and −0.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
@@ -104,6 +105,22 @@ class Strict(BaseModel):
             if any(isinstance(v, bool) for v in inside):
                 raise ValueError(f"needs items that are {_kind(items)}, not true/false")
         return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _zero_without_sign(cls, value: Any) -> Any:
+        return _unsigned_zero(value)
+
+
+def _unsigned_zero(value: Any) -> Any:
+    """``value`` with every negative zero in it (a number, or in a list, tuple or dict) as zero."""
+    if isinstance(value, float) and value == 0.0:
+        return 0.0
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unsigned_zero(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unsigned_zero(v) for k, v in value.items()}
+    return value
 
 
 def ordered_range(value: tuple[float, float], low: float = 0.0) -> tuple[float, float]:

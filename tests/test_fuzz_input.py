@@ -13,13 +13,14 @@ of 45 days.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tempfile
 from pathlib import Path
 
 import pytest
 import tomli_w
 from conftest import BASELINE
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
@@ -143,7 +144,8 @@ def check(text: bytes, options: list[str], days: int = 7) -> None:
             results[argv[0]] = (code, message)
     # what validate accepts, run runs, unless --until is what does not suit the file
     (valid, _), (ran, message) = results["validate"], results["run"]
-    event(f"validate {valid}, run {ran}")
+    if currently_in_test_context():  # (also checks single cases outside a hypothesis test)
+        event(f"validate {valid}, run {ran}")
     if valid == 0 and ran == 2:
         assert "--until" in message, f"validate accepted what run refused: {message}"
 
@@ -174,3 +176,17 @@ def test_no_document_or_set_value_gives_a_traceback(text, options):
 @given(text=files(), options=set_options())
 def test_no_document_or_set_value_gives_a_traceback_in_400_examples(text, options):
     check(text, options, days=45)  # past the first capacity estimate (1 February) of most scenarios
+
+
+def test_a_negative_zero_reads_as_zero():
+    """-0.0 passes every bound that 0 passes, but numpy refuses to draw between 0 and -0: a run crashed with a
+    traceback on ``status_holder_wait_days = -0.0`` (found by the 400-example fuzzing). A negative zero reads
+    as zero, in a document, with ``--set`` and inside a list."""
+    doc = f'extends = "{BASELINE.as_posix()}"\n[initial_state]\nstatus_holder_wait_days = -0.0\n'.encode()
+    check(doc, [], days=45)
+    check(f'extends = "{BASELINE.as_posix()}"\n'.encode(), ["--set", "initial_state.status_holder_wait_days=-0.0"], days=45)
+    s = Scenario.model_validate(
+        {"initial_state": {"status_holder_wait_days": -0.0}, "reception": {"emergency": {"lead_time_days": [-0.0, -0.0]}}}
+    )
+    assert math.copysign(1, s.initial_state.status_holder_wait_days) == 1
+    assert [math.copysign(1, x) for x in s.reception.emergency.lead_time_days] == [1, 1]
