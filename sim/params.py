@@ -106,14 +106,16 @@ class Strict(BaseModel):
                 raise ValueError(f"needs items that are {_kind(items)}, not true/false")
         return value
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="after")
     @classmethod
     def _zero_without_sign(cls, value: Any) -> Any:
+        # after conversion: a zero written as a string ("-0.0") is a number by now
         return _unsigned_zero(value)
 
 
 def _unsigned_zero(value: Any) -> Any:
-    """``value`` with every negative zero in it (a number, or in a list, tuple or dict) as zero."""
+    """``value`` with every negative zero in it (a number, or in a list, tuple or dict of numbers) as zero; a
+    section inside it clears its own."""
     if isinstance(value, float) and value == 0.0:
         return 0.0
     if isinstance(value, (list, tuple)):

@@ -181,12 +181,16 @@ def test_no_document_or_set_value_gives_a_traceback_in_400_examples(text, option
 def test_a_negative_zero_reads_as_zero():
     """-0.0 passes every bound that 0 passes, but numpy refuses to draw between 0 and -0: a run crashed with a
     traceback on ``status_holder_wait_days = -0.0`` (found by the 400-example fuzzing). A negative zero reads
-    as zero, in a document, with ``--set`` and inside a list."""
-    doc = f'extends = "{BASELINE.as_posix()}"\n[initial_state]\nstatus_holder_wait_days = -0.0\n'.encode()
-    check(doc, [], days=45)
-    check(f'extends = "{BASELINE.as_posix()}"\n'.encode(), ["--set", "initial_state.status_holder_wait_days=-0.0"], days=45)
-    s = Scenario.model_validate(
-        {"initial_state": {"status_holder_wait_days": -0.0}, "reception": {"emergency": {"lead_time_days": [-0.0, -0.0]}}}
-    )
-    assert math.copysign(1, s.initial_state.status_holder_wait_days) == 1
-    assert [math.copysign(1, x) for x in s.reception.emergency.lead_time_days] == [1, 1]
+    as zero, in a document, with ``--set``, written as a string, and inside a list."""
+    for value in ("-0.0", '"-0.0"'):
+        doc = f'extends = "{BASELINE.as_posix()}"\n[initial_state]\nstatus_holder_wait_days = {value}\n'.encode()
+        check(doc, [], days=45)
+        check(
+            f'extends = "{BASELINE.as_posix()}"\n'.encode(), ["--set", f"initial_state.status_holder_wait_days={value}"], days=45
+        )
+    for value in (-0.0, "-0.0"):
+        s = Scenario.model_validate(
+            {"initial_state": {"status_holder_wait_days": value}, "reception": {"emergency": {"lead_time_days": [value, -0.0]}}}
+        )
+        assert math.copysign(1, s.initial_state.status_holder_wait_days) == 1
+        assert [math.copysign(1, x) for x in s.reception.emergency.lead_time_days] == [1, 1]
