@@ -25,15 +25,17 @@ YOUNG_OBJECTS = 20_000  # objects alive since the last young collection that set
 @contextlib.contextmanager
 def frozen_heap() -> Iterator[None]:
     """Freeze the objects alive now until the block ends, and collect the young generation at ``YOUNG_OBJECTS``
-    (if the threshold is lower). Garbage alive when the block starts waits for a full collection after it. A
-    caller that froze objects itself (``gc.get_freeze_count() > 0``) manages freezing and the thresholds: the
-    block leaves them alone (a run inside a process pool's parent, a caller's own freezing)."""
+    (if its threshold is lower, and not 0: automatic collection off stays off). Garbage alive when the block
+    starts waits for a full collection after it. A caller that froze objects itself (``gc.get_freeze_count() >
+    0``) manages freezing and the thresholds: the block leaves them alone (a run inside a process pool's parent,
+    a caller's own freezing)."""
     if gc.get_freeze_count() > 0:
         yield
         return
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(thresholds[0], YOUNG_OBJECTS), *thresholds[1:])
+    if 0 < thresholds[0] < YOUNG_OBJECTS:
+        gc.set_threshold(YOUNG_OBJECTS, *thresholds[1:])
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ from sim.capacity.projects import run as run_project
 from sim.cli import main
 from sim.executors import ProcessExecutor
 from sim.inflow import SORT_BLOCK_DAYS, _moved_to_days, _routed, _sort_days, draw_arrivals
-from sim.memory import YOUNG_OBJECTS
+from sim.memory import YOUNG_OBJECTS, frozen_heap
 from sim.model import Chain, simulate
 from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
 from sim.runner import run_replication
@@ -56,6 +56,24 @@ def test_the_same_seed_gives_identical_results_for_the_national_baseline():
     a, b = simulate(s, seed=3), simulate(s, seed=3)
     assert a.timeseries.equals(b.timeseries)
     assert a.summary == b.summary
+
+
+def test_the_collectors_thresholds_come_back_after_a_run_that_fails_and_collection_off_stays_off():
+    """The run's block raises the young generation's threshold and freezes what is alive; both come back when
+    the block ends by an exception, and a process that turned automatic collection off (threshold 0) keeps it
+    off during the block."""
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(RuntimeError), frozen_heap():
+            assert gc.get_threshold()[0] == YOUNG_OBJECTS
+            raise RuntimeError("a run fails")
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        gc.set_threshold(0)
+        with frozen_heap():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_a_finished_run_frees_its_run_long_arrays_without_waiting_for_the_garbage_collector(monkeypatch):
@@ -101,7 +119,7 @@ def test_a_run_freezes_the_objects_alive_before_it_and_leaves_a_callers_freezing
     assert seen[-1] > 10_000  # the imported libraries' objects (numpy, pandas, SimPy...) were frozen
     assert gc.get_freeze_count() == 0  # and thawed afterwards
     # the young generation is collected less often during the run, and as before after it
-    assert thresholds[-1] == (max(before_thresholds[0], YOUNG_OBJECTS), *before_thresholds[1:])
+    assert before_thresholds[0] < YOUNG_OBJECTS and thresholds[-1] == (YOUNG_OBJECTS, *before_thresholds[1:])
     assert gc.get_threshold() == before_thresholds
     gc.freeze()  # a caller that freezes objects itself: the run neither adds to them nor thaws them
     try:
