@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.compiled import jit
-from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
+from sim.people import AMV, ELSEWHERE, EXIT_NONE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED, IN_PROCEDURE, STATUS_HOLDER
 from sim.registration import ApplicationCentre, route_to_centres, service_days
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -193,11 +193,11 @@ def _unpadded(rows: np.ndarray, offset: np.ndarray, first_day: int, t: np.ndarra
 SORT_BLOCK_DAYS = 256  # days sorted as one padded table: as wide as its busiest day, so a busy day pads few others
 
 
-def _sort_days(t: np.ndarray, per_day: np.ndarray, offset: np.ndarray) -> None:
-    """Sort each day's values of ``t`` in place (day d: rows ``offset[d]`` to ``offset[d + 1]``; ``per_day``:
-    their counts, no NaN among the values). numpy sorts the rows of a table of days padded with +inf (block by
-    block) in a tenth of the time a compiled sort of each day took. Sorted numbers are the same whatever the
-    algorithm."""
+def _sort_days(t: np.ndarray, offset: np.ndarray) -> None:
+    """Sort each day's values of ``t`` in place (day d: rows ``offset[d]`` to ``offset[d + 1]``; no NaN among
+    the values). numpy sorts the rows of a table of days padded with +inf (block by block) in a tenth of the
+    time a compiled sort of each day took. Sorted numbers are the same whatever the algorithm."""
+    per_day = np.diff(offset)
     for first in range(0, len(per_day), SORT_BLOCK_DAYS):
         end = min(first + SORT_BLOCK_DAYS, len(per_day))
         width = int(per_day[first:end].max())
@@ -239,7 +239,7 @@ def _routed(cat, t_arrive, u_sponsor, u_elsewhere, u_return, sponsor_share, else
         where[i] = ELSEWHERE if away else GONE  # joining a sponsor: straight into the sponsor's home
         t_permit[i] = t_arrive[i] if joins or away else np.nan
         t_exit[i] = t_arrive[i] if joins else np.nan
-        exit_kind[i] = EXIT_SPONSOR if joins else 0
+        exit_kind[i] = EXIT_SPONSOR if joins else EXIT_NONE
         returns[i] = u_return[i] < return_share
     return sponsor, elsewhere, to_ac, status, where, t_permit, t_exit, exit_kind, returns
 
@@ -274,7 +274,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
         # in place in the day's rows: permutation(x) is a copy of x shuffled
         shuffle(cat[a:b])
         uniform(out=t_arrive[a:b])
-    _sort_days(t_arrive, per_day, offset)  # each day's times sorted: the same numbers as sort(random(n)) day by day
+    _sort_days(t_arrive, offset)  # each day's times sorted: the same numbers as sort(random(n)) day by day
     _moved_to_days(t_arrive, offset, 0.98)  # arrivals spread over [day, day + 0.98): all before the night's count at .99
     drawn = np.empty(2 * total)  # one buffer for the three streams' draws: fewer fresh pages to touch
 

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 DAY_FLOWS = ("arrivals", "housed", "departed", "decisions")  # persons per day, counted by the day's steps
 FLOAT_COLUMNS = ("cost_eur", "penalty_eur")  # euros
-# The daily records: Monitor.night writes a night's integers as one row in exactly this order, then the
-# euros (tests/test_invariants.py checks the columns against what they count, e.g. the centres' columns)
+# The daily records: Monitor.night writes a night's integers as one row in exactly this order and its
+# penalties; Monitor.settle_costs prices the nights at the end (tests/test_invariants.py checks the columns
+# against what they count, e.g. the centres' columns, and the cost against its definition)
 INT_COLUMNS = (
     *DAY_FLOWS,
     "moves",
@@ -124,7 +125,8 @@ class Monitor:
 
     def night(self, day: int, centres, locations, placement, procedure, housing, capacity) -> None:
         """Count the night of ``day``: the day's flows, where everyone is, the places, the backlog and queues,
-        and the costs; then start the next day's flows at zero."""
+        the penalties and the incentives paid (the night is priced with the others, :meth:`settle_costs`);
+        then start the next day's flows at zero."""
         costs, today = self.costs, self.today
         places, occ = locations.open_places, locations.occupied  # read only
         ac = registering = above_norm = in_relief = outside = 0

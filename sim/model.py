@@ -12,7 +12,7 @@ is fixed and the same in every run):
     .50  transfer       registered people move from the centres to free places;
                         crisis and emergency residents move up into regular places
     .60  COA            emergency places requested or closed
-    .99  monitor        the night's occupancy and the day's costs
+    .99  monitor        the night's occupancy, penalties and incentives (priced at the end)
 
 Each part lives in its own module; this one only says who acts when and what
 they call. The Spreidingswet cycle (:mod:`sim.capacity`) sees the chain through
@@ -194,7 +194,7 @@ class Chain:
             self.acquisition.review_day(env, day, self.occupancy_on, self.capacity, self.open_location)
 
     def monitor_process(self, env: simpy.Environment):
-        """The night's count and the day's costs."""
+        """The night's count (priced when the run ends, :meth:`sim.metrics.Monitor.settle_costs`)."""
         parts = (self.centres, self._locations, self.placement, self.procedure, self.housing)
         for day in range(self.h):
             yield day + T_MONITOR - env.now

@@ -401,7 +401,7 @@ def test_each_days_arrival_times_are_sorted_as_numpy_sorts_the_day_alone(per_day
     rng = np.random.default_rng(seed)
     t = rng.integers(0, 5, offset[-1]).astype(float) / 5 if ties else rng.random(offset[-1])
     expected = np.concatenate([np.sort(t[a:b]) for a, b in zip(offset[:-1], offset[1:])])
-    _sort_days(t, per_day, offset)
+    _sort_days(t, offset)
     assert np.array_equal(t, expected)
 
 
@@ -438,6 +438,8 @@ def test_each_arrivals_route_and_first_records_follow_the_shares_as_numpy_masks_
     )
     for g, e in zip(got, expected, strict=True):
         assert np.array_equal(g, e, equal_nan=True)
+    # the records' types: masks, int8 codes (status, where, exit kind), float days
+    assert [g.dtype for g in got] == [np.bool_] * 3 + [np.int8] * 2 + [np.float64] * 2 + [np.int8, np.bool_]
     per_day = np.bincount(rng.integers(0, 9, n), minlength=9)
     offset = np.concatenate([[0], np.cumsum(per_day)])
     moved = t.copy()
