@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.metrics import INT_COLUMNS
-from sim.model import Chain, simulate
+from sim.model import T_MONITOR, Chain, simulate
 from sim.people import AC_REGISTERING, AC_WAITING, ELSEWHERE, GONE, IN_PROCEDURE, LOCATION, STATUS_HOLDER, TO_DEPART
 from sim.reception.locations import N_TYPES
 from sim.scenario import load_scenario, scenario_from_dict
@@ -263,8 +263,16 @@ def test_each_nights_cost_is_its_places_its_centre_nights_its_penalties_and_its_
     assert (ts["penalty_eur"] > 0).any() and ts["penalty_eur"].sum() == 400_000.0, "the centre should pay up to its cap"
     assert [ts["cost_eur"].iloc[d] for d in range(len(ts))] == [_night_cost(ts, s, d) for d in range(len(ts))]
     s = load_scenario(BASELINE, ["horizon_years=1.5"])
-    run = simulate(s, seed=2)
+    run = simulate(s, seed=2, keep_records=True)
     ts = run.timeseries
     incentives = np.array([ts["cost_eur"].iloc[d] - _night_cost(ts, s, d) for d in range(len(ts))])
-    assert (incentives > -1e-6).all() and (incentives > 1.0).sum() > 10
+    # paid on the first night counted after a durable or AMV location the cycle's projects built opens
+    L = run.locations
+    built = L[L["origin"].str.startswith("cycle") & L["type"].isin(["durable", "amv"])]
+    night = np.ceil(built["open_day"].to_numpy() - T_MONITOR).astype(int)
+    paid = np.zeros(len(ts) + 1)
+    np.add.at(paid, night, built["places"].to_numpy() * s.capacity.spreidingswet.incentive_eur_per_durable_place)
+    paid = paid[: len(ts)]
+    assert (paid > 0).sum() > 10
+    assert np.allclose(incentives, paid, rtol=1e-9, atol=1e-3)
     assert abs(incentives.sum() - run.summary["incentive_cost_eur"]) < 1e-6 * run.summary["incentive_cost_eur"]
