@@ -183,6 +183,8 @@ class Monitor:
         d["cost_eur"][:] = cost
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
+        """The daily records as a DataFrame, the nights counted so far priced (:meth:`settle_costs`)."""
+        self.settle_costs()  # a frame taken before the run's results (a test's, mid-run) has its costs too
         head = {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}
         return pd.DataFrame({**head, **{c: self.data[c] for c in COLUMNS}})  # one frame, not a column at a time
 

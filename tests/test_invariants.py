@@ -276,3 +276,14 @@ def test_each_nights_cost_is_its_places_its_centre_nights_its_penalties_and_its_
     assert (paid > 0).sum() > 10
     assert np.allclose(incentives, paid, rtol=1e-9, atol=1e-3)
     assert abs(incentives.sum() - run.summary["incentive_cost_eur"]) < 1e-6 * run.summary["incentive_cost_eur"]
+
+
+def test_a_frame_taken_before_the_results_has_its_nights_priced():
+    """The nights are priced when the results are taken; a frame of the daily records taken from the chain
+    itself (before that) must hold the same costs, not zeros."""
+    s = scenario_from_dict(small_dict())
+    chain = Chain(s, seed=4)
+    chain.run()
+    costs = chain.monitor.frame(chain.cal.dates, 0)["cost_eur"].to_numpy()
+    assert (costs > 0).all()
+    assert np.array_equal(costs, simulate(s, seed=4).timeseries["cost_eur"].to_numpy())
