@@ -171,7 +171,7 @@ class Monitor:
             today[flow] = 0
 
     def settle_costs(self) -> None:
-        """Each night's cost (euros): its places and centres priced from the night's counts (:meth:`DailyCost.nights`,
+        """Each night's cost (euros; the run calls this when it ends, :meth:`sim.model.Chain.run`): its places and centres priced from the night's counts (:meth:`DailyCost.nights`,
         all nights at once rather than one call a night), plus its penalties, plus its incentives when the cycle
         runs; in that order, as one night's sum. Nights not counted cost nothing."""
         d = self.data
@@ -183,8 +183,6 @@ class Monitor:
         d["cost_eur"][:] = cost
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
-        """The daily records as a DataFrame, the nights counted so far priced (:meth:`settle_costs`)."""
-        self.settle_costs()  # a frame taken before the run's results (a test's, mid-run) has its costs too
         head = {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}
         return pd.DataFrame({**head, **{c: self.data[c] for c in COLUMNS}})  # one frame, not a column at a time
 
@@ -294,7 +292,6 @@ def result(
     if particle is not None:
         summary["particle"] = particle  # row of the posterior file this run's parameters came from
     window = scenario.evaluation_window()
-    monitor.settle_costs()
     P = placement
     legal_term = scenario.procedure.legal_term_days
     summary.update(summarise(monitor, people, float(monitor.h), legal_term, P.placed_ever, P.moves, window))

@@ -217,6 +217,7 @@ class Chain:
 
             self.capacity = CapacityCycle(self.s, self.cal, self.municipalities, self, env)
         env.run(until=self.h)
+        self.monitor.settle_costs()  # the nights are priced together, once counted
 
     def release(self) -> None:
         """Free the arrays that hold the whole run (the records, the registration plans, the residents' log)

@@ -279,8 +279,8 @@ def test_each_nights_cost_is_its_places_its_centre_nights_its_penalties_and_its_
 
 
 def test_a_frame_taken_before_the_results_has_its_nights_priced():
-    """The nights are priced when the results are taken; a frame of the daily records taken from the chain
-    itself (before that) must hold the same costs, not zeros."""
+    """The nights are priced together when the run ends; a frame of the daily records taken from the chain
+    itself (before the results are) must hold the results' costs, not zeros."""
     s = scenario_from_dict(small_dict())
     chain = Chain(s, seed=4)
     chain.run()
