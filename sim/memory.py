@@ -9,8 +9,8 @@ results are the same.
 The youngest generation is collected once ``YOUNG_OBJECTS`` more container objects are alive than at its last
 collection, not Python's 700: a replication gathers ~9,000 objects (projects, locations, routines) that live
 to its end, so with 700 it set off ~20 young and one or two middle collections (6-7 ms, over 1 % of a
-replication), each walking the young objects to find little garbage; almost every object a run makes dies by its reference
-count, which the threshold does not change.
+replication), each walking the young objects to find little garbage; almost every object a run makes dies by
+its reference count, which the threshold does not change.
 """
 
 from __future__ import annotations

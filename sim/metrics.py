@@ -103,8 +103,7 @@ class Monitor:
         # two tables, one row per night (a row is written in one step); ``data`` names their columns
         self._ints = np.zeros((horizon_days, len(INT_COLUMNS)), np.int64)
         self._floats = np.zeros((horizon_days, len(FLOAT_COLUMNS)))  # cost: priced at the end (settle_costs)
-        self._incentives = np.zeros(horizon_days)  # euros paid per durable place opened, each day
-        self._with_incentives = False  # the Spreidingswet cycle runs (its incentives count in the cost)
+        self._incentives = np.zeros(horizon_days)  # euros paid per durable place opened, each day (cycle only)
         self.data = {c: self._ints[:, i] for i, c in enumerate(INT_COLUMNS)}
         self.data.update({c: self._floats[:, i] for i, c in enumerate(FLOAT_COLUMNS)})
         self.any_above_norm = np.zeros(horizon_days, bool)
@@ -141,7 +140,6 @@ class Monitor:
         penalty = costs.penalty(centres, self.start + dt.timedelta(days=day)) if above_norm else 0.0
         occupied, places = occ.tolist(), places.tolist()  # Python ints: their sums below are exact, without numpy calls
         if capacity is not None:
-            self._with_incentives = True
             self._incentives[day] = capacity.take_cost()  # incentives paid per durable place opened
         self.any_above_norm[day] = above_norm > 0
         self._nights_above_before[day + 1] = self._nights_above_before[day] + (above_norm > 0)
@@ -171,16 +169,15 @@ class Monitor:
             today[flow] = 0
 
     def settle_costs(self) -> None:
-        """Each night's cost (euros; the run calls this when it ends, :meth:`sim.model.Chain.run`): its places and centres priced from the night's counts (:meth:`DailyCost.nights`,
-        all nights at once rather than one call a night), plus its penalties, plus its incentives when the cycle
-        runs; in that order, as one night's sum. Nights not counted cost nothing."""
+        """Each night's cost (euros; the run calls this when it ends, :meth:`sim.model.Chain.run`): its places
+        and centres priced from the night's counts (:meth:`DailyCost.nights`, all nights at once rather than one
+        call a night), plus its penalties, plus its incentives (none without the cycle: adding zeros changes no
+        sum of costs, which are never below zero); in that order, as one night's sum. Nights not counted cost
+        nothing."""
         d = self.data
         occupancy = self._ints[:, [INT_COLUMNS.index(f"occupancy_{t}") for t in TYPE_NAMES]]
         places = self._ints[:, [INT_COLUMNS.index(f"places_{t}") for t in TYPE_NAMES]]
-        cost = self.costs.nights(occupancy, places, d["ac_occupancy"]) + d["penalty_eur"]
-        if self._with_incentives:
-            cost = cost + self._incentives
-        d["cost_eur"][:] = cost
+        d["cost_eur"][:] = (self.costs.nights(occupancy, places, d["ac_occupancy"]) + d["penalty_eur"]) + self._incentives
 
     def frame(self, dates: np.ndarray, replication: int) -> pd.DataFrame:
         head = {"replication": np.full(self.h, replication, np.int32), "date": dates, "day": np.arange(self.h, dtype=np.int32)}
