@@ -407,6 +407,23 @@ def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold_and_with_a
     assert quiet == QUIET_WORKER  # the worker's event loop wakes less often (bench_sweep.py)
 
 
+def test_two_local_dask_clusters_at_once_start_without_a_warning():
+    """Two sweeps on local clusters at the same time (or the benchmark's clusters side by side): the second
+    scheduler's HTTP server took another port with a warning that a cluster may already be running."""
+    import warnings
+
+    from sim.executors import DaskExecutor
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with DaskExecutor(n_local=1) as one, DaskExecutor(n_local=1) as two:
+            ports = {ex._cluster.scheduler.http_server.port for ex in (one, two)}
+            hosts = {ex._cluster.scheduler.http_server.address for ex in (one, two)}
+    assert len(ports) == 2
+    assert hosts == {"127.0.0.1"}  # the health pages are not served to other machines
+    assert [str(w.message) for w in caught if "port" in str(w.message).lower()] == []
+
+
 def test_dask_worker_yaml_gives_hand_started_workers_the_same_settings():
     """README's `DASK_CONFIG=dask-worker.yaml dask worker ...`: the nanny then gives its workers no
     MALLOC_TRIM_THRESHOLD_ (one BLAS thread still) and the profiler is off, as in the local cluster."""
