@@ -1,6 +1,6 @@
 """Sweep speed: speed-up of 2 local workers over 1 (process pool and Dask), and the per-run overhead of Dask.
 
-    python benchmarks/bench_sweep.py [--runs 8] [--horizon-years 3]
+    python benchmarks/bench_sweep.py [--runs 8] [--horizon-years 3] [--repeats 5]
 
 Runs of 3 simulated years by default: the shipped sweeps run 6 to 10 years and calibration 8, so a
 task's fixed cost weighs less there than here; with 1-year runs (0.17 s) the machine's noise (±7 %
@@ -9,6 +9,12 @@ between repeats on these VMs) is larger than the overhead being measured.
 Targets (issues 4 and 11): speed-up ≥ 1.8× on 2 cores for processes and for a Dask LocalCluster; Dask
 per-run overhead < 5 % of a baseline run (the same runs in one Dask worker and in one process of a pool).
 The machine's load average is printed first: other work on the cores lowers the speed-up.
+
+These VMs change speed by tens of per cent over tens of seconds (the same 8 runs took 3.0 s and 3.5 s
+minutes apart, and a run 0.32 s and 0.52 s): two numbers measured a minute apart then differ by more
+than the few per cent being measured. Every comparison is therefore paired: the two sides run right
+after each other, in turns whose order alternates, ``--repeats`` times, and the median of the paired
+ratios (or differences) is the figure, with the range of the repeats beside it.
 """
 
 from __future__ import annotations
@@ -47,14 +53,31 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
+def paired(values: list[float], fmt: str) -> str:
+    """The median of paired figures with their range, for printing."""
+    return f"{fmt.format(statistics.median(values))} (repeats {fmt.format(min(values))} to {fmt.format(max(values))})"
+
+
+def in_turns(repeats: int, sides: dict) -> dict[str, list[float]]:
+    """Wall time of each side (name -> callable), ``repeats`` times; the sides take turns, in an order that
+    reverses every repeat, so that what one side meets on the machine the next one meets too."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    order = list(sides)
+    for k in range(repeats):
+        for name in order if k % 2 == 0 else order[::-1]:
+            times[name].append(timed(sides[name]))
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=8, help="runs per sweep (default 8)")
     ap.add_argument("--horizon-years", type=float, default=3.0, help="simulated years per run (default 3)")
-    ap.add_argument("--repeats", type=int, default=4, help="repeats of the overhead measurement; the fastest counts (default 4)")
+    ap.add_argument("--repeats", type=int, default=5, help="paired repeats of each comparison; the median counts (default 5)")
     args = ap.parse_args()
     print(
-        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {args.runs} runs of {args.horizon_years} simulated years"
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {args.runs} runs of {args.horizon_years} simulated years; "
+        f"{args.repeats} paired repeats"
     )
 
     scenario = load_scenario(ROOT / "scenarios" / "baseline.toml", [f"horizon_years={args.horizon_years}"])
@@ -65,20 +88,30 @@ def main() -> None:
         tmp = Path(tmp)
         path = write_experiment(tmp, args.runs, args.horizon_years)
         exp = load_experiment(path)
-        walls = {}
+        # whole sweeps as a user runs them (the pool's start-up and the writing of parts included)
+        cpu: dict[int, list[float]] = {1: [], 2: []}
+        mine: dict[int, list[float]] = {1: [], 2: []}
+
+        def sweep(workers: int) -> None:
+            before, own = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
+            run_sweep(exp, path, tmp / f"w{workers}-{len(cpu[workers])}", ProcessExecutor(workers), chunk=1, quiet=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)  # children reaped at shutdown
+            cpu[workers].append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+            mine[workers].append(time.process_time() - own)
+
+        walls = in_turns(args.repeats, {1: lambda: sweep(1), 2: lambda: sweep(2)})
         for workers in (1, 2):
-            before, mine = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
-            walls[workers] = timed(lambda w=workers: run_sweep(exp, path, tmp / f"w{w}", ProcessExecutor(w), chunk=1, quiet=True))
-            after, mine = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time() - mine  # children reaped at shutdown
-            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            wall = statistics.median(walls[workers])
             # cores obtained = the workers' CPU time / wall time: what the machine gave, whatever else runs on it;
             # the sweep's own process (writing parts) shares the cores with the workers
             print(
-                f"sweep with {workers} worker process(es): {walls[workers]:.2f} s ({args.runs / walls[workers]:.2f} runs/s); "
-                f"worker CPU per run {cpu / args.runs:.3f} s; cores obtained {cpu / walls[workers]:.2f}; "
-                f"the sweep's own process {1000 * mine / args.runs:.0f} ms CPU per run"
+                f"sweep with {workers} worker process(es): {wall:.2f} s ({args.runs / wall:.2f} runs/s); "
+                f"worker CPU per run {statistics.median(cpu[workers]) / args.runs:.3f} s; "
+                f"cores obtained {statistics.median(c / w for c, w in zip(cpu[workers], walls[workers])):.2f}; "
+                f"the sweep's own process {1000 * statistics.median(mine[workers]) / args.runs:.0f} ms CPU per run"
             )
-        print(f"speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}× (target ≥ 1.8×)")
+        speedup = [one / two for one, two in zip(walls[1], walls[2])]
+        print(f"speed-up 2 vs 1 workers: {paired(speedup, '{:.2f}×')} (target ≥ 1.8×)")
 
         # task overhead without start-up: the same chunks of one run each, through each executor
         points = design_points(exp, path)
@@ -91,33 +124,39 @@ def main() -> None:
             exp.outputs.resolution,
             exp.outputs.cycles,
         )
-        # the same chunks in one worker process of a pool and in one Dask worker: both out of this process
-        # (which hosts the Dask scheduler), each warmed up once, taking turns so that a change of load on the
-        # machine hits both alike; the fastest of the repeats counts (other processes only ever add time)
+        # the same chunks in one worker process of a pool, in one Dask worker and in a Dask LocalCluster of two,
+        # all out of this process (which hosts the Dask schedulers), each warmed up once, all started before the
+        # first turn so that the turns compare runs, not start-ups
         t0 = time.perf_counter()
-        with DaskExecutor(n_local=1) as ex, ProcessExecutor(1) as px:
+        with DaskExecutor(n_local=1) as ex:
             startup = time.perf_counter() - t0
-            for warm in (ex, px):
-                list(warm.imap_unordered(run_chunk, chunks[:1]))  # the worker's imports and first run
-            pool_times, dask_times = [], []
-            for k in range(args.repeats):
-                turns = ((px, pool_times), (ex, dask_times))
-                for executor, times in turns if k % 2 == 0 else turns[::-1]:  # who goes first alternates
-                    times.append(timed(lambda executor=executor: list(executor.imap_unordered(run_chunk, chunks))))
-            pool, dask = min(pool_times), min(dask_times)
+            with ProcessExecutor(1) as px, DaskExecutor(n_local=2) as ex2:
+                for warm in (ex, px, ex2):
+                    list(warm.imap_unordered(run_chunk, chunks[: warm.workers]))  # the workers' imports and first run
+                sides = {
+                    name: (lambda e=e: list(e.imap_unordered(run_chunk, chunks)))
+                    for name, e in (("pool", px), ("dask", ex), ("dask2", ex2))
+                }
+                times = in_turns(args.repeats, sides)  # the one-worker Dask cluster always runs next to both others
             # the task overhead itself, without simulation work to be slowed down by other load:
             # chunks with no runs still carry a scenario there and a result back
             empty = [dataclasses.replace(c, runs=()) for c in chunks] * 5
             round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
-        with DaskExecutor(n_local=2) as ex:
-            dask2 = min(timed(lambda: list(ex.imap_unordered(run_chunk, chunks))) for _ in range(args.repeats))
-        per_run = (dask - pool) / args.runs
+        per_run = [(dask - pool) / args.runs for dask, pool in zip(times["dask"], times["pool"])]
+        dask_speedup = [one / two for one, two in zip(times["dask"], times["dask2"])]
         print(
-            f"one pool process: {pool:.2f} s; Dask LocalCluster (1 worker): {dask:.2f} s (+ {startup:.1f} s start-up, once per sweep)"
+            f"one pool process: {statistics.median(times['pool']):.2f} s; Dask LocalCluster (1 worker): "
+            f"{statistics.median(times['dask']):.2f} s (+ {startup:.1f} s start-up, once per sweep)"
         )
-        print(f"Dask per-run overhead: {per_run * 1000:.0f} ms = {100 * per_run / base:.1f} % of a baseline run (target < 5 %)")
+        print(
+            f"Dask per-run overhead: {paired([1000 * x for x in per_run], '{:.0f} ms')} = "
+            f"{paired([100 * x / base for x in per_run], '{:.1f} %')} of a baseline run (target < 5 %)"
+        )
         print(f"Dask round trip of an empty task: {round_trip * 1000:.1f} ms = {100 * round_trip / base:.1f} % of a baseline run")
-        print(f"Dask LocalCluster, 2 workers: {dask2:.2f} s; speed-up 2 vs 1 workers: {dask / dask2:.2f}× (target ≥ 1.8×)")
+        print(
+            f"Dask LocalCluster, 2 workers: {statistics.median(times['dask2']):.2f} s; "
+            f"speed-up 2 vs 1 workers: {paired(dask_speedup, '{:.2f}×')} (target ≥ 1.8×)"
+        )
 
 
 if __name__ == "__main__":
