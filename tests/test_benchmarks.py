@@ -13,12 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "/repo/sim"  # where the profiled run's sim package lives
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_baseline", ROOT / "benchmarks" / "bench_baseline.py")
+def _load(name: str):
+    """A benchmark script as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load("bench_baseline")
 
 
 def _fn(path: str, name: str) -> tuple[str, int, str]:
@@ -132,3 +137,25 @@ def test_time_per_process_counts_each_routine_as_its_own_process(bench):
     assert (slow_n, fast_n) == (6, 11)  # the start runs up to the first step, the last step ends the routine
     assert 0.010 <= slow_t < 0.015 and 0.005 <= fast_t < 0.008
     assert slow_t + fast_t <= total
+
+
+@pytest.fixture(scope="module")
+def sweep_bench():
+    return _load("bench_sweep")
+
+
+def test_sweep_benchmark_sides_take_turns_in_an_order_that_reverses(sweep_bench):
+    """Paired comparisons (benchmarks/bench_sweep.py): each side runs once per repeat, right next to the others,
+    and who goes first alternates, so that a machine speeding up or slowing down meets every side alike."""
+    calls = []
+    times = sweep_bench.in_turns(4, {"pool": lambda: calls.append("pool"), "dask": lambda: calls.append("dask")})
+    assert calls == ["pool", "dask", "dask", "pool", "pool", "dask", "dask", "pool"]
+    assert {name: len(t) for name, t in times.items()} == {"pool": 4, "dask": 4}
+    assert sweep_bench.paired([3.0, 1.0, 2.0], "{:.1f}") == "2.0 (repeats 1.0 to 3.0)"
+
+
+def test_baseline_benchmark_names_the_machine(bench):
+    """The ratio depends on the processor (the reference is pure Python, the model partly compiled): the output
+    says which one measured it."""
+    line = bench.machine()
+    assert line.startswith("machine: ") and "numpy " in line and "SimPy " in line and "cores" in line
