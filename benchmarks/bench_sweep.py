@@ -14,18 +14,23 @@ These VMs change speed by tens of per cent over tens of seconds (the same 8 runs
 minutes apart, and a run 0.32 s and 0.52 s): two numbers measured a minute apart then differ by more
 than the few per cent being measured. Every comparison is therefore paired: the two sides run right
 after each other, in turns whose order alternates, ``--repeats`` times, and the median of the paired
-ratios (or differences) is the figure, with the range of the repeats beside it.
+ratios (or differences) is the figure, with the interval that holds the true median with 90 %
+probability (order statistics, whatever the noise's distribution). A target counts as met, or not met,
+only when that whole interval lies on one side of it; otherwise the line says it is not decided at
+this noise (5 repeats give the interval from the lowest to the highest repeat; more narrow it).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sim import load_scenario, simulate
@@ -36,6 +41,8 @@ from sim.streams import replication_seed
 from sim.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGET_SPEEDUP = 1.8
+TARGET_OVERHEAD_PERCENT = 5.0
 
 
 def write_experiment(d: Path, runs: int, horizon_years: float) -> Path:
@@ -53,20 +60,56 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def paired(values: list[float], fmt: str) -> str:
-    """The median of paired figures with their range, for printing."""
-    return f"{fmt.format(statistics.median(values))} (repeats {fmt.format(min(values))} to {fmt.format(max(values))})"
+CONFIDENCE = 0.9  # of the interval around a median of paired figures
+
+
+def judged(values: list[float], fmt: str, target: float, above: bool) -> str:
+    """The median of paired figures, the interval that holds the true median with probability ``CONFIDENCE``
+    whatever the noise's distribution (order statistics: scipy.stats.quantile_test), and whether the target
+    (to be reached from ``above`` or from below) is met: only an interval wholly on one side of it decides."""
+    from scipy.stats import quantile_test
+
+    median = statistics.median(values)
+    ci = quantile_test(values, q=median, p=0.5).confidence_interval(CONFIDENCE)
+    if not (math.isfinite(ci.low) and math.isfinite(ci.high)):
+        return f"{fmt.format(median)} (too few repeats for a {100 * CONFIDENCE:.0f} % interval: not decided)"
+    low, high = fmt.format(ci.low), fmt.format(ci.high)
+    if (ci.low >= target) if above else (ci.high < target):
+        verdict = "met"
+    elif (ci.high < target) if above else (ci.low >= target):
+        verdict = "not met"
+    else:
+        verdict = "not decided at this noise (more --repeats narrow the interval)"
+    return f"{fmt.format(median)} ({100 * CONFIDENCE:.0f} % interval of the median {low} to {high}): {verdict}"
 
 
 def in_turns(repeats: int, sides: dict) -> dict[str, list[float]]:
-    """Wall time of each side (name -> callable), ``repeats`` times; the sides take turns, in an order that
-    reverses every repeat, so that what one side meets on the machine the next one meets too."""
+    """The seconds each side (name -> callable that returns the seconds it measured) gives, ``repeats`` times; the
+    sides take turns, in an order that reverses every repeat, so that what one side meets on the machine the next
+    one meets too."""
     times: dict[str, list[float]] = {name: [] for name in sides}
     order = list(sides)
     for k in range(repeats):
         for name in order if k % 2 == 0 else order[::-1]:
-            times[name].append(timed(sides[name]))
+            times[name].append(sides[name]())
     return times
+
+
+def batch(executor, chunks) -> Callable[[], float]:
+    """A turn: the wall time of every chunk through ``executor`` (started and warmed up before)."""
+    return lambda: timed(lambda: list(executor.imap_unordered(run_chunk, chunks)))
+
+
+def fresh_cluster(workers: int, chunks) -> Callable[[], float]:
+    """A turn on a LocalCluster of ``workers`` started for it: the wall time of every chunk through it, after its
+    start-up and a first run per worker (not timed)."""
+
+    def turn() -> float:
+        with DaskExecutor(n_local=workers) as executor:
+            list(executor.imap_unordered(run_chunk, chunks[:workers]))  # the workers' imports and first run
+            return batch(executor, chunks)()
+
+    return turn
 
 
 def main() -> None:
@@ -99,7 +142,7 @@ def main() -> None:
             cpu[workers].append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
             mine[workers].append(time.process_time() - own)
 
-        walls = in_turns(args.repeats, {1: lambda: sweep(1), 2: lambda: sweep(2)})
+        walls = in_turns(args.repeats, {1: lambda: timed(lambda: sweep(1)), 2: lambda: timed(lambda: sweep(2))})
         for workers in (1, 2):
             wall = statistics.median(walls[workers])
             # cores obtained = the workers' CPU time / wall time: what the machine gave, whatever else runs on it;
@@ -111,7 +154,7 @@ def main() -> None:
                 f"the sweep's own process {1000 * statistics.median(mine[workers]) / args.runs:.0f} ms CPU per run"
             )
         speedup = [one / two for one, two in zip(walls[1], walls[2])]
-        print(f"speed-up 2 vs 1 workers: {paired(speedup, '{:.2f}×')} (target ≥ 1.8×)")
+        print(f"speed-up 2 vs 1 workers (target ≥ {TARGET_SPEEDUP}×): {judged(speedup, '{:.2f}×', TARGET_SPEEDUP, above=True)}")
 
         # task overhead without start-up: the same chunks of one run each, through each executor
         points = design_points(exp, path)
@@ -124,38 +167,39 @@ def main() -> None:
             exp.outputs.resolution,
             exp.outputs.cycles,
         )
-        # the same chunks in one worker process of a pool, in one Dask worker and in a Dask LocalCluster of two,
-        # all out of this process (which hosts the Dask schedulers), each warmed up once, all started before the
-        # first turn so that the turns compare runs, not start-ups
+        # the same chunks in one worker process of a pool and in one Dask worker, both out of this process (which
+        # hosts the Dask scheduler), each warmed up once: the turns compare runs, not start-ups. Nothing else is
+        # started meanwhile: with a second cluster idle beside them, the one-worker cluster's waits between tasks
+        # grew from ~35 to up to ~180 ms per 8 runs (this process then serves two schedulers and three workers).
         t0 = time.perf_counter()
         with DaskExecutor(n_local=1) as ex:
             startup = time.perf_counter() - t0
-            with ProcessExecutor(1) as px, DaskExecutor(n_local=2) as ex2:
-                for warm in (ex, px, ex2):
-                    list(warm.imap_unordered(run_chunk, chunks[: warm.workers]))  # the workers' imports and first run
-                sides = {
-                    name: (lambda e=e: list(e.imap_unordered(run_chunk, chunks)))
-                    for name, e in (("pool", px), ("dask", ex), ("dask2", ex2))
-                }
-                times = in_turns(args.repeats, sides)  # the one-worker Dask cluster always runs next to both others
+            with ProcessExecutor(1) as px:
+                for warm in (ex, px):
+                    list(warm.imap_unordered(run_chunk, chunks[:1]))  # the worker's imports and first run
+                times = in_turns(args.repeats, {name: batch(e, chunks) for name, e in (("pool", px), ("dask", ex))})
             # the task overhead itself, without simulation work to be slowed down by other load:
             # chunks with no runs still carry a scenario there and a result back
             empty = [dataclasses.replace(c, runs=()) for c in chunks] * 5
             round_trip = min(timed(lambda: list(ex.imap_unordered(run_chunk, empty))) for _ in range(args.repeats)) / len(empty)
+        # Dask's speed-up: clusters of one and two workers in turns, each started afresh for its turn (and warmed
+        # up), for the same reason: one cluster's idle workers and scheduler would take from the other's turn
+        times.update(in_turns(args.repeats, {name: fresh_cluster(n, chunks) for name, n in (("dask1", 1), ("dask2", 2))}))
         per_run = [(dask - pool) / args.runs for dask, pool in zip(times["dask"], times["pool"])]
-        dask_speedup = [one / two for one, two in zip(times["dask"], times["dask2"])]
+        dask_speedup = [one / two for one, two in zip(times["dask1"], times["dask2"])]
         print(
             f"one pool process: {statistics.median(times['pool']):.2f} s; Dask LocalCluster (1 worker): "
             f"{statistics.median(times['dask']):.2f} s (+ {startup:.1f} s start-up, once per sweep)"
         )
         print(
-            f"Dask per-run overhead: {paired([1000 * x for x in per_run], '{:.0f} ms')} = "
-            f"{paired([100 * x / base for x in per_run], '{:.1f} %')} of a baseline run (target < 5 %)"
+            f"Dask per-run overhead, % of a baseline run (target < {TARGET_OVERHEAD_PERCENT:g} %; "
+            f"median {1000 * statistics.median(per_run):.0f} ms): "
+            f"{judged([100 * x / base for x in per_run], '{:.1f} %', TARGET_OVERHEAD_PERCENT, above=False)}"
         )
         print(f"Dask round trip of an empty task: {round_trip * 1000:.1f} ms = {100 * round_trip / base:.1f} % of a baseline run")
         print(
             f"Dask LocalCluster, 2 workers: {statistics.median(times['dask2']):.2f} s; "
-            f"speed-up 2 vs 1 workers: {paired(dask_speedup, '{:.2f}×')} (target ≥ 1.8×)"
+            f"speed-up 2 vs 1 workers (target ≥ {TARGET_SPEEDUP}×): {judged(dask_speedup, '{:.2f}×', TARGET_SPEEDUP, above=True)}"
         )
 
 

@@ -148,10 +148,29 @@ def test_sweep_benchmark_sides_take_turns_in_an_order_that_reverses(sweep_bench)
     """Paired comparisons (benchmarks/bench_sweep.py): each side runs once per repeat, right next to the others,
     and who goes first alternates, so that a machine speeding up or slowing down meets every side alike."""
     calls = []
-    times = sweep_bench.in_turns(4, {"pool": lambda: calls.append("pool"), "dask": lambda: calls.append("dask")})
+    times = sweep_bench.in_turns(
+        4, {"pool": lambda: calls.append("pool") or len(calls), "dask": lambda: calls.append("dask") or len(calls)}
+    )
     assert calls == ["pool", "dask", "dask", "pool", "pool", "dask", "dask", "pool"]
-    assert {name: len(t) for name, t in times.items()} == {"pool": 4, "dask": 4}
-    assert sweep_bench.paired([3.0, 1.0, 2.0], "{:.1f}") == "2.0 (repeats 1.0 to 3.0)"
+    assert times == {"pool": [1, 4, 5, 8], "dask": [2, 3, 6, 7]}  # each turn's own figure, in its side's list
+
+
+def test_sweep_benchmark_decides_a_target_only_when_the_interval_of_the_median_does(sweep_bench):
+    """With 5 paired repeats the 90 % interval of the median runs from the lowest to the highest (order
+    statistics: each lies below the median with probability 1/2, so all five on one side has probability 1/16):
+    a target is met or missed only when every repeat is on one side of it; 3 repeats give no 90 % interval."""
+    judged = sweep_bench.judged
+    assert judged([1.85, 1.9, 2.0, 1.81, 1.95], "{:.2f}", 1.8, above=True).endswith(": met")
+    assert judged([1.85, 1.9, 2.0, 1.79, 1.95], "{:.2f}", 1.8, above=True).endswith(
+        "not decided at this noise (more --repeats narrow the interval)"
+    )
+    assert judged([1.5, 1.6, 1.7, 1.75, 1.79], "{:.2f}", 1.8, above=True).endswith(": not met")
+    assert judged([1.0, 2.0, 3.0, 4.0, 4.5], "{:.1f} %", 5.0, above=False).endswith(": met")
+    assert judged([6.0, 7.0, 5.0, 9.0, 5.5], "{:.1f} %", 5.0, above=False).endswith(": not met")
+    assert "1.0 % to 4.5 %" in judged([1.0, 2.0, 3.0, 4.0, 4.5], "{:.1f} %", 5.0, above=False)
+    assert "not decided" in judged([1.0, 2.0, 3.0], "{:.1f}", 5.0, above=False)
+    # twelve repeats narrow it to the third lowest and third highest
+    assert "(90 % interval of the median 3 to 10)" in judged([float(x) for x in range(1, 13)], "{:.0f}", 0.0, above=True)
 
 
 def test_baseline_benchmark_names_the_machine(bench):
