@@ -170,7 +170,7 @@ def main() -> None:
         # the same chunks in one worker process of a pool and in one Dask worker, both out of this process (which
         # hosts the Dask scheduler), each warmed up once: the turns compare runs, not start-ups. Nothing else is
         # started meanwhile: with a second cluster idle beside them, the one-worker cluster's waits between tasks
-        # grew from ~35 to up to ~180 ms per 8 runs (this process then serves two schedulers and three workers).
+        # grew from 30-40 ms to 40-280 ms per 8 runs (this process then serves two schedulers and three workers).
         t0 = time.perf_counter()
         with DaskExecutor(n_local=1) as ex:
             startup = time.perf_counter() - t0

@@ -247,8 +247,8 @@ class DaskExecutor:
                         processes=True,
                         dashboard_address=None,
                         # without a dashboard the scheduler still serves its health pages over HTTP, by default on port
-                        # 8787: a second local cluster at the same time (two sweeps, or the benchmark's clusters) then
-                        # warned that the port was taken. Any free port on this host, as its workers' own servers take.
+                        # 8787: a second local cluster at the same time (two sweeps at once) then warned that the port
+                        # was taken. Any free port on this host, as its workers' own servers take.
                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                         silence_logs=logging.ERROR,  # not a warning per task cancelled by Ctrl-C or SIGTERM
                     )

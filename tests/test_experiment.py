@@ -408,8 +408,8 @@ def test_local_dask_workers_run_without_a_fixed_malloc_trim_threshold_and_with_a
 
 
 def test_two_local_dask_clusters_at_once_start_without_a_warning():
-    """Two sweeps on local clusters at the same time (or the benchmark's clusters side by side): the second
-    scheduler's HTTP server took another port with a warning that a cluster may already be running."""
+    """Two sweeps on local clusters at the same time: the second scheduler's HTTP server took another port
+    with a warning that a cluster may already be running."""
     import warnings
 
     from sim.executors import DaskExecutor
