@@ -190,6 +190,23 @@ def _unpadded(rows: np.ndarray, offset: np.ndarray, first_day: int, t: np.ndarra
         t[a:b] = rows[r, : b - a]
 
 
+@jit
+def _shuffled_and_drawn(rng: np.random.Generator, cat: np.ndarray, t: np.ndarray, offset: np.ndarray) -> None:
+    """Day by day (day d: rows ``offset[d]`` to ``offset[d + 1]``; empty days draw nothing), ``rng`` shuffles the
+    day's rows of ``cat`` in place and then gives the day's rows of ``t`` their uniforms, as ``rng.shuffle`` and
+    ``rng.random(out=...)`` would (``rng.permutation(x)`` is a copy of x shuffled so). numba's Generator draws
+    from numpy's own bit generator, by its own functions, and shuffles as numpy does (Fisher-Yates from the last
+    row down, each swap partner from numpy's bounded-integer rule): the same numbers, and the same state after,
+    in one call instead of two numpy calls per day."""
+    for d in range(len(offset) - 1):
+        a, b = offset[d], offset[d + 1]
+        if a == b:
+            continue
+        rng.shuffle(cat[a:b])
+        for i in range(a, b):
+            t[i] = rng.random()
+
+
 SORT_BLOCK_DAYS = 256  # days sorted as one padded table: as wide as its busiest day, so a busy day pads few others
 
 
@@ -267,13 +284,7 @@ def draw_arrivals(s: Scenario, st: Streams, counts: np.ndarray, centres: list[Ap
     # over the whole run rather than 3,652 times on a hundred rows
     cat = np.repeat(np.tile(np.array([FIRST, AMV, FAMILY], np.int8), len(counts)), counts.ravel())
     t_arrive = np.empty(total)
-    shuffle, uniform = st.inflow.shuffle, st.inflow.random
-    for a, b in zip(offset[:-1].tolist(), offset[1:].tolist()):
-        if a == b:
-            continue
-        # in place in the day's rows: permutation(x) is a copy of x shuffled
-        shuffle(cat[a:b])
-        uniform(out=t_arrive[a:b])
+    _shuffled_and_drawn(st.inflow, cat, t_arrive, offset)
     _sort_days(t_arrive, offset)  # each day's times sorted: the same numbers as sort(random(n)) day by day
     _moved_to_days(t_arrive, offset, 0.98)  # arrivals spread over [day, day + 0.98): all before the night's count at .99
     drawn = np.empty(2 * total)  # one buffer for the three streams' draws: fewer fresh pages to touch
