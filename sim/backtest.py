@@ -188,7 +188,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--replications", "-r", type=int, default=20, help="replications (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    add_executor_arguments(parser, "1")
+    add_executor_arguments(parser, None, at_most="one per replication")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a scenario value"
     )
@@ -224,8 +224,8 @@ def main(args) -> int:
         for opt, value in (("--population", args.population), ("--generations", args.generations)):
             if value is not None:
                 require_range(opt, value, 1, 100_000)
-        return evaluate.main(args, executor_from_args(args, default_workers=2))
-    executor = executor_from_args(args, default_workers=1, runs=args.replications)
+        return evaluate.main(args, executor_from_args(args))
+    executor = executor_from_args(args, runs=args.replications)
     # validates everything (and the replay's coverage) first
     scenario = load_with_until(args.scenario, args.overrides, args.until)
     check_output_file(args.figure, "--figure")

@@ -64,7 +64,7 @@ def _add_run(sub) -> None:
         help="override a scenario value, e.g. --set procedure.decisions_per_week=500",
     )
     p.add_argument("--until", help="end date (YYYY-MM-DD), shorthand for --set end_date=...")
-    add_executor_arguments(p, "1")
+    add_executor_arguments(p, None, at_most="one per replication")
     p.add_argument("--force", action="store_true", help="overwrite an existing output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

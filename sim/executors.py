@@ -39,6 +39,15 @@ DEFAULT_DASK_PATIENCE_SECONDS = 60.0
 MAX_LOCAL_WORKERS = 1024
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: those of its CPU affinity where the system has one (a batch job on a
+    cluster node gets a few of the node's cores, and ``os.cpu_count()`` counts them all), else every core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this system (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
 def die_with_parent(parent_pid: int) -> None:
     """Make this worker process end when ``parent_pid`` (the process that started it) ends.
 
@@ -94,7 +103,7 @@ class ProcessExecutor:
     """A local process pool (default: one process per core)."""
 
     def __init__(self, workers: int | None = None):
-        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.workers = max(1, int(workers or usable_cores()))
         self.label = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
         self._pool: ProcessPoolExecutor | None = None
 
@@ -352,10 +361,19 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
-def add_executor_arguments(parser, default_workers: str) -> None:
-    """The options that choose an executor (``--workers``, ``--serial``, ``--dask-local``, ``--scheduler``)."""
+def add_executor_arguments(parser, default_workers: int | None, at_most: str | None = None) -> None:
+    """The options that choose an executor (``--workers``, ``--serial``, ``--dask-local``, ``--scheduler``), and the
+    command's number of local workers when none is asked for (None: one per core this process may use,
+    :func:`usable_cores`; ``at_most``: what caps it, for the help, e.g. "one per replication")."""
+    default = "one per core this process may use" if default_workers is None else str(default_workers)
+    parser.set_defaults(default_workers=default_workers)
     how = parser.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=None, help=f"local worker processes (default: {default_workers})")
+    how.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"local worker processes (default: {default}{f', at most {at_most}' if at_most else ''})",
+    )
     how.add_argument("--serial", action="store_true", help="run in this process, one run after the other")
     how.add_argument("--dask-local", type=int, metavar="N", help="run on a Dask LocalCluster of N workers")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler")
@@ -368,8 +386,9 @@ def add_executor_arguments(parser, default_workers: str) -> None:
     )
 
 
-def executor_from_args(args, default_workers: int | None, runs: int | None = None):
-    """The executor the command-line options ask for; ``default_workers`` None means one per core.
+def executor_from_args(args, runs: int | None = None):
+    """The executor the command-line options ask for; without one, the command's default number of local workers
+    (:func:`add_executor_arguments`).
 
     ``runs``: how many runs there are at most (no more local processes are started than that).
     """
@@ -377,9 +396,9 @@ def executor_from_args(args, default_workers: int | None, runs: int | None = Non
     require_range("--dask-local", args.dask_local, 1, MAX_LOCAL_WORKERS)
     if not args.dask_patience > 0:
         raise UserInputError("--dask-patience", f"must be > 0 seconds, got {args.dask_patience}")
-    workers = args.workers if args.workers is not None else default_workers
+    workers = args.workers if args.workers is not None else args.default_workers
     if runs is not None:
-        workers = min(workers or os.cpu_count() or 1, runs)
+        workers = min(workers or usable_cores(), runs)
     return make_executor(
         serial=args.serial, workers=workers, dask_local=args.dask_local, scheduler=args.scheduler, patience=args.dask_patience
     )

@@ -135,7 +135,7 @@ def cmd_run(args) -> int:
 
     require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
     require_range("--seed", args.seed, 0, MAX_SEED)
-    executor = executor_from_args(args, default_workers=1, runs=args.replications)
+    executor = executor_from_args(args, runs=args.replications)
     scenario = load_with_until(args.scenario, args.overrides, args.until)
     overrides = [*args.overrides, *([f"end_date={args.until}"] if args.until else [])]
     out = Path(args.out) if args.out else Path("results") / scenario.name

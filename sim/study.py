@@ -417,7 +417,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="results directory (default results/<study name>)")
     from sim.executors import add_executor_arguments
 
-    add_executor_arguments(p, "all cores")
+    add_executor_arguments(p, None)
     p.add_argument("--fresh", action="store_true", help="discard the study's earlier results and start again")
     p.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a value in every arm"
@@ -440,7 +440,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.files import check_output_directory
 
     require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
-    executor = executor_from_args(args, default_workers=None)
+    executor = executor_from_args(args)
     if args.baseline is not None:
         raise UserInputError("--baseline", "a study's baseline is the one its file names")
     settings = an.risk_settings(args)

@@ -351,7 +351,7 @@ def add_arguments(p) -> None:
 
     p.add_argument("experiment", help="experiment TOML file")
     p.add_argument("--out", help="results directory (default results/<experiment name>)")
-    add_executor_arguments(p, "all cores")
+    add_executor_arguments(p, None)
     p.add_argument("--chunk", type=int, default=None, help="runs per task (default: automatic, 1–8)")
     p.add_argument(
         "--fresh", action="store_true", help="discard an existing results directory of this experiment and start again"
@@ -379,7 +379,7 @@ def main(args) -> int:
 
     require_range("--chunk", args.chunk, 1, 10_000)
     require_range("--replications", args.replications, 1, MAX_REPLICATIONS)
-    executor = executor_from_args(args, default_workers=None)
+    executor = executor_from_args(args)
     exp = load_experiment(args.experiment, args.overrides, args.replications, check_design=False)
     out = Path(args.out) if args.out else Path("results") / exp.name
     report = run_sweep(exp, args.experiment, out, executor, fresh=args.fresh, chunk=args.chunk, quiet=args.quiet)

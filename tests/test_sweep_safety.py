@@ -28,6 +28,7 @@ import pytest
 from conftest import BASELINE, ROOT
 
 from sim import cli
+from sim.cli import build_parser
 from sim.executors import DaskExecutor, SerialExecutor
 from sim.experiment import design_points, load_experiment
 from sim.jobs import make_chunks, run_chunk
@@ -443,3 +444,45 @@ def test_a_process_pool_left_by_an_exception_ends_though_a_worker_died_sending_i
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ended"
+
+
+_DEFAULT_EXECUTOR = """
+import os
+os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}} if {one_core} else os.sched_getaffinity(0))
+from sim.cli import build_parser
+from sim.executors import executor_from_args
+for argv in (["run", "x.toml"], ["run", "x.toml", "-r", "3"], ["backtest", "-r", "3"], ["sweep", "x.toml"], ["calibrate", "x.toml", "--until", "2022-12-31"]):
+    args = build_parser(argv[0]).parse_args(argv)
+    # as each command asks: run and backtest at most one worker per replication
+    runs = args.replications if argv[0] in ("run", "backtest") else None
+    print(" ".join(argv), executor_from_args(args, runs=runs).workers)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+@pytest.mark.parametrize("one_core", [True, False])
+def test_commands_start_one_worker_per_core_the_process_may_use_and_run_no_more_than_replications(one_core):
+    """Without --workers, ``run``, ``backtest`` and ``sweep`` start as many local workers as the cores this process
+    may run on (its affinity: a batch job on a shared node gets a few of its cores, not every core of the machine),
+    ``run`` and ``backtest`` never more than there are replications (one replication runs in the process itself);
+    ``calibrate`` keeps its two."""
+    out = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_EXECUTOR.format(one_core=one_core)], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.splitlines()
+    cores = 1 if one_core else len(os.sched_getaffinity(0))
+    assert out == [
+        "run x.toml 1",
+        f"run x.toml -r 3 {min(cores, 3)}",
+        f"backtest -r 3 {min(cores, 3)}",
+        f"sweep x.toml {cores}",
+        "calibrate x.toml --until 2022-12-31 2",
+    ]
+
+
+def test_the_help_names_each_commands_default_number_of_workers():
+    """The help says what the command does without --workers: from the same setting the command uses."""
+    helps = {c: build_parser(c)._subparsers._group_actions[0].choices[c].format_help() for c in ("run", "sweep", "calibrate")}
+    flat = {c: " ".join(h.split()) for c, h in helps.items()}
+    assert "(default: one per core this process may use, at most one per replication)" in flat["run"]
+    assert "(default: one per core this process may use)" in flat["sweep"]
+    assert "(default: 2)" in flat["calibrate"]

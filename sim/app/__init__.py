@@ -14,7 +14,6 @@ runs, not when the command line starts (``opvangsim --help`` stays fast).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +27,12 @@ LOCALHOST = "127.0.0.1"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port)")
     how = p.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=None, help="local worker processes for the runs (default: all cores)")
+    how.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes for the runs (default: one per core this process may use)",
+    )
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler instead")
     p.add_argument(
         "--scenarios", default=str(SCENARIO_DIR), help="directory of the starting scenarios (default: the shipped ones)"
@@ -44,11 +48,11 @@ def executor_factory(workers: int | None, scheduler: str | None):
     Runs never go in the page's own process (the model would hold its interpreter): one worker
     process at least, or a Dask scheduler.
     """
-    from sim.executors import DaskExecutor, ProcessExecutor
+    from sim.executors import DaskExecutor, ProcessExecutor, usable_cores
 
     if scheduler:
         return (lambda: DaskExecutor(scheduler=scheduler)), f"Dask scheduler {scheduler}"
-    n = max(1, int(workers or os.cpu_count() or 1))
+    n = max(1, int(workers or usable_cores()))
     return (lambda: ProcessExecutor(n)), f"{n} local worker process{'es' if n > 1 else ''}"
 
 

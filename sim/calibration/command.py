@@ -27,7 +27,7 @@ def add_arguments(p) -> None:
         help=f"generations, the first from the prior (default {DEFAULT_GENERATIONS})",
     )
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1): the same seed gives the same posterior")
-    add_executor_arguments(p, "2")
+    add_executor_arguments(p, 2)
     p.add_argument("--out-dir", default=str(CALIBRATION_DIR), help="where calibration/<name>/ goes (default calibration/)")
     p.add_argument("--fresh", action="store_true", help="start again, discarding calibration/<name>/")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -48,7 +48,7 @@ def main(args) -> int:
     require_range("--population", args.population, 1, 100_000)
     require_range("--generations", args.generations, 1, 1000)
     require_range("--seed", args.seed, 0, MAX_SEED)
-    executor = executor_from_args(args, default_workers=2)
+    executor = executor_from_args(args)
     # the run must include the cut-off day
     scenario = load_scenario(args.scenario, [f"end_date={until + dt.timedelta(days=1)}"])
     if scenario.parameters.posterior is not None:
