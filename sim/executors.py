@@ -37,6 +37,7 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL_SECONDS = 0.5
 DEFAULT_DASK_PATIENCE_SECONDS = 60.0
 MAX_LOCAL_WORKERS = 1024
+PER_USABLE_CORE = "one per core this process may use"  # how the help names the default number of local workers
 
 
 def usable_cores() -> int:
@@ -100,7 +101,7 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """A local process pool (default: one process per core)."""
+    """A local process pool (default: one process per core this process may use, :func:`usable_cores`)."""
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, int(workers or usable_cores()))
@@ -365,7 +366,7 @@ def add_executor_arguments(parser, default_workers: int | None, at_most: str | N
     """The options that choose an executor (``--workers``, ``--serial``, ``--dask-local``, ``--scheduler``), and the
     command's number of local workers when none is asked for (None: one per core this process may use,
     :func:`usable_cores`; ``at_most``: what caps it, for the help, e.g. "one per replication")."""
-    default = "one per core this process may use" if default_workers is None else str(default_workers)
+    default = PER_USABLE_CORE if default_workers is None else str(default_workers)
     parser.set_defaults(default_workers=default_workers)
     how = parser.add_mutually_exclusive_group()
     how.add_argument(

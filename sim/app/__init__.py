@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import UserInputError, require_range
+from sim.executors import PER_USABLE_CORE
 from sim.scenario import SCENARIO_DIR
 
 DEFAULT_PORT = 5006
@@ -31,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="local worker processes for the runs (default: one per core this process may use)",
+        help=f"local worker processes for the runs (default: {PER_USABLE_CORE})",
     )
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on a running Dask scheduler instead")
     p.add_argument(
