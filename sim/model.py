@@ -133,8 +133,8 @@ class Chain:
             self.today["arrivals"] = k
             if k == 0:
                 continue
-            ids = p.add(k)
-            assert ids[0] == first + offset[day], "a record was added during the run: the arrivals' rows moved"
+            start = p.reserve(k)
+            assert start == first + offset[day], "a record was added during the run: the arrivals' rows moved"
             self.today["housed"] += joined[day]
             self.housing.joined_sponsor(joined[day])
             # registering elsewhere: wait for a place at home/with the sponsor, and for a home
