@@ -13,7 +13,7 @@ horizon doubles (CPU time of the doubled run over the plain one). Targets
 < 500 MB. ``--profile`` adds where one replication spends its time: first per SimPy process (a clock read
 around each resume, which barely disturbs the run), then (cProfile) own
 time per part of the chain (the module under ``sim/``, with the numpy calls it makes), then the functions
-with the most own time. cProfile charges every call its own overhead, so it overrates functions
+with the most own time, then what small steps cost inside the run (:func:`step_costs`). cProfile charges every call its own overhead, so it overrates functions
 called often and underrates a few expensive numpy calls; a sampling profiler gives truer shares, e.g.
 ``py-spy record -f raw -o prof.txt -- python benchmarks/bench_baseline.py --no-growth --no-memory``
 (py-spy is not a dependency: ``pip install py-spy``).
@@ -22,6 +22,13 @@ minutes); to compare two versions, ``--instructions`` counts the instructions of
 (valgrind's callgrind: a process running two replications minus one running one), which repeats to ~0.6 %. valgrind
 is a system package, not a dependency; the three processes it runs (the first compiles the loops for valgrind's
 CPU) take ~10 minutes.
+Why the ratio depends on the machine more than the reference does: the reference is one tight loop whose
+code and data stay in the processor's caches, while a run's day is a few hundred different small steps, each
+met once a day after the rest of the day has pushed it out of the caches. Measured in the run (the last table of
+``--profile``; a 2-core EPYC VM, 2026-11), such a step costs 2-6 times what it costs repeated at once (a numpy
+element update 2-3 us against under 1 us, ``np.arange`` 7-8 us against 1-2 us): much of a run's time is this
+(the compiled loops take about a third), so a machine with larger or less
+shared caches gives a lower ratio, and the way to a lower ratio is fewer distinct steps a day, not faster ones.
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` the two are
 timed N times in turn and the fastest of each is kept (the least disturbed by other processes); each
@@ -218,6 +225,83 @@ def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
     return total, {name: (spent[name], resumes[name]) for name in spent}
 
 
+def step_costs(run, days_per_probe: int = 1) -> dict[str, tuple[float, float, int]]:
+    """What small steps of the kinds the chain's daily Python is made of cost inside ``run()`` (a replication):
+    for each kind, seconds (median) the first time in a day and at once again, and how many days it was measured.
+
+    Each probe runs at the start of a day (before the day's arrivals, :meth:`sim.model.Chain.inflow_process`), when
+    the processor's caches hold what the previous day's steps left in them; the kinds take turns day by day, and
+    each runs twice in a row. The first time pays for fetching its code and data from memory again; the repeat
+    shows the step itself. On a small benchmark loop every step is the repeat; in a run, the first-time figures
+    are what the day's few hundred steps cost, each met once a day. The probes touch arrays of their own, not the
+    run's: the run's results are those without them."""
+    import numpy as np
+    from numba import njit
+
+    from sim import model
+
+    small, large = np.zeros(8, np.int64), np.zeros(4096, np.int64)
+    ids, row, values = np.arange(100, dtype=np.int64), np.zeros((4, 30), np.int64), tuple(range(30))
+
+    class Counter:
+        n = 0
+
+    def method(counter: Counter, k: int) -> int:  # a method of a part: an attribute updated, a number returned
+        counter.n += k
+        return counter.n
+
+    @njit(cache=False)
+    def compiled_number(a, i):
+        a[i] += 1
+        return a[i]
+
+    @njit(cache=False)
+    def compiled_array(a, i):
+        return a[i : i + 3].copy()
+
+    counter = Counter()
+    probes = {
+        "a Python function call": lambda: method(counter, 1),
+        "a numpy element updated": lambda: small.__setitem__(3, small[3] + 1),
+        "a short array to a list": lambda: small[:5].tolist(),
+        "a slice of an array": lambda: large[100:200],
+        "100 ids copied into an array": lambda: large.__setitem__(slice(300, 400), ids),
+        "np.arange(110)": lambda: np.arange(10, 120),
+        "an empty array made": lambda: np.empty(0, np.int64),
+        "a row of 30 numbers written": lambda: row.__setitem__(1, values),
+        "a compiled loop, a number back": lambda: compiled_number(small, 2),
+        "a compiled loop, an array back": lambda: compiled_array(small, 2),
+    }
+    for probe in probes.values():  # compiled (and every path warmed) before the run
+        probe()
+    names = list(probes)
+    first: dict[str, list[float]] = {name: [] for name in names}
+    again: dict[str, list[float]] = {name: [] for name in names}
+    inflow = model.Chain.inflow_process
+
+    def probed_inflow(self, env):
+        for day, delay in enumerate(inflow(self, env)):
+            name = names[(day // days_per_probe) % len(names)]
+            probe = probes[name]
+            t0 = time.perf_counter()
+            probe()
+            t1 = time.perf_counter()
+            probe()
+            t2 = time.perf_counter()
+            first[name].append(t1 - t0)
+            again[name].append(t2 - t1)
+            yield delay
+
+    model.Chain.inflow_process = probed_inflow
+    try:
+        run()
+    finally:
+        model.Chain.inflow_process = inflow
+    return {
+        name: (float(np.median(first[name])), float(np.median(again[name])), len(first[name])) for name in names if first[name]
+    }
+
+
 def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
     """Where one replication spends its time: per SimPy process (:func:`time_by_process`); then (cProfile) own
     time per part of the chain, and the functions with the most own time."""
@@ -248,6 +332,11 @@ def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
         print(f"  {part:28s} {t:6.3f} s  {100 * t / total:5.1f} %")
     print()
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    costs = step_costs(lambda: simulate(scenario, seed=seed))
+    print("what a small step costs in the run: the first time in a day, and at once again (median; the first is")
+    print("what most of the day's Python steps pay: each runs about once a day, its code and data out of the caches):")
+    for name, (once, again, days) in costs.items():
+        print(f"  {name:32s} {1e6 * once:6.2f} us first  {1e6 * again:6.2f} us again  ({days} days)")
 
 
 def peak_memory_bytes(scenario_path: Path, seed: int) -> int:

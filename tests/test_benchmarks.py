@@ -178,3 +178,23 @@ def test_baseline_benchmark_names_the_machine(bench):
     says which one measured it."""
     line = bench.machine()
     assert line.startswith("machine: ") and "numpy " in line and "SimPy " in line and "cores" in line
+
+
+def test_step_costs_measure_every_probe_without_changing_the_run(bench):
+    """The in-run probes of ``--profile`` report each kind of step, first and repeated, and leave the run as it was:
+    the same summary as a run without them, and the chain's arrivals step restored after."""
+    from sim import load_scenario, simulate
+    from sim.model import Chain
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml", ["horizon_years=0.25"])
+    plain = simulate(scenario, seed=3).summary
+    inflow = Chain.inflow_process
+    probed: list[dict] = []
+    costs = bench.step_costs(lambda: probed.append(simulate(scenario, seed=3).summary))
+    assert probed == [plain]
+    assert Chain.inflow_process is inflow
+    assert len(costs) == 10
+    days = scenario.horizon_days
+    for once, again, n in costs.values():
+        assert once > 0 and again > 0
+        assert days // 10 <= n <= days // 10 + 1  # the kinds take turns, one a day
