@@ -26,9 +26,11 @@ Why the ratio depends on the machine more than the reference does: the reference
 code and data stay in the processor's caches, while a run's day is a few hundred different small steps, each
 met once a day after the rest of the day has pushed it out of the caches. Measured in the run (the last table of
 ``--profile``; a 2-core EPYC VM, 2026-11), such a step costs 2-6 times what it costs repeated at once (a numpy
-element update 2-3 us against under 1 us, ``np.arange`` 7-8 us against 1-2 us): much of a run's time is this
-(the compiled loops take about a third), so a machine with larger or less
-shared caches gives a lower ratio, and the way to a lower ratio is fewer distinct steps a day, not faster ones.
+element update 2-3 us against under 1 us, ``np.arange`` 7-8 us against 1-2 us). That is an upper bound for a
+step whose kind another step of the day has just used (three numpy element writes taken out of the night's
+count saved ~1 us a night, not ~6), but it is why a run costs more than its steps timed in a loop promise: a
+machine with larger or less shared caches gives a lower ratio, and the way to a lower ratio is fewer distinct
+steps a day, not faster ones (the compiled loops take about a third of a run).
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` the two are
 timed N times in turn and the fastest of each is kept (the least disturbed by other processes); each
@@ -333,8 +335,8 @@ def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
     print()
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
     costs = step_costs(lambda: simulate(scenario, seed=seed))
-    print("what a small step costs in the run: the first time in a day, and at once again (median; the first is")
-    print("what most of the day's Python steps pay: each runs about once a day, its code and data out of the caches):")
+    print("what a small step costs in the run: the first time in a day, and at once again (median; the first is what a")
+    print("step pays whose code and data are out of the caches, an upper bound for one whose kind the day has just used):")
     for name, (once, again, days) in costs.items():
         print(f"  {name:32s} {1e6 * once:6.2f} us first  {1e6 * again:6.2f} us again  ({days} days)")
 
