@@ -6,6 +6,7 @@ Scenarios here are the baseline shortened to a few weeks, so a run takes well un
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from sim import cli
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.experiment import Experiment, design_points, load_experiment, unit_sample
-from sim.jobs import reduce_timeseries
+from sim.jobs import chunk_size, estimated_run_seconds, make_chunks, reduce_timeseries, run_chunk
 from sim.store import _joined, load_results, timeseries_quantiles
 from sim.streams import replication_seed
 from sim.sweep import run_sweep
@@ -445,3 +446,51 @@ def test_dask_worker_yaml_gives_hand_started_workers_the_same_settings():
 
     for key in QUIET_WORKER:
         dask.config.get(key)  # KeyError for a key Dask does not define
+
+
+@given(
+    runs=st.integers(1, 5000),
+    workers=st.integers(1, 64),
+    horizon_days=st.integers(30, 40 * 365),
+)
+def test_a_chunk_holds_about_two_seconds_of_work_and_every_worker_gets_several(runs, workers, horizon_days):
+    """Runs per task: about 2 s of estimated work (one run when a run takes longer), never more than 8, and at
+    least four tasks per worker while there are runs enough (a killed sweep loses little, every worker stays busy)."""
+    est = estimated_run_seconds(horizon_days)
+    size = chunk_size(runs, workers, None, est)
+    assert 1 <= size <= 8
+    assert size == 1 or size * est < 2.0 + est  # no more runs than it takes to reach 2 s
+    if runs >= 4 * workers * 8:
+        assert size == min(8, math.ceil(2.0 / est))  # enough runs: the task is not cut below 2 s
+    if size > 1:
+        assert runs // size >= 4 * workers
+    assert chunk_size(runs, workers, 3, est) == 3  # a size asked for wins
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("years", [1, 3])
+def test_the_run_time_estimate_is_within_a_factor_of_what_a_run_takes(tmp_path, years):
+    """The estimate that sizes a sweep's chunks (:func:`sim.jobs.estimated_run_seconds`, rounded up for slower
+    machines) against a baseline run reducing its series on this machine: within a factor, so a chunk holds
+    seconds of work, not a tenth of it or ten times it (it once was ten times a run, later half of one)."""
+    path = tmp_path / "e.toml"
+    path.write_text(f'name = "e"\nscenarios = ["{BASELINE}"]\nset = ["horizon_years={years}"]\nreplications = 3\nroot_seed = 5\n')
+    exp = load_experiment(path)
+    points = design_points(exp, path)
+    chunks = make_chunks(
+        [(0, r) for r in range(3)],
+        {p.index: p.scenario for p in points},
+        exp.root_seed,
+        1,
+        list(exp.outputs.timeseries),
+        exp.outputs.resolution,
+        exp.outputs.cycles,
+    )
+    run_chunk(chunks[0])  # the compiled loops loaded
+    seconds = []
+    for chunk in chunks:
+        t0 = time.perf_counter()
+        run_chunk(chunk)
+        seconds.append(time.perf_counter() - t0)
+    ratio = estimated_run_seconds(points[0].scenario.horizon_days) / min(seconds)
+    assert 0.6 <= ratio <= 4.0, f"estimate {ratio:.2f} × the run's {min(seconds):.2f} s"
