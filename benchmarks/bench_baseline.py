@@ -231,9 +231,9 @@ def step_costs(run, days_per_probe: int = 1) -> dict[str, tuple[float, float, in
     """What small steps of the kinds the chain's daily Python is made of cost inside ``run()`` (a replication):
     for each kind, seconds (median) the first time in a day and at once again, and how many days it was measured.
 
-    Each probe runs at the start of a day (before the day's arrivals, :meth:`sim.model.Chain.inflow_process`), when
-    the processor's caches hold what the previous day's steps left in them; the kinds take turns day by day, and
-    each runs twice in a row. The first time pays for fetching its code and data from memory again; the repeat
+    Each probe runs once a day, right after the day's first step (the arrivals, :meth:`sim.model.Chain.inflow_process`),
+    when the processor's caches hold what that step and the previous day's steps left in them; the kinds take
+    turns day by day, and each runs twice in a row. The first time pays for fetching its code and data from memory again; the repeat
     shows the step itself. On a small benchmark loop every step is the repeat; in a run, the first-time figures
     are what the day's few hundred steps cost, each met once a day. The probes touch arrays of their own, not the
     run's: the run's results are those without them."""
