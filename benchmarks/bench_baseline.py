@@ -227,16 +227,16 @@ def time_by_process(run) -> tuple[float, dict[str, tuple[float, int]]]:
     return total, {name: (spent[name], resumes[name]) for name in spent}
 
 
-def step_costs(run, days_per_probe: int = 1) -> dict[str, tuple[float, float, int]]:
+def step_costs(run) -> dict[str, tuple[float, float, int]]:
     """What small steps of the kinds the chain's daily Python is made of cost inside ``run()`` (a replication):
     for each kind, seconds (median) the first time in a day and at once again, and how many days it was measured.
 
     Each probe runs once a day, right after the day's first step (the arrivals, :meth:`sim.model.Chain.inflow_process`),
     when the processor's caches hold what that step and the previous day's steps left in them; the kinds take
-    turns day by day, and each runs twice in a row. The first time pays for fetching its code and data from memory again; the repeat
-    shows the step itself. On a small benchmark loop every step is the repeat; in a run, the first-time figures
-    are what the day's few hundred steps cost, each met once a day. The probes touch arrays of their own, not the
-    run's: the run's results are those without them."""
+    turns day by day, and each runs twice in a row. The first time pays for fetching its code and data from memory
+    again; the repeat shows the step itself, as a benchmark loop would. In a run, a step whose kind no other step of
+    the day has used pays about the first-time figure; one whose kind the day has just used pays less (an upper
+    bound, then). The probes touch arrays of their own, not the run's: the run's results are those without them."""
     import numpy as np
     from numba import njit
 
@@ -283,7 +283,7 @@ def step_costs(run, days_per_probe: int = 1) -> dict[str, tuple[float, float, in
 
     def probed_inflow(self, env):
         for day, delay in enumerate(inflow(self, env)):
-            name = names[(day // days_per_probe) % len(names)]
+            name = names[day % len(names)]
             probe = probes[name]
             t0 = time.perf_counter()
             probe()
@@ -306,7 +306,8 @@ def step_costs(run, days_per_probe: int = 1) -> dict[str, tuple[float, float, in
 
 def print_profile(scenario_path: Path, seed: int, top: int = 25) -> None:
     """Where one replication spends its time: per SimPy process (:func:`time_by_process`); then (cProfile) own
-    time per part of the chain, and the functions with the most own time."""
+    time per part of the chain, and the functions with the most own time; then what small steps cost inside the run
+    (:func:`step_costs`)."""
     import cProfile
     import pstats
 
