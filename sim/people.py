@@ -144,21 +144,23 @@ NO_TIMES = np.empty(0)  # readiness not asked
 
 
 @jit
-def scan_queue(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[np.ndarray, int]:
-    """Up to ``need`` valid entries of ``buf[head:tail]`` in order, and the new head: past the last one taken,
-    at the first valid entry not ready (``times``, when given), or at ``tail``."""
-    out = np.empty(max(min(need, tail - head), 0), buf.dtype)  # no more than are queued; none for need <= 0
+def scan_queue(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[int, int]:
+    """Take up to ``need`` valid entries of ``buf[head:tail]`` in order: they are written, in order, over the
+    entries passed (``buf[head:head + n]``, each at or before where it was read). Returns how many were taken
+    and the new head: past the last one taken, at the first valid entry not ready (``times``, when given), or at
+    ``tail``. Numbers, not an array: numba fetches the type of an array it hands back through a Python call,
+    which cost more than a day's scan."""
     n = 0
     i = head
-    while i < tail and n < len(out):
+    while i < tail and n < need:
         c = buf[i]
         if valid[codes[c]]:
             if len(times) and not times[c] <= ready_by:
                 break
-            out[n] = c
+            buf[head + n] = c
             n += 1
         i += 1
-    return out[:n], i
+    return n, i
 
 
 class IdQueue:
@@ -209,12 +211,15 @@ class IdQueue:
 
     def pop(self, k: int, valid: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Remove and return up to ``k`` ids whose code is valid (``valid[codes[id]]``: a table by code, e.g.
-        by ``where`` or ``status``), oldest first; stale (invalid) entries on the way are dropped."""
-        ids, self.head = scan_queue(self.buffer, self.head, self.tail, int(k), valid, codes, NO_TIMES, 0.0)
-        return ids
+        by ``where`` or ``status``), oldest first; stale (invalid) entries on the way are dropped. The ids are a
+        view of the buffer's part before the new head: use them before the queue changes again."""
+        start = self.head
+        n, self.head = scan_queue(self.buffer, start, self.tail, int(k), valid, codes, NO_TIMES, 0.0)
+        return self.buffer[start : start + n]
 
     def pop_ready(self, k: int, valid: np.ndarray, codes: np.ndarray, times: np.ndarray, ready_by: float) -> np.ndarray:
         """As :meth:`pop`, for ids that are also ready (``times[id] <= ready_by``); the first valid entry that is not
         ready stops the scan (it and those behind it stay)."""
-        ids, self.head = scan_queue(self.buffer, self.head, self.tail, int(k), valid, codes, times, ready_by)
-        return ids
+        start = self.head
+        n, self.head = scan_queue(self.buffer, start, self.tail, int(k), valid, codes, times, ready_by)
+        return self.buffer[start : start + n]

@@ -33,7 +33,7 @@ import numpy as np
 import simpy
 
 from sim.compiled import jit
-from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations
+from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations, per_type
 from sim.reception.placement import Placement
 from sim.scenario import Scenario
 from sim.streams import Keyed
@@ -45,8 +45,9 @@ KEY_SEARCH = 0  # lease keys: search offers count up from here; other origins us
 
 
 @jit
-def _closing_by(open_ids, close_day, horizon, types, occ) -> tuple[np.ndarray, np.ndarray]:
-    """Open locations whose lease ends by ``horizon`` (ascending, as ``open_ids``), and their residents per type."""
+def _closing_by(open_ids, close_day, horizon, types, occ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Open locations whose lease ends by ``horizon`` (ascending, as ``open_ids``), and their residents per type
+    (a tuple by type code, :func:`per_type`)."""
     out = np.empty(len(open_ids), open_ids.dtype)
     leaving = np.zeros(N_TYPES, np.int64)
     n = 0
@@ -55,7 +56,7 @@ def _closing_by(open_ids, close_day, horizon, types, occ) -> tuple[np.ndarray, n
             out[n] = lid
             leaving[types[lid]] += occ[lid]
             n += 1
-    return out[:n], leaving
+    return out[:n], per_type(leaving)
 
 
 class EmergencySearch:
@@ -115,11 +116,11 @@ class EmergencySearch:
         elif self.locations.type[lid] in (EMERGENCY, CRISIS_PLACES):
             self.promise(lid)  # COA counts emergency and crisis places that will open as coming
 
-    def minors_in_emergency(self, minors: int, free: np.ndarray) -> int:
+    def minors_in_emergency(self, minors: int, free: tuple[int, ...]) -> int:
         """Minors who find no free AMV place and (when the scenario allows it) need an emergency place."""
         return max(minors - int(free[AMV_PLACES]), 0) if self.amv_counts else 0
 
-    def needed(self, demand: tuple[int, int], free: np.ndarray) -> int:
+    def needed(self, demand: tuple[int, int], free: tuple[int, ...]) -> int:
         """Emergency places needed beyond the free ones: adults who find no free regular place, plus
         minors who find no free AMV place (when they may use emergency places); each group is set
         against the places it can use, so free adult places never hide minors' need."""
@@ -127,7 +128,7 @@ class EmergencySearch:
         need = max(adults - int(free[DURABLE] + free[TEMPORARY]), 0) + self.minors_in_emergency(minors, free)
         return need - int(free[EMERGENCY] + free[CRISIS_PLACES])
 
-    def spare(self, demand: tuple[int, int], free: np.ndarray) -> int:
+    def spare(self, demand: tuple[int, int], free: tuple[int, ...]) -> int:
         """Adult places (regular, emergency, crisis) left free once everyone who needs one has one."""
         adult_free = int(free[DURABLE] + free[TEMPORARY] + free[EMERGENCY] + free[CRISIS_PLACES])
         return adult_free - demand[0] - self.minors_in_emergency(demand[1], free)
@@ -137,10 +138,9 @@ class EmergencySearch:
         lease ends within the longest lead time counted as gone and their residents as needing a place."""
         L = self.locations
         horizon = now + self.cfg.lead_time_days[1]
-        closing, leaving = _closing_by(L.open_ids, L.close_day, horizon, L.type, L.occ)
-        leaving = leaving.tolist()  # Python ints: the sums below without numpy scalars
+        closing, leaving = _closing_by(L.open_ids, L.close_day, horizon, L.type, L.occ)  # leaving: Python ints
         demand = (demand[0] + sum(leaving) - leaving[AMV_PLACES], demand[1] + leaving[AMV_PLACES])
-        return self.needed(demand, self.placement.free_by_type(exclude=closing).tolist()) - self.promised
+        return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
 
     # --- the search ------------------------------------------------------------------------
 

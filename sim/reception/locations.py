@@ -28,6 +28,13 @@ NEVER = np.inf
 MUNICIPALITY_COLUMNS = ("cbs_code", "name", "province", "population_2024_01_01")
 
 
+@jit
+def per_type(counts: np.ndarray) -> tuple[int, int, int, int, int]:
+    """A count per location type (``counts``, indexed by type code) as a tuple, which a compiled loop hands back
+    to Python as Python ints: an array handed back costs more (numba fetches its type through a Python call)."""
+    return counts[DURABLE], counts[TEMPORARY], counts[EMERGENCY], counts[AMV_PLACES], counts[CRISIS_PLACES]
+
+
 def read_municipalities(path: str | Path) -> pd.DataFrame:
     """Municipalities with population and places (columns as in sim/data/municipalities.csv)."""
     path = Path(path)

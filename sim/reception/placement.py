@@ -30,6 +30,7 @@ from sim.reception.locations import (
     TEMPORARY,
     Locations,
     add_person,
+    per_type,
 )
 from sim.registration import ApplicationCentre
 from sim.scenario import Scenario
@@ -118,7 +119,7 @@ def _free_slots(open_of_type, types, places, occ, reserved, skip_reserved, exclu
 def _free_by_type(open_places, occupied, exclude, allow_reserved, reserved_ids, is_open, reserved, types, places, occ):
     """Free places per type in open locations (``open_places - occupied``), less those of ``exclude`` (distinct
     ids) and of the reserve while it is held back (``allow_reserved`` false), each location taken off once,
-    and only while open."""
+    and only while open: a tuple by type code (:func:`per_type`)."""
     free = open_places - occupied  # nobody sits in a location that is not open
     for lid in exclude:
         if is_open[lid] and (allow_reserved or not reserved[lid]):  # a held-back reserve comes off below
@@ -127,7 +128,7 @@ def _free_by_type(open_places, occupied, exclude, allow_reserved, reserved_ids, 
         for lid in reserved_ids:
             if is_open[lid]:
                 free[types[lid]] -= places[lid] - occ[lid]
-    return free
+    return per_type(free)
 
 
 NOTHING_EXCLUDED = np.empty(0, np.int64)
@@ -222,16 +223,21 @@ def _ascending_once(ids) -> np.ndarray:
 @jit
 def _link(ids, lids, nxt, head, start, new_ids, new_lids) -> int:
     """Append placements (``new_ids`` into ``new_lids``) at entry ``start`` on, each at the front of its
-    location's chain (``head``: a location's newest entry, ``nxt``: an entry's next older one, -1 ends). Stops
-    at a location beyond ``head``; returns how many were appended."""
+    location's chain (``head``: a location's newest entry, ``nxt``: an entry's next older one, -1 ends). Every
+    entry is written; the linking stops at a location beyond ``head`` (:meth:`Residents.appended` links the rest
+    from the log once the heads have grown). Returns how many were linked. ``new_ids`` and ``new_lids`` may be
+    the log's own entries from ``start`` on (each entry is then written with itself)."""
+    linked = len(new_ids)
     for i in range(len(new_ids)):
         lid = new_lids[i]
-        if lid >= len(head):
-            return i
         e = start + i
         ids[e], lids[e] = new_ids[i], lid
-        nxt[e], head[lid] = head[lid], e
-    return len(new_ids)
+        if i < linked:
+            if lid >= len(head):
+                linked = i
+            else:
+                nxt[e], head[lid] = head[lid], e
+    return linked
 
 
 @jit
@@ -261,7 +267,8 @@ def _take_from_queue(queue, q, waiting, limit, valid, free, now, records):
     open_of_type, type_order, places, reserved, skip_reserved = free
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, min(limit, waiting[q]))
-    ids, head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
+    taken, new_head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
+    ids, head = buf[head : head + taken], new_head
     slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
     first, elsewhere, moved = _seat(
         ids, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
@@ -275,9 +282,11 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     """The day's transfer from both queues in one call: minors first, then adults and families, up to ``limit``
     people in all and as far as free places go (``free``: as for :func:`_take_from_queue`, with the type orders
     of minors and of adults in place of one; ``waiting``: the valid entries of each queue); the placements
-    appended to the residents' log in that order (``log``: as for :func:`_seat_listed`). Returns the ids placed
-    and their locations (minors first), the queues' new heads, the counts :func:`_seat` returns summed over
-    both, and how many placements were appended."""
+    appended to the residents' log in that order (``log``: as for :func:`_seat_listed`). Returns the queues' new
+    heads, how many were placed (minors first, at the log's entries from its first free one,
+    ``log``), the counts :func:`_seat` returns summed over both, and how many placements were linked. Numbers
+    only: an array handed back to Python costs more than the rest of a small day's call (numba fetches its
+    type through a Python call each time)."""
     open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
     minor_ids, minor_slots, head_minors, f1, e1, m1 = _take_from_queue(
         minors, 1, waiting, limit, valid, (open_of_type, minor_types, places, reserved, skip_reserved), now, records
@@ -296,7 +305,7 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     slots = np.concatenate((minor_slots, adult_slots))
     log_ids, log_lids, nxt, head, start = log
     listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
-    return ids, slots, head_minors, head_adults, f1 + f0, e1 + e0, m1 + m0, listed
+    return head_minors, head_adults, len(ids), f1 + f0, e1 + e0, m1 + m0, listed
 
 
 @jit
@@ -304,9 +313,11 @@ def _rehouse(residents, lid, cat, free, now, records, log):
     """The residents of location ``lid``, which closes, give up their places and take free places elsewhere:
     adults and families in COA's order of types (``free``: as for :func:`_transfer_queues`), then minors, each
     group in the given order (``residents``: ascending); ``lid`` gives none. Their placements are appended to the
-    residents' log (``log``: as for :func:`_seat_listed`). Returns the ids placed and their locations (adults
-    first), the adults and the minors who found no place, the counts :func:`_seat` returns summed over both
-    groups, and how many placements were appended."""
+    residents' log (``log``: as for :func:`_seat_listed`). Who found no place is written over the start of
+    ``residents``: the adults and families, then the minors (each in order). Returns how many were placed
+    (adults first, at the log's entries from its first free one), how many adults and how many minors found no
+    place, the counts :func:`_seat` returns summed over both groups, and how many placements were linked
+    (numbers only, see :func:`_transfer_queues`)."""
     open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     _unseat(residents, where, loc, occ, occupied, types)  # none waited elsewhere: each sits in ``lid``
@@ -326,7 +337,9 @@ def _rehouse(residents, lid, cat, free, now, records, log):
     log_ids, log_lids, nxt, head, start = log
     listed = _link(log_ids, log_lids, nxt, head, start, ids, slots)
     stranded_adults, stranded_minors = adults[len(slots_adults) :], minors[len(slots_minors) :]
-    return ids, slots, stranded_adults, stranded_minors, first + f, elsewhere + e, moved + m, listed
+    residents[: len(stranded_adults)] = stranded_adults
+    residents[len(stranded_adults) : len(stranded_adults) + len(stranded_minors)] = stranded_minors
+    return len(ids), len(stranded_adults), len(stranded_minors), first + f, elsewhere + e, moved + m, listed
 
 
 @jit
@@ -334,8 +347,8 @@ def _move_up_from(src, k, cat, free, now, records, log):
     """The first ``k`` adult residents of the locations ``src`` (in that order; ascending ids within a location,
     read from the residents' log, ``log``: as for :func:`_seat_listed`) give up their places and take free places
     of the types in ``free`` (as for :func:`_take_from_queue`), in that order; the placements are appended to
-    the log. Returns the ids moved, their locations, the counts :func:`_seat` returns, and how many placements
-    were appended."""
+    the log. Returns how many moved (at the log's entries from its first free one), the counts :func:`_seat`
+    returns, and how many placements were linked (numbers only, see :func:`_transfer_queues`)."""
     log_ids, log_lids, nxt, head, start = log
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     take = np.empty(k, np.int64)
@@ -356,7 +369,7 @@ def _move_up_from(src, k, cat, free, now, records, log):
     first, elsewhere, moved = _seat(
         take, slots, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
-    return take, slots, first, elsewhere, moved, _link(log_ids, log_lids, nxt, head, start, take, slots)
+    return n, first, elsewhere, moved, _link(log_ids, log_lids, nxt, head, start, take, slots)
 
 
 @jit
@@ -413,13 +426,14 @@ class Residents:
     sat in a location."""
 
     MIN = 4096  # entries held before the first compaction
+    HEADS = 256  # location ids the chains' heads cover at first (they grow to twice a larger id placed)
 
     def __init__(self, people: People):
         self.people = people
         self.ids = np.empty(self.MIN, np.int64)
         self.lids = np.empty(self.MIN, np.int32)  # location ids stay far below 2**31
         self.nxt = np.empty(self.MIN, np.int64)  # per entry: the location's next older entry (-1: none)
-        self.head = np.full(256, -1, np.int64)  # per location id: its newest entry (-1: none); grows with the ids
+        self.head = np.full(self.HEADS, -1, np.int64)  # per location id: its newest entry (-1: none); grows with the ids
         self.n = 0
 
     def reserve(self, k: int) -> tuple:
@@ -436,14 +450,15 @@ class Residents:
                 )
         return self.ids, self.lids, self.nxt, self.head, n
 
-    def appended(self, ids: np.ndarray, lids: np.ndarray, done: int) -> None:
-        """The first ``done`` of the placements ``ids`` into ``lids`` were linked at the reserved entries: link
-        the rest, growing the chains' heads for locations beyond them."""
-        k = len(ids)
+    def appended(self, k: int, done: int) -> None:
+        """``k`` placements were written at the reserved entries and the first ``done`` of them linked
+        (:func:`_link`): link the rest, growing the chains' heads for locations beyond them."""
+        end = self.n + k
         while done < k:  # a location beyond the chains' heads: room for twice its id
-            self.head = np.concatenate((self.head, np.full(2 * int(lids[done]) + 2 - len(self.head), -1, np.int64)))
-            done += _link(self.ids, self.lids, self.nxt, self.head, self.n + done, ids[done:], lids[done:])
-        self.n += k
+            e = self.n + done
+            self.head = np.concatenate((self.head, np.full(2 * int(self.lids[e]) + 2 - len(self.head), -1, np.int64)))
+            done += _link(self.ids, self.lids, self.nxt, self.head, e, self.ids[e:end], self.lids[e:end])
+        self.n = end
 
     def _compact(self) -> int:
         """Drop the entries of people who no longer sit where they were placed; returns the new length."""
@@ -454,7 +469,7 @@ class Residents:
         """``ids`` now sit in ``lids`` (one location per id). Placing people does this in its own compiled call
         (:func:`_seat_listed`)."""
         *arrays, start = self.reserve(len(ids))
-        self.appended(ids, lids, _link(*arrays, start, ids, lids))
+        self.appended(len(ids), _link(*arrays, start, ids, lids))
 
     def of(self, lid: int) -> np.ndarray:
         """Ids (ascending, each once) of the people placed in location ``lid``."""
@@ -500,9 +515,9 @@ class Placement:
 
     # --- places -----------------------------------------------------------------------
 
-    def free_by_type(self, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Free places per location type in open, usable locations (``exclude``: distinct ids of locations to
-        leave out)."""
+    def free_by_type(self, exclude: np.ndarray | None = None) -> tuple[int, ...]:
+        """Free places per location type (a tuple by type code) in open, usable locations (``exclude``: distinct
+        ids of locations to leave out)."""
         L = self.locations
         return _free_by_type(
             L.open_places,
@@ -563,7 +578,7 @@ class Placement:
             return placed
         residents = self.residents_of
         n_first, n_elsewhere, n_moved, listed = _seat_listed(placed, slots, now, self._records(), residents.reserve(len(placed)))
-        residents.appended(placed, slots, listed)
+        residents.appended(len(placed), listed)
         self._seated(n_first, n_elsewhere, n_moved)
         return placed
 
@@ -669,7 +684,7 @@ class Placement:
             residents = self.residents_of
             # room in the residents' log for whatever the two queues may place
             log = residents.reserve(min(limit, n_minors) + min(limit, n_adults))
-            ids, slots, minors.head, adults.head, n_first, n_elsewhere, n_moved, listed = _transfer_queues(
+            minors.head, adults.head, n_placed, n_first, n_elsewhere, n_moved, listed = _transfer_queues(
                 (minors.buffer, minors.head, minors.tail),
                 (adults.buffer, adults.head, adults.tail),
                 self.waiting,
@@ -680,7 +695,7 @@ class Placement:
                 self._records(),
                 log,
             )
-            residents.appended(ids, slots, listed)
+            residents.appended(n_placed, listed)
             self._seated(n_first, n_elsewhere, n_moved)
         self.allow_reserved = False
         budget = cfg.consolidation_moves_per_day
@@ -735,12 +750,12 @@ class Placement:
         src = src[np.lexsort((L.occ[src], L.close_day[src]))]
         residents = self.residents_of
         log = residents.reserve(k)
-        ids, slots, n_first, n_elsewhere, n_moved, listed = _move_up_from(
+        n_moved_up, n_first, n_elsewhere, n_moved, listed = _move_up_from(
             src, k, p.cat, self._free_tables(to_types), now, self._records(), log
         )
-        residents.appended(ids, slots, listed)
+        residents.appended(n_moved_up, listed)
         self._seated(n_first, n_elsewhere, n_moved)
-        return len(ids)
+        return n_moved_up
 
     # --- closing -------------------------------------------------------------------------
 
@@ -758,12 +773,13 @@ class Placement:
         residents = self.residents(lid)
         if len(residents):
             log = self.residents_of.reserve(len(residents))
-            ids, slots, *stranded, n_first, n_elsewhere, n_moved, listed = _rehouse(
+            n_placed, n_adults, n_minors, n_first, n_elsewhere, n_moved, listed = _rehouse(
                 residents, lid, p.cat, self._free_tables(), now, self._records(), log
             )
-            self.residents_of.appended(ids, slots, listed)
+            self.residents_of.appended(n_placed, listed)
             self._seated(n_first, n_elsewhere, n_moved)
-            for group in stranded:  # adults and families, then minors
+            # who found no place, written over the start of ``residents``: adults and families, then minors
+            for group in (residents[:n_adults], residents[n_adults : n_adults + n_minors]):
                 if len(group):
                     p.moves[group] += 1  # going back to the centre is a move too
                     self.moves += len(group)
