@@ -49,11 +49,12 @@ from sim.scenario import Procedure as ProcedureConfig
 
 
 @jit
-def _enter_registered(ids, cat, t_permit, t_reg_end, backlog, tail) -> tuple[np.ndarray, int]:
+def _enter_registered(ids, cat, t_permit, t_reg_end, backlog, tail, family) -> tuple[int, int]:
     """``ids`` (in order) who finished registering: asylum applicants are appended to the backlog (``backlog``:
     its buffer, with room after ``tail``); family members' permits are dated to the end of their registration.
-    Returns the family members (nareizigers, in order) and the backlog's new tail."""
-    family = np.empty(len(ids), ids.dtype)
+    The family members (nareizigers, in order) are written to the start of ``family`` (room for all ``ids``).
+    Returns how many there are and the backlog's new tail: numbers, not an array (numba fetches a returned
+    array's type through a Python call, which cost more than the rest of this call)."""
     n = 0
     for p in ids:
         if cat[p] == FAMILY:
@@ -63,7 +64,7 @@ def _enter_registered(ids, cat, t_permit, t_reg_end, backlog, tail) -> tuple[np.
         else:
             backlog[tail] = p
             tail += 1
-    return family[:n], tail
+    return n, tail
 
 
 IN_PROCEDURE_ONLY = status_is(IN_PROCEDURE)  # who is still to be decided: the backlog's validity test
@@ -90,20 +91,16 @@ def _link_due(ids, days, entry_ids, entry_next, n, head, tail) -> int:
 
 
 @jit
-def _departing_on(day, entry_ids, entry_next, head, where, outcome, returns) -> tuple[np.ndarray, np.ndarray, int]:
+def _departing_on(day, entry_ids, entry_next, head, where, outcome, returns, out, kind) -> tuple[int, int]:
     """The departures listed on ``day`` (in order of scheduling, see :func:`_link_due`) of people still in the
-    chain, and how each leaves: Dublin cases to the responsible state, the others returning or to an unknown
-    destination. Returns those leaving, their exit kinds and how many were due (those gone already included)."""
-    due = 0
+    chain, written to the start of ``out``, and how each leaves to ``kind``: Dublin cases to the responsible
+    state, the others returning or to an unknown destination (both as long as the list's entries at least).
+    Returns how many leave and how many were due (those gone already included): numbers, not arrays (see
+    :func:`_enter_registered`)."""
+    due = leaving = 0
     e = head[day]
     while e >= 0:
         due += 1
-        e = entry_next[e]
-    out = np.empty(due, entry_ids.dtype)
-    kind = np.empty(due, np.int8)
-    leaving = 0
-    e = head[day]
-    while e >= 0:
         p = entry_ids[e]
         e = entry_next[e]
         if where[p] == GONE:
@@ -111,7 +108,7 @@ def _departing_on(day, entry_ids, entry_next, head, where, outcome, returns) -> 
         out[leaving] = p
         kind[leaving] = EXIT_DUBLIN if outcome[p] == DUBLIN else (EXIT_RETURN if returns[p] else EXIT_UNKNOWN)
         leaving += 1
-    return out[:leaving], kind[:leaving], due
+    return leaving, due
 
 
 def outcome_bounds(o: Outcomes) -> tuple[float, float]:
@@ -191,6 +188,9 @@ class Procedure:
         # departures scheduled, listed per day in order of scheduling (:func:`_link_due`): a day's collection walks
         # its own list, not every departure still to come
         self._entry_ids, self._entry_next, self._entries = np.empty(1024, np.int64), np.empty(1024, np.int64), 0
+        # a day's departures and their exit kinds are written here (as long as the lists' entries: a day lists no more)
+        self._leaving, self._exit_kinds = np.empty(1024, np.int64), np.empty(1024, np.int8)
+        self._family = np.empty(1024, np.int64)  # the family members among those who finished registering, written here
         self._day_head = np.full(cal.horizon_days, -1, np.int64)
         self._day_tail = np.full(cal.horizon_days, -1, np.int64)
         self.awaiting_departure = 0
@@ -254,28 +254,35 @@ class Procedure:
             size = max(2 * (n + k), 1024)
             self._entry_ids = np.concatenate((self._entry_ids[:n], np.empty(size - n, np.int64)))
             self._entry_next = np.concatenate((self._entry_next[:n], np.empty(size - n, np.int64)))
+            self._leaving, self._exit_kinds = np.empty(size, np.int64), np.empty(size, np.int8)
         self._entries = _link_due(ids, days, self._entry_ids, self._entry_next, n, self._day_head, self._day_tail)
 
     def departures(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """People still in the chain whose departure falls on ``day`` (in order of scheduling), and how each leaves
-        (``EXIT_*``): Dublin cases to the responsible state, the others returning or to an unknown destination."""
+        (``EXIT_*``): Dublin cases to the responsible state, the others returning or to an unknown destination.
+        Both are views of buffers the next call overwrites: use them before then."""
         p = self.people
         self._next_due_day = day + 1
         if not 0 <= day < len(self._day_head):  # the compiled walk reads the day's list without bounds checks
             raise ValueError(f"departures are collected for days 0 to {len(self._day_head) - 1}, not {day}")
-        ids, kind, due = _departing_on(day, self._entry_ids, self._entry_next, self._day_head, p.where, p.outcome, p.returns)
+        leaving, due = _departing_on(
+            day, self._entry_ids, self._entry_next, self._day_head, p.where, p.outcome, p.returns, self._leaving, self._exit_kinds
+        )
         self.awaiting_departure -= due
-        return ids, kind
+        return self._leaving[:leaving], self._exit_kinds[:leaving]
 
     def enter_registered(self, ids: np.ndarray) -> np.ndarray:
         """People who finished registering: asylum seekers join the backlog; family members (nareizigers)
-        already hold a permit, dated to the end of registration. Returns the family members (they wait for a home)."""
+        already hold a permit, dated to the end of registration. Returns the family members (they wait for a home):
+        a view of a buffer the next call overwrites."""
         p, backlog = self.people, self.backlog
         backlog.room(len(ids))
+        if len(ids) > len(self._family):
+            self._family = np.empty(2 * len(ids), np.int64)
         before = backlog.tail
-        family, backlog.tail = _enter_registered(ids, p.cat, p.t_permit, p.t_reg_end, backlog.buffer, backlog.tail)
+        n, backlog.tail = _enter_registered(ids, p.cat, p.t_permit, p.t_reg_end, backlog.buffer, backlog.tail, self._family)
         self.size += backlog.tail - before  # the applicants (see enter)
-        return family
+        return self._family[:n]
 
     def plan_family(self, rng: np.random.Generator, replay: pd.DataFrame | None, counts: np.ndarray) -> None:
         """Draw the family reunification queue of the run (:func:`family_queue`); when the scenario says its

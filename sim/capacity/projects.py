@@ -46,37 +46,36 @@ NO_DRAWS = np.empty(0)
 
 
 @jit
-def _laid_out(fixed_days, drawn, standard, scale_months, appeal_days, delay_days) -> tuple[np.ndarray, np.ndarray]:
-    """Each type's stage lengths (days; types × stages) from the fixed lengths and the standard gamma draws of
-    the ``drawn`` stages (in row order, each times its scale in months, times days per month), and each type's
-    planned lead time: its stages but the appeal added in order, then the expected appeal, then the expected delay."""
-    days = fixed_days.copy()
+def _laid_out(fixed_days, drawn, standard, scale_months, appeal_days, delay_days, days, planned) -> None:
+    """Each type's stage lengths (days; types × stages, written to ``days``) from the fixed lengths and the
+    standard gamma draws of the ``drawn`` stages (in row order, each times its scale in months, times days per
+    month), and each type's planned lead time (written to ``planned``): its stages but the appeal added in order,
+    then the expected appeal, then the expected delay. Into the caller's arrays: numba fetches the type of an
+    array it hands back through a Python call, which cost as much as the rest of this call."""
+    days[:] = fixed_days
     k = 0
     for i in range(days.shape[0]):
         for st in range(days.shape[1]):
             if drawn[i, st]:
                 days[i, st] = standard[k] * scale_months[k] * DAYS_PER_MONTH
                 k += 1
-    planned = np.empty(days.shape[0])
     for i in range(days.shape[0]):
         lead = days[i, NOT_APPEAL[0]]
         for st in NOT_APPEAL[1:]:
             lead = lead + days[i, st]
         planned[i] = lead + appeal_days[i] + delay_days[i]
-    return days, planned
 
 
 @jit
-def _lateness_exponent(planned_days: np.ndarray, days_left: float, aversion_per_month: float) -> np.ndarray:
-    """The argument of :func:`choose_index`'s exp, its very steps element by element: −aversion × months each
-    plan would open after the deadline (``np.maximum(x, 0.0)`` keeps x unless it is below zero)."""
-    out = np.empty(len(planned_days))
+def _lateness_exponent(planned_days: np.ndarray, days_left: float, aversion_per_month: float, out: np.ndarray) -> None:
+    """The argument of :func:`choose_index`'s exp, its very steps element by element, written to ``out``:
+    −aversion × months each plan would open after the deadline (``np.maximum(x, 0.0)`` keeps x unless it is
+    below zero)."""
     for i in range(len(planned_days)):
         late = planned_days[i] - days_left
         if late < 0.0:
             late = 0.0
         out[i] = -aversion_per_month * (late / DAYS_PER_MONTH)
-    return out
 
 
 @jit
@@ -132,9 +131,13 @@ class Menu:
         # what a builder adds to the stages: the expected appeal and the expected delay (days)
         self.appeal_days = np.array([t.appeal_probability * t.appeal.mean_months * DAYS_PER_MONTH for t in self.ptypes])
         self.delay_days = np.array([t.delay_probability * sum(t.delay_months) / 2 * DAYS_PER_MONTH for t in self.ptypes])
+        # a site's plans are laid out here (:meth:`draw`), and a choice's factors computed here (:meth:`choose`)
+        self._days, self._planned = np.empty_like(self.fixed_days), np.empty(len(self.ptypes))
+        self._exponent = np.empty(len(self.ptypes))
 
     def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """At one site: each type's stage lengths (days; types × stages) and planned lead time (days)."""
+        """At one site: each type's stage lengths (days; types × stages) and planned lead time (days), in the
+        menu's own arrays, which the next draw overwrites (:class:`Plan` copies what it keeps)."""
         standard = NO_DRAWS
         if len(self.shape):
             # one call draws the same numbers, in the same order, as one gamma call per stage and type
@@ -144,7 +147,10 @@ class Menu:
                 standard = rng.standard_gamma(self.shape)
         # the same products and sums, in the same order, as numpy's elementwise steps (compiled: a site's plans
         # were eight numpy calls on a few numbers, thousands of times a run)
-        return _laid_out(self.fixed_days, self.drawn, standard, self.scale_months, self.appeal_days, self.delay_days)
+        _laid_out(
+            self.fixed_days, self.drawn, standard, self.scale_months, self.appeal_days, self.delay_days, self._days, self._planned
+        )
+        return self._days, self._planned
 
     def plan(self, i: int, days: np.ndarray, planned: np.ndarray) -> Plan:
         """Type ``i``'s plan from a site's draw."""
@@ -156,7 +162,8 @@ class Menu:
         """The plans at the site ``rng`` draws, and the builder's choice among them (:func:`choose_index`)."""
         days, planned = self.draw(rng)
         # compiled but for the exp, numpy's own (its result may differ from the C library's in the last bit)
-        i = _chosen(weights, np.exp(_lateness_exponent(planned, days_left, aversion_per_month)), u)
+        _lateness_exponent(planned, days_left, aversion_per_month, self._exponent)
+        i = _chosen(weights, np.exp(self._exponent), u)
         if i < 0:
             i = choose_index(planned, weights, days_left, aversion_per_month, u)
         return self.plan(i, days, planned)
