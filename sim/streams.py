@@ -127,17 +127,19 @@ def _pcg64_seed(entropy: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _keyed_seed(head: np.ndarray, key: tuple) -> np.ndarray:
+def _keyed_seed(head: np.ndarray, key: tuple, out: np.ndarray) -> bool:
     """:func:`_pcg64_seed` of the entropy words ``head`` followed by each key's words (:func:`_words`: one below
-    2**32, else two), in one compiled call for integer keys below 2**63 (an empty result: a key below zero).
-    Unrolled over the keys: numba iterates a tuple of mixed integer types (an int16 among int64) only so."""
+    2**32, else two), written to ``out``, in one compiled call for integer keys below 2**63; false (nothing
+    written) for a key below zero. Unrolled over the keys: numba iterates a tuple of mixed integer types (an int16
+    among int64) only so. Into the caller's array: numba fetches the type of an array it hands back through a
+    Python call, a fifth of what a keyed generator cost."""
     n = len(head)
     negative = False
     for k in literal_unroll(key):
         negative = negative or k < 0
         n += 1 if k <= _M32 else 2
     if negative:
-        return np.zeros(0, np.uint64)
+        return False
     entropy = np.empty(n, np.uint32)
     entropy[: len(head)] = head
     i = len(head)
@@ -149,16 +151,17 @@ def _keyed_seed(head: np.ndarray, key: tuple) -> np.ndarray:
             entropy[i] = k & _M32
             entropy[i + 1] = k >> 32
             i += 2
-    return _pcg64_seed(entropy)
+    out[:] = _pcg64_seed(entropy)
+    return True
 
 
 _INT64_END = 2**63
-NO_SEED = np.zeros(0, np.uint64)
 
 
 class _Seed(ISeedSequence):
-    """A seed sequence that only hands out the PCG64 seed computed for it (:func:`_pcg64_seed`); a keyed
-    generator cannot ``spawn`` (nothing in a run does: each draw has its own key instead)."""
+    """A seed sequence that only hands out the PCG64 seed computed for it (:func:`_pcg64_seed`), once: to the bit
+    generator made from it, which copies the words into its state (they may be a buffer the next key
+    overwrites). A keyed generator cannot ``spawn`` (nothing in a run does: each draw has its own key instead)."""
 
     def __init__(self, words: np.ndarray):
         self._words = words
@@ -166,7 +169,10 @@ class _Seed(ISeedSequence):
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
         if n_words != 4 or np.dtype(dtype) != np.uint64:
             raise ValueError("a keyed seed serves PCG64 only (four 64-bit words)")
-        return self._words
+        words, self._words = self._words, None
+        if words is None:
+            raise RuntimeError("a keyed seed hands out its words once, to the generator made from it")
+        return words
 
 
 class Keyed:
@@ -179,12 +185,14 @@ class Keyed:
     def __init__(self, entropy: int):
         self._head = _words(int(entropy))
         self._head_words = np.array(self._head, np.uint32)
+        self._seed = np.empty(4, np.uint64)  # each key's seed is written here, then copied into its generator
 
     def __call__(self, *key: int) -> np.random.Generator:
         # keys of int64 (all a run makes) go to the compiled words-and-hashing as they are (one compilation per
         # number of keys); others, and negative keys (refused with the key's value), word by word in Python
-        seed = _keyed_seed(self._head_words, key) if key and max(key) < _INT64_END else NO_SEED
-        if not len(seed):
+        if key and max(key) < _INT64_END and _keyed_seed(self._head_words, key, self._seed):
+            seed = self._seed
+        else:
             words = list(self._head)
             for k in key:
                 words += _words(int(k))

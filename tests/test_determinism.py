@@ -211,6 +211,20 @@ def test_keys_at_the_word_boundaries_and_of_mixed_types_seed_as_numpy_does(key):
     assert Keyed(entropy)(*key).bit_generator.state == expected.bit_generator.state
 
 
+@settings(max_examples=50, deadline=None)
+@given(entropy=st.integers(0, 2**64), keys=st.lists(st.lists(st.integers(0, 2**63 - 1), max_size=6), min_size=2, max_size=5))
+def test_keyed_generators_made_one_after_another_each_keep_their_own_numbers(entropy, keys):
+    """A keyed generator's seed is computed into a buffer the next key overwrites: every generator made from one
+    ``Keyed``, in turn and held together, still draws numpy's own numbers for its key, and its seed sequence cannot
+    hand out the (since overwritten) words again."""
+    keyed = Keyed(entropy)
+    made = [keyed(*key) for key in keys]
+    for key, fast in zip(keys, made):
+        assert fast.bit_generator.state == np.random.default_rng([entropy, *key]).bit_generator.state
+    with pytest.raises(RuntimeError, match="once"):
+        made[0].bit_generator.seed_seq.generate_state(4, np.uint64)
+
+
 @pytest.mark.parametrize("key", [(-1,), (3, np.int64(-2))])
 def test_a_negative_key_is_refused_with_its_value(key):
     with pytest.raises(ValueError, match=f"got {int(key[-1])}"):
