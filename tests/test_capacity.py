@@ -18,7 +18,10 @@ from sim.capacity.cycle import (
     Geography,
     _province_have,
     _province_have_open,
+    _province_total_and_own,
+    _province_total_and_own_open,
     add_months,
+    numpy_sum,
     split_largest_remainder,
 )
 from sim.reception.locations import AMV_PLACES, DURABLE
@@ -218,6 +221,15 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
             _province_have_open(members, self._counted_placed, unplaced, pop, total, self.counting_pipeline, self.planned),
         ):
             np.testing.assert_array_equal(got, have)
+        # reassess reads only their sum and the municipality's own entry, computed in the same compiled call
+        rank = int(self.geo.rank[m])
+        for got in (
+            _province_total_and_own(members, scanned, self.counting_pipeline, self.planned, rank),
+            _province_total_and_own_open(
+                members, self._counted_placed, unplaced, pop, total, self.counting_pipeline, self.planned, rank
+            ),
+        ):
+            assert got == (have.sum(), have[rank])
         # with the projects due to open within the window (the law's count at an estimate), read from every
         # project started, added in the order they started
         window = self.cfg.count_pipeline_within_months * DAYS_PER_MONTH
@@ -242,3 +254,18 @@ def test_the_kept_count_of_open_places_equals_a_count_of_the_location_table(monk
     new_durable = opened[(L.type[opened] == DURABLE) & ~L.initial[opened]]
     life_years = (L.close_day[new_durable] - L.open_day[new_durable]) / DAYS_PER_YEAR
     assert (life_years >= 8).any() and (life_years < 8).any(), "the run should open durable locations of both kinds"
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 600), seed=st.integers(0, 2**32 - 1), whole=st.booleans())
+def test_the_compiled_sum_is_numpys_sum_to_the_bit(n, seed, whole):
+    """A reassessment sums a province's entries in its compiled call instead of with numpy afterwards: the sum
+    must be numpy's own, bit for bit, at every length (one after the other below eight, eight running sums up
+    to a block of 128, halves beyond), for numbers whose order of addition changes the result (of magnitudes
+    from 1e-3 to 1e9, some whole and some -0.0, as counts and population shares give)."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 10, n)
+    if whole:
+        a = np.round(a)
+    a[rng.random(n) < 0.05] = -0.0
+    assert np.float64(numpy_sum(a)).tobytes() == a.sum().tobytes()

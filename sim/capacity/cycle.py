@@ -56,6 +56,70 @@ def add_months(date: dt.date, months: float) -> dt.date:
     return dt.date(year, month, day) + dt.timedelta(days=round((months - whole) * DAYS_PER_MONTH))
 
 
+NUMPY_SUM_BLOCK = 128  # numpy's PW_BLOCKSIZE: below it, eight running sums; above, halves summed separately
+
+
+@jit
+def _block_sum(a, start, n) -> float:
+    """numpy's sum of ``a[start:start + n]`` for ``n`` up to a block: fewer than eight one after the other, more
+    in eight running sums (then the rest one after the other)."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    i = start + 8
+    whole = start + n - n % 8
+    while i < whole:
+        r0, r1, r2, r3 = r0 + a[i], r1 + a[i + 1], r2 + a[i + 2], r3 + a[i + 3]
+        r4, r5, r6, r7 = r4 + a[i + 4], r5 + a[i + 5], r6 + a[i + 6], r7 + a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < start + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@jit
+def _pairwise_sum(a) -> float:
+    """The sum of ``a`` (float64) as numpy's pairwise summation adds it (loops_utils.h): up to a block as
+    :func:`_block_sum`, more as the sum of two halves, the first a multiple of eight long, each summed so. The
+    halving is walked with a stack of its own, not by recursion: numba's cache cannot hold a recursive function
+    (one loaded from the cache crashed)."""
+    depth = 200  # three entries per halving at most: enough for any length below 2**63
+    starts, lengths, combine = np.empty(depth, np.int64), np.empty(depth, np.int64), np.empty(depth, np.bool_)
+    sums = np.empty(depth)
+    starts[0], lengths[0], combine[0] = 0, len(a), False
+    top, done = 1, 0  # pending entries; sums of finished parts, in order, not yet combined
+    while top > 0:
+        top -= 1
+        s, n = starts[top], lengths[top]
+        if combine[top]:  # both halves are summed: the first plus the second
+            sums[done - 2] = sums[done - 2] + sums[done - 1]
+            done -= 1
+        elif n <= NUMPY_SUM_BLOCK:
+            sums[done] = _block_sum(a, s, n)
+            done += 1
+        else:
+            half = n // 2
+            half -= half % 8
+            # popped in the order: the first half, the second, then their sum
+            starts[top], lengths[top], combine[top] = s, n, True
+            starts[top + 1], lengths[top + 1], combine[top + 1] = s + half, n - half, False
+            starts[top + 2], lengths[top + 2], combine[top + 2] = s, half, False
+            top += 3
+    return sums[0]
+
+
+@jit
+def numpy_sum(a) -> float:
+    """``a.sum()`` of a float64 array, bit for bit (numpy's reduction starts from 0.0)."""
+    return 0.0 + _pairwise_sum(a)
+
+
 @jit
 def _province_have(members, counted, pipeline, planned) -> np.ndarray:
     """What each of a province's ``members`` has, builds or has decided to build (places): its ``counted``
@@ -80,6 +144,22 @@ def _province_have_open(members, placed, unplaced, population, population_total,
             counted = counted + unplaced * population[m] / population_total
         out[i] = (counted + pipeline[m]) + planned[m]
     return out
+
+
+@jit
+def _province_total_and_own(members, counted, pipeline, planned, rank) -> tuple[float, float]:
+    """What a province's members have, build or have decided to build (:func:`_province_have`), in all (summed as
+    numpy sums) and for the member at ``rank``: two numbers, which a compiled call hands back more cheaply than
+    an array (numba fetches an array's type through a Python call) and without a numpy sum after it."""
+    have = _province_have(members, counted, pipeline, planned)
+    return numpy_sum(have), have[rank]
+
+
+@jit
+def _province_total_and_own_open(members, placed, unplaced, population, population_total, pipeline, planned, rank):
+    """:func:`_province_total_and_own` of :func:`_province_have_open`."""
+    have = _province_have_open(members, placed, unplaced, population, population_total, pipeline, planned)
+    return numpy_sum(have), have[rank]
 
 
 def split_largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -398,9 +478,10 @@ class CapacityCycle:
         members = self.geo.members[p]
         # only the province's entries (computed alone when not given: thousands of calls a run), in one
         # compiled pass
+        rank = self.geo.rank.item(m)
         if counted is None:
             self._catch_up()
-            have = _province_have_open(
+            total, own = _province_total_and_own_open(
                 members,
                 self._counted_placed,
                 float(self._counted_unplaced),
@@ -408,11 +489,12 @@ class CapacityCycle:
                 self.geo.population_total,
                 self.counting_pipeline,
                 self.planned,
+                rank,
             )
         else:
-            have = _province_have(members, counted, self.counting_pipeline, self.planned)
-        prov_gap = max(int(info["province_task"][p] - have.sum()), 0)
-        gap = min(max(int(info["task"][m] - have[self.geo.rank[m]]), 0), prov_gap)
+            total, own = _province_total_and_own(members, counted, self.counting_pipeline, self.planned, rank)
+        prov_gap = max(int(info["province_task"][p] - total), 0)
+        gap = min(max(int(info["task"][m] - own), 0), prov_gap)
         if gap > 0:
             self._decide(info, m, gap, binding=True)
 
