@@ -34,7 +34,7 @@ import simpy
 
 from sim.compiled import jit
 from sim.reception.locations import AMV_PLACES, CRISIS_PLACES, DURABLE, EMERGENCY, N_TYPES, TEMPORARY, Locations, per_type
-from sim.reception.placement import Placement
+from sim.reception.placement import Placement, free_places_by_type
 from sim.scenario import Scenario
 from sim.streams import Keyed
 
@@ -57,6 +57,20 @@ def _closing_by(open_ids, close_day, horizon, types, occ) -> tuple[np.ndarray, t
             leaving[types[lid]] += occ[lid]
             n += 1
     return out[:n], per_type(leaving)
+
+
+@jit
+def _closing_and_free(
+    open_ids, close_day, horizon, types, occ, open_places, occupied, allow_reserved, reserved_ids, is_open, reserved, places
+):
+    """:func:`_closing_by`'s residents per type of the locations whose lease ends by ``horizon``, and the free places
+    per type without those locations (:func:`sim.reception.placement.free_places_by_type`), in one call: the
+    locations' ids stay in it (numba fetches the type of an array it hands back through a Python call)."""
+    closing, leaving = _closing_by(open_ids, close_day, horizon, types, occ)
+    free = free_places_by_type(
+        open_places, occupied, closing, allow_reserved, reserved_ids, is_open, reserved, types, places, occ
+    )
+    return leaving, free
 
 
 class EmergencySearch:
@@ -138,9 +152,23 @@ class EmergencySearch:
         lease ends within the longest lead time counted as gone and their residents as needing a place."""
         L = self.locations
         horizon = now + self.cfg.lead_time_days[1]
-        closing, leaving = _closing_by(L.open_ids, L.close_day, horizon, L.type, L.occ)  # leaving: Python ints
+        # per type (Python ints): who lives in the locations whose lease ends by then, and the free places without them
+        leaving, free = _closing_and_free(
+            L.open_ids,
+            L.close_day,
+            horizon,
+            L.type,
+            L.occ,
+            L.open_places,
+            L.occupied,
+            self.placement.allow_reserved,
+            L.reserved_ids,
+            L.is_open,
+            L.reserved,
+            L.places,
+        )
         demand = (demand[0] + sum(leaving) - leaving[AMV_PLACES], demand[1] + leaving[AMV_PLACES])
-        return self.needed(demand, self.placement.free_by_type(exclude=closing)) - self.promised
+        return self.needed(demand, free) - self.promised
 
     # --- the search ------------------------------------------------------------------------
 

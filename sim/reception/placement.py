@@ -116,7 +116,7 @@ def _free_slots(open_of_type, types, places, occ, reserved, skip_reserved, exclu
 
 
 @jit
-def _free_by_type(open_places, occupied, exclude, allow_reserved, reserved_ids, is_open, reserved, types, places, occ):
+def free_places_by_type(open_places, occupied, exclude, allow_reserved, reserved_ids, is_open, reserved, types, places, occ):
     """Free places per type in open locations (``open_places - occupied``), less those of ``exclude`` (distinct
     ids) and of the reserve while it is held back (``allow_reserved`` false), each location taken off once,
     and only while open: a tuple by type code (:func:`per_type`)."""
@@ -511,15 +511,17 @@ class Placement:
         self.moves = 0
         self.placed_ever = 0
         self.allow_reserved = False  # the reserve opens only while a centre is above its norm
+        self._buses = self.transport_limit > 0 and len(centres) > 1  # buses between centres can run
+        self._minor_types = self.types_for(True)  # the types minors may be placed in, in COA's order
         self.residents_of = Residents(people)
 
     # --- places -----------------------------------------------------------------------
 
     def free_by_type(self, exclude: np.ndarray | None = None) -> tuple[int, ...]:
         """Free places per location type (a tuple by type code) in open, usable locations (``exclude``: distinct
-        ids of locations to leave out)."""
+        ids of locations to leave out; :func:`free_places_by_type`)."""
         L = self.locations
-        return _free_by_type(
+        return free_places_by_type(
             L.open_places,
             L.occupied,
             NOTHING_EXCLUDED if exclude is None else exclude,
@@ -674,30 +676,37 @@ class Placement:
     def transfer(self, day: int, now: float) -> None:
         """Registered people move from the centres to free places; crisis and emergency residents move up."""
         cfg = self.cfg
-        self._transport_overflow()
+        if self._buses:
+            self._transport_overflow()
         limit = self.transfer_limit
-        # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
-        self.allow_reserved = self._any_above_norm()
         minors, adults = self.queues[1], self.queues[0]
         n_minors, n_adults = self.waiting.tolist()
         if limit > 0 and (n_minors or n_adults):
             residents = self.residents_of
             # room in the residents' log for whatever the two queues may place
             log = residents.reserve(min(limit, n_minors) + min(limit, n_adults))
+            L = self.locations
+            # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
+            # (asked only when there is a reserve: the day's few steps are much of what a day costs)
+            skip_reserved = len(L.reserved_ids) > 0 and not self._any_above_norm()
             minors.head, adults.head, n_placed, n_first, n_elsewhere, n_moved, listed = _transfer_queues(
                 (minors.buffer, minors.head, minors.tail),
                 (adults.buffer, adults.head, adults.tail),
                 self.waiting,
                 limit,
                 WAITS_FOR_PLACE,
-                self._free_tables(),
+                (L.open_of_type, self._minor_types, ADULT_ORDER, L.places, L.reserved, skip_reserved),
                 now,
                 self._records(),
                 log,
             )
-            residents.appended(n_placed, listed)
-            self._seated(n_first, n_elsewhere, n_moved)
-        self.allow_reserved = False
+            if listed == n_placed:  # every placement linked (Residents.appended, in line)
+                residents.n += n_placed
+            else:
+                residents.appended(n_placed, listed)
+            self.placed_ever += n_first  # (self._seated, in line)
+            self.waiting_elsewhere -= n_elsewhere
+            self.moves += n_moved
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
         if budget > 0 and self.locations.occupied[CRISIS_PLACES] > 0:
@@ -714,7 +723,7 @@ class Placement:
     def _transport_overflow(self) -> None:
         """Buses move registered people from a centre above its norm to centres with room below theirs."""
         budget = self.transport_limit
-        if budget <= 0 or len(self.centres) < 2 or not self._any_above_norm():
+        if not self._buses or not self._any_above_norm():
             return
         p = self.people
         for src in self.centres:
