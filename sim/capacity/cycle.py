@@ -687,7 +687,7 @@ class CapacityCycle:
         status = np.array([q.status for q in self.projects], dtype=object)
         type_names = ("durable", "temporary", "emergency", "amv")
         levels = ["province"] + (["municipality"] if self.cfg.report_municipalities else [])
-        frames = []
+        parts: list[tuple[int, dict]] = []  # (rows, columns) per cycle and level, made one frame at the end
         for info in self.cycle_info:
             k = info["cycle"]
             t_dead = self.day(info["deadline"])
@@ -742,8 +742,24 @@ class CapacityCycle:
                 cols["met_task_by_deadline"] = pd.array(
                     np.where(np.isnan(cols["realised_by_deadline"]), None, met), dtype="boolean"
                 )
-                frames.append(pd.DataFrame(cols))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+                parts.append((size, cols))
+        if not parts:
+            return pd.DataFrame()
+        # one frame from the parts' columns end to end (a frame per part and their concatenation cost a few
+        # per cent of a run): a number, a date or a word given once is repeated over its part's rows
+        columns = {}
+        for name in parts[0][1]:
+            values = [
+                col
+                if isinstance(col, np.ndarray | pd.api.extensions.ExtensionArray)
+                else np.full(rows, col, dtype=object if isinstance(col, str | dt.date) else None)
+                for rows, col in ((rows, cols[name]) for rows, cols in parts)
+            ]
+            if isinstance(values[0], pd.api.extensions.ExtensionArray):
+                columns[name] = pd.array(np.concatenate([np.asarray(v, dtype=object) for v in values]), dtype=values[0].dtype)
+            else:
+                columns[name] = np.concatenate(values)
+        return pd.DataFrame(columns)
 
     def summary(self, window: tuple[int, int]) -> dict:
         """Cycle metrics for the run summary: the share of each cycle's task realised by its deadline, and
