@@ -30,7 +30,9 @@ element update 2-3 us against under 1 us, ``np.arange`` 7-8 us against 1-2 us). 
 step whose kind another step of the day has just used (three numpy element writes taken out of the night's
 count saved ~1 us a night, not ~6), but it is why a run costs more than its steps timed in a loop promise: a
 machine with larger or less shared caches gives a lower ratio, and the way to a lower ratio is fewer distinct
-steps a day, not faster ones (the compiled loops take about a third of a run).
+steps a day, not faster ones (the compiled loops take about a third of a run). One such step is easy to miss: every
+array a compiled loop hands back costs a Python call inside numba (:mod:`sim.compiled` says what a call costs);
+writing into the caller's arrays and handing back numbers made a run ~5-9 % faster (2026-11).
 The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` the two are
 timed N times in turn and the fastest of each is kept (the least disturbed by other processes); each
