@@ -551,7 +551,7 @@ class Placement:
         """What the compiled searches for free places read: the open locations per type, the types in COA's order
         (minors' and adults', or only ``to_types``), the places, the reserve and whether it is held back."""
         L = self.locations
-        types = (self.types_for(True), ADULT_ORDER) if to_types is None else (to_types,)
+        types = (self._minor_types, ADULT_ORDER) if to_types is None else (to_types,)
         return L.open_of_type, *types, L.places, L.reserved, self._reserve_held_back()
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
@@ -685,28 +685,23 @@ class Placement:
             residents = self.residents_of
             # room in the residents' log for whatever the two queues may place
             log = residents.reserve(min(limit, n_minors) + min(limit, n_adults))
-            L = self.locations
             # an emergency reserve (Spreidingswet lever) takes people only while a centre is above its norm
             # (asked only when there is a reserve: the day's few steps are much of what a day costs)
-            skip_reserved = len(L.reserved_ids) > 0 and not self._any_above_norm()
+            self.allow_reserved = len(self.locations.reserved_ids) > 0 and self._any_above_norm()
             minors.head, adults.head, n_placed, n_first, n_elsewhere, n_moved, listed = _transfer_queues(
                 (minors.buffer, minors.head, minors.tail),
                 (adults.buffer, adults.head, adults.tail),
                 self.waiting,
                 limit,
                 WAITS_FOR_PLACE,
-                (L.open_of_type, self._minor_types, ADULT_ORDER, L.places, L.reserved, skip_reserved),
+                self._free_tables(),
                 now,
                 self._records(),
                 log,
             )
-            if listed == n_placed:  # every placement linked (Residents.appended, in line)
-                residents.n += n_placed
-            else:
-                residents.appended(n_placed, listed)
-            self.placed_ever += n_first  # (self._seated, in line)
-            self.waiting_elsewhere -= n_elsewhere
-            self.moves += n_moved
+            self.allow_reserved = False
+            residents.appended(n_placed, listed)
+            self._seated(n_first, n_elsewhere, n_moved)
         budget = cfg.consolidation_moves_per_day
         # crisis shelter is the last resort: its residents take free places of any better type every day
         if budget > 0 and self.locations.occupied[CRISIS_PLACES] > 0:
