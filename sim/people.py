@@ -148,8 +148,7 @@ def scan_queue(buf, head, tail, need, valid, codes, times, ready_by) -> tuple[in
     """Take up to ``need`` valid entries of ``buf[head:tail]`` in order: they are written, in order, over the
     entries passed (``buf[head:head + n]``, each at or before where it was read). Returns how many were taken
     and the new head: past the last one taken, at the first valid entry not ready (``times``, when given), or at
-    ``tail``. Numbers, not an array: numba fetches the type of an array it hands back through a Python call,
-    which cost more than a day's scan."""
+    ``tail``. Numbers, not an array (an array handed back costs a Python call, :mod:`sim.compiled`)."""
     n = 0
     i = head
     while i < tail and n < need:

@@ -53,8 +53,8 @@ def _enter_registered(ids, cat, t_permit, t_reg_end, backlog, tail, family) -> t
     """``ids`` (in order) who finished registering: asylum applicants are appended to the backlog (``backlog``:
     its buffer, with room after ``tail``); family members' permits are dated to the end of their registration.
     The family members (nareizigers, in order) are written to the start of ``family`` (room for all ``ids``).
-    Returns how many there are and the backlog's new tail: numbers, not an array (numba fetches a returned
-    array's type through a Python call, which cost more than the rest of this call)."""
+    Returns how many there are and the backlog's new tail: numbers, not an array (an array handed back costs a
+    Python call, :mod:`sim.compiled`)."""
     n = 0
     for p in ids:
         if cat[p] == FAMILY:

@@ -131,8 +131,8 @@ def _keyed_seed(head: np.ndarray, key: tuple, out: np.ndarray) -> bool:
     """:func:`_pcg64_seed` of the entropy words ``head`` followed by each key's words (:func:`_words`: one below
     2**32, else two), written to ``out``, in one compiled call for integer keys below 2**63; false (nothing
     written) for a key below zero. Unrolled over the keys: numba iterates a tuple of mixed integer types (an int16
-    among int64) only so. Into the caller's array: numba fetches the type of an array it hands back through a
-    Python call, a fifth of what a keyed generator cost."""
+    among int64) only so. Into the caller's array rather than a new one handed back (each costs a Python call,
+    :mod:`sim.compiled`)."""
     n = len(head)
     negative = False
     for k in literal_unroll(key):

@@ -50,8 +50,8 @@ def _laid_out(fixed_days, drawn, standard, scale_months, appeal_days, delay_days
     """Each type's stage lengths (days; types × stages, written to ``days``) from the fixed lengths and the
     standard gamma draws of the ``drawn`` stages (in row order, each times its scale in months, times days per
     month), and each type's planned lead time (written to ``planned``): its stages but the appeal added in order,
-    then the expected appeal, then the expected delay. Into the caller's arrays: numba fetches the type of an
-    array it hands back through a Python call, which cost as much as the rest of this call."""
+    then the expected appeal, then the expected delay. Into the caller's arrays rather than new ones handed back
+    (each costs a Python call, :mod:`sim.compiled`)."""
     days[:] = fixed_days
     k = 0
     for i in range(days.shape[0]):

@@ -285,8 +285,7 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     appended to the residents' log in that order (``log``: as for :func:`_seat_listed`). Returns the queues' new
     heads, how many were placed (minors first, at the log's entries from its first free one,
     ``log``), the counts :func:`_seat` returns summed over both, and how many placements were linked. Numbers
-    only: an array handed back to Python costs more than the rest of a small day's call (numba fetches its
-    type through a Python call each time)."""
+    only: an array handed back costs a Python call (:mod:`sim.compiled`)."""
     open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
     minor_ids, minor_slots, head_minors, f1, e1, m1 = _take_from_queue(
         minors, 1, waiting, limit, valid, (open_of_type, minor_types, places, reserved, skip_reserved), now, records
