@@ -9,6 +9,9 @@ every scenario sees the same streams: common random numbers. The global
 
 from __future__ import annotations
 
+import math
+from typing import Protocol
+
 import numpy as np
 from numba import literal_unroll
 from numpy.random.bit_generator import ISeedSequence
@@ -175,6 +178,117 @@ class _Seed(ISeedSequence):
         return words
 
 
+# numpy's PCG64 (numpy/random/src/pcg64): a 128-bit linear congruential generator, its state and increment kept
+# here as (high, low) 64-bit halves, with the XSL-RR output; its constants define the numbers, so they are numpy's
+_PCG_MULT_HIGH, _PCG_MULT_LOW = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+_U32 = np.uint64(0xFFFFFFFF)
+_DOUBLE_UNIT = 1.0 / 9007199254740992.0  # 2**-53: numpy's next_double keeps a draw's top 53 bits
+
+
+# 64-bit unsigned arithmetic modulo 2**64 in steps that never overflow (products of 32-bit halves, sums of halves
+# with their carry): compiled it costs a few operations more; run as Python (NUMBA_DISABLE_JIT) on numpy's uint64
+# scalars it raises no overflow warning, which the check of the compiled loops against their source treats as errors
+
+
+@jit
+def _add64(a: np.uint64, b: np.uint64) -> np.uint64:
+    """``a + b`` modulo 2**64."""
+    low = (a & _U32) + (b & _U32)
+    high = ((a >> np.uint64(32)) + (b >> np.uint64(32)) + (low >> np.uint64(32))) & _U32
+    return (high << np.uint64(32)) | (low & _U32)
+
+
+@jit
+def _mul64(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """The 128-bit product ``a * b`` as its (high, low) 64-bit halves, by 32-bit halves."""
+    a_lo, a_hi, b_lo, b_hi = a & _U32, a >> np.uint64(32), b & _U32, b >> np.uint64(32)
+    lo_lo, hi_lo, lo_hi = a_lo * b_lo, a_hi * b_lo, a_lo * b_hi
+    cross = (lo_lo >> np.uint64(32)) + (hi_lo & _U32) + lo_hi  # at most 2**64 - 1
+    high = _add64(_add64(a_hi * b_hi, hi_lo >> np.uint64(32)), cross >> np.uint64(32))
+    return high, ((cross & _U32) << np.uint64(32)) | (lo_lo & _U32)
+
+
+@jit
+def _pcg_step(s_hi: np.uint64, s_lo: np.uint64, i_hi: np.uint64, i_lo: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """One step of the generator: ``state * multiplier + increment`` modulo 2**128."""
+    carry_hi, lo = _mul64(s_lo, _PCG_MULT_LOW)
+    hi = _add64(_add64(carry_hi, _mul64(s_hi, _PCG_MULT_LOW)[1]), _mul64(s_lo, _PCG_MULT_HIGH)[1])
+    lo2 = _add64(lo, i_lo)
+    return _add64(_add64(hi, i_hi), np.uint64(1) if lo2 < lo else np.uint64(0)), lo2
+
+
+@jit
+def _keyed_doubles(head: np.ndarray, key: tuple, seed: np.ndarray, skip: int, out: np.ndarray) -> bool:
+    """Into ``out``, the doubles ``Generator.random()`` of numpy's PCG64 seeded as ``default_rng([head..., *key])``
+    draws after its first ``skip`` (the seeding of :func:`_keyed_seed`, into ``seed``); false (nothing written)
+    for a key below zero. Draw for draw numpy's own numbers: PCG64's seeding from the seed's four words
+    (``pcg64_set_seed``), its step and XSL-RR output, and ``next_double``."""
+    if not _keyed_seed(head, key, seed):
+        return False
+    i_hi = (seed[2] << np.uint64(1)) | (seed[3] >> np.uint64(63))  # the increment: the sequence's words, odd
+    i_lo = (seed[3] << np.uint64(1)) | np.uint64(1)
+    s_hi, s_lo = _pcg_step(np.uint64(0), np.uint64(0), i_hi, i_lo)
+    s_lo2 = _add64(s_lo, seed[1])
+    s_hi = _add64(_add64(s_hi, seed[0]), np.uint64(1) if s_lo2 < s_lo else np.uint64(0))
+    s_hi, s_lo = _pcg_step(s_hi, s_lo2, i_hi, i_lo)
+    for k in range(skip + len(out)):
+        s_hi, s_lo = _pcg_step(s_hi, s_lo, i_hi, i_lo)
+        if k >= skip:
+            x = s_hi ^ s_lo
+            r = s_hi >> np.uint64(58)
+            x = (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+            out[k - skip] = np.float64(x >> np.uint64(11)) * _DOUBLE_UNIT
+    return True
+
+
+class UniformSource(Protocol):
+    """What draws only uniform numbers needs of a generator (numpy's :class:`~numpy.random.Generator` has it)."""
+
+    def random(self, size: int | None = None) -> float | np.ndarray: ...
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float: ...
+
+
+class Uniforms:
+    """A keyed generator that draws only uniform numbers (:meth:`Keyed.uniforms`): numpy's own numbers for its
+    key, computed compiled in blocks, without making numpy's bit generator and Generator objects (about 10 us
+    each; a run makes thousands of project and decision generators that draw a few uniforms each)."""
+
+    BLOCK = 8  # doubles computed at a time: a project draws six or seven, a decision four and one per site
+
+    __slots__ = ("_keyed", "_key", "_drawn", "_next", "_block")
+
+    def __init__(self, keyed: Keyed, key: tuple, block: list[float]):
+        self._keyed, self._key, self._block = keyed, key, block
+        self._drawn = 0  # doubles computed before this block
+        self._next = 0  # the next double's place in the block
+
+    def _take(self) -> float:
+        if self._next == len(self._block):
+            self._drawn += len(self._block)
+            self._block = self._keyed._doubles(self._key, self._drawn)
+            self._next = 0
+        u = self._block[self._next]
+        self._next += 1
+        return u
+
+    def random(self, size: int | None = None) -> float | np.ndarray:
+        """As :meth:`numpy.random.Generator.random` (a float, or an array of ``size`` floats)."""
+        if size is None:
+            return self._take()
+        return np.array([self._take() for _ in range(size)], dtype=np.float64)
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float:
+        """As :meth:`numpy.random.Generator.uniform` for scalar bounds: ``low + (high - low) * u``."""
+        low, high = float(low), float(high)
+        span = high - low
+        if not math.isfinite(span):
+            raise OverflowError("Range exceeds valid bounds")
+        if span < 0:
+            raise ValueError("high - low < 0")
+        return low + span * self._take()
+
+
 class Keyed:
     """Generators keyed by (entropy, key...) for draws that must not depend on the order events happen
     in (a municipality's decision, a project, a lease): ``Keyed(entropy)(*key)`` gives the same numbers
@@ -186,6 +300,7 @@ class Keyed:
         self._head = _words(int(entropy))
         self._head_words = np.array(self._head, np.uint32)
         self._seed = np.empty(4, np.uint64)  # each key's seed is written here, then copied into its generator
+        self._block = np.empty(Uniforms.BLOCK)  # a key's doubles are written here, then copied into a list
 
     def __call__(self, *key: int) -> np.random.Generator:
         # keys of int64 (all a run makes) go to the compiled words-and-hashing as they are (one compilation per
@@ -198,3 +313,18 @@ class Keyed:
                 words += _words(int(k))
             seed = _pcg64_seed(np.array(words, np.uint32))
         return np.random.Generator(np.random.PCG64(_Seed(seed)))
+
+    def uniforms(self, *key: int) -> UniformSource:
+        """The generator of ``self(*key)`` for draws of uniform numbers only (``random``, ``uniform``): the same
+        numbers (:class:`Uniforms`)."""
+        if key and max(key) < _INT64_END:
+            block = self._doubles(key, 0)
+            if block is not None:
+                return Uniforms(self, key, block)
+        return self(*key)  # keys the compiled seeding does not take (and negative ones, refused there)
+
+    def _doubles(self, key: tuple, skip: int) -> list[float] | None:
+        """The key's doubles after its first ``skip`` (:attr:`Uniforms.BLOCK` of them; None for a negative key)."""
+        if not _keyed_doubles(self._head_words, key, self._seed, skip, self._block):
+            return None
+        return self._block.tolist()

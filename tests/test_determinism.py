@@ -32,7 +32,7 @@ from sim.people import AMV, ELSEWHERE, EXIT_SPONSOR, FAMILY, FIRST, GONE, HOUSED
 from sim.runner import run_replication
 from sim.scenario import load_scenario
 from sim.store import load_results
-from sim.streams import Keyed, Streams
+from sim.streams import Keyed, Streams, Uniforms
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,6 +223,42 @@ def test_keyed_generators_made_one_after_another_each_keep_their_own_numbers(ent
         assert fast.bit_generator.state == np.random.default_rng([entropy, *key]).bit_generator.state
     with pytest.raises(RuntimeError, match="once"):
         made[0].bit_generator.seed_seq.generate_state(4, np.uint64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entropy=st.integers(0, 2**64),
+    key=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=6),
+    draws=st.lists(st.one_of(st.none(), st.integers(0, 11), st.tuples(st.floats(-1e6, 1e6), st.floats(0, 1e6))), max_size=12),
+)
+def test_a_keyed_uniform_source_draws_numpys_own_numbers_in_any_mix_of_draws(entropy, key, draws):
+    """``Keyed.uniforms`` computes PCG64 itself instead of making numpy's objects: every draw, scalar or array,
+    ``random`` or ``uniform``, must be the number numpy's own generator for the key gives at that point of its
+    stream, also past the first block of doubles (up to 12 draws of up to 11 numbers)."""
+    fast, expected = Keyed(entropy).uniforms(*key), np.random.default_rng([entropy, *key])
+    assert isinstance(fast, Uniforms)  # the compiled path, not numpy's generator handed back
+    for draw in draws:
+        if draw is None:
+            got, want = fast.random(), expected.random()
+            assert type(got) is type(want) is float
+        elif isinstance(draw, int):
+            got, want = fast.random(draw), expected.random(draw)
+            assert got.dtype == want.dtype and got.shape == want.shape
+        else:
+            low, span = draw
+            got, want = fast.uniform(low, low + span), expected.uniform(low, low + span)
+        assert np.array_equal(got, want)  # to the bit
+
+
+def test_a_keyed_uniform_source_refuses_what_numpy_refuses_and_hands_other_keys_to_numpy():
+    keyed = Keyed(7)
+    with pytest.raises(ValueError, match="got -3"):
+        keyed.uniforms(2, -3)
+    with pytest.raises(ValueError):
+        keyed.uniforms(1).uniform(2.0, 1.0)  # numpy: high - low < 0
+    beyond = keyed.uniforms(2**64 + 5, 1)  # beyond int64: numpy's generator, seeded word by word
+    assert isinstance(beyond, np.random.Generator)
+    assert beyond.random() == np.random.default_rng([7, 2**64 + 5, 1]).random()
 
 
 @pytest.mark.parametrize("key", [(-1,), (3, np.int64(-2))])

@@ -38,7 +38,7 @@ from sim.reception import AMV_PLACES, DURABLE, EMERGENCY, NEVER, TYPE_CODE
 from sim.reception.requests import deliveries
 from sim.routines import start as start_routine
 from sim.scenario import Request, Scenario
-from sim.streams import Keyed
+from sim.streams import Keyed, UniformSource
 
 KEY_CYCLE_REQUESTS = 1_000_000  # request numbers of the cycle's requests (the scenario's are numbered from 0)
 KEY_PROJECTS = 3_000_000_000  # lease keys of locations the municipalities' projects open
@@ -513,7 +513,7 @@ class CapacityCycle:
         """Municipality ``m`` decides when to act on ``gap`` places (and AMV units among them)."""
         attempt = int(self._attempts[m])
         self._attempts[m] += 1
-        rng = self._rng(info["cycle"], m, attempt)
+        rng = self._rng.uniforms(info["cycle"], m, attempt)
         start = self._start_time(rng, info, binding)
         if start is None:
             self.declined.add((info["cycle"], m))
@@ -547,7 +547,7 @@ class CapacityCycle:
                 self.chain.open_location(type_code, places, open_day, close_day, where, f"cycle{info['cycle']}_request", key=key)
             info["emergency_requested"][p] += per
 
-    def _start_time(self, rng: np.random.Generator, info: dict, binding: bool) -> float | None:
+    def _start_time(self, rng: UniformSource, info: dict, binding: bool) -> float | None:
         """When a municipality starts (simulation day), or None if it does not act this cycle.
 
         Willing municipalities start during the round-table period (estimate → provincial report), or, on
@@ -578,7 +578,7 @@ class CapacityCycle:
                 start = b
         return start
 
-    def municipality(self, info: dict, m: int, gap: int, attempt: int, start: float, rng: np.random.Generator):
+    def municipality(self, info: dict, m: int, gap: int, attempt: int, start: float, rng: UniformSource):
         """A municipality that decided to act (a routine, :mod:`sim.routines`): at its start it chooses what to
         build for the gap (AMV units for the AMV share) and starts the projects."""
         env = self.env
@@ -632,10 +632,10 @@ class CapacityCycle:
         if counts:
             self.counting_pipeline[m] += size
             self._counting[proj.index] = proj
-        rng = self._rng(k, m, attempt, j, 1)
+        rng = self._rng.uniforms(k, m, attempt, j, 1)
         start_routine(self.env, run(self.env, proj, plan, rng, fail, self._pause, self._opened, self._failed))
 
-    def _pause(self, rng: np.random.Generator, now: float) -> float:
+    def _pause(self, rng: UniformSource, now: float) -> float:
         """Days a project stage waits because withdrawal of the law is being debated (and it pauses)."""
         pu = self.cfg.political_uncertainty
         u = rng.random()

@@ -26,6 +26,7 @@ import numpy as np
 from sim.calendar import DAYS_PER_MONTH
 from sim.capacity.params import ProjectType, Stage
 from sim.compiled import jit
+from sim.streams import UniformSource
 
 STAGES = ("site_and_council", "participation", "permit", "appeal", "construction")
 
@@ -222,9 +223,9 @@ def run(
     env,
     proj: Project,
     plan: Plan,
-    rng: np.random.Generator,
+    rng: UniformSource,
     fail_probability: float,
-    pause: Callable[[np.random.Generator, float], float],
+    pause: Callable[[UniformSource, float], float],
     on_open: Callable[[Project], None],
     on_fail: Callable[[Project], None],
 ):

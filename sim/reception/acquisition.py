@@ -89,7 +89,7 @@ class Acquisition:
         if not cfg.enabled or gap < cfg.min_gap_places:
             return
         budget = min(gap, int(cfg.max_places_per_year * cfg.review_interval_days / DAYS_PER_YEAR))
-        rng = self._keyed(self.reviews)
+        rng = self._keyed.uniforms(self.reviews)
         j = 0
         while budget > 0:
             sites = self._keyed(self.reviews, j)  # every type drawn, in a fixed order
@@ -122,6 +122,6 @@ class Acquisition:
             def failed(p: Project) -> None:
                 self.pipeline -= p.places
 
-            proj_rng = self._keyed(self.reviews, j, 1)
+            proj_rng = self._keyed.uniforms(self.reviews, j, 1)
             start_routine(env, run(env, proj, plan, proj_rng, plan.ptype.failure_probability, lambda r, now: 0.0, opened, failed))
             j += 1

@@ -229,7 +229,7 @@ class EmergencySearch:
         L = self.locations
         if not L.extendable[lid] or not self.still_needed(lid):
             return None
-        rng = self._extension_keys(int(L.key[lid]), int(L.extensions[lid]))
+        rng = self._extension_keys.uniforms(int(L.key[lid]), int(L.extensions[lid]))
         u_extend, u_lease = rng.random(2)
         if u_extend >= self.cfg.extension_probability:
             return None
