@@ -283,7 +283,7 @@ class Uniforms:
         low, high = float(low), float(high)
         span = high - low
         if not math.isfinite(span):
-            raise OverflowError("Range exceeds valid bounds")
+            raise OverflowError("high - low range exceeds valid bounds")
         if span < 0:
             raise ValueError("high - low < 0")
         return low + span * self._take()

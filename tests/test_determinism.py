@@ -254,8 +254,11 @@ def test_a_keyed_uniform_source_refuses_what_numpy_refuses_and_hands_other_keys_
     keyed = Keyed(7)
     with pytest.raises(ValueError, match="got -3"):
         keyed.uniforms(2, -3)
-    with pytest.raises(ValueError):
-        keyed.uniforms(1).uniform(2.0, 1.0)  # numpy: high - low < 0
+    for low, high, refused in ((2.0, 1.0, ValueError), (0.0, np.inf, OverflowError)):  # as numpy refuses them
+        with pytest.raises(refused, match="high - low"):
+            np.random.default_rng(1).uniform(low, high)
+        with pytest.raises(refused, match="high - low"):
+            keyed.uniforms(1).uniform(low, high)
     beyond = keyed.uniforms(2**64 + 5, 1)  # beyond int64: numpy's generator, seeded word by word
     assert isinstance(beyond, np.random.Generator)
     assert beyond.random() == np.random.default_rng([7, 2**64 + 5, 1]).random()
