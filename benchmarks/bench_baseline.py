@@ -21,7 +21,8 @@ Changes worth a few per cent drown in these machines' noise (the same code measu
 minutes); to compare two versions, ``--instructions`` counts the instructions of one replication instead
 (valgrind's callgrind: a process running two replications minus one running one), which repeats to ~0.6 %. valgrind
 is a system package, not a dependency; the three processes it runs (the first compiles the loops for valgrind's
-CPU) take ~10 minutes.
+CPU) took ~10 minutes where those loops had been compiled for valgrind before; in a fresh clone the first process
+alone ran for over 30 minutes (a 2-core VM, 2026-11).
 Why the ratio depends on the machine more than the reference does: the reference is one tight loop whose
 code and data stay in the processor's caches, while a run's day is a few hundred different small steps, each
 met once a day after the rest of the day has pushed it out of the caches. Measured in the run (the last table of
