@@ -209,12 +209,18 @@ def _mul64(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
 
 
 @jit
+def _add128(a_hi: np.uint64, a_lo: np.uint64, b_hi: np.uint64, b_lo: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """``a + b`` modulo 2**128, each as its (high, low) 64-bit halves."""
+    lo = _add64(a_lo, b_lo)
+    return _add64(_add64(a_hi, b_hi), np.uint64(1) if lo < a_lo else np.uint64(0)), lo
+
+
+@jit
 def _pcg_step(s_hi: np.uint64, s_lo: np.uint64, i_hi: np.uint64, i_lo: np.uint64) -> tuple[np.uint64, np.uint64]:
     """One step of the generator: ``state * multiplier + increment`` modulo 2**128."""
     carry_hi, lo = _mul64(s_lo, _PCG_MULT_LOW)
     hi = _add64(_add64(carry_hi, _mul64(s_hi, _PCG_MULT_LOW)[1]), _mul64(s_lo, _PCG_MULT_HIGH)[1])
-    lo2 = _add64(lo, i_lo)
-    return _add64(_add64(hi, i_hi), np.uint64(1) if lo2 < lo else np.uint64(0)), lo2
+    return _add128(hi, lo, i_hi, i_lo)
 
 
 @jit
@@ -228,9 +234,7 @@ def _keyed_doubles(head: np.ndarray, key: tuple, seed: np.ndarray, skip: int, ou
     i_hi = (seed[2] << np.uint64(1)) | (seed[3] >> np.uint64(63))  # the increment: the sequence's words, odd
     i_lo = (seed[3] << np.uint64(1)) | np.uint64(1)
     s_hi, s_lo = _pcg_step(np.uint64(0), np.uint64(0), i_hi, i_lo)
-    s_lo2 = _add64(s_lo, seed[1])
-    s_hi = _add64(_add64(s_hi, seed[0]), np.uint64(1) if s_lo2 < s_lo else np.uint64(0))
-    s_hi, s_lo = _pcg_step(s_hi, s_lo2, i_hi, i_lo)
+    s_hi, s_lo = _pcg_step(*_add128(s_hi, s_lo, seed[0], seed[1]), i_hi, i_lo)  # plus the state's words
     for k in range(skip + len(out)):
         s_hi, s_lo = _pcg_step(s_hi, s_lo, i_hi, i_lo)
         if k >= skip:
