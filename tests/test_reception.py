@@ -539,3 +539,24 @@ def test_two_centres_registrations_join_in_order_of_their_ends(ends, split):
     joined = np.concatenate((first, second))
     expected = joined[np.argsort(key[joined], kind="stable")]
     assert _merged(first, second, key).tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 2**32 - 1), st.sampled_from([DURABLE, EMERGENCY]))
+def test_residents_move_up_from_the_lease_that_ends_first_then_the_emptiest_location(n, seed, from_type):
+    """The order moving up empties locations in (the compiled one): numpy's lexsort by closing day, then
+    occupancy, then id, of the open locations of the type that hold anyone. Up to 400 locations of two types
+    with few distinct values: many ties, which an unstable sort breaks otherwise."""
+    from sim.reception.placement import _sources
+
+    rng = np.random.default_rng(seed)
+    L = Locations(capacity=4)
+    for _ in range(n):
+        lid = L.add(int(rng.choice([DURABLE, EMERGENCY])), 5, 0.0, float(rng.choice([5.0, 9.0, np.inf])))
+        if rng.random() < 0.8:
+            L.open(lid)
+            L.occ[lid] = rng.integers(0, 4)
+    ids = L.open_of_type[from_type]
+    ids = ids[L.occ[ids] > 0]
+    expected = ids[np.lexsort((L.occ[ids], L.close_day[ids]))]
+    assert _sources(L.open_tab, L.n_open, from_type, L.occ, L.close_day).tolist() == expected.tolist()

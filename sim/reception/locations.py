@@ -55,43 +55,39 @@ def read_municipalities(path: str | Path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-@jit
-def _with(ids: np.ndarray, lid: int) -> np.ndarray:
-    """Ascending ``ids`` with ``lid`` added in its place (a new array)."""
-    at = np.searchsorted(ids, lid)
-    out = np.empty(len(ids) + 1, ids.dtype)
-    out[:at] = ids[:at]
-    out[at] = lid
-    out[at + 1 :] = ids[at:]
-    return out
+ALL_OPEN = N_TYPES  # the row of the open lists that holds every open location (the others: one type each)
 
 
 @jit
-def _with_both(of_type: np.ndarray, all_open: np.ndarray, lid: int) -> np.ndarray:
-    """:func:`_with` of both lists of open ids (a location's type's and all), in one call and one array: the
-    first ``len(of_type) + 1`` entries, then the rest (one array handed back costs less than two: numba fetches
-    each one's type through a Python call)."""
-    return np.concatenate((_with(of_type, lid), _with(all_open, lid)))
+def _listed_open(tab, n_open, is_open, open_places, types, places, lid) -> None:
+    """Location ``lid`` opens: it is marked open, its places count for its type, and its id joins its type's
+    row and the row of all (``tab``: the rows of open ids, ascending, each valid up to its count in ``n_open``);
+    in place, in one call (a new array handed back costs a Python call, :mod:`sim.compiled`)."""
+    is_open[lid] = True
+    t = np.int64(types[lid])  # as ALL_OPEN: the pair of rows is one tuple type
+    open_places[t] += places[lid]
+    for row in (t, ALL_OPEN):
+        i = n_open[row]
+        while i > 0 and tab[row, i - 1] > lid:  # a new location's id is mostly the largest: nothing moves
+            tab[row, i] = tab[row, i - 1]
+            i -= 1
+        tab[row, i] = lid
+        n_open[row] += 1
 
 
 @jit
-def _without_both(of_type: np.ndarray, all_open: np.ndarray, lid: int) -> tuple[np.ndarray, int]:
-    """:func:`_without` of both lists of open ids, in one call and one array (as :func:`_with_both`), and
-    where the second list starts in it."""
-    first = _without(of_type, lid)
-    return np.concatenate((first, _without(all_open, lid))), len(first)
-
-
-@jit
-def _without(ids: np.ndarray, lid: int) -> np.ndarray:
-    """``ids`` without ``lid`` (a new array, order kept)."""
-    out = np.empty(len(ids), ids.dtype)
-    n = 0
-    for x in ids:
-        if x != lid:
-            out[n] = x
-            n += 1
-    return out[:n]
+def _unlisted_open(tab, n_open, is_open, open_places, types, places, lid) -> None:
+    """The inverse of :func:`_listed_open`: location ``lid`` closes (the rows keep their order)."""
+    is_open[lid] = False
+    t = np.int64(types[lid])
+    open_places[t] -= places[lid]
+    for row in (t, ALL_OPEN):
+        k = 0
+        for i in range(n_open[row]):
+            if tab[row, i] != lid:
+                tab[row, k] = tab[row, i]
+                k += 1
+        n_open[row] = k
 
 
 @jit
@@ -150,10 +146,12 @@ class Locations:
         self.open_places = np.zeros(N_TYPES, np.int64)  # places in open locations, per type
         self.occupied = np.zeros(N_TYPES, np.int64)  # people placed, per type of their location
         self.reserved_ids = np.empty(0, np.int64)  # locations held back for application-centre overflow (few)
-        # ids of the open locations, ascending, per type and in all: a day's search for free places reads
-        # these instead of every location ever registered (half of them closed by year ten)
-        self.open_of_type = tuple(np.empty(0, np.int64) for _ in range(N_TYPES))  # a tuple: compiled loops take it
-        self.open_ids = np.empty(0, np.int64)
+        # ids of the open locations, ascending, per type (row = type code) and in all (row ALL_OPEN), each row
+        # valid up to its count in ``n_open``: a day's search for free places reads these instead of every
+        # location ever registered (half of them closed by year ten). Kept in place (as wide as the table): an
+        # opening or closing changes them in one compiled call
+        self.open_tab = np.empty((N_TYPES + 1, capacity), np.int64)
+        self.n_open = np.zeros(N_TYPES + 1, np.int64)
         # every opening and closing in order, as (id, opened): a reader keeping a figure over the open
         # locations (the Spreidingswet count) catches up from here instead of reading them all again
         self.changes: list[tuple[int, bool]] = []
@@ -178,6 +176,9 @@ class Locations:
                 new = np.full(2 * len(arr), fill, arr.dtype)
                 new[: len(arr)] = arr
                 setattr(self, name, new)
+            tab = np.empty((N_TYPES + 1, len(self.type)), np.int64)
+            tab[:, : self.open_tab.shape[1]] = self.open_tab
+            self.open_tab = tab
         i = self.n
         self.n += 1
         self.type[i] = type_code
@@ -221,14 +222,7 @@ class Locations:
     def open(self, lid: int) -> None:
         """Location ``lid`` opens: its places can be used."""
         if not self.is_open[lid]:
-            self.is_open[lid] = True
-            t = self.type.item(lid)  # Python numbers (.item): numpy scalars made each step several times dearer
-            self.open_places[t] += self.places.item(lid)
-            of_type = self.open_of_type[t]
-            both = _with_both(of_type, self.open_ids, lid)
-            split = len(of_type) + 1
-            self._set_open_of_type(t, both[:split])
-            self.open_ids = both[split:]
+            _listed_open(self.open_tab, self.n_open, self.is_open, self.open_places, self.type, self.places, lid)
             self.changes.append((lid, True))
 
     def open_many(self, lids: list[int]) -> None:
@@ -241,9 +235,10 @@ class Locations:
         types = self.type[ids]
         self.is_open[ids] = True
         np.add.at(self.open_places, types, self.places[ids])
-        for t in np.unique(types).tolist():
-            self._set_open_of_type(t, np.union1d(self.open_of_type[t], ids[types == t]))
-        self.open_ids = np.union1d(self.open_ids, ids)
+        for row, joining in [*((t, ids[types == t]) for t in np.unique(types).tolist()), (ALL_OPEN, ids)]:
+            now_open = np.union1d(self.open_tab[row, : self.n_open[row]], joining)
+            self.open_tab[row, : len(now_open)] = now_open
+            self.n_open[row] = len(now_open)
         self.changes.extend((lid, True) for lid in new)
 
     def close(self, lid: int) -> None:
@@ -251,16 +246,18 @@ class Locations:
         if self.occ[lid]:
             raise RuntimeError(f"location {lid} closes with {self.occ[lid]} residents placed in it")
         if self.is_open[lid]:
-            self.is_open[lid] = False
-            t = self.type.item(lid)
-            self.open_places[t] -= self.places.item(lid)
-            both, split = _without_both(self.open_of_type[t], self.open_ids, lid)
-            self._set_open_of_type(t, both[:split])
-            self.open_ids = both[split:]
+            _unlisted_open(self.open_tab, self.n_open, self.is_open, self.open_places, self.type, self.places, lid)
             self.changes.append((lid, False))
 
-    def _set_open_of_type(self, t: int, lids: np.ndarray) -> None:
-        self.open_of_type = (*self.open_of_type[:t], lids, *self.open_of_type[t + 1 :])
+    @property
+    def open_ids(self) -> np.ndarray:
+        """Ids of the open locations, ascending (a view: read it before the next opening or closing)."""
+        return self.open_tab[ALL_OPEN, : self.n_open[ALL_OPEN]]
+
+    @property
+    def open_of_type(self) -> tuple[np.ndarray, ...]:
+        """Ids of the open locations of each type (by type code), ascending (views, as :attr:`open_ids`)."""
+        return tuple(self.open_tab[t, : self.n_open[t]] for t in range(N_TYPES))
 
     def fill(self, lids: np.ndarray) -> None:
         """One person more in each of ``lids`` (a location may repeat)."""

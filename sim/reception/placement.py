@@ -97,14 +97,15 @@ def _unseat(ids, where, loc, occ, occupied, types) -> int:
 
 
 @jit
-def _free_slots(open_of_type, types, places, occ, reserved, skip_reserved, exclude, need) -> np.ndarray:
-    """Up to ``need`` places in the open locations of ``types`` (``open_of_type``: per type their ids,
-    ascending), a location's id once per free place it gives: by type in the order given, then by id; reserved
-    locations (when ``skip_reserved``) and ``exclude`` give none."""
+def _free_slots(open_tab, n_open, types, places, occ, reserved, skip_reserved, exclude, need) -> np.ndarray:
+    """Up to ``need`` places in the open locations of ``types`` (``open_tab``, ``n_open``: per type their ids,
+    ascending, :class:`~sim.reception.locations.Locations`), a location's id once per free place it gives: by type
+    in the order given, then by id; reserved locations (when ``skip_reserved``) and ``exclude`` give none."""
     out = np.empty(max(need, 0), np.int64)
     n = 0
     for t in types:
-        for lid in open_of_type[t]:
+        for i in range(n_open[t]):
+            lid = open_tab[t, i]
             if n == need:
                 return out
             if lid == exclude or (skip_reserved and reserved[lid]):
@@ -264,9 +265,9 @@ def _take_from_queue(queue, q, waiting, limit, valid, free, now, records):
     buf, head, tail = queue
     if limit <= 0 or waiting[q] <= 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), head, 0, 0, 0
-    open_of_type, type_order, places, reserved, skip_reserved = free
+    open_tab, n_open, type_order, places, reserved, skip_reserved = free
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
-    slots = _free_slots(open_of_type, type_order, places, occ, reserved, skip_reserved, -1, min(limit, waiting[q]))
+    slots = _free_slots(open_tab, n_open, type_order, places, occ, reserved, skip_reserved, -1, min(limit, waiting[q]))
     taken, new_head = scan_queue(buf, head, tail, len(slots), valid, where, NO_TIMES, 0.0)
     ids, head = buf[head : head + taken], new_head
     slots = slots[: len(ids)]  # fewer still waiting than counted: cannot happen while the counts hold
@@ -286,9 +287,9 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
     heads, how many were placed (minors first, at the log's entries from its first free one,
     ``log``), the counts :func:`_seat` returns summed over both, and how many placements were linked. Numbers
     only: an array handed back costs a Python call (:mod:`sim.compiled`)."""
-    open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
+    open_tab, n_open, minor_types, adult_types, places, reserved, skip_reserved = free
     minor_ids, minor_slots, head_minors, f1, e1, m1 = _take_from_queue(
-        minors, 1, waiting, limit, valid, (open_of_type, minor_types, places, reserved, skip_reserved), now, records
+        minors, 1, waiting, limit, valid, (open_tab, n_open, minor_types, places, reserved, skip_reserved), now, records
     )
     adult_ids, adult_slots, head_adults, f0, e0, m0 = _take_from_queue(
         adults,
@@ -296,7 +297,7 @@ def _transfer_queues(minors, adults, waiting, limit, valid, free, now, records, 
         waiting,
         limit - len(minor_ids),
         valid,
-        (open_of_type, adult_types, places, reserved, skip_reserved),
+        (open_tab, n_open, adult_types, places, reserved, skip_reserved),
         now,
         records,
     )
@@ -317,16 +318,16 @@ def _rehouse(residents, lid, cat, free, now, records, log):
     (adults first, at the log's entries from its first free one), how many adults and how many minors found no
     place, the counts :func:`_seat` returns summed over both groups, and how many placements were linked
     (numbers only, see :func:`_transfer_queues`)."""
-    open_of_type, minor_types, adult_types, places, reserved, skip_reserved = free
+    open_tab, n_open, minor_types, adult_types, places, reserved, skip_reserved = free
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
     _unseat(residents, where, loc, occ, occupied, types)  # none waited elsewhere: each sits in ``lid``
     adults, minors = _split_minors(residents, cat)
-    slots_adults = _free_slots(open_of_type, adult_types, places, occ, reserved, skip_reserved, lid, len(adults))
+    slots_adults = _free_slots(open_tab, n_open, adult_types, places, occ, reserved, skip_reserved, lid, len(adults))
     placed_adults = adults[: len(slots_adults)]
     first, elsewhere, moved = _seat(
         placed_adults, slots_adults, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
     )
-    slots_minors = _free_slots(open_of_type, minor_types, places, occ, reserved, skip_reserved, lid, len(minors))
+    slots_minors = _free_slots(open_tab, n_open, minor_types, places, occ, reserved, skip_reserved, lid, len(minors))
     placed_minors = minors[: len(slots_minors)]
     f, e, m = _seat(
         placed_minors, slots_minors, now, t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types
@@ -342,14 +343,33 @@ def _rehouse(residents, lid, cat, free, now, records, log):
 
 
 @jit
-def _move_up_from(src, k, cat, free, now, records, log):
-    """The first ``k`` adult residents of the locations ``src`` (in that order; ascending ids within a location,
-    read from the residents' log, ``log``: as for :func:`_seat_listed`) give up their places and take free places
-    of the types in ``free`` (as for :func:`_take_from_queue`), in that order; the placements are appended to
-    the log. Returns how many moved (at the log's entries from its first free one), the counts :func:`_seat`
-    returns, and how many placements were linked (numbers only, see :func:`_transfer_queues`)."""
+def _sources(open_tab, n_open, from_type, occ, close_day) -> np.ndarray:
+    """The open locations of type ``from_type`` that hold anyone, the lease that ends first first, then the
+    emptiest, then by id (``np.lexsort((occ, close_day))`` of them: two stable sorts, the last by the first key)."""
+    src = np.empty(n_open[from_type], np.int64)
+    m = 0
+    for i in range(n_open[from_type]):
+        lid = open_tab[from_type, i]
+        if occ[lid] > 0:
+            src[m] = lid
+            m += 1
+    src = src[:m]
+    src = src[np.argsort(occ[src], kind="mergesort")]
+    return src[np.argsort(close_day[src], kind="mergesort")]
+
+
+@jit
+def _move_up_from(from_type, close_day, k, cat, free, now, records, log):
+    """The first ``k`` adult residents of the open locations of type ``from_type`` (in the order of
+    :func:`_sources`; ascending ids within a location, read from the residents' log, ``log``: as for
+    :func:`_seat_listed`) give up their places and take free places of the types in ``free`` (as for
+    :func:`_take_from_queue`), in that order; the placements are appended to the log. Returns how many moved (at
+    the log's entries from its first free one), the counts :func:`_seat` returns, and how many placements were
+    linked (numbers only, see :func:`_transfer_queues`)."""
     log_ids, log_lids, nxt, head, start = log
     t_place, moves, loc, where, centre, t_leave_ac, present, occ, occupied, types = records
+    open_tab, n_open, to_types, places, reserved, skip_reserved = free
+    src = _sources(open_tab, n_open, from_type, occ, close_day)
     take = np.empty(k, np.int64)
     n = 0
     for lid in src:
@@ -361,8 +381,7 @@ def _move_up_from(src, k, cat, free, now, records, log):
             break
     take = take[:n]
     _unseat(take, where, loc, occ, occupied, types)
-    open_of_type, to_types, places, reserved, skip_reserved = free
-    slots = _free_slots(open_of_type, to_types, places, occ, reserved, skip_reserved, -1, n)
+    slots = _free_slots(open_tab, n_open, to_types, places, occ, reserved, skip_reserved, -1, n)
     if len(slots) < n:  # k was at most the free places of these types: cannot happen
         raise ValueError("residents moving up found fewer free places than counted")
     first, elsewhere, moved = _seat(
@@ -540,7 +559,7 @@ class Placement:
     def _slots(self, types: tuple[int, ...], k: int, exclude: int = -1) -> np.ndarray:
         """Location ids for up to ``k`` people: free places by type priority, then by location id."""
         L = self.locations
-        return _free_slots(L.open_of_type, types, L.places, L.occ, L.reserved, self._reserve_held_back(), exclude, k)
+        return _free_slots(L.open_tab, L.n_open, types, L.places, L.occ, L.reserved, self._reserve_held_back(), exclude, k)
 
     def _reserve_held_back(self) -> bool:
         """Whether the reserve's places are kept out of a search for free places (see :meth:`transfer`)."""
@@ -551,7 +570,7 @@ class Placement:
         (minors' and adults', or only ``to_types``), the places, the reserve and whether it is held back."""
         L = self.locations
         types = (self._minor_types, ADULT_ORDER) if to_types is None else (to_types,)
-        return L.open_of_type, *types, L.places, L.reserved, self._reserve_held_back()
+        return L.open_tab, L.n_open, *types, L.places, L.reserved, self._reserve_held_back()
 
     def types_for(self, amv: bool) -> tuple[int, ...]:
         """The location types a person may be placed in, in COA's order of preference."""
@@ -746,15 +765,10 @@ class Placement:
         k = min(self.free_places(to_types), budget)
         if k <= 0:
             return 0
-        src = L.open_of_type[from_type]
-        src = src[L.occ[src] > 0]
-        if len(src) == 0:
-            return 0
-        src = src[np.lexsort((L.occ[src], L.close_day[src]))]
         residents = self.residents_of
         log = residents.reserve(k)
         n_moved_up, n_first, n_elsewhere, n_moved, listed = _move_up_from(
-            src, k, p.cat, self._free_tables(to_types), now, self._records(), log
+            from_type, L.close_day, k, p.cat, self._free_tables(to_types), now, self._records(), log
         )
         residents.appended(n_moved_up, listed)
         self._seated(n_first, n_elsewhere, n_moved)
