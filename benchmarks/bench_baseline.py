@@ -38,6 +38,10 @@ The reference is measured in the same process, right before the model, so a
 busy or slow machine moves both numbers together. With ``--repeat N`` the two are
 timed N times in turn and the fastest of each is kept (the least disturbed by other processes); each
 doubled run likewise takes turns with a plain one. The first line names the machine: the ratio depends on it.
+Before anything is timed, one replication runs in a child process, so that the compiled loops are in numba's cache
+(:func:`compiled_first`): neither the times nor this process's peak memory include compiling them. The first
+replication in this process still loads them from the cache (a few tenths of a second): ``--repeat 3`` keeps the
+fastest, which does not.
 """
 
 from __future__ import annotations
@@ -75,6 +79,24 @@ def bare_simpy_seconds(n: int = REFERENCE_TIMEOUTS) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     env.run()
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+def compiled_first(scenario_path: Path, seed: int) -> float:
+    """Run the replication once in a child process, so that numba's cache holds its compiled loops (compiled
+    there when a source changed since, or on a new machine) and neither this process's times nor its peak memory
+    include compiling: in a fresh clone that took ~55 s and raised the process's peak from ~455 to ~715 MiB
+    (a 2-core VM, 2026-11). Returns the child's wall seconds; raises CalledProcessError if it failed."""
+    import sim
+
+    # the child imports the package this process imported (an installed one may live elsewhere than ROOT)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[3]); from sim import load_scenario, simulate; "
+        "simulate(load_scenario(sys.argv[1], []), seed=int(sys.argv[2]))"
+    )
+    package_parent = str(Path(sim.__file__).resolve().parent.parent)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(scenario_path), str(seed), package_parent], check=True)
+    return time.perf_counter() - t0
 
 
 def baseline_seconds(scenario_path: Path, seed: int, overrides: list[str] | None = None) -> tuple[float, float, int, dict, float]:
@@ -424,7 +446,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"instructions of one replication: {n / 1e6:,.0f} million (callgrind; repeats to ~0.6 %)")
         return 0
 
+    from sim import load_scenario
+    from sim.errors import UserInputError
+
+    try:
+        load_scenario(scenario)  # a bad file is said in one line, before anything runs
+    except UserInputError as exc:
+        print(f"bench_baseline: {exc}", file=sys.stderr)
+        return 2
     print(machine())
+    try:
+        seconds = compiled_first(scenario, args.seed)
+    except subprocess.CalledProcessError:
+        print("bench_baseline: the replication failed in a child process (its error is above)", file=sys.stderr)
+        return 1
+    print(
+        f"compiled loops ready           : {seconds:7.1f} s  (one replication in a child process first; long when it compiled them)"
+    )
     # the reference right before each replication, in turn: a machine that speeds up or slows down during the
     # repeats moves both alike (timing all references first and then all replications let a drift of a few per
     # cent over the minute fall on one side of the ratio)
