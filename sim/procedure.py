@@ -323,19 +323,42 @@ def family_queue(
     production = step_series(
         scenario.start_date, h, cfg.decisions_per_week, [(c.date, c.decisions_per_week) for c in cfg.production_changes]
     )
-    backlog = np.empty(h, np.int64)
-    landing = []  # each week's arrival days (counted once, at the end: a count per week was most of the time)
-    pending = cfg.initial_backlog
+    backlog, arrivals = np.empty(h, np.int64), np.zeros(h, np.int64)
+    _family_weeks(
+        apps.astype(np.int64),
+        np.asarray(production, np.float64),
+        int(cfg.initial_backlog),
+        float(cfg.approval_share),
+        float(cfg.persons_per_approval),
+        float(cfg.travel_days),
+        decide_rng,
+        travel_rng,
+        backlog,
+        arrivals,
+    )
+    return backlog, arrivals
+
+
+@jit
+def _family_weeks(
+    apps, production, pending, approval_share, persons_per_approval, travel_days, decide_rng, travel_rng, backlog, arrivals
+):
+    """The family queue's days (see :func:`family_queue`): each day's applications join the ``pending`` ones;
+    every seventh day the week's production is decided (rounded half to even, as Python's ``round``), a binomial
+    share approved and a Poisson number of persons drawn, each arriving after an exponential travel time (whole
+    days; none beyond the run). Writes the nights' pending applications into ``backlog`` and counts the arrivals
+    per day into ``arrivals``. numba's generator draws as numpy's does, from the same bit generator: the same
+    numbers, in one call rather than a Python step a day (~12 ms a run)."""
+    h = len(apps)
     for day in range(h):
-        pending += int(apps[day])
+        pending += apps[day]
         if day % 7 == 0:
-            decided = min(pending, int(round(production[day])))
+            decided = min(pending, int(np.rint(production[day])))
             pending -= decided
-            approved = decide_rng.binomial(decided, cfg.approval_share)
-            persons = decide_rng.poisson(approved * cfg.persons_per_approval)
-            if persons:
-                travel = travel_rng.exponential(cfg.travel_days, persons) if cfg.travel_days > 0 else np.zeros(persons)
-                landing.append(day + np.floor(travel).astype(np.int64))
+            approved = decide_rng.binomial(decided, approval_share)
+            persons = decide_rng.poisson(approved * persons_per_approval)
+            for _ in range(persons):
+                when = day + int(np.floor(travel_rng.exponential(travel_days))) if travel_days > 0 else day
+                if when < h:
+                    arrivals[when] += 1
         backlog[day] = pending
-    when = np.concatenate(landing) if landing else np.empty(0, np.int64)
-    return backlog, np.bincount(when[when < h], minlength=h).astype(np.int64)

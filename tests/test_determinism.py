@@ -529,3 +529,60 @@ def test_the_compiled_loops_give_what_their_python_source_gives():
     assert done.returncode == 0, done.stderr[-2000:]
     compiled = simulate(load_scenario(ROOT / "scenarios" / "baseline.toml", ["horizon_years=0.3"]), seed=2)
     assert done.stdout.strip() == hashlib.sha256(compiled.timeseries.to_csv().encode()).hexdigest()
+
+
+def _family_weeks_with_numpy(apps, production, pending, share, per_approval, travel_days, decide_rng, travel_rng):
+    """The family queue's days as numpy draws them (the loop :func:`sim.procedure._family_weeks` compiles)."""
+    h = len(apps)
+    backlog, landing = np.empty(h, np.int64), []
+    for day in range(h):
+        pending += int(apps[day])
+        if day % 7 == 0:
+            decided = min(pending, int(round(production[day])))
+            pending -= decided
+            approved = decide_rng.binomial(decided, share)
+            persons = decide_rng.poisson(approved * per_approval)
+            if persons:
+                travel = travel_rng.exponential(travel_days, persons) if travel_days > 0 else np.zeros(persons)
+                landing.append(day + np.floor(travel).astype(np.int64))
+        backlog[day] = pending
+    when = np.concatenate(landing) if landing else np.empty(0, np.int64)
+    return backlog, np.bincount(when[when < h], minlength=h)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 400),
+    st.sampled_from([0.0, 0.3, 4.0, 60.0]),  # applications a day
+    st.sampled_from([0.0, 11.5, 40.0, 300.5]),  # decisions a week (halves: Python rounds them to even, 12 and 300)
+    st.integers(0, 500),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 3.0),
+    st.sampled_from([0.0, 1.0, 45.0]),  # travel days (none: arrival on the day of the decision)
+)
+def test_the_family_queue_draws_numpys_own_numbers(seed, h, apps_a_day, production, pending, share, per_approval, travel):
+    """The compiled family queue gives the nights' backlog and the arrivals per day of the same loop with numpy's
+    generators (binomial, Poisson and exponential draws in the same order), to the bit."""
+    from sim.procedure import _family_weeks
+
+    apps = np.random.default_rng(seed).poisson(apps_a_day, h)
+    prod = np.full(h, production)
+    expected = _family_weeks_with_numpy(
+        apps, prod, pending, share, per_approval, travel, np.random.default_rng([seed, 1]), np.random.default_rng([seed, 2])
+    )
+    backlog, arrivals = np.empty(h, np.int64), np.zeros(h, np.int64)
+    _family_weeks(
+        apps,
+        prod,
+        pending,
+        share,
+        per_approval,
+        travel,
+        np.random.default_rng([seed, 1]),
+        np.random.default_rng([seed, 2]),
+        backlog,
+        arrivals,
+    )
+    assert backlog.tolist() == expected[0].tolist()
+    assert arrivals.tolist() == expected[1].tolist()
