@@ -180,6 +180,21 @@ def test_baseline_benchmark_names_the_machine(bench):
     assert line.startswith("machine: ") and "numpy " in line and "SimPy " in line and "cores" in line
 
 
+def test_the_work_of_a_doubled_run_is_what_it_did_over_what_the_plain_run_did(bench):
+    """The growth lines say how much more the doubled run did, kind by kind, from the run's own results: the
+    arrivals and moves of its time series, the person-nights it carried, the projects its summary counts. A kind
+    the plain run did none of has no multiple and is left out."""
+    scenario = ROOT / "scenarios" / "baseline.toml"
+    plain = bench.baseline_seconds(scenario, 3, ["horizon_years=0.5"])[4]
+    longer = bench.baseline_seconds(scenario, 3, ["horizon_years=1"])[4]
+    assert plain.keys() == {"arrivals", "person-nights", "moves", "projects started"}
+    assert all(longer[k] > plain[k] > 0 for k in ("arrivals", "person-nights", "moves"))
+    line = bench.work_done(longer, plain)
+    assert f"arrivals {longer['arrivals'] / plain['arrivals']:.2f} ×" in line
+    assert f"person-nights {longer['person-nights'] / plain['person-nights']:.2f} ×" in line
+    assert bench.work_done({"moves": 6.0, "projects started": 4.0}, {"moves": 2.0, "projects started": 0.0}) == "moves 3.00 ×"
+
+
 def test_step_costs_measure_every_probe_without_changing_the_run(bench):
     """The in-run probes of ``--profile`` report each kind of step, first and repeated, and leave the run as it was:
     the same summary as a run without them, and the chain's arrivals step restored after."""
