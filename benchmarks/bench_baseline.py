@@ -13,7 +13,8 @@ horizon doubles (CPU time of the doubled run over the plain one). Targets
 < 500 MB. Each growth line is followed by the doubled run's work against the plain run's: the baseline's second
 decade is not a copy of its first (occupancy rises; 2.38 × the person-nights, 2.51 × the moves, 2.67 × the projects
 over 20 years), and a 20-year replication executes 2.28 × the instructions of a 10-year one (callgrind, 7,119 against
-3,128 million, 2026-11-30), so its time cannot be 2.2 × on any machine. ``--profile`` adds where one replication spends its time: first per SimPy process (a clock read
+3,128 million, 2026-11-30): its time grows about that much or more (here the bigger run was no cheaper per
+instruction), above 2.2 × unless a machine runs the second decade's instructions faster than the first's. ``--profile`` adds where one replication spends its time: first per SimPy process (a clock read
 around each resume, which barely disturbs the run), then (cProfile) own
 time per part of the chain (the module under ``sim/``, with the numpy calls it makes), then the functions
 with the most own time, then what small steps cost inside the run (:func:`step_costs`). cProfile charges every call its own overhead, so it overrates functions
